@@ -1,0 +1,27 @@
+/* tcm_fc.h: int8 FULLY_CONNECTED, bit-exact with TFLite's BUILTIN_REF kernel (TensorFlow 2.21). */
+#ifndef TCM_FC_H
+#define TCM_FC_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches;        /* rows of the input, each `depth` values */
+    int32_t depth;          /* accumulation depth K */
+    int32_t units;          /* output channels N */
+    int32_t output_offset;  /* output zero point */
+    int32_t act_min;        /* fused activation range, in output units */
+    int32_t act_max;
+    int32_t per_channel;    /* 1: mult/shift hold N entries; 0: one entry */
+} tcm_fc_params;
+
+/* input   [batches, depth] int8
+ * weights [units, depth] int8, zero point 0
+ * bias    [units] int32: the model's bias plus input_offset * sum(weights row), folded at
+ *         compile time, so the inner loop is a plain int8 dot product
+ * mult, shift: requantization (QuantizeMultiplier), single rounding as BUILTIN_REF
+ * output  [batches, units] int8; may not alias input. */
+void tcm_fully_connected_s8(const tcm_fc_params *p, const int8_t *input, const int8_t *weights,
+                            const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                            int8_t *output);
+
+#endif /* TCM_FC_H */

@@ -1,0 +1,81 @@
+"""Shared test helpers: build int8 TFLite models with Keras, compile them, compare with BUILTIN_REF.
+
+Every numerical assertion is `np.testing.assert_array_equal` against TFLite's reference kernels.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_MODELS = REPO.parent / "shared" / "models"
+SHARED = ["kws_ds_cnn_int8", "vww_mobilenet_int8", "ic_resnet8_int8", "ad_autoencoder_int8"]
+
+
+def tf():
+    import tensorflow  # noqa: PLC0415
+    return tensorflow
+
+
+def int8_tflite(build: Callable, input_shapes: Sequence[tuple], seed: int = 0,
+                n_calib: int = 32, low: float = -1.0, high: float = 1.0) -> bytes:
+    """Full-integer post-training quantization of a Keras model, int8 inputs and outputs.
+
+    `build()` returns a keras.Model. Representative data is uniform in [low, high).
+    """
+    t = tf()
+    t.keras.utils.set_random_seed(seed)
+    model = build()
+    rng = np.random.default_rng(seed)
+
+    def rep():
+        for _ in range(n_calib):
+            yield [rng.uniform(low, high, (1,) + tuple(s)).astype(np.float32) for s in input_shapes]
+
+    conv = t.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [t.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [t.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = t.int8
+    conv.inference_output_type = t.int8
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return conv.convert()
+
+
+def write_model(data: bytes, directory: Path, name: str = "model.tflite") -> Path:
+    path = Path(directory) / name
+    path.write_bytes(data)
+    return path
+
+
+def compile_and_build(model_path: Path, name: str = "m", cflags=("-O2",), trace=False, **opts):
+    from tinycc_ml.compiler import Options, compile_file
+    from tinycc_ml.hostbuild import build
+    compiled = compile_file(model_path, Options(name=name, **opts))
+    work = Path(tempfile.mkdtemp(prefix="tcm-test-"))
+    return build(compiled, work, cflags=cflags, trace=trace)
+
+
+def assert_bitexact(model_path: Path, n: int = 20, seed: int = 0, cflags=("-O2",),
+                    host=None, **opts) -> None:
+    """Generated C == TFLite BUILTIN_REF on n random inputs, every output element."""
+    from tinycc_ml.reference import TFLiteReference, random_inputs
+    host = host or compile_and_build(model_path, cflags=cflags, **opts)
+    ref = TFLiteReference(model_path)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        xs = random_inputs(host.in_specs, rng)
+        want = ref.run(xs)
+        got = host.run(xs)
+        for k, (a, b) in enumerate(zip(got, want)):
+            np.testing.assert_array_equal(
+                a, b.reshape(a.shape), err_msg=f"{model_path.name}: input {i}, output {k}")

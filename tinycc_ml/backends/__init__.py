@@ -1,0 +1,1 @@
+"""Backends: target-wide matters of the emitted C (naming, constants, arena, templates)."""

@@ -1,0 +1,136 @@
+"""What an op module sees while it emits its layer: `LayerEmitter`.
+
+`em.tensor(name)` gives the C pointer expression of an activation tensor (arena, caller's input
+or output), `em.const(hint, array)` declares a `static const` array in flash and returns its
+identifier (identical arrays are declared once), `em.struct(hint, ctype, fields)` declares a
+`static const` parameter struct, `em.scratch` is this layer's scratch pointer in the arena,
+`em.use("tcm_conv.c")` asks for a runtime source file to be copied next to the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..ir import Graph, Op, c_type
+from .cnames import Namer
+
+_NP_TO_C = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t",
+            np.dtype(np.int16): "int16_t", np.dtype(np.uint16): "uint16_t",
+            np.dtype(np.int32): "int32_t", np.dtype(np.uint32): "uint32_t",
+            np.dtype(np.int64): "int64_t", np.dtype(np.float32): "float"}
+
+
+def c_literal(v: Any) -> str:
+    """A C99 literal for an int or float, exact for float32 (9 significant digits round-trip)."""
+    if isinstance(v, (bool, np.bool_)):
+        return "1" if v else "0"
+    if isinstance(v, (int, np.integer)):
+        v = int(v)
+        if v == -2**31:
+            return "(-2147483647 - 1)"
+        if v > 2**31 - 1 or v < -2**31:
+            return f"{v}LL"
+        return str(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(np.float32(v))
+        if f != f or f in (float("inf"), float("-inf")):
+            raise ValueError("non-finite constant")
+        text = f"{f:.9g}"
+        if "e" not in text and "." not in text:
+            text += ".0"
+        return text + "f"
+    return str(v)
+
+
+def format_array(values: np.ndarray, per_line: int) -> str:
+    flat = [c_literal(v) for v in np.asarray(values).reshape(-1)]
+    if not flat:
+        return "    0"
+    lines = [", ".join(flat[i:i + per_line]) for i in range(0, len(flat), per_line)]
+    return "    " + ",\n    ".join(lines)
+
+
+@dataclass(frozen=True)
+class ConstDecl:
+    name: str
+    text: str        # the whole declaration
+    nbytes: int
+
+
+class ConstTable:
+    """All `static const` declarations of one model, deduplicated, in first-use order."""
+
+    def __init__(self, namer: Namer):
+        self.namer = namer
+        self.decls: list[ConstDecl] = []
+        self._by_content: dict[tuple, str] = {}
+
+    def array(self, stem: str, values: np.ndarray, ctype: str | None = None,
+              comment: str = "") -> str:
+        values = np.asarray(values)
+        ctype = ctype or _NP_TO_C[values.dtype]
+        key = ("array", ctype, values.shape, values.tobytes())
+        if key in self._by_content:
+            return self._by_content[key]
+        name = self.namer.unique(stem)
+        per_line = 16 if values.dtype.itemsize == 1 else 8
+        n = max(values.size, 1)
+        head = f"/* {comment} */\n" if comment else ""
+        text = (f"{head}static const {ctype} {name}[{n}] = {{\n"
+                f"{format_array(values, per_line)}\n}};")
+        self.decls.append(ConstDecl(name, text, values.size * values.dtype.itemsize))
+        self._by_content[key] = name
+        return name
+
+    def struct(self, stem: str, ctype: str, fields: Mapping[str, Any]) -> str:
+        body = ",\n".join(f"    .{k} = {c_literal(v) if not isinstance(v, str) else v}"
+                          for k, v in fields.items())
+        key = ("struct", ctype, body)
+        if key in self._by_content:
+            return self._by_content[key]
+        name = self.namer.unique(stem)
+        self.decls.append(ConstDecl(name, f"static const {ctype} {name} = {{\n{body}\n}};", 0))
+        self._by_content[key] = name
+        return name
+
+
+class LayerEmitter:
+    def __init__(self, g: Graph, op: Op, position: int, stem: str, consts: ConstTable,
+                 pointers: Mapping[str, str], scratch: str | None, target: str, kernels: str):
+        self.g = g
+        self.op = op
+        self.position = position
+        self.stem = stem          # unique C stem of this layer, e.g. 'conv2d_2_relu'
+        self.consts = consts
+        self._pointers = pointers
+        self._scratch = scratch
+        self.target = target      # 'generic', 'cortex-m4', ...
+        self.kernels = kernels    # 'portable' or 'cmsis-nn'
+        self.sources: set[str] = set()
+
+    def tensor(self, name: str) -> str:
+        """C expression: pointer to the tensor's first element, typed after its dtype."""
+        return self._pointers[name]
+
+    def const(self, hint: str, values: np.ndarray, ctype: str | None = None,
+              comment: str = "") -> str:
+        return self.consts.array(f"{self.stem}_{hint}", values, ctype, comment)
+
+    def struct(self, hint: str, ctype: str, fields: Mapping[str, Any]) -> str:
+        """Declares a static const struct; returns its identifier (pass `&name`)."""
+        return self.consts.struct(f"{self.stem}_{hint}", ctype, fields)
+
+    @property
+    def scratch(self) -> str:
+        if self._scratch is None:
+            raise RuntimeError(f"op {self.op.index} asked for scratch it did not declare")
+        return self._scratch
+
+    def use(self, *sources: str) -> None:
+        self.sources.update(sources)
+
+    def ctype(self, name: str) -> str:
+        return c_type(self.g.tensor(name).dtype)

@@ -1,0 +1,117 @@
+"""Build generated C on the host through cffi and run it from Python (for verify and tests)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .compiler import Compiled, write
+from .ir import DTYPES
+
+
+class HostModel:
+    """A compiled model loaded into this process: `run(inputs) -> outputs`."""
+
+    def __init__(self, compiled: Compiled, module, trace_sink: list | None):
+        self.compiled = compiled
+        self.ffi = module.ffi
+        self.lib = module.lib
+        self._trace = trace_sink
+        g = compiled.graph
+        self.name = compiled.files and next(iter(compiled.files)).rsplit(".", 1)[0]
+        self._invoke = getattr(self.lib, f"{self.name}_invoke")
+        self.in_specs = [(g.tensor(t).shape, DTYPES[g.tensor(t).dtype][0]) for t in g.inputs]
+        self.out_specs = [(g.tensor(t).shape, DTYPES[g.tensor(t).dtype][0]) for t in g.outputs]
+        self.arena = None
+        if compiled.options.caller_arena:
+            self.arena = np.zeros(compiled.plan.arena_bytes + 16, np.uint8)
+
+    def run(self, inputs: Sequence[np.ndarray], traces: list | None = None) -> list[np.ndarray]:
+        args, keep = [], []
+        for x, (shape, dt) in zip(inputs, self.in_specs):
+            x = np.ascontiguousarray(np.asarray(x, dtype=dt).reshape(shape))
+            keep.append(x)
+            args.append(self.ffi.from_buffer(x))
+        outs = [np.zeros(shape, dt) for shape, dt in self.out_specs]
+        args += [self.ffi.from_buffer(o) for o in outs]
+        if self.arena is not None:
+            args.append(self.ffi.from_buffer(self.arena))
+        if self._trace is not None:
+            self._trace.clear()
+        rc = self._invoke(*args)
+        if rc != 0:
+            raise RuntimeError(f"{self.name}_invoke returned {rc}")
+        if traces is not None and self._trace is not None:
+            traces.extend(self._trace)
+        return outs
+
+
+def build(compiled: Compiled, work: str | Path | None = None,
+          cflags: Sequence[str] = ("-O2",), trace: bool = False) -> HostModel:
+    """Write `compiled` to a folder, build it as a Python extension, import it."""
+    import cffi
+
+    work = Path(work or tempfile.mkdtemp(prefix="tinycc-ml-host-"))
+    src = work / "src"
+    write(compiled, src)
+    name = next(iter(compiled.files)).rsplit(".", 1)[0]
+    digest = hashlib.sha256()
+    for f in sorted(src.iterdir()):
+        digest.update(f.name.encode() + f.read_bytes())
+    digest.update(repr((tuple(cflags), trace)).encode())
+    modname = f"_tcm_{name}_{digest.hexdigest()[:16]}"
+
+    header = (src / f"{name}.h").read_text()
+    decls = re.findall(r"^(?:int|float|int8_t|uint8_t|int16_t|int32_t) "
+                       rf"{name}_\w+\([^;]*\);", header, flags=re.M)
+    ffi = cffi.FFI()
+    cdef = "\n".join(decls)
+    if trace:
+        cdef += f'\nextern "Python+C" void {name}_trace(int, int, const void *, unsigned long);'
+    ffi.cdef(cdef)
+    defines = [(f"{name.upper()}_TRACE", "1")] if trace else []
+    ffi.set_source(modname, f'#include "{name}.h"',
+                   sources=sorted(str(f) for f in src.glob("*.c")), include_dirs=[str(src)],
+                   define_macros=defines,
+                   extra_compile_args=["-std=c99", *cflags], libraries=["m"])
+    build_dir = work / "build"
+    build_dir.mkdir(exist_ok=True)
+    devnull = open(os.devnull, "w")
+    old = os.dup(1), os.dup(2)
+    try:  # the C compiler's chatter goes nowhere; errors still raise
+        os.dup2(devnull.fileno(), 1)
+        lib_path = ffi.compile(tmpdir=str(build_dir), verbose=False)
+    finally:
+        os.dup2(old[0], 1)
+        os.close(old[0])
+        os.close(old[1])
+        devnull.close()
+    spec = importlib.util.spec_from_file_location(modname, lib_path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    spec.loader.exec_module(module)
+
+    sink: list | None = None
+    if trace:
+        sink = []
+        g = compiled.graph
+        out_of_op = {op.index: op.outputs for op in g.ops}
+
+        @module.ffi.def_extern(name=f"{name}_trace")
+        def _on_tensor(op_index, k, data, nbytes):  # noqa: ANN001
+            t = out_of_op[op_index][k]
+            tensor = g.tensor(t)
+            buf = bytes(module.ffi.buffer(data, nbytes))
+            sink.append((op_index, t, np.frombuffer(buf, DTYPES[tensor.dtype][0]).reshape(tensor.shape)))
+    return HostModel(compiled, module, sink)
+
+
+Runner = Callable[[Sequence[np.ndarray]], list]

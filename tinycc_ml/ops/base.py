@@ -1,0 +1,135 @@
+"""The op interface: one module per op holds its checks, shape rules, constants and C emission.
+
+An op module defines a subclass of `OpDef` and decorates it with `@register("KIND")`. The parts,
+in the order the pipeline calls them:
+
+- `check(op, g)`: validate types, shapes, options; `raise g.error(op, "reason")`.
+- `prepare(op, g) -> Params`: every number the kernel reads, computed once at compile time
+  (TFLM's Prepare moved to compile time). Stored in `op.params` by passes/prepare.py.
+- `macs(op, g)`, `scratch_bytes(op, g, target)`: for the summary and the arena planner.
+- `alias_input(op, g)`: index of an input whose buffer the output may reuse (RESHAPE: 0), or None.
+- `emit(op, g, em) -> str`: the C statement(s) of the portable kernel call; constants are
+  registered through `em` (see backends/emit.py `LayerEmitter`).
+- `emit_cmsis_nn(op, g, em) -> str | None`: a CMSIS-NN call, or None if the layer is not
+  eligible (it then keeps the portable kernel).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..errors import CompileError
+from ..ir import Graph, Op
+
+_REGISTRY: dict[str, "OpDef"] = {}
+
+
+def register(kind: str):
+    def wrap(cls):
+        cls.kind = kind
+        _REGISTRY[kind] = cls()
+        return cls
+    return wrap
+
+
+def supported_kinds() -> list[str]:
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def lookup(op: Op, g: Graph) -> "OpDef":
+    _load_all()
+    opdef = _REGISTRY.get(op.kind)
+    if opdef is None:
+        raise g.error(op, "not supported; supported: " + ", ".join(sorted(_REGISTRY)))
+    return opdef
+
+
+def _load_all() -> None:
+    from . import _all  # noqa: F401  (imports every op module, which registers itself)
+
+
+class OpDef:
+    kind: ClassVar[str] = ""
+
+    def check(self, op: Op, g: Graph) -> None:
+        pass
+
+    def prepare(self, op: Op, g: Graph) -> Any:
+        return None
+
+    def macs(self, op: Op, g: Graph) -> int:
+        return 0
+
+    def scratch_bytes(self, op: Op, g: Graph, target: str) -> int:
+        return 0
+
+    def alias_input(self, op: Op, g: Graph) -> int | None:
+        return None
+
+    def describe(self, op: Op, g: Graph) -> str:
+        """Options for the per-layer comment, e.g. '3x3, stride 2, pad SAME (0,1), ReLU'."""
+        return ""
+
+    def emit(self, op: Op, g: Graph, em) -> str:
+        raise NotImplementedError
+
+    def emit_cmsis_nn(self, op: Op, g: Graph, em) -> str | None:
+        return None
+
+
+# Shared checks, so every op words the same problem the same way.
+
+def expect_arity(op: Op, g: Graph, n_in: tuple[int, ...], n_out: int = 1) -> None:
+    present = len(op.inputs)
+    if present not in n_in:
+        raise g.error(op, f"expects {' or '.join(map(str, n_in))} inputs, has {present}")
+    if len(op.outputs) != n_out:
+        raise g.error(op, f"expects {n_out} output(s), has {len(op.outputs)}")
+
+
+def expect_dtype(op: Op, g: Graph, name: str | None, dtypes: tuple[str, ...], role: str) -> None:
+    if name is None:
+        raise g.error(op, f"the {role} is missing")
+    t = g.tensor(name)
+    if t.dtype not in dtypes:
+        raise g.error(op, f"{role} '{t.name}' has type {t.dtype}; supported: {', '.join(dtypes)}")
+
+
+def expect_per_tensor(op: Op, g: Graph, name: str, role: str) -> None:
+    t = g.tensor(name)
+    if not t.is_quantized:
+        raise g.error(op, f"{role} '{t.name}' has no quantization parameters")
+    if t.per_channel:
+        raise g.error(op, f"{role} '{t.name}' is quantized per channel; only per-tensor is supported")
+
+
+def expect_rank(op: Op, g: Graph, name: str, ranks: tuple[int, ...], role: str) -> None:
+    t = g.tensor(name)
+    if len(t.shape) not in ranks:
+        raise g.error(op, f"{role} '{t.name}' has rank {len(t.shape)} {list(t.shape)}; expected "
+                          f"rank {' or '.join(map(str, ranks))}")
+
+
+def expect_const(op: Op, g: Graph, name: str | None, role: str) -> None:
+    if name is not None and not g.tensor(name).is_const:
+        raise g.error(op, f"{role} '{g.tensor(name).name}' must be a constant")
+
+
+def fused_activation(op: Op, g: Graph) -> str:
+    act = op.attrs.get("fused_activation_function", "NONE")
+    if act not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+        raise g.error(op, f"fused activation {act} is not supported")
+    return act
+
+
+def padding_of(op: Op, g: Graph) -> str:
+    pad = op.attrs.get("padding", "SAME")
+    if pad not in ("SAME", "VALID"):
+        raise g.error(op, f"padding {pad} is not supported")
+    return pad
+
+
+__all__ = ["CompileError", "OpDef", "register", "lookup", "supported_kinds", "expect_arity",
+           "expect_dtype", "expect_per_tensor", "expect_rank", "expect_const", "fused_activation",
+           "padding_of"]

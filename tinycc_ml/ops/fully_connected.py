@@ -1,0 +1,118 @@
+"""FULLY_CONNECTED (TFLite FULLY_CONNECTED; later ONNX Gemm/MatMul in QDQ form, QGemm).
+
+Numerics: tensorflow/lite/kernels/fully_connected.cc, kReference int8, TensorFlow 2.21. Its
+requantization rounds ONCE, (acc * M + 2^(n-1)) >> n, unlike CONV_2D (see ../shared/BASELINES.md);
+the multiplier comes from GetQuantizedConvolutionMultipler (in*w formed in float32).
+Kernel: runtime_c/tcm_fc.c.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import quant
+from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
+                   fused_activation, register)
+
+
+@dataclass(frozen=True)
+class FCParams:
+    batches: int
+    depth: int
+    units: int
+    output_offset: int
+    act_min: int
+    act_max: int
+    multiplier: np.ndarray   # int32, 1 or `units` entries
+    shift: np.ndarray
+    bias: np.ndarray         # int32 [units]: bias + input_offset * sum(weights row)
+
+
+@register("FULLY_CONNECTED")
+class FullyConnected(OpDef):
+    def check(self, op, g):
+        expect_arity(op, g, (2, 3))
+        x, w = op.inputs[0], op.inputs[1]
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        expect_dtype(op, g, x, ("int8",), "input")
+        expect_dtype(op, g, w, ("int8",), "weights")
+        expect_dtype(op, g, op.outputs[0], ("int8",), "output")
+        expect_const(op, g, w, "weights")
+        expect_per_tensor(op, g, x, "input")
+        expect_per_tensor(op, g, op.outputs[0], "output")
+        if b is not None:
+            expect_dtype(op, g, b, ("int32",), "bias")
+            expect_const(op, g, b, "bias")
+        fused_activation(op, g)
+        wt = g.tensor(w)
+        if len(wt.shape) != 2:
+            raise g.error(op, f"weights have shape {list(wt.shape)}; expected [units, depth]")
+        if not wt.is_quantized:
+            raise g.error(op, "weights have no quantization parameters")
+        if np.any(wt.zero_point != 0):
+            raise g.error(op, "weights have a non-zero zero point; int8 weights must be symmetric")
+        if wt.per_channel and (wt.quant_axis != 0 or len(wt.scale) != wt.shape[0]):
+            raise g.error(op, "per-channel weights must be quantized along the units axis")
+        units, depth = wt.shape
+        xt = g.tensor(x)
+        if depth == 0 or xt.size % depth:
+            raise g.error(op, f"input {list(xt.shape)} has {xt.size} values, not a multiple of "
+                              f"the weights' depth {depth}")
+        if b is not None and g.tensor(b).size != units:
+            raise g.error(op, f"bias has {g.tensor(b).size} values for {units} units")
+        out = g.tensor(op.outputs[0])
+        if out.size != (xt.size // depth) * units:
+            raise g.error(op, f"output {list(out.shape)} does not hold "
+                              f"{xt.size // depth} x {units} values")
+        if op.attrs.get("weights_format", 0) != 0:
+            raise g.error(op, "shuffled weights format is not supported")
+
+    def prepare(self, op, g):
+        x, w, out = g.tensor(op.inputs[0]), g.tensor(op.inputs[1]), g.tensor(op.outputs[0])
+        b = g.tensor(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] else None
+        in_scale, in_zp = x.qparams()
+        out_scale, out_zp = out.qparams()
+        units, depth = w.shape
+        if w.per_channel:
+            mult, shift = quant.per_channel_multipliers(in_scale, w.scale, out_scale)
+        else:
+            m, s = quant.per_tensor_conv_multiplier(in_scale, float(w.scale[0]), out_scale)
+            mult, shift = np.array([m], np.int32), np.array([s], np.int32)
+        if np.any(shift > 30):
+            raise g.error(op, "the requantization scale is too large (shift > 30)")
+        bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)
+        folded = bias + (-in_zp) * w.data.astype(np.int64).sum(axis=1)
+        act_min, act_max = quant.activation_range(fused_activation(op, g), out_scale, out_zp)
+        return FCParams(batches=x.size // depth, depth=depth, units=units, output_offset=out_zp,
+                        act_min=act_min, act_max=act_max, multiplier=mult, shift=shift,
+                        bias=_wrap_int32(folded))
+
+    def macs(self, op, g):
+        p = op.params
+        return p.batches * p.depth * p.units if p else 0
+
+    def describe(self, op, g):
+        p = op.params
+        act = op.attrs.get("fused_activation_function", "NONE")
+        return f"{p.depth} -> {p.units}" + ("" if act == "NONE" else f", {act}")
+
+    def emit(self, op, g, em):
+        p = op.params
+        em.use("tcm_fc.c")
+        params = em.struct("params", "tcm_fc_params", {
+            "batches": p.batches, "depth": p.depth, "units": p.units,
+            "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max,
+            "per_channel": int(len(p.multiplier) > 1)})
+        weights = em.const("weights", g.tensor(op.inputs[1]).data.astype(np.int8))
+        bias = em.const("bias", p.bias, comment="bias + input_offset * sum(weights row)")
+        mult = em.const("mult", p.multiplier)
+        shift = em.const("shift", p.shift)
+        return (f"tcm_fully_connected_s8(&{params}, {em.tensor(op.inputs[0])}, {weights}, {bias}, "
+                f"{mult}, {shift}, {em.tensor(op.outputs[0])});")
+
+
+def _wrap_int32(a: np.ndarray) -> np.ndarray:
+    """int64 -> int32 modulo 2^32: the same wrap TFLite's int32 accumulator performs."""
+    return ((np.asarray(a, np.int64) + 2**31) % 2**32 - 2**31).astype(np.int32)

@@ -1,0 +1,55 @@
+"""RESHAPE and SQUEEZE (later ONNX Reshape, Flatten, Squeeze, Unsqueeze).
+
+A reshape moves no data: the output shares its input's arena buffer (`alias_input`), so no
+code is emitted. Only when the planner cannot share (graph input straight to graph output, or
+a constant input) a memcpy is emitted.
+"""
+
+from __future__ import annotations
+
+from .base import OpDef, register
+
+
+class _Reshape(OpDef):
+    def check(self, op, g):
+        if len(op.outputs) != 1 or not op.inputs or op.inputs[0] is None:
+            raise g.error(op, "expects a data input and one output")
+        x, out = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        if x.size != out.size:
+            raise g.error(op, f"input {list(x.shape)} and output {list(out.shape)} differ in size")
+        if x.dtype != out.dtype:
+            raise g.error(op, f"input type {x.dtype} differs from output type {out.dtype}")
+        if x.is_quantized and out.is_quantized and (
+                x.qparams() != out.qparams()):
+            raise g.error(op, "input and output quantization differ; a requantizing reshape is "
+                              "not supported")
+
+    def alias_input(self, op, g):
+        return 0
+
+    def describe(self, op, g):
+        return "zero-copy view"
+
+    def emit(self, op, g, em):
+        src, dst = em.tensor(op.inputs[0]), em.tensor(op.outputs[0])
+        if src == dst:
+            return ""
+        x = g.tensor(op.inputs[0])
+        if x.is_const:
+            src = em.const("data", x.data)
+        return f"memcpy({dst}, {src}, {x.nbytes}u);"
+
+
+@register("RESHAPE")
+class Reshape(_Reshape):
+    pass
+
+
+@register("SQUEEZE")
+class Squeeze(_Reshape):
+    pass
+
+
+@register("EXPAND_DIMS")
+class ExpandDims(_Reshape):
+    pass

@@ -1,0 +1,106 @@
+"""Quantization constants, computed exactly as TensorFlow Lite computes them.
+
+This file mirrors, bit for bit:
+- tensorflow/lite/kernels/internal/quantization_util.cc: `QuantizeMultiplier`,
+  `QuantizeMultiplierGreaterThanOne`, `QuantizeMultiplierSmallerThanOneExp`,
+  `PreprocessSoftmaxScaling`, `CalculateInputRadius`;
+- tensorflow/lite/kernels/kernel_util.cc: `PopulateConvolutionQuantizationParams`,
+  `GetQuantizedConvolutionMultipler`, `CalculateActivationRangeQuantized`.
+
+Python's `round()` and `np.round` round half to even; TFLite's `TfLiteRound` (std::round) rounds
+half away from zero: `round_half_away` is that one. The C side of the arithmetic
+(`MultiplyByQuantizedMultiplier`) lives in runtime_c/tcm_math.h and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+INT32_MAX = 2**31 - 1
+
+# TFLite fused activation names, as the frontends store them in op attrs.
+ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6 = "NONE", "RELU", "RELU_N1_TO_1", "RELU6"
+
+
+def round_half_away(x: float) -> int:
+    """std::round: halves go away from zero."""
+    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+
+
+def quantize_multiplier(m: float) -> tuple[int, int]:
+    """QuantizeMultiplier: m ~= q * 2^(shift - 31), q in [2^30, 2^31). Returns (q, shift)."""
+    if m == 0.0:
+        return 0, 0
+    q, shift = math.frexp(m)
+    q_fixed = round_half_away(q * (1 << 31))
+    if q_fixed > (1 << 31):
+        raise ValueError(f"multiplier {m!r} does not quantize")
+    if q_fixed == (1 << 31):
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:  # every bit would be shifted out: TFLite flushes to zero
+        return 0, 0
+    return int(q_fixed), int(shift)
+
+
+def quantize_multiplier_greater_than_one(m: float) -> tuple[int, int]:
+    """QuantizeMultiplierGreaterThanOne: requires m > 1, shift >= 0."""
+    q, shift = quantize_multiplier(m)
+    if shift < 0:
+        raise ValueError(f"multiplier {m!r} is not greater than one")
+    return q, shift
+
+
+def quantize_multiplier_smaller_than_one_exp(m: float) -> tuple[int, int]:
+    """QuantizeMultiplierSmallerThanOneExp: requires 0 < m < 1, shift <= 0."""
+    q, shift = quantize_multiplier(m)
+    if shift > 0:
+        raise ValueError(f"multiplier {m!r} is not smaller than one")
+    return q, shift
+
+
+def f32(x) -> float:
+    """A Python float holding exactly the float32 nearest to x (TFLite stores scales as float)."""
+    return float(np.float32(x))
+
+
+def per_channel_multipliers(input_scale: float, filter_scales, output_scale: float):
+    """PopulateConvolutionQuantizationParams: one (multiplier, shift) per output channel.
+
+    The effective scale is formed in double from the float32 scales: in * w / out.
+    A per-tensor filter scale gives one entry, which the caller repeats per channel.
+    """
+    mult, shift = [], []
+    for w in np.asarray(filter_scales, dtype=np.float32).reshape(-1):
+        eff = f32(input_scale) * float(w) / f32(output_scale)
+        q, s = quantize_multiplier(eff)
+        mult.append(q)
+        shift.append(s)
+    return np.array(mult, dtype=np.int32), np.array(shift, dtype=np.int32)
+
+
+def per_tensor_conv_multiplier(input_scale: float, filter_scale: float, output_scale: float):
+    """GetQuantizedConvolutionMultipler: the product in->w is formed in float32, then double."""
+    product = f32(np.float32(input_scale) * np.float32(filter_scale))
+    return quantize_multiplier(product / f32(output_scale))
+
+
+def activation_range(act: str, scale: float, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
+    """CalculateActivationRangeQuantized: the clamp range of a fused activation."""
+    info = np.iinfo(np.dtype(dtype))
+    qmin, qmax = int(info.min), int(info.max)
+
+    def q(f: float) -> int:  # zero_point + TfLiteRound(f / scale), division in float32
+        return zero_point + round_half_away(f32(np.float32(f) / np.float32(scale)))
+
+    if act == ACT_NONE:
+        return qmin, qmax
+    if act == ACT_RELU:
+        return max(qmin, q(0.0)), qmax
+    if act == ACT_RELU6:
+        return max(qmin, q(0.0)), min(qmax, q(6.0))
+    if act == ACT_RELU_N1_TO_1:
+        return max(qmin, q(-1.0)), min(qmax, q(1.0))
+    raise ValueError(f"fused activation {act} is not supported")

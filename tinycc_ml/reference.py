@@ -1,0 +1,62 @@
+"""The numerical truth: TFLite's interpreter with its reference kernels (BUILTIN_REF).
+
+TensorFlow is needed only here (verify, tests, benchmarks), never to compile.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import CompileError
+
+
+def _tf():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        import tensorflow as tf  # noqa: PLC0415
+    except ImportError:
+        raise CompileError("verify needs TensorFlow for the reference interpreter: "
+                           "pip install tensorflow-cpu") from None
+    return tf
+
+
+class TFLiteReference:
+    def __init__(self, model_path: str | Path, preserve_all: bool = False, reference: bool = True):
+        tf = _tf()
+        kwargs = {}
+        if reference:
+            kwargs["experimental_op_resolver_type"] = tf.lite.experimental.OpResolverType.BUILTIN_REF
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.it = tf.lite.Interpreter(model_path=str(model_path),
+                                          experimental_preserve_all_tensors=preserve_all, **kwargs)
+        self.it.allocate_tensors()
+        self.inputs = self.it.get_input_details()
+        self.outputs = self.it.get_output_details()
+
+    def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        for d, x in zip(self.inputs, inputs):
+            self.it.set_tensor(d["index"], np.asarray(x, d["dtype"]).reshape(d["shape"]))
+        self.it.invoke()
+        return [self.it.get_tensor(d["index"]).copy() for d in self.outputs]
+
+    def tensor(self, index: int) -> np.ndarray:
+        return self.it.get_tensor(index).copy()
+
+
+def random_inputs(shapes_dtypes, rng: np.random.Generator) -> list[np.ndarray]:
+    """Uniform over the whole integer range (floats: uniform in [-1, 1))."""
+    out = []
+    for shape, dt in shapes_dtypes:
+        dt = np.dtype(dt)
+        if dt.kind in "iu":
+            info = np.iinfo(dt)
+            out.append(rng.integers(info.min, int(info.max) + 1, size=shape, dtype=dt))
+        else:
+            out.append(rng.uniform(-1, 1, size=shape).astype(dt))
+    return out

@@ -1,0 +1,92 @@
+"""`tinycc-ml verify`: build the generated C on the host, compare with TFLite's BUILTIN_REF."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .compiler import Compiled
+from .hostbuild import build
+from .reference import TFLiteReference, random_inputs
+
+
+@dataclass
+class VerifyResult:
+    runs: int = 0
+    mismatched_runs: int = 0
+    max_diff: list = field(default_factory=list)       # per output
+    diff_count: list = field(default_factory=list)     # per output, elements differing
+    first_bad_layer: str | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self.mismatched_runs == 0
+
+
+def _diff(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    d = np.abs(a.astype(np.int64) - b.astype(np.int64)) if a.dtype.kind in "iu" else \
+        np.abs(a.astype(np.float64) - b.astype(np.float64))
+    return (d.max() if d.size else 0), int(np.count_nonzero(d))
+
+
+def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
+           npy_inputs: Sequence[Path] = (), seed: int = 0, per_layer: bool = False,
+           cflags: Sequence[str] = ("-O2",), log=print) -> VerifyResult:
+    g = compiled.graph
+    host = build(compiled, cflags=cflags, trace=per_layer)
+    ref = TFLiteReference(model_path, preserve_all=per_layer)
+    specs = host.in_specs
+    batches: list[list[np.ndarray]] = []
+    for p in npy_inputs:
+        arr = np.load(p)
+        if len(specs) != 1:
+            raise SystemExit(f"{p}: .npy inputs are supported for single-input models")
+        shape, dt = specs[0]
+        if arr.size % int(np.prod(shape)):
+            raise SystemExit(f"{p}: {arr.size} values is not a multiple of the input size")
+        for row in arr.astype(dt).reshape((-1,) + tuple(shape)):
+            batches.append([row])
+    rng = np.random.default_rng(seed)
+    for _ in range(n_random):
+        batches.append(random_inputs(specs, rng))
+
+    res = VerifyResult(max_diff=[0] * len(g.outputs), diff_count=[0] * len(g.outputs))
+    first_bad = None
+    for i, xs in enumerate(batches):
+        want = ref.run(xs)
+        traces: list = []
+        got = host.run(xs, traces)
+        bad = False
+        for k, (a, b) in enumerate(zip(got, want)):
+            m, c = _diff(a, b.reshape(a.shape))
+            res.max_diff[k] = max(res.max_diff[k], m)
+            res.diff_count[k] += c
+            bad |= c > 0
+        res.runs += 1
+        if bad:
+            res.mismatched_runs += 1
+        if per_layer and (bad or i == 0) and first_bad is None:
+            index = g.meta.get("tensor_index", {})
+            for op_index, tname, arr in traces:
+                expect = ref.tensor(index[tname]).reshape(arr.shape)
+                m, c = _diff(arr, expect)
+                if c:
+                    op = next(o for o in g.ops if o.index == op_index)
+                    first_bad = (f"op {op_index} ({op.kind} '{op.name}'): output '{tname}' "
+                                 f"differs in {c} of {arr.size} values, max {m}")
+                    break
+    res.first_bad_layer = first_bad
+    for k, t in enumerate(g.outputs):
+        log(f"output {k} '{t}': max |difference| {res.max_diff[k]}, "
+            f"{res.diff_count[k]} values differ over {res.runs} runs")
+    if per_layer:
+        log(f"per layer: first differing layer: {first_bad}" if first_bad else
+            "per layer: every layer's output matches on the checked input")
+    verdict = "BIT-EXACT" if res.exact else f"MISMATCH in {res.mismatched_runs} of {res.runs} runs"
+    log(f"{g.source}: {verdict} against TFLite BUILTIN_REF ({res.runs} inputs)")
+    sys.stdout.flush()
+    return res
