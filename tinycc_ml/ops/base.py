@@ -8,6 +8,8 @@ in the order the pipeline calls them:
   (TFLM's Prepare moved to compile time). Stored in `op.params` by passes/prepare.py.
 - `macs(op, g)`, `scratch_bytes(op, g, target)`: for the summary and the arena planner.
 - `alias_input(op, g)`: index of an input whose buffer the output may reuse (RESHAPE: 0), or None.
+- `inplace_input(op, g)`: index of an input the kernel may overwrite in place (ADD with equal
+  shapes), or None; used by the planner only when that input dies at this op.
 - `emit(op, g, em) -> str`: the C statement(s) of the portable kernel call; constants are
   registered through `em` (see backends/emit.py `LayerEmitter`).
 - `emit_cmsis_nn(op, g, em) -> str | None`: a CMSIS-NN call, or None if the layer is not
@@ -65,6 +67,12 @@ class OpDef:
         return 0
 
     def alias_input(self, op: Op, g: Graph) -> int | None:
+        return None
+
+    def inplace_input(self, op: Op, g: Graph) -> int | None:
+        """Index of an input the kernel may overwrite with its output, when that input is not
+        read after this op: its output[i] is written only after every input value it needs
+        (elementwise ops with equal shapes, ...). The planner decides whether to use it."""
         return None
 
     def describe(self, op: Op, g: Graph) -> str:
