@@ -16,12 +16,13 @@ typedef struct {
 
 /* input   [batches, depth] int8
  * weights [units, depth] int8, zero point 0
- * bias    [units] int32: the model's bias plus input_offset * sum(weights row), folded at
- *         compile time, so the inner loop is a plain int8 dot product
+ * bias    [units] int32: the model's bias + (input_offset - 128) * sum(weights row), folded at
+ *         compile time, so the inner loop is the plain dot product of tcm_dot.h
  * mult, shift: requantization (QuantizeMultiplier), single rounding as BUILTIN_REF
- * output  [batches, units] int8; may not alias input. */
+ * output  [batches, units] int8; may alias nothing
+ * scratch `depth` bytes (one input row offset to uint8). */
 void tcm_fully_connected_s8(const tcm_fc_params *p, const int8_t *input, const int8_t *weights,
                             const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                            int8_t *output);
+                            int8_t *output, uint8_t *scratch);
 
 #endif /* TCM_FC_H */

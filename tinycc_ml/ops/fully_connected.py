@@ -27,7 +27,7 @@ class FCParams:
     act_max: int
     multiplier: np.ndarray   # int32, 1 or `units` entries
     shift: np.ndarray
-    bias: np.ndarray         # int32 [units]: bias + input_offset * sum(weights row)
+    bias: np.ndarray         # int32 [units]: bias + (input_offset - 128) * sum(weights row)
 
 
 @register("FULLY_CONNECTED")
@@ -83,7 +83,8 @@ class FullyConnected(OpDef):
         if np.any(shift > 30):
             raise g.error(op, "the requantization scale is too large (shift > 30)")
         bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)
-        folded = bias + (-in_zp) * w.data.astype(np.int64).sum(axis=1)
+        # tcm_dot.h offsets the input by +128: fold (input_offset - 128) * sum(w) into the bias
+        folded = bias + (-in_zp - 128) * w.data.astype(np.int64).sum(axis=1)
         act_min, act_max = quant.activation_range(fused_activation(op, g), out_scale, out_zp)
         return FCParams(batches=x.size // depth, depth=depth, units=units, output_offset=out_zp,
                         act_min=act_min, act_max=act_max, multiplier=mult, shift=shift,
@@ -92,6 +93,9 @@ class FullyConnected(OpDef):
     def macs(self, op, g):
         p = op.params
         return p.batches * p.depth * p.units if p else 0
+
+    def scratch_bytes(self, op, g, target):
+        return g.tensor(op.inputs[1]).shape[1]
 
     def describe(self, op, g):
         p = op.params
@@ -106,11 +110,11 @@ class FullyConnected(OpDef):
             "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max,
             "per_channel": int(len(p.multiplier) > 1)})
         weights = em.const("weights", g.tensor(op.inputs[1]).data.astype(np.int8))
-        bias = em.const("bias", p.bias, comment="bias + input_offset * sum(weights row)")
+        bias = em.const("bias", p.bias, comment="bias + (input_offset - 128) * sum(weights row)")
         mult = em.const("mult", p.multiplier)
         shift = em.const("shift", p.shift)
         return (f"tcm_fully_connected_s8(&{params}, {em.tensor(op.inputs[0])}, {weights}, {bias}, "
-                f"{mult}, {shift}, {em.tensor(op.outputs[0])});")
+                f"{mult}, {shift}, {em.tensor(op.outputs[0])}, {em.scratch});")
 
 
 def _wrap_int32(a: np.ndarray) -> np.ndarray:

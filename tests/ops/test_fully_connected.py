@@ -1,0 +1,63 @@
+"""FULLY_CONNECTED against TFLite BUILTIN_REF: Keras Dense layers, converted to full int8."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.util import assert_bitexact, int8_tflite, tf, write_model
+
+CASES = {
+    # id: (input shape without batch, units per layer, activation, per-channel weights)
+    "d20_to7_relu_to5": ((20,), (7, 5), "relu", True),
+    "d1_to1": ((1,), (1,), None, False),  # one unit: one scale, per-tensor by nature
+    "d64_to12_none": ((64,), (12,), None, True),
+    "d300_to33_relu6": ((300,), (33,), "relu6", True),
+    "d17_to9_tanh_free_relu_n1": ((17,), (9,), None, False),
+    "per_tensor_d40_to16_relu": ((40,), (16, 4), "relu", False),
+}
+
+
+def _model(shape, units, act):
+    def build():
+        keras = tf().keras
+        x = inp = keras.Input(shape)
+        for u in units:
+            x = keras.layers.Dense(u, activation=act, bias_initializer="random_normal",
+                                   kernel_initializer="glorot_uniform")(x)
+        return keras.Model(inp, x)
+    return build
+
+
+def _convert(build, shape, per_channel, seed):
+    if per_channel:
+        return int8_tflite(build, [shape], seed=seed)
+    t = tf()
+    import numpy as np
+    t.keras.utils.set_random_seed(seed)
+    model = build()
+    rng = np.random.default_rng(seed)
+    conv = t.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [t.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([rng.uniform(-1, 1, (1,) + shape).astype(np.float32)]
+                                           for _ in range(16))
+    conv.target_spec.supported_ops = [t.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = t.int8
+    conv.inference_output_type = t.int8
+    conv._experimental_disable_per_channel = True  # per-tensor weight scales
+    conv._experimental_disable_per_channel_quantization_for_dense_layers = True
+    return conv.convert()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_fully_connected_bitexact(case, tmp_path):
+    shape, units, act, per_channel = CASES[case]
+    data = _convert(_model(shape, units, act), shape, per_channel, seed=len(case))
+    path = write_model(data, tmp_path)
+    from tinycc_ml.frontends import load
+    g = load(path)
+    kinds = {op.kind for op in g.ops}
+    assert "FULLY_CONNECTED" in kinds
+    fc = [op for op in g.ops if op.kind == "FULLY_CONNECTED"]
+    assert any(len(op.inputs) > 2 and op.inputs[2] for op in fc), "the case should carry a bias"
+    assert any(g.tensor(op.inputs[1]).per_channel for op in fc) == per_channel
+    assert_bitexact(path, n=30)
