@@ -104,3 +104,15 @@ def activation_range(act: str, scale: float, zero_point: int, dtype: str = "int8
     if act == ACT_RELU_N1_TO_1:
         return max(qmin, q(-1.0)), min(qmax, q(1.0))
     raise ValueError(f"fused activation {act} is not supported")
+
+
+def softmax_input_params(beta: float, input_scale: float, integer_bits: int = 5):
+    """PreprocessSoftmaxScaling + CalculateInputRadius (quantization_util.cc), double rounding.
+
+    Returns (input_multiplier, input_left_shift, diff_min).
+    """
+    real = min(float(beta) * f32(input_scale) * float(1 << (31 - integer_bits)), float(2**31 - 1))
+    mult, left_shift = quantize_multiplier_greater_than_one(real)
+    max_input_rescaled = (1.0 * ((1 << integer_bits) - 1) * float(1 << (31 - integer_bits))
+                          / float(1 << left_shift))
+    return mult, left_shift, -int(math.floor(max_input_rescaled))

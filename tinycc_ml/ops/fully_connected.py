@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
+from ._conv_common import wrap_int32
 from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
                    fused_activation, register)
 
@@ -88,7 +89,7 @@ class FullyConnected(OpDef):
         act_min, act_max = quant.activation_range(fused_activation(op, g), out_scale, out_zp)
         return FCParams(batches=x.size // depth, depth=depth, units=units, output_offset=out_zp,
                         act_min=act_min, act_max=act_max, multiplier=mult, shift=shift,
-                        bias=_wrap_int32(folded))
+                        bias=wrap_int32(folded))
 
     def macs(self, op, g):
         p = op.params
@@ -116,7 +117,3 @@ class FullyConnected(OpDef):
         return (f"tcm_fully_connected_s8(&{params}, {em.tensor(op.inputs[0])}, {weights}, {bias}, "
                 f"{mult}, {shift}, {em.tensor(op.outputs[0])}, {em.scratch});")
 
-
-def _wrap_int32(a: np.ndarray) -> np.ndarray:
-    """int64 -> int32 modulo 2^32: the same wrap TFLite's int32 accumulator performs."""
-    return ((np.asarray(a, np.int64) + 2**31) % 2**32 - 2**31).astype(np.int32)

@@ -1,0 +1,162 @@
+"""What the windowed ops share: TFLite's padding rule, output sizes, per-channel requantization
+and the bias folding. CONV_2D, DEPTHWISE_CONV_2D and the pools read their geometry from here.
+
+Padding mirrors tensorflow/lite/kernels/padding.h ComputePaddingHeightWidth /
+ComputePaddingWithOffset: SAME puts floor(total/2) before and the rest after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import quant
+from .base import fused_activation, padding_of
+
+
+@dataclass(frozen=True)
+class Window:
+    batches: int
+    in_h: int
+    in_w: int
+    in_c: int
+    out_h: int
+    out_w: int
+    out_c: int
+    k_h: int
+    k_w: int
+    stride_h: int
+    stride_w: int
+    dil_h: int
+    dil_w: int
+    pad_h: int          # rows of padding before the image (top)
+    pad_w: int          # columns before (left)
+    padding: str        # 'SAME' or 'VALID', as in the model
+
+    def fields(self) -> dict:
+        return {k: getattr(self, k) for k in ("batches", "in_h", "in_w", "in_c", "out_h", "out_w",
+                                              "out_c", "k_h", "k_w", "stride_h", "stride_w",
+                                              "dil_h", "dil_w", "pad_h", "pad_w")}
+
+
+def out_size(padding: str, size: int, k: int, stride: int, dil: int) -> int:
+    eff = (k - 1) * dil + 1
+    if padding == "SAME":
+        return (size + stride - 1) // stride
+    return (size - eff + stride) // stride
+
+
+def pad_before(size: int, k: int, stride: int, dil: int, out: int) -> int:
+    eff = (k - 1) * dil + 1
+    total = max((out - 1) * stride + eff - size, 0)
+    return total // 2
+
+
+def window(op, g, k_h: int, k_w: int, out_c: int) -> Window:
+    """Geometry of a windowed op over an NHWC input; checks the model's output shape agrees."""
+    x = g.tensor(op.inputs[0])
+    y = g.tensor(op.outputs[0])
+    if len(x.shape) != 4 or len(y.shape) != 4:
+        raise g.error(op, f"expects NHWC input and output, has {list(x.shape)} -> {list(y.shape)}")
+    padding = padding_of(op, g)
+    sh, sw = int(op.attrs.get("stride_h", 1)), int(op.attrs.get("stride_w", 1))
+    dh, dw = int(op.attrs.get("dilation_hfactor", 1)), int(op.attrs.get("dilation_wfactor", 1))
+    if min(sh, sw, dh, dw, k_h, k_w) < 1:
+        raise g.error(op, f"stride ({sh},{sw}), dilation ({dh},{dw}) and window ({k_h},{k_w}) "
+                          "must be positive")
+    n, h, w, c = x.shape
+    oh, ow = out_size(padding, h, k_h, sh, dh), out_size(padding, w, k_w, sw, dw)
+    if oh < 1 or ow < 1:
+        raise g.error(op, f"a {k_h}x{k_w} window does not fit the {h}x{w} input with padding {padding}")
+    if tuple(y.shape) != (n, oh, ow, out_c):
+        raise g.error(op, f"output shape {list(y.shape)} disagrees with the computed "
+                          f"[{n},{oh},{ow},{out_c}]")
+    return Window(batches=n, in_h=h, in_w=w, in_c=c, out_h=oh, out_w=ow, out_c=out_c, k_h=k_h,
+                  k_w=k_w, stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw,
+                  pad_h=pad_before(h, k_h, sh, dh, oh), pad_w=pad_before(w, k_w, sw, dw, ow),
+                  padding=padding)
+
+
+def describe(win: Window, act: str, extra: str = "") -> str:
+    parts = [f"{win.k_h}x{win.k_w}"]
+    if win.stride_h == win.stride_w:
+        parts.append(f"stride {win.stride_h}")
+    else:
+        parts.append(f"stride ({win.stride_h},{win.stride_w})")
+    if (win.dil_h, win.dil_w) != (1, 1):
+        parts.append(f"dilation ({win.dil_h},{win.dil_w})")
+    parts.append(f"pad {win.padding} ({win.pad_h},{win.pad_w})")
+    if extra:
+        parts.append(extra)
+    if act != "NONE":
+        parts.append(act)
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Requant:
+    input_zp: int
+    output_zp: int
+    act_min: int
+    act_max: int
+    multiplier: np.ndarray      # int32 [out_c]
+    shift: np.ndarray           # int32 [out_c]
+
+
+def conv_requant(op, g, filter_name: str, out_c: int) -> Requant:
+    """PopulateConvolutionQuantizationParams: per-channel multipliers (per-tensor repeated)."""
+    x, w, y = g.tensor(op.inputs[0]), g.tensor(filter_name), g.tensor(op.outputs[0])
+    in_scale, in_zp = x.qparams()
+    out_scale, out_zp = y.qparams()
+    scales = np.asarray(w.scale, np.float32)
+    if len(scales) == 1:
+        scales = np.repeat(scales, out_c)
+    mult, shift = quant.per_channel_multipliers(in_scale, scales, out_scale)
+    act_min, act_max = quant.activation_range(fused_activation(op, g), out_scale, out_zp)
+    return Requant(in_zp, out_zp, act_min, act_max, mult, shift)
+
+
+def check_conv_operands(op, g, filter_axis: int, out_c: int) -> None:
+    """Types, constness and quantization shared by CONV_2D and DEPTHWISE_CONV_2D."""
+    from .base import (expect_arity, expect_const, expect_dtype, expect_per_tensor)
+    expect_arity(op, g, (2, 3))
+    expect_dtype(op, g, op.inputs[0], ("int8",), "input")
+    expect_dtype(op, g, op.inputs[1], ("int8",), "filter")
+    expect_dtype(op, g, op.outputs[0], ("int8",), "output")
+    expect_const(op, g, op.inputs[1], "filter")
+    expect_per_tensor(op, g, op.inputs[0], "input")
+    expect_per_tensor(op, g, op.outputs[0], "output")
+    w = g.tensor(op.inputs[1])
+    if not w.is_quantized:
+        raise g.error(op, "the filter has no quantization parameters")
+    if np.any(w.zero_point != 0):
+        raise g.error(op, "the filter has a non-zero zero point; int8 filters must be symmetric")
+    if w.per_channel and (w.quant_axis != filter_axis or len(w.scale) != out_c):
+        raise g.error(op, f"per-channel filter scales must be along axis {filter_axis} "
+                          f"({out_c} channels)")
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    if b is not None:
+        expect_dtype(op, g, b, ("int32",), "bias")
+        expect_const(op, g, b, "bias")
+        if g.tensor(b).size != out_c:
+            raise g.error(op, f"bias has {g.tensor(b).size} values for {out_c} output channels")
+    fused_activation(op, g)
+
+
+def bias_of(op, g, out_c: int) -> np.ndarray:
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    return g.tensor(b).data.astype(np.int64).reshape(-1) if b is not None else np.zeros(out_c, np.int64)
+
+
+def wrap_int32(a) -> np.ndarray:
+    """int64 -> int32 modulo 2^32: the same wrap TFLite's int32 accumulator performs."""
+    return ((np.asarray(a, np.int64) + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+def window_fields(win: Window, rq: Requant | None, depth_multiplier: int = 1) -> dict:
+    """The tcm_window struct (runtime_c/tcm_window.h) of a layer."""
+    q = {"input_zp": rq.input_zp, "output_offset": rq.output_zp, "act_min": rq.act_min,
+         "act_max": rq.act_max} if rq else {"input_zp": 0, "output_offset": 0,
+                                           "act_min": -128, "act_max": 127}
+    return {**win.fields(), "depth_multiplier": depth_multiplier, **q}

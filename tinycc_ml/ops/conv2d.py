@@ -1,0 +1,69 @@
+"""CONV_2D (TFLite CONV_2D; later ONNX Conv in QDQ form and QLinearConv).
+
+Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerChannel; Prepare:
+tensorflow/lite/kernels/conv.cc + kernel_util.cc PopulateConvolutionQuantizationParams.
+Kernel: runtime_c/tcm_conv.c.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _conv_common as cc
+from .base import OpDef, fused_activation, register
+
+
+@dataclass(frozen=True)
+class ConvParams:
+    win: cc.Window
+    rq: cc.Requant
+    bias: np.ndarray        # int32 [out_c]: bias + (input_offset - 128) * sum(filter[out_c])
+
+
+@register("CONV_2D")
+class Conv2D(OpDef):
+    def check(self, op, g):
+        if len(op.inputs) < 2 or op.inputs[1] is None:
+            raise g.error(op, "expects input, filter and optional bias")
+        w = g.tensor(op.inputs[1])
+        if len(w.shape) != 4:
+            raise g.error(op, f"filter has shape {list(w.shape)}; expected [out_c, k_h, k_w, in_c]")
+        cc.check_conv_operands(op, g, filter_axis=0, out_c=w.shape[0])
+        win = cc.window(op, g, w.shape[1], w.shape[2], w.shape[0])
+        if w.shape[3] != win.in_c:
+            raise g.error(op, f"filter has {w.shape[3]} input channels, the input has {win.in_c} "
+                              "(grouped convolution is not supported)")
+
+    def prepare(self, op, g):
+        w = g.tensor(op.inputs[1])
+        win = cc.window(op, g, w.shape[1], w.shape[2], w.shape[0])
+        rq = cc.conv_requant(op, g, op.inputs[1], w.shape[0])
+        sums = w.data.astype(np.int64).reshape(w.shape[0], -1).sum(axis=1)
+        bias = cc.bias_of(op, g, w.shape[0]) + (-rq.input_zp - 128) * sums
+        return ConvParams(win=win, rq=rq, bias=cc.wrap_int32(bias))
+
+    def macs(self, op, g):
+        w = op.params.win
+        return w.batches * w.out_h * w.out_w * w.out_c * w.k_h * w.k_w * w.in_c
+
+    def scratch_bytes(self, op, g, target):
+        w = g.tensor(op.inputs[1]).shape
+        return w[1] * w[2] * w[3]
+
+    def describe(self, op, g):
+        w = op.params.win
+        return cc.describe(w, fused_activation(op, g), f"{w.in_c} -> {w.out_c} channels")
+
+    def emit(self, op, g, em):
+        p = op.params
+        em.use("tcm_conv.c")
+        params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq))
+        w = em.const("filter", g.tensor(op.inputs[1]).data)
+        b = em.const("bias", p.bias, comment="bias + (input_offset - 128) * sum(filter)")
+        m = em.const("mult", p.rq.multiplier)
+        s = em.const("shift", p.rq.shift)
+        return (f"tcm_conv2d_s8(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, {s}, "
+                f"{em.tensor(op.outputs[0])}, {em.scratch});")
+

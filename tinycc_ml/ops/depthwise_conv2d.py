@@ -1,0 +1,86 @@
+"""DEPTHWISE_CONV_2D (TFLite DEPTHWISE_CONV_2D; later ONNX Conv with group == channels).
+
+Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h
+DepthwiseConvPerChannel; Prepare: tensorflow/lite/kernels/depthwise_conv.cc.
+Kernel: runtime_c/tcm_depthwise.c.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _conv_common as cc
+from .base import OpDef, fused_activation, register
+
+
+@dataclass(frozen=True)
+class DepthwiseParams:
+    win: cc.Window
+    rq: cc.Requant
+    multiplier: int
+    bias: np.ndarray        # int32 [out_c]: bias + input_offset * sum(filter taps of the channel)
+
+
+@register("DEPTHWISE_CONV_2D")
+class DepthwiseConv2D(OpDef):
+    def check(self, op, g):
+        if len(op.inputs) < 2 or op.inputs[1] is None:
+            raise g.error(op, "expects input, filter and optional bias")
+        w = g.tensor(op.inputs[1])
+        if len(w.shape) != 4 or w.shape[0] != 1:
+            raise g.error(op, f"filter has shape {list(w.shape)}; expected [1, k_h, k_w, out_c]")
+        out_c = w.shape[3]
+        cc.check_conv_operands(op, g, filter_axis=3, out_c=out_c)
+        win = cc.window(op, g, w.shape[1], w.shape[2], out_c)
+        mult = self._multiplier(op, g, win)
+        if win.in_c * mult != out_c:
+            raise g.error(op, f"{win.in_c} input channels x depth multiplier {mult} != "
+                              f"{out_c} output channels")
+
+    @staticmethod
+    def _multiplier(op, g, win) -> int:
+        m = int(op.attrs.get("depth_multiplier", 0) or 0)
+        # TFLite derives it from the shapes when the option is 0 (newer converters)
+        if m <= 0 and win.in_c:
+            m = win.out_c // win.in_c
+        if m < 1:
+            raise g.error(op, f"depth multiplier {m} is not positive")
+        return m
+
+    def prepare(self, op, g):
+        w = g.tensor(op.inputs[1])
+        out_c = w.shape[3]
+        win = cc.window(op, g, w.shape[1], w.shape[2], out_c)
+        rq = cc.conv_requant(op, g, op.inputs[1], out_c)
+        sums = w.data.astype(np.int64).reshape(-1, out_c).sum(axis=0)
+        bias = cc.bias_of(op, g, out_c) + (-rq.input_zp) * sums
+        return DepthwiseParams(win=win, rq=rq, multiplier=self._multiplier(op, g, win),
+                               bias=cc.wrap_int32(bias))
+
+    def macs(self, op, g):
+        w = op.params.win
+        return w.batches * w.out_h * w.out_w * w.out_c * w.k_h * w.k_w
+
+    def scratch_bytes(self, op, g, target):
+        w = g.tensor(op.inputs[1]).shape
+        in_c = g.tensor(op.inputs[0]).shape[-1]
+        return w[3] * 4 + in_c
+
+    def describe(self, op, g):
+        p = op.params
+        extra = f"{p.win.in_c} channels" + (f", depth multiplier {p.multiplier}"
+                                              if p.multiplier > 1 else "")
+        return cc.describe(p.win, fused_activation(op, g), extra)
+
+    def emit(self, op, g, em):
+        p = op.params
+        em.use("tcm_depthwise.c")
+        params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq, p.multiplier))
+        w = em.const("filter", g.tensor(op.inputs[1]).data.reshape(-1))
+        b = em.const("bias", p.bias, comment="bias + input_offset * sum(filter taps)")
+        m = em.const("mult", p.rq.multiplier)
+        s = em.const("shift", p.rq.shift)
+        return (f"tcm_depthwise_conv2d_s8(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, "
+                f"{s}, {em.tensor(op.outputs[0])}, {em.scratch});")

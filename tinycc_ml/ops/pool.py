@@ -1,0 +1,71 @@
+"""AVERAGE_POOL_2D and MAX_POOL_2D (later ONNX AveragePool/MaxPool, GlobalAveragePool).
+
+Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h AveragePool and
+MaxPool; Prepare: tensorflow/lite/kernels/pooling.cc (padding, activation range; int8 input and
+output share scale and zero point). Kernel: runtime_c/tcm_pool.c.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import quant
+from . import _conv_common as cc
+from .base import (OpDef, expect_arity, expect_dtype, expect_per_tensor, fused_activation,
+                   register)
+
+
+@dataclass(frozen=True)
+class PoolParams:
+    win: cc.Window
+    act_min: int
+    act_max: int
+
+
+class _Pool(OpDef):
+    function = ""
+
+    def _window(self, op, g):
+        kh, kw = int(op.attrs.get("filter_height", 0)), int(op.attrs.get("filter_width", 0))
+        return cc.window(op, g, kh, kw, g.tensor(op.inputs[0]).shape[-1])
+
+    def check(self, op, g):
+        expect_arity(op, g, (1,))
+        expect_dtype(op, g, op.inputs[0], ("int8",), "input")
+        expect_dtype(op, g, op.outputs[0], ("int8",), "output")
+        expect_per_tensor(op, g, op.inputs[0], "input")
+        expect_per_tensor(op, g, op.outputs[0], "output")
+        if g.tensor(op.inputs[0]).qparams() != g.tensor(op.outputs[0]).qparams():
+            raise g.error(op, "input and output quantization differ (TFLite requires them equal)")
+        fused_activation(op, g)
+        self._window(op, g)
+
+    def prepare(self, op, g):
+        scale, zp = g.tensor(op.outputs[0]).qparams()
+        lo, hi = quant.activation_range(fused_activation(op, g), scale, zp)
+        return PoolParams(self._window(op, g), lo, hi)
+
+    def macs(self, op, g):
+        w = op.params.win
+        return w.batches * w.out_h * w.out_w * w.out_c * w.k_h * w.k_w
+
+    def describe(self, op, g):
+        return cc.describe(op.params.win, fused_activation(op, g))
+
+    def emit(self, op, g, em):
+        p = op.params
+        em.use("tcm_pool.c")
+        fields = cc.window_fields(p.win, None)
+        fields.update(act_min=p.act_min, act_max=p.act_max)
+        params = em.struct("params", "tcm_window", fields)
+        return f"{self.function}(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
+
+
+@register("AVERAGE_POOL_2D")
+class AveragePool2D(_Pool):
+    function = "tcm_avg_pool_s8"
+
+
+@register("MAX_POOL_2D")
+class MaxPool2D(_Pool):
+    function = "tcm_max_pool_s8"
