@@ -26,26 +26,36 @@ def tf():
 
 
 def int8_tflite(build: Callable, input_shapes: Sequence[tuple], seed: int = 0,
-                n_calib: int = 32, low: float = -1.0, high: float = 1.0) -> bytes:
-    """Full-integer post-training quantization of a Keras model, int8 inputs and outputs.
+                n_calib: int = 32, low: float = -1.0, high: float = 1.0,
+                per_channel: bool = True, io_type: str = "int8") -> bytes:
+    """Full-integer post-training quantization of a Keras model, int8 (or float32) I/O.
 
     `build()` returns a keras.Model. Representative data is uniform in [low, high).
+    per_channel=False asks the converter for per-tensor weight scales.
     """
     t = tf()
     t.keras.utils.set_random_seed(seed)
     model = build()
     rng = np.random.default_rng(seed)
 
+    names = [getattr(i, "name", None) for i in model.inputs]
+
     def rep():
         for _ in range(n_calib):
-            yield [rng.uniform(low, high, (1,) + tuple(s)).astype(np.float32) for s in input_shapes]
+            xs = [rng.uniform(low, high, (1,) + tuple(s)).astype(np.float32) for s in input_shapes]
+            # several inputs: by name, since the converter may order them differently from Keras
+            yield dict(zip(names, xs)) if len(xs) > 1 else xs
 
     conv = t.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [t.lite.Optimize.DEFAULT]
     conv.representative_dataset = rep
     conv.target_spec.supported_ops = [t.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = t.int8
-    conv.inference_output_type = t.int8
+    io = t.int8 if io_type == "int8" else t.float32
+    conv.inference_input_type = io
+    conv.inference_output_type = io
+    if not per_channel:
+        conv._experimental_disable_per_channel = True
+        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return conv.convert()
@@ -79,3 +89,19 @@ def assert_bitexact(model_path: Path, n: int = 20, seed: int = 0, cflags=("-O2",
         for k, (a, b) in enumerate(zip(got, want)):
             np.testing.assert_array_equal(
                 a, b.reshape(a.shape), err_msg=f"{model_path.name}: input {i}, output {k}")
+
+
+def check_keras(build: Callable, input_shapes: Sequence[tuple], tmp_path: Path, n: int = 10,
+                seed: int = 0, expect_kinds: Sequence[str] = (), **kw) -> Path:
+    """Convert a Keras model to int8, check it contains `expect_kinds`, assert bit-exactness."""
+    from tinycc_ml.frontends import load
+    path = write_model(int8_tflite(build, input_shapes, seed=seed, **kw), tmp_path)
+    kinds = {op.kind for op in load(path).ops}
+    missing = set(expect_kinds) - kinds
+    assert not missing, f"the converted model has {sorted(kinds)}, not {sorted(missing)}"
+    assert_bitexact(path, n=n, seed=seed)
+    return path
+
+
+def keras():
+    return tf().keras

@@ -22,6 +22,8 @@ from .frontends import load
 from .ir import Graph
 from .ops.base import lookup
 from .passes.check import check
+from .passes.fold import fold
+from .passes.shapes import infer_shapes
 from .passes.prepare import prepare
 
 TARGETS = ("generic", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
@@ -70,7 +72,7 @@ class Compiled:
 
 
 def pipeline(g: Graph) -> Graph:
-    for step in (check, prepare):
+    for step in (fold, infer_shapes, check, prepare):
         g = step(g)
     return g
 
@@ -103,7 +105,9 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
         if k is not None:
             alias[pos] = k
     scratch = {pos: d.scratch_bytes(op, g, opts.target) for pos, (op, d) in enumerate(zip(g.ops, defs))}
-    plan = planner.plan(g, alias, scratch)
+    inplace = {pos: (k, d.inplace_gap(op, g)) for pos, (op, d) in enumerate(zip(g.ops, defs))
+               if (k := d.inplace_input(op, g)) is not None}
+    plan = planner.plan(g, alias, scratch, inplace)
     planner.check_no_overlap(plan)
 
     # Names: function parameters after the model's tensor names; layers after op names.

@@ -22,6 +22,7 @@ INT32_MAX = 2**31 - 1
 
 # TFLite fused activation names, as the frontends store them in op attrs.
 ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6 = "NONE", "RELU", "RELU_N1_TO_1", "RELU6"
+ACT_RELU_0_TO_1 = "RELU_0_TO_1"
 
 
 def round_half_away(x: float) -> int:
@@ -103,6 +104,8 @@ def activation_range(act: str, scale: float, zero_point: int, dtype: str = "int8
         return max(qmin, q(0.0)), min(qmax, q(6.0))
     if act == ACT_RELU_N1_TO_1:
         return max(qmin, q(-1.0)), min(qmax, q(1.0))
+    if act == ACT_RELU_0_TO_1:  # the standalone RELU_0_TO_1 op (activations.cc Relu0to1Eval)
+        return max(qmin, q(0.0)), min(qmax, q(1.0))
     raise ValueError(f"fused activation {act} is not supported")
 
 

@@ -112,7 +112,13 @@ class LayerEmitter:
         self.sources: set[str] = set()
 
     def tensor(self, name: str) -> str:
-        """C expression: pointer to the tensor's first element, typed after its dtype."""
+        """C expression: pointer to the tensor's first element, typed after its dtype.
+
+        A constant operand (an ADD's bias, a PAD's paddings) becomes a static const array."""
+        t = self.g.tensor(name)
+        if t.is_const:
+            k = list(self.op.inputs).index(name)
+            return self.const(f"input{k}", t.data, c_type(t.dtype))
         return self._pointers[name]
 
     def const(self, hint: str, values: np.ndarray, ctype: str | None = None,

@@ -63,6 +63,9 @@ class Add(OpDef):
         if len(out) > MAX_RANK:
             raise g.error(op, f"rank {len(out)} is above the supported {MAX_RANK}")
 
+    def output_shape(self, op, g):
+        return broadcast_shape(g.tensor(op.inputs[0]).shape, g.tensor(op.inputs[1]).shape)
+
     def prepare(self, op, g):
         a, b, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
         s1, z1 = a.qparams()

@@ -4,6 +4,8 @@ An op module defines a subclass of `OpDef` and decorates it with `@register("KIN
 in the order the pipeline calls them:
 
 - `check(op, g)`: validate types, shapes, options; `raise g.error(op, "reason")`.
+- `output_shape(op, g)`: the output shape from the input shapes, where the model's stored one may
+  be a placeholder (passes/shapes.py).
 - `prepare(op, g) -> Params`: every number the kernel reads, computed once at compile time
   (TFLM's Prepare moved to compile time). Stored in `op.params` by passes/prepare.py.
 - `macs(op, g)`, `scratch_bytes(op, g, target)`: for the summary and the arena planner.
@@ -57,6 +59,12 @@ class OpDef:
     def check(self, op: Op, g: Graph) -> None:
         pass
 
+    def output_shape(self, op: Op, g: Graph) -> tuple[int, ...] | None:
+        """The output's shape from the inputs (passes/shapes.py writes it into the graph), or
+        None to keep the shape the model stores. Needed where converters store placeholders
+        for shapes computed at run time (RESHAPE after Keras 3's shape arithmetic)."""
+        return None
+
     def prepare(self, op: Op, g: Graph) -> Any:
         return None
 
@@ -74,6 +82,14 @@ class OpDef:
         read after this op: its output[i] is written only after every input value it needs
         (elementwise ops with equal shapes, ...). The planner decides whether to use it."""
         return None
+
+    def inplace_gap(self, op: Op, g: Graph) -> int:
+        """With `inplace_input` k: bytes the output must start below input k (0: exactly over it).
+        Output byte j then lands on input byte j - gap, so a kernel may declare gap if it never
+        reads an input byte after writing the output byte placed over it (also for any larger
+        gap). Streaming kernels use it: a stride-1 SAME KxK depthwise conv writing NHWC in order
+        needs C * p * (W + 1), p = K // 2 (MCUNet-style in place, no temporary)."""
+        return 0
 
     def describe(self, op: Op, g: Graph) -> str:
         """Options for the per-layer comment, e.g. '3x3, stride 2, pad SAME (0,1), ReLU'."""

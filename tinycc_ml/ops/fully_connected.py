@@ -70,6 +70,14 @@ class FullyConnected(OpDef):
         if op.attrs.get("weights_format", 0) != 0:
             raise g.error(op, "shuffled weights format is not supported")
 
+    def output_shape(self, op, g):
+        x, w = g.tensor(op.inputs[0]), g.tensor(op.inputs[1])
+        if len(w.shape) != 2 or w.shape[1] == 0 or x.size % w.shape[1]:
+            return None  # check() words the problem
+        if op.attrs.get("keep_num_dims", False):
+            return tuple(x.shape[:-1]) + (w.shape[0],)
+        return (x.size // w.shape[1], w.shape[0])
+
     def prepare(self, op, g):
         x, w, out = g.tensor(op.inputs[0]), g.tensor(op.inputs[1]), g.tensor(op.outputs[0])
         b = g.tensor(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] else None

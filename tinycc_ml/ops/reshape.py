@@ -24,6 +24,29 @@ class _Reshape(OpDef):
             raise g.error(op, "input and output quantization differ; a requantizing reshape is "
                               "not supported")
 
+    def output_shape(self, op, g):
+        """RESHAPE's target: the constant shape input, else the new_shape option; -1 resolved."""
+        if op.kind != "RESHAPE" or not op.inputs or op.inputs[0] is None:
+            return None
+        x = g.tensor(op.inputs[0])
+        target = None
+        if len(op.inputs) > 1 and op.inputs[1] is not None and g.tensor(op.inputs[1]).is_const:
+            target = [int(v) for v in g.tensor(op.inputs[1]).data.reshape(-1)]
+        elif op.attrs.get("new_shape"):
+            target = [int(v) for v in op.attrs["new_shape"]]
+        if target is None:
+            return None
+        if target.count(-1) > 1:
+            raise g.error(op, f"new shape {target} has more than one -1")
+        if -1 in target:
+            known = 1
+            for d in target:
+                known *= d if d != -1 else 1
+            if known <= 0 or x.size % known:
+                raise g.error(op, f"cannot reshape {list(x.shape)} to {target}")
+            target[target.index(-1)] = x.size // known
+        return tuple(target)
+
     def alias_input(self, op, g):
         return 0
 

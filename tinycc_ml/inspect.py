@@ -1,0 +1,433 @@
+"""`tinycc-ml inspect`: what each layer costs, where its tensors sit in the arena, and why the
+arena has the size it has.
+
+Printed: one row per layer (op, shapes, MACs, weight bytes, arena offsets of its tensors, bytes
+alive in the arena during it, and with the caller's input/output buffers added), the layer(s)
+at the peak with every buffer alive there, then the totals: flash, arena, arena + I/O, the
+liveness bound of ../shared/BASELINES.md, and TensorFlow Lite Micro's smallest arena, measured
+now by bisection when the `tflite-micro` package is installed (nothing is cached).
+
+`--plot FILE.png` draws the arena over the layers (matplotlib, Agg): one box per buffer, from
+the layer that writes it to the last that reads it, at its offset; the peak is marked; below,
+the bytes alive per layer against the liveness bound.
+
+`--json FILE` writes the same data. Keys are stable (schema "tinycc-ml-inspect/1"); byte
+counts are ints; positions are layer numbers in execution order:
+
+    schema, model (file name), sha256, name (C name), target, kernels
+    layers[]: position, op_index (in the model), kind, name, backend, describe,
+        inputs[] / outputs[] (activation tensors): name, shape, dtype, bytes,
+            where ("arena" | "input" | "output"), offset (arena) or null, index (I/O) or null
+        macs, weight_bytes (constant inputs as stored in the model),
+        scratch: {bytes, offset} or null, inplace: {input, gap} or null,
+        live_arena_bytes (arena bytes in use during the layer),
+        live_io_bytes (caller's input/output bytes alive, counted as BASELINES.md does)
+    buffers[]: name, tensors[], bytes, offset, first, last, scratch (bool)
+    inplace[]: position, input, src, dst, gap (buffer names; output placed gap bytes below)
+    peak: arena_bytes, positions[], position (the first), kind, name,
+        buffers[] (alive there: name, bytes, offset, first, last, scratch), io[] (name, role, bytes)
+    totals: layers, macs, weight_bytes, flash_bytes (constants in NAME.c; code not counted),
+        arena_bytes (== NAME_ARENA_BYTES), io_bytes, arena_plus_io_bytes,
+        liveness_bound_bytes (graph I/O included), liveness_bound_no_io_bytes,
+        arena_live_bound_bytes (most arena bytes alive at one layer), heuristic_arena_bytes,
+        placement (how good the offsets are known to be), io_in_arena_bytes (this planner with
+        the graph I/O inside the arena, as TFLite Micro counts), tflm_arena_bytes (int or
+        null), tflm_note
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import planner
+from .compiler import Compiled
+
+SCHEMA = "tinycc-ml-inspect/1"
+
+
+# ---------------------------------------------------------------------------------------------
+# TensorFlow Lite Micro's arena, measured
+
+
+@contextlib.contextmanager
+def _stderr_to_pipe():
+    """Send file descriptor 2 (where TFLM's C++ reports) into a non-blocking pipe."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    os.dup2(w, 2)
+    os.close(w)
+    try:
+        yield r
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(r)
+
+
+def _drain(fd: int) -> str:
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def tflm_arena(model_path: str | Path, start: int = 4096, limit: int = 1 << 26):
+    """(smallest arena_size TFLite Micro accepts for the model, note), or (None, reason).
+
+    Bisection on `tflite_micro.runtime.Interpreter.from_bytes(data, arena_size=N)`, which
+    plans and allocates every tensor at construction (any failure there means "too small";
+    a failure at `limit` bytes means TFLM cannot run the model). Its arena includes the graph
+    I/O and TFLM's own structures. About 20 tries of a few milliseconds each; nothing cached.
+    """
+    try:
+        from tflite_micro import runtime
+    except ImportError:
+        return None, "not measured: the tflite-micro package is not installed"
+    data = Path(model_path).read_bytes()
+    tries = 0
+    error = ""
+
+    with _stderr_to_pipe() as err:
+        def fits(n: int) -> bool:
+            nonlocal tries, error
+            tries += 1
+            _drain(err)
+            try:
+                runtime.Interpreter.from_bytes(data, arena_size=n)
+                return True
+            except RuntimeError as e:
+                text = _drain(err)
+                error = next((ln.strip() for ln in text.splitlines() if ln.strip()), str(e))
+                return False
+
+        if not fits(limit):
+            return None, f"not measured: TFLite Micro cannot load the model ({error})"
+        lo, hi = 0, max(start, 1)
+        while hi < limit and not fits(hi):
+            lo, hi = hi, min(hi * 2, limit)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if fits(mid):
+                hi = mid
+            else:
+                lo = mid
+    return hi, (f"smallest arena_size tflite-micro accepts ({tries} tries); it holds the graph "
+                f"I/O and TFLM's own structures")
+
+
+# ---------------------------------------------------------------------------------------------
+# The data
+
+
+def _io_alive(g) -> list[tuple[str, str, int, int, int]]:
+    """(tensor, role, bytes, first, last) for the caller's buffers, as lower_bound counts them."""
+    n = len(g.ops)
+    last_read: dict[str, int] = {}
+    produced: dict[str, int] = {}
+    for pos, op in enumerate(g.ops):
+        for t in op.inputs:
+            if t is not None:
+                last_read[t] = pos
+        for t in op.outputs:
+            produced.setdefault(t, pos)
+    out, seen = [], set()
+    for t in g.inputs:
+        if t not in seen:
+            seen.add(t)
+            last = n if t in g.outputs else last_read.get(t, -1)
+            out.append((t, "input", g.tensor(t).nbytes, -1, last))
+    for t in g.outputs:
+        if t not in seen:
+            seen.add(t)
+            out.append((t, "output", g.tensor(t).nbytes, produced.get(t, 0), n))
+    return out
+
+
+def _tensor_ref(g, plan, t: str) -> dict:
+    tensor = g.tensor(t)
+    loc = plan.location.get(t)
+    ref = {"name": t, "shape": list(tensor.shape), "dtype": tensor.dtype, "bytes": tensor.nbytes,
+           "where": None, "offset": None, "index": None}
+    if loc is not None:
+        ref["where"] = loc[0]
+        ref["offset" if loc[0] == "arena" else "index"] = loc[1]
+    return ref
+
+
+def _buffer_dict(b: planner.Buffer) -> dict:
+    return {"name": b.name, "tensors": list(b.members), "bytes": b.size, "offset": b.offset,
+            "first": b.first, "last": b.last, "scratch": b.scratch}
+
+
+def report(c: Compiled, model_path: str | Path | None = None, tflm: bool = True) -> dict:
+    """Everything `inspect` prints, as the JSON document described in the module docstring."""
+    g, plan = c.graph, c.plan
+    io = _io_alive(g)
+    pins = {p.position: p for p in plan.inplace}
+    layers = []
+    for info in c.layers:
+        pos = info.position
+        acts = [t for t in info.inputs if not g.tensor(t).is_const]
+        pin = pins.get(pos)
+        layers.append({
+            "position": pos, "op_index": info.op_index, "kind": info.kind, "name": info.name,
+            "backend": info.backend, "describe": info.describe,
+            "inputs": [_tensor_ref(g, plan, t) for t in acts],
+            "outputs": [_tensor_ref(g, plan, t) for t in info.outputs],
+            "macs": info.macs, "weight_bytes": info.weight_bytes,
+            "scratch": ({"bytes": info.scratch_bytes, "offset": plan.scratch[pos]}
+                        if pos in plan.scratch else None),
+            "inplace": {"input": pin.input, "gap": pin.gap} if pin else None,
+            "live_arena_bytes": plan.live_bytes(pos),
+            "live_io_bytes": sum(nb for _, _, nb, lo, hi in io if lo <= pos <= hi),
+        })
+    peak_bytes = max((x["live_arena_bytes"] for x in layers), default=0)
+    positions = [x["position"] for x in layers if x["live_arena_bytes"] == peak_bytes]
+    p0 = positions[0] if positions else 0
+    peak = {"arena_bytes": peak_bytes, "positions": positions, "position": p0,
+            "kind": g.ops[p0].kind if g.ops else "", "name": g.ops[p0].name if g.ops else "",
+            "buffers": [_buffer_dict(b) for b in plan.live(p0)],
+            "io": [{"name": t, "role": role, "bytes": nb} for t, role, nb, lo, hi in io
+                   if lo <= p0 <= hi]}
+
+    consts = {t for info in c.layers for t in info.inputs if g.tensor(t).is_const}
+    io_bytes = sum(nb for _, _, nb, _, _ in io)
+    io_plan = planner.replan(plan, g, io_in_arena=True)
+    if tflm and model_path is not None:
+        tflm_bytes, tflm_note = tflm_arena(model_path)
+    else:
+        tflm_bytes, tflm_note = None, "not measured"
+    totals = {
+        "layers": len(g.ops), "macs": sum(x["macs"] for x in layers),
+        "weight_bytes": sum(g.tensor(t).nbytes for t in consts), "flash_bytes": c.const_bytes,
+        "arena_bytes": plan.arena_bytes, "io_bytes": io_bytes,
+        "arena_plus_io_bytes": plan.arena_bytes + io_bytes,
+        "liveness_bound_bytes": c.lower_bound, "liveness_bound_no_io_bytes": c.lower_bound_no_io,
+        "arena_live_bound_bytes": plan.live_bound, "heuristic_arena_bytes": plan.heuristic_bytes,
+        "placement": plan.status, "io_in_arena_bytes": io_plan.arena_bytes,
+        "tflm_arena_bytes": tflm_bytes, "tflm_note": tflm_note,
+    }
+    return {
+        "schema": SCHEMA, "model": g.source, "sha256": g.sha256, "name": c.options.name,
+        "target": c.options.target, "kernels": c.options.kernels, "layers": layers,
+        "buffers": [_buffer_dict(b) for b in plan.buffers],
+        "inplace": [{"position": p.position, "input": p.input, "src": p.src, "dst": p.dst,
+                     "gap": p.gap} for p in plan.inplace],
+        "peak": peak, "totals": totals,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+
+
+def _short(name: str, width: int = 28) -> str:
+    name = name.split(";")[0]
+    return name if len(name) <= width else ".." + name[-(width - 2):]
+
+
+def _labels(names) -> dict[str, str]:
+    """Short labels: path segments shared by most names ('functional_1', 'Relu') are dropped;
+    a label two names would share falls back to the name itself."""
+    paths = {n: [seg for seg in n.split(";")[0].split("/") if seg] or [n] for n in names}
+    counts: dict[str, int] = {}
+    for segs in paths.values():
+        for seg in set(segs):
+            counts[seg] = counts.get(seg, 0) + 1
+    common = {seg for seg, k in counts.items() if len(paths) > 2 and k > len(paths) / 2}
+    labels = {n: "/".join(seg for seg in segs if seg not in common) or segs[-1]
+              for n, segs in paths.items()}
+    taken: dict[str, int] = {}
+    for lab in labels.values():
+        taken[lab] = taken.get(lab, 0) + 1
+    return {n: lab if taken[lab] == 1 else n.split(";")[0] for n, lab in labels.items()}
+
+
+def _shape(shape) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def _si(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1e6:.2f}M"
+    if n >= 10_000:
+        return f"{n / 1e3:.1f}K"
+    return str(n)
+
+
+def _where(ref: dict) -> str:
+    if ref["where"] == "arena":
+        return f"@{ref['offset']}"
+    if ref["where"] in ("input", "output"):
+        return f"{ref['where']}{ref['index']}"
+    return "-"
+
+
+def _table(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+
+    def line(r):
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+    return [line(header)] + [line(r) for r in rows]
+
+
+def format_text(d: dict) -> str:
+    t = d["totals"]
+    out = [f"{d['model']} (sha256 {d['sha256'][:16]}): {t['layers']} layers, "
+           f"{t['macs'] / 1e6:.2f} M MACs; target {d['target']}, {d['kernels']} kernels", ""]
+    rows = []
+    peak = set(d["peak"]["positions"])
+    label = _labels([x["name"] for x in d["layers"]])
+    for x in d["layers"]:
+        shapes = (", ".join(_shape(r["shape"]) for r in x["inputs"]) + " -> " +
+                  ", ".join(_shape(r["shape"]) for r in x["outputs"]))
+        where = ("in " + ",".join(_where(r) for r in x["inputs"]) + " out " +
+                 ",".join(_where(r) for r in x["outputs"]))
+        if x["inplace"]:
+            where += " (in place" + (f", gap {x['inplace']['gap']})" if x["inplace"]["gap"] else ")")
+        if x["scratch"]:
+            where += f" scratch {x['scratch']['bytes']}@{x['scratch']['offset']}"
+        rows.append([str(x["position"]), x["kind"], _short(label[x["name"]]), shapes,
+                     _si(x["macs"]) if x["macs"] else "-", f"{x['weight_bytes']:,}", where,
+                     f"{x['live_arena_bytes']:,}" + (" *" if x["position"] in peak else "  "),
+                     f"{x['live_arena_bytes'] + x['live_io_bytes']:,}"])
+    out += _table(["#", "op", "name", "shapes", "MACs", "weights", "tensors (arena offset)",
+                   "live", "+I/O"], rows, left={1, 2, 3, 6})
+    out.append("  live: arena bytes in use during the layer (* = peak); +I/O: adding the "
+               "caller's input/output buffers alive then")
+
+    p = d["peak"]
+    if p["positions"]:
+        at = ", ".join(map(str, p["positions"][:12])) + (", ..." if len(p["positions"]) > 12 else "")
+        out += ["", f"peak: {p['arena_bytes']:,} B of arena at layer{'s' if len(p['positions']) > 1 else ''} "
+                    f"{at}; at layer {p['position']} ({p['kind']} '{_short(p['name'], 48)}'):"]
+        for b in sorted(p["buffers"], key=lambda b: (-b["bytes"], b["offset"], b["name"])):
+            what = (f"scratch of layer {b['first']}" if b["scratch"] else
+                    f"'{_short(b['name'], 48)}', written by layer {b['first']}, last read by "
+                    f"layer {b['last']}")
+            out.append(f"  {b['bytes']:>9,} B  @{b['offset']:<8} {what}")
+        for x in p["io"]:
+            out.append(f"  {x['bytes']:>9,} B  {x['role']:<9} '{_short(x['name'], 48)}' "
+                       f"(the caller's buffer, not in the arena)")
+
+    def ratio(a, b):
+        return f"{a / b:.2f}x" if b else "-"
+    bound = t["liveness_bound_bytes"]
+    tflm = t["tflm_arena_bytes"]
+    out += ["",
+            f"flash        {t['flash_bytes']:>10,} B  constants in {d['name']}.c (the model's constant "
+            f"tensors: {t['weight_bytes']:,} B); code not counted",
+            f"arena        {t['arena_bytes']:>10,} B  {d['name'].upper()}_ARENA_BYTES: activations "
+            f"and scratch; {ratio(t['arena_bytes'], bound)} the liveness bound",
+            f"arena + I/O  {t['arena_plus_io_bytes']:>10,} B  adding the caller's input and output "
+            f"buffers ({t['io_bytes']:,} B); {ratio(t['arena_plus_io_bytes'], bound)} the bound",
+            f"I/O planned  {t['io_in_arena_bytes']:>10,} B  this planner with the graph I/O inside "
+            f"the arena, as TFLite Micro counts; {ratio(t['io_in_arena_bytes'], bound)} the bound",
+            f"liveness bound {bound:>8,} B  most bytes alive at one layer, graph I/O included "
+            f"({t['liveness_bound_no_io_bytes']:,} B without); BASELINES.md",
+            f"placement    {t['arena_live_bound_bytes']:>10,} B  alive at the busiest layer after "
+            f"sharing; offsets {t['placement']}"]
+    if tflm is not None:
+        out.append(f"TFLite Micro {tflm:>10,} B  {t['tflm_note']}; tinycc-ml arena + I/O is "
+                   f"{ratio(t['arena_plus_io_bytes'], tflm)} of it")
+    else:
+        out.append(f"TFLite Micro {'-':>10}    {t['tflm_note']}")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Plot
+
+
+def plot(d: dict, path: str | Path) -> None:
+    """The arena over the layers (top) and the bytes alive per layer (bottom), as a PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    layers = d["layers"]
+    n = max(len(layers), 1)
+    t = d["totals"]
+    arena = max(t["arena_bytes"], 1)
+    fig, (ax, bx) = plt.subplots(2, 1, figsize=(min(24.0, 7.0 + 0.32 * n), 8.0), sharex=True,
+                                 gridspec_kw={"height_ratios": [3, 1.4]})
+    colors = {"tensor": "#4c8bd6", "scratch": "#f0a23b", "inplace": "#55b06a"}
+    pinned = {p["dst"] for p in d["inplace"]}
+    label = _labels([b["name"] for b in d["buffers"] if not b["scratch"]])
+    used = set()
+    for b in d["buffers"]:
+        kind = "scratch" if b["scratch"] else "inplace" if b["name"] in pinned else "tensor"
+        used.add(kind)
+        x0, w = b["first"] - 0.42, b["last"] - b["first"] + 0.84
+        ax.add_patch(Rectangle((x0, b["offset"]), w, b["bytes"], facecolor=colors[kind],
+                               edgecolor="#1d2b3a", linewidth=0.6, alpha=0.85))
+        if b["bytes"] >= arena * 0.06 and w >= 0.8:
+            text = "scratch" if b["scratch"] else _short(label[b["name"]], max(6, int(w * 9)))
+            ax.text(x0 + w / 2, b["offset"] + b["bytes"] / 2, text, ha="center", va="center",
+                    fontsize=7, clip_on=True)
+    peak = d["peak"]
+    for pos in peak["positions"]:
+        ax.axvspan(pos - 0.5, pos + 0.5, color="#d62728", alpha=0.08, linewidth=0)
+    ax.axhline(t["arena_bytes"], color="black", linewidth=1)
+    at = ", ".join(map(str, peak["positions"][:8])) + (", ..." if len(peak["positions"]) > 8 else "")
+    ax.text(-0.6, t["arena_bytes"], f" arena {t['arena_bytes']:,} B; peak (shaded) at layer "
+            f"{at}", va="bottom", ha="left", fontsize=8, color="#d62728")
+    ax.set_xlim(-0.7, n - 0.3)
+    ax.set_ylim(0, arena * 1.25)
+    ax.set_ylabel("arena offset (bytes)")
+    names = {"tensor": "tensor", "inplace": "written in place", "scratch": "scratch"}
+    kinds = [k for k in names if k in used]
+    ax.legend([Rectangle((0, 0), 1, 1, facecolor=colors[k]) for k in kinds],
+              [names[k] for k in kinds], loc="upper right", fontsize=8, ncol=len(kinds) or 1)
+    ax.set_title(f"{d['model']}: arena {t['arena_bytes']:,} B, arena + I/O "
+                 f"{t['arena_plus_io_bytes']:,} B, liveness bound {t['liveness_bound_bytes']:,} B"
+                 + (f", TFLite Micro {t['tflm_arena_bytes']:,} B" if t["tflm_arena_bytes"] else ""),
+                 fontsize=10)
+
+    xs = [x["position"] for x in layers]
+    live = [x["live_arena_bytes"] for x in layers]
+    io = [x["live_io_bytes"] for x in layers]
+    bx.bar(xs, live, color=colors["tensor"], label="arena")
+    bx.bar(xs, io, bottom=live, color="#b9c4cf", label="caller's I/O")
+    bx.axhline(t["liveness_bound_bytes"], color="#d62728", linestyle="--", linewidth=1,
+               label=f"liveness bound {t['liveness_bound_bytes']:,} B")
+    bx.set_ylabel("bytes alive")
+    bx.legend(loc="upper right", fontsize=8)
+    bx.set_xticks(xs)
+    bx.set_xticklabels([f"{x['position']} {x['kind'].replace('_2D', '').lower()}" for x in layers],
+                       rotation=60, ha="right", fontsize=7)
+    bx.set_xlabel("layer (execution order)")
+    fig.tight_layout()
+    fig.savefig(str(path), dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------------------------------
+# The command
+
+
+def inspect_model(c: Compiled, model_path: str | Path, json_path: str | Path | None = None,
+                  plot_path: str | Path | None = None, tflm: bool = True, out=None) -> dict:
+    """Print the report (to `out`, default stdout); write the JSON and the PNG if asked."""
+    d = report(c, model_path, tflm=tflm)
+    print(format_text(d), file=out or sys.stdout)
+    if json_path is not None:
+        Path(json_path).write_text(json.dumps(d, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    if plot_path is not None:
+        plot(d, plot_path)
+    return d
