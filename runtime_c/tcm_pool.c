@@ -1,7 +1,15 @@
-/* tcm_pool.c: int8 pooling.
- * Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h AveragePool
- * (sum over the in-image window, divided by its tap count rounding half away from zero:
- * acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n) and MaxPool; both clamp to the activation range.
+/* tcm_pool.c: int8 AVERAGE_POOL_2D and MAX_POOL_2D.
+ *
+ * Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h (TensorFlow 2.21)
+ * - AveragePool: the sum over the part of the window inside the image, divided by that part's
+ *   tap count n rounding half away from zero, acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n
+ *   (C99 division truncates, as C++'s), then clamped to [act_min, act_max].
+ * - MaxPool: the largest in-image tap, clamped to [act_min, act_max].
+ * The loops follow the reference (batch, out_y, out_x, channel) but run the channels
+ * innermost, TCM_POOL_BLOCK at a time, so each tap reads contiguous bytes (NHWC): the result is
+ * the same, the loops vectorize. Every window overlaps the image: TFLite's padding puts fewer
+ * than k_h (k_w) rows (columns) before it, so the tap count is at least 1.
+ * Accumulator: |sum| <= 128 * k_h * k_w, far inside int32 for any window below 2^24 taps.
  */
 #include "tcm_pool.h"
 
@@ -9,44 +17,56 @@
 
 #include "tcm_math.h"
 
-/* The in-image part of the window of output pixel (out_y, out_x). */
+/* The in-image part [y0, y1) x [x0, x1) of the window of output pixel (out_y, out_x). */
 static void pool_window(const tcm_window *p, int32_t out_y, int32_t out_x, int32_t *y0,
                         int32_t *y1, int32_t *x0, int32_t *x1)
 {
-    const int32_t in_y0 = out_y * p->stride_h - p->pad_h;
-    const int32_t in_x0 = out_x * p->stride_w - p->pad_w;
-    *y0 = in_y0 < 0 ? 0 : in_y0;
-    *x0 = in_x0 < 0 ? 0 : in_x0;
-    *y1 = in_y0 + p->k_h < p->in_h ? in_y0 + p->k_h : p->in_h;
-    *x1 = in_x0 + p->k_w < p->in_w ? in_x0 + p->k_w : p->in_w;
+    const int32_t in_y_origin = out_y * p->stride_h - p->pad_h;
+    const int32_t in_x_origin = out_x * p->stride_w - p->pad_w;
+    *y0 = in_y_origin < 0 ? 0 : in_y_origin;
+    *x0 = in_x_origin < 0 ? 0 : in_x_origin;
+    *y1 = in_y_origin + p->k_h < p->in_h ? in_y_origin + p->k_h : p->in_h;
+    *x1 = in_x_origin + p->k_w < p->in_w ? in_x_origin + p->k_w : p->in_w;
 }
 
 void tcm_avg_pool_s8(const tcm_window *p, const int8_t *input, int8_t *output)
 {
     const int32_t depth = p->in_c;
-    int32_t batch, out_y, out_x, c, in_y, in_x;
+    const size_t row_stride = (size_t)p->in_w * (size_t)depth;
+    int32_t batch, out_y, out_x, in_y, in_x, channel, c;
     for (batch = 0; batch < p->batches; ++batch) {
-        const int8_t *image = input + (size_t)batch * (size_t)p->in_h * (size_t)p->in_w * (size_t)depth;
+        const int8_t *image = input + (size_t)batch * (size_t)p->in_h * row_stride;
         for (out_y = 0; out_y < p->out_h; ++out_y) {
             for (out_x = 0; out_x < p->out_w; ++out_x) {
-                int32_t y0, y1, x0, x1;
-                int32_t count;
+                int32_t y0, y1, x0, x1, count, half;
                 int8_t *out = output + (((size_t)batch * (size_t)p->out_h + (size_t)out_y) *
                                         (size_t)p->out_w + (size_t)out_x) * (size_t)depth;
                 pool_window(p, out_y, out_x, &y0, &y1, &x0, &x1);
                 count = (y1 - y0) * (x1 - x0);
-                for (c = 0; c < depth; ++c) {
-                    int32_t acc = 0;
+                half = count / 2;
+                for (channel = 0; channel < depth; channel += TCM_POOL_BLOCK) {
+                    const int32_t n = depth - channel < TCM_POOL_BLOCK ? depth - channel
+                                                                       : TCM_POOL_BLOCK;
+                    int32_t acc[TCM_POOL_BLOCK];
+                    for (c = 0; c < n; ++c) {
+                        acc[c] = 0;
+                    }
                     for (in_y = y0; in_y < y1; ++in_y) {
-                        const int8_t *row = image + ((size_t)in_y * (size_t)p->in_w) * (size_t)depth + (size_t)c;
                         for (in_x = x0; in_x < x1; ++in_x) {
-                            acc += row[(size_t)in_x * (size_t)depth];
+                            const int8_t *tap = image + (size_t)in_y * row_stride +
+                                                (size_t)in_x * (size_t)depth + (size_t)channel;
+                            for (c = 0; c < n; ++c) {
+                                acc[c] += tap[c];
+                            }
                         }
                     }
-                    if (count > 0) {
-                        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                    for (c = 0; c < n; ++c) {
+                        int32_t avg = 0;
+                        if (count > 0) {
+                            avg = acc[c] > 0 ? (acc[c] + half) / count : (acc[c] - half) / count;
+                        }
+                        out[channel + c] = (int8_t)tcm_clamp(avg, p->act_min, p->act_max);
                     }
-                    out[c] = (int8_t)tcm_clamp(acc, p->act_min, p->act_max);
                 }
             }
         }
@@ -56,25 +76,35 @@ void tcm_avg_pool_s8(const tcm_window *p, const int8_t *input, int8_t *output)
 void tcm_max_pool_s8(const tcm_window *p, const int8_t *input, int8_t *output)
 {
     const int32_t depth = p->in_c;
-    int32_t batch, out_y, out_x, c, in_y, in_x;
+    const size_t row_stride = (size_t)p->in_w * (size_t)depth;
+    int32_t batch, out_y, out_x, in_y, in_x, channel, c;
     for (batch = 0; batch < p->batches; ++batch) {
-        const int8_t *image = input + (size_t)batch * (size_t)p->in_h * (size_t)p->in_w * (size_t)depth;
+        const int8_t *image = input + (size_t)batch * (size_t)p->in_h * row_stride;
         for (out_y = 0; out_y < p->out_h; ++out_y) {
             for (out_x = 0; out_x < p->out_w; ++out_x) {
                 int32_t y0, y1, x0, x1;
                 int8_t *out = output + (((size_t)batch * (size_t)p->out_h + (size_t)out_y) *
                                         (size_t)p->out_w + (size_t)out_x) * (size_t)depth;
                 pool_window(p, out_y, out_x, &y0, &y1, &x0, &x1);
-                for (c = 0; c < depth; ++c) {
-                    int32_t best = -128;
+                for (channel = 0; channel < depth; channel += TCM_POOL_BLOCK) {
+                    const int32_t n = depth - channel < TCM_POOL_BLOCK ? depth - channel
+                                                                       : TCM_POOL_BLOCK;
+                    int8_t best[TCM_POOL_BLOCK];
+                    for (c = 0; c < n; ++c) {
+                        best[c] = INT8_MIN;
+                    }
                     for (in_y = y0; in_y < y1; ++in_y) {
-                        const int8_t *row = image + ((size_t)in_y * (size_t)p->in_w) * (size_t)depth + (size_t)c;
                         for (in_x = x0; in_x < x1; ++in_x) {
-                            const int32_t v = row[(size_t)in_x * (size_t)depth];
-                            best = v > best ? v : best;
+                            const int8_t *tap = image + (size_t)in_y * row_stride +
+                                                (size_t)in_x * (size_t)depth + (size_t)channel;
+                            for (c = 0; c < n; ++c) {
+                                best[c] = tap[c] > best[c] ? tap[c] : best[c];
+                            }
                         }
                     }
-                    out[c] = (int8_t)tcm_clamp(best, p->act_min, p->act_max);
+                    for (c = 0; c < n; ++c) {
+                        out[channel + c] = (int8_t)tcm_clamp(best[c], p->act_min, p->act_max);
+                    }
                 }
             }
         }

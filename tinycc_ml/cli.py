@@ -73,9 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
     p = sub.add_parser("verify", help="build the C on the host, compare with TFLite BUILTIN_REF",
-                       description="Compile MODEL, build the C through cffi, run it on random "
-                                   "inputs (and .npy files) and compare every output with TFLite's "
-                                   "reference kernels. Exit 0 only if bit-exact.")
+                       description="Compile MODEL, build the C through cffi (or, with --target "
+                                   "cortex-m4/m7/m55, with arm-none-eabi-gcc for that core, run under "
+                                   "QEMU and count instructions), run it on random inputs (and .npy "
+                                   "files) and compare every output with TFLite's reference kernels. "
+                                   "Exit 0 only if bit-exact.")
     _model_options(p)
     p.add_argument("--inputs", type=int, default=100, metavar="N",
                    help="random inputs, uniform over the input type (default: %(default)s)")
@@ -119,7 +121,7 @@ def cmd_verify(a) -> int:
     from .verify import verify
     c = compile_file(a.model, _options(a))
     res = verify(c, a.model, n_random=a.inputs, npy_inputs=a.input, seed=a.seed,
-                 per_layer=a.per_layer)
+                 per_layer=a.per_layer, target=a.target)
     return 0 if res.exact else 1
 
 

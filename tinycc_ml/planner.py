@@ -56,7 +56,7 @@ from dataclasses import dataclass, field, replace
 from .ir import Graph
 
 ALIGN = 4
-BUDGET = 2_000_000    # search steps the exact search may spend (about a second at most)
+BUDGET = 3_000_000    # search steps the exact search may spend (about a second at most)
 MEMO = 300_000        # search states remembered, to skip one reached again by another order
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from .compiler import Compiled
 from .hostbuild import build
+from .ir import DTYPES
 from .reference import TFLiteReference, random_inputs
 
 
@@ -33,13 +34,36 @@ def _diff(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
     return (d.max() if d.size else 0), int(np.count_nonzero(d))
 
 
+def _target_outputs(compiled: Compiled, batches, target: str, log) -> list:
+    """Run every input on the Cortex-M core under QEMU, in chunks that fit its flash."""
+    from .cortexm import build_and_run
+    g = compiled.graph
+    per_input = sum(g.tensor(t).nbytes for t in g.inputs)
+    chunk = max(1, min(len(batches), (96 * 1024) // max(per_input, 1)))
+    outs, counts, run = [], [], None
+    for i in range(0, len(batches), chunk):
+        run = build_and_run(compiled, batches[i:i + chunk], target)
+        outs += run.outputs
+        counts += run.instructions
+    if run is not None:
+        log(f"{target}: {int(np.median(counts)):,} instructions per inference (QEMU, exact); "
+            f"model flash {run.model_flash:,} B, model RAM {run.model_ram:,} B "
+            f"(whole test program: flash {run.elf_flash:,} B)")
+    return outs
+
+
 def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
            npy_inputs: Sequence[Path] = (), seed: int = 0, per_layer: bool = False,
-           cflags: Sequence[str] = ("-O2",), log=print) -> VerifyResult:
+           cflags: Sequence[str] = ("-O2",), log=print, target: str = "generic") -> VerifyResult:
+    """Compare the generated C with BUILTIN_REF: on the host (target 'generic'), or on the
+    target core under QEMU (cortex-m4, cortex-m7, cortex-m55)."""
     g = compiled.graph
-    host = build(compiled, cflags=cflags, trace=per_layer)
+    on_target = target != "generic"
+    if on_target and per_layer:
+        log("note: --per-layer runs on the host build")
+    host = build(compiled, cflags=cflags, trace=per_layer) if (per_layer or not on_target) else None
     ref = TFLiteReference(model_path, preserve_all=per_layer)
-    specs = host.in_specs
+    specs = [(g.tensor(t).shape, DTYPES[g.tensor(t).dtype][0]) for t in g.inputs]
     batches: list[list[np.ndarray]] = []
     for p in npy_inputs:
         arr = np.load(p)
@@ -56,10 +80,13 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
 
     res = VerifyResult(max_diff=[0] * len(g.outputs), diff_count=[0] * len(g.outputs))
     first_bad = None
+    target_outs = _target_outputs(compiled, batches, target, log) if on_target else None
     for i, xs in enumerate(batches):
         want = ref.run(xs)
         traces: list = []
-        got = host.run(xs, traces)
+        got = target_outs[i] if on_target else host.run(xs, traces)
+        if per_layer and on_target:
+            host.run(xs, traces)
         bad = False
         for k, (a, b) in enumerate(zip(got, want)):
             m, c = _diff(a, b.reshape(a.shape))
@@ -87,6 +114,7 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
         log(f"per layer: first differing layer: {first_bad}" if first_bad else
             "per layer: every layer's output matches on the checked input")
     verdict = "BIT-EXACT" if res.exact else f"MISMATCH in {res.mismatched_runs} of {res.runs} runs"
-    log(f"{g.source}: {verdict} against TFLite BUILTIN_REF ({res.runs} inputs)")
+    where = f" on {target} (QEMU)" if on_target else ""
+    log(f"{g.source}: {verdict}{where} against TFLite BUILTIN_REF ({res.runs} inputs)")
     sys.stdout.flush()
     return res

@@ -51,8 +51,9 @@ def _field_pos(table, slot: int) -> int:
     return table._tab.Pos + off
 
 
-def set_opcode(data: bytes, old: str, new: str) -> bytes:
-    """A copy of `data` where the builtin operator `old` becomes `new` (same options layout)."""
+def set_opcode(data: bytes, old: str, new: str, version: int | None = None) -> bytes:
+    """A copy of `data` where the builtin operator `old` becomes `new` (same options layout),
+    optionally with another op version."""
     buf = bytearray(data)
     codes = vars(tflite.BuiltinOperator)
     old_code, new_code = codes[old], codes[new]
@@ -65,6 +66,8 @@ def set_opcode(data: bytes, old: str, new: str) -> bytes:
             struct.pack_into("<i", buf, _field_pos(oc, 10), new_code)
         if oc._tab.Offset(4):                       # deprecated_builtin_code (int8)
             struct.pack_into("<b", buf, _field_pos(oc, 4), min(new_code, 127))
+        if version is not None:
+            struct.pack_into("<i", buf, _field_pos(oc, 8), version)
         return bytes(buf)
     raise KeyError(f"the model has no {old} operator")
 

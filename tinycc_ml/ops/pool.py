@@ -1,8 +1,13 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D (later ONNX AveragePool/MaxPool, GlobalAveragePool).
+"""AVERAGE_POOL_2D and MAX_POOL_2D int8 (later ONNX AveragePool/MaxPool, GlobalAveragePool).
 
-Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h AveragePool and
-MaxPool; Prepare: tensorflow/lite/kernels/pooling.cc (padding, activation range; int8 input and
-output share scale and zero point). Kernel: runtime_c/tcm_pool.c.
+Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h AveragePool (the
+sum over the part of the window inside the image, divided by that part's tap count rounding
+half away from zero) and MaxPool; both clamp to the fused activation range. Prepare:
+tensorflow/lite/kernels/pooling.cc GenericPrepare: padding from ComputePaddingHeightWidth
+(tinycc_ml/ops/_conv_common.py, shared with the convolutions), activation range from the
+output's quantization; input and output must share scale and zero point (TFLite DCHECKs
+|scale difference| <= 1e-6 and equal zero points; the kernels do not rescale).
+Kernel: runtime_c/tcm_pool.c.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from .. import quant
 from . import _conv_common as cc
 from .base import (OpDef, expect_arity, expect_dtype, expect_per_tensor, fused_activation,
                    register)
+
+SCALE_TOLERANCE = 1e-6      # pooling.cc: TFLITE_DCHECK_LE(|input scale - output scale|, 1e-6)
 
 
 @dataclass(frozen=True)
@@ -25,7 +32,7 @@ class PoolParams:
 class _Pool(OpDef):
     function = ""
 
-    def _window(self, op, g):
+    def _window(self, op, g) -> cc.Window:
         kh, kw = int(op.attrs.get("filter_height", 0)), int(op.attrs.get("filter_width", 0))
         return cc.window(op, g, kh, kw, g.tensor(op.inputs[0]).shape[-1])
 
@@ -35,8 +42,10 @@ class _Pool(OpDef):
         expect_dtype(op, g, op.outputs[0], ("int8",), "output")
         expect_per_tensor(op, g, op.inputs[0], "input")
         expect_per_tensor(op, g, op.outputs[0], "output")
-        if g.tensor(op.inputs[0]).qparams() != g.tensor(op.outputs[0]).qparams():
-            raise g.error(op, "input and output quantization differ (TFLite requires them equal)")
+        (si, zi), (so, zo) = g.tensor(op.inputs[0]).qparams(), g.tensor(op.outputs[0]).qparams()
+        if zi != zo or abs(si - so) > SCALE_TOLERANCE:
+            raise g.error(op, f"input quantization (scale {si:.9g}, zero point {zi}) differs from "
+                              f"the output's ({so:.9g}, {zo}); TFLite requires them equal")
         fused_activation(op, g)
         self._window(op, g)
 

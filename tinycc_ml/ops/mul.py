@@ -1,0 +1,78 @@
+"""MUL int8 with broadcasting (TFLite MUL; later ONNX Mul in QDQ form).
+
+Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/mul.h MulElementwise /
+BroadcastMul6DSlow: (x1 + offset1) * (x2 + offset2), MultiplyByQuantizedMultiplier (double
+rounding), + output offset, clamped. Prepare: tensorflow/lite/kernels/mul.cc: the real
+multiplier `input1->params.scale * input2->params.scale / output->params.scale` is formed in
+float32 (all three operands are float), then QuantizeMultiplier (its shift may be positive).
+Kernel: runtime_c/tcm_elementwise.c tcm_mul_s8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import quant
+from . import _elementwise as ew
+from .base import OpDef, fused_activation, register
+
+# (x1 + offset1) * (x2 + offset2) has |value| <= 256 * 256 = 2^16: TFLite shifts it left by a
+# positive shift in int32, so beyond 2^14 it would wrap (undefined behaviour in C).
+MAX_LEFT_SHIFT = 14
+
+
+@dataclass(frozen=True)
+class MulParams:
+    input1_offset: int
+    input2_offset: int
+    output_multiplier: int
+    output_shift: int
+    output_offset: int
+    act_min: int
+    act_max: int
+    loop: ew.LoopNest
+
+
+@register("MUL")
+class Mul(OpDef):
+    def check(self, op, g):
+        ew.check_binary(op, g)
+        if self._multiplier(op, g)[1] > MAX_LEFT_SHIFT:
+            raise g.error(op, "the rescale (input1 scale * input2 scale / output scale) is "
+                              f"too large: above 2^{MAX_LEFT_SHIFT} the int32 product overflows")
+
+    @staticmethod
+    def _multiplier(op, g) -> tuple[int, int]:
+        s1, s2, so = (np.float32(g.tensor(t).qparams()[0])
+                      for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
+        if so <= 0:
+            raise g.error(op, "the output scale must be positive")
+        real = np.float32(np.float32(s1 * s2) / so)         # float32 arithmetic, as mul.cc
+        return quant.quantize_multiplier(float(real))
+
+    def prepare(self, op, g):
+        a, b, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
+        mult, shift = self._multiplier(op, g)
+        zo = y.qparams()[1]
+        lo, hi = quant.activation_range(fused_activation(op, g), y.qparams()[0], zo)
+        return MulParams(-a.qparams()[1], -b.qparams()[1], mult, shift, zo, lo, hi,
+                         ew.loop_nest(a.shape, b.shape))
+
+    def inplace_input(self, op, g):
+        return ew.inplace_operand(op, g)
+
+    def describe(self, op, g):
+        return ew.describe(op, g, op.params.loop)
+
+    def emit(self, op, g, em):
+        p = op.params
+        em.use("tcm_elementwise.c")
+        params = em.struct("params", "tcm_mul_params", {
+            "input1_offset": p.input1_offset, "input2_offset": p.input2_offset,
+            "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
+            "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max})
+        loop = em.struct("loop", "tcm_broadcast", p.loop.fields())
+        return (f"tcm_mul_s8(&{params}, &{loop}, {ew.operand(op, g, em, 0)}, "
+                f"{ew.operand(op, g, em, 1)}, {em.tensor(op.outputs[0])});")

@@ -1,0 +1,282 @@
+"""Elementwise int8 activations as one 256-entry table: LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU,
+RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, ELU, GELU (TFLite builtins of the same names).
+
+An int8 output that depends only on one int8 input value is a function on 256 points. At compile
+time the compiler evaluates TFLite's BUILTIN_REF int8 kernel on all of them, emulated bit for bit
+in Python (_fixedpoint.py), and the C kernel is one table lookup per element
+(runtime_c/tcm_lut.c), which may run in place. Numerics, TensorFlow 2.21,
+tensorflow/lite/kernels/activations.cc:
+- LOGISTIC, TANH, ELU, GELU: Prepare fills a table with LUTPopulate<int8_t> (internal/common.h)
+  from the float32 function -- 1 / (1 + expf(-x)), tanhf(x), x < 0 ? expm1f(x) : x,
+  reference_ops::GeluTransform[Approximate] (reference/gelu.h) -- and Eval looks it up: the
+  emitted table is that table. LOGISTIC requires the output scale 1/256 (and int8 zero point
+  -128, as the quantizer writes it).
+- HARD_SWISH: reference_ops::HardSwish (reference/hard_swish.h), with HardSwishPrepare's int16
+  fixed-point multipliers (float32 scale arithmetic, DownScaleInt32ToInt16Multiplier).
+- LEAKY_RELU: reference_ops::QuantizeLeakyRelu (reference/leaky_relu.h) with LeakyReluPrepare's
+  identity and alpha multipliers (scale products in float32).
+- RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1: QuantizedReluX -> ReluX: x - input_zp requantized by
+  ReluPrepare's multiplier (in_scale / out_scale in float32), + output_zp, clamped to
+  [zp + roundf(lo / scale), zp + roundf(hi / scale)] within int8.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import quant
+from . import _fixedpoint as fx
+from .base import OpDef, expect_arity, expect_dtype, expect_per_tensor, register
+
+INPUTS = np.arange(-128, 128)          # table[k] is the output for input value k - 128
+
+
+@dataclass(frozen=True)
+class LutParams:
+    size: int                          # elements of the tensor
+    table: np.ndarray                  # int8 [256]: output for input -128 .. 127
+    detail: str                        # for the layer comment, e.g. 'alpha 0.2'
+
+
+@dataclass(frozen=True)
+class Quant:
+    """Per-tensor quantization of the op's input x and output y."""
+    x_scale: float
+    x_zp: int
+    y_scale: float
+    y_zp: int
+
+
+class _UnaryLut(OpDef):
+    """One int8 tensor in, one int8 tensor of the same shape out, a table in between."""
+
+    def check(self, op, g):
+        expect_arity(op, g, (1,))
+        for name, role in ((op.inputs[0], "input"), (op.outputs[0], "output")):
+            expect_dtype(op, g, name, ("int8",), role)
+            expect_per_tensor(op, g, name, role)
+        x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        if x.size != y.size:
+            raise g.error(op, f"input {list(x.shape)} and output {list(y.shape)} differ in size")
+        q = self.quant(op, g)
+        if not (q.x_scale > 0 and q.y_scale > 0 and math.isfinite(q.x_scale)
+                and math.isfinite(q.y_scale)):
+            raise g.error(op, f"scales must be positive and finite (input {q.x_scale:.9g}, "
+                              f"output {q.y_scale:.9g})")
+        for zp, role in ((q.x_zp, "input"), (q.y_zp, "output")):
+            if not -128 <= zp <= 127:
+                raise g.error(op, f"{role} zero point {zp} is outside the int8 range")
+        self.check_quant(op, g, q)
+
+    def quant(self, op, g) -> Quant:
+        xs, xz = g.tensor(op.inputs[0]).qparams()
+        ys, yz = g.tensor(op.outputs[0]).qparams()
+        return Quant(xs, xz, ys, yz)
+
+    def check_quant(self, op, g, q: Quant) -> None:
+        """Kind-specific limits of TFLite's Prepare, as one-line errors."""
+
+    def table(self, op, g, q: Quant) -> np.ndarray:
+        """int8 [256]: the kernel's output for each input value -128 .. 127."""
+        raise NotImplementedError
+
+    def detail(self, op, g) -> str:
+        return ""
+
+    def prepare(self, op, g):
+        return LutParams(size=g.tensor(op.inputs[0]).size,
+                         table=self.table(op, g, self.quant(op, g)).astype(np.int8),
+                         detail=self.detail(op, g))
+
+    def inplace_input(self, op, g):
+        return 0
+
+    def describe(self, op, g):
+        return ", ".join(x for x in ("256-entry table", op.params.detail) if x)
+
+    def emit(self, op, g, em):
+        p = op.params
+        em.use("tcm_lut.c")
+        table = em.const("table", p.table, comment=f"{op.kind} output for input -128 .. 127")
+        return (f"tcm_lut_s8({em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])}, "
+                f"{p.size}, {table});")
+
+
+# --- float functions through LUTPopulate ------------------------------------------------------
+
+class _FloatLut(_UnaryLut):
+    def transform(self, op) -> "callable":
+        raise NotImplementedError
+
+    def table(self, op, g, q):
+        return fx.lut_populate_int8(q.x_scale, q.x_zp, q.y_scale, q.y_zp, self.transform(op))
+
+
+def _sigmoid(x):
+    return fx.F32(1) / (fx.F32(1) + fx.expf(-x))
+
+
+def _elu(x):
+    return fx.expm1f(x) if x < 0 else x
+
+
+@register("LOGISTIC")
+class Logistic(_FloatLut):
+    def check_quant(self, op, g, q):
+        # SigmoidPrepare: TF_LITE_ENSURE(output->params.scale == 1. / 256) for int8.
+        if q.y_scale != 1.0 / 256:
+            raise g.error(op, f"int8 LOGISTIC output must have scale 1/256, has {q.y_scale:.9g}")
+
+    def transform(self, op):
+        return _sigmoid
+
+
+@register("TANH")
+class Tanh(_FloatLut):
+    def transform(self, op):
+        return fx.tanhf
+
+
+@register("ELU")
+class Elu(_FloatLut):
+    def transform(self, op):
+        return _elu
+
+
+_NEG_SQRT1_2 = fx.F32(-math.sqrt(0.5))                   # static_cast<float>(-M_SQRT1_2)
+_SQRT_2_PI = fx.F32(2 / math.sqrt(math.pi) * math.sqrt(0.5))   # kSqrt2dPi, double -> float
+_GELU_C = fx.F32(0.044715)
+
+
+def _gelu(x):
+    return fx.F32(0.5) * x * fx.erfcf(x * _NEG_SQRT1_2)
+
+
+def _gelu_approximate(x):
+    inner = x + _GELU_C * x * x * x
+    return fx.F32(0.5) * x * (fx.F32(1) + fx.tanhf(_SQRT_2_PI * inner))
+
+
+@register("GELU")
+class Gelu(_FloatLut):
+    def transform(self, op):
+        return _gelu_approximate if op.attrs.get("approximate", False) else _gelu
+
+    def detail(self, op, g):
+        return "tanh approximation" if op.attrs.get("approximate", False) else ""
+
+
+# --- integer kernels ----------------------------------------------------------------------------
+
+def _f32_ratio(a: float, b: float) -> float:
+    """float / float in float32, then widened: `double m = in->params.scale / out->...`."""
+    return float(fx.F32(a) / fx.F32(b))
+
+
+def _int16_multiplier(m: float) -> tuple[int, int]:
+    """QuantizeMultiplier, then activations.cc DownScaleInt32ToInt16Multiplier."""
+    q, exponent = quant.quantize_multiplier(m)
+    if q >= 2**31 - 1 - (1 << 15):
+        return 2**15 - 1, exponent
+    return (q + (1 << 15)) >> 16, exponent
+
+
+def hard_swish_params(q: Quant) -> tuple[int, int, int, int]:
+    """HardSwishPrepare: (output_m16, output_exponent, reluish_m16, reluish_exponent)."""
+    hires_input_scale = fx.F32(1.0 / 128.0) * fx.F32(q.x_scale)
+    reluish_scale = fx.F32(3.0) / fx.F32(32768.0)
+    out_m, out_e = _int16_multiplier(float(hires_input_scale / fx.F32(q.y_scale)))
+    rel_m, rel_e = _int16_multiplier(float(hires_input_scale / reluish_scale))
+    return out_m, out_e, rel_m, rel_e
+
+
+@register("HARD_SWISH")
+class HardSwish(_UnaryLut):
+    def check_quant(self, op, g, q):
+        out_m, out_e, rel_m, rel_e = hard_swish_params(q)
+        if out_e > 0:  # TF_LITE_ENSURE(context, params->output_multiplier_exponent <= 0)
+            raise g.error(op, f"input scale {q.x_scale:.9g} is more than 128 x the output scale "
+                              f"{q.y_scale:.9g} (TFLite requires output_multiplier_exponent <= 0)")
+        if not -15 <= rel_e <= 15:
+            raise g.error(op, f"input scale {q.x_scale:.9g} is out of HARD_SWISH's fixed-point "
+                              "range")
+
+    def table(self, op, g, q):
+        out_m, out_e, rel_m, rel_e = hard_swish_params(q)
+        out = []
+        for x in INPUTS:
+            # reference_ops::HardSwish, line by line; every value is an int16 in C.
+            input_value = fx.wrap(int(x) - q.x_zp, 16)
+            hires = fx.wrap(input_value * (1 << 7), 16)
+            preshift_output = fx.srdhm(hires, out_m, bits=16)
+            reluish = hires
+            if rel_e > 0:
+                reluish = fx.saturating_left_shift16(reluish, rel_e - 1)
+            reluish = fx.srdhm(reluish, rel_m, bits=16)
+            if rel_e > 0:
+                reluish = fx.saturating_left_shift16(reluish, 1)
+            if rel_e < 0:
+                reluish = fx.rdbpot(reluish, -rel_e, bits=16)
+            reluish = fx.wrap((reluish + (1 << 15)) >> 1, 16)
+            preshift_value = fx.saturating_doubling_high_mul16(reluish, preshift_output)
+            value = fx.rdbpot(preshift_value, -out_e, bits=16)
+            value = fx.wrap(value + q.y_zp, 16)
+            out.append(min(max(value, -128), 127))
+        return np.array(out)
+
+
+@register("LEAKY_RELU")
+class LeakyRelu(_UnaryLut):
+    def alpha(self, op) -> fx.F32:
+        return fx.F32(op.attrs.get("alpha", 0.0))
+
+    def detail(self, op, g):
+        return f"alpha {float(self.alpha(op)):.6g}"
+
+    def table(self, op, g, q):
+        # LeakyReluPrepare: both products and quotients in float32, then QuantizeMultiplier.
+        alpha_m, alpha_s = quant.quantize_multiplier(
+            float(fx.F32(q.x_scale) * self.alpha(op) / fx.F32(q.y_scale)))
+        ident_m, ident_s = quant.quantize_multiplier(_f32_ratio(q.x_scale, q.y_scale))
+        out = []
+        for x in INPUTS:
+            v = int(x) - q.x_zp
+            if v >= 0:
+                y = q.y_zp + fx.mbqm(v, ident_m, ident_s)
+            else:
+                y = q.y_zp + fx.mbqm(v, alpha_m, alpha_s)
+            out.append(min(max(y, -128), 127))
+        return np.array(out)
+
+
+class _ReluX(_UnaryLut):
+    act: str = ""
+
+    def table(self, op, g, q):
+        m, s = quant.quantize_multiplier(_f32_ratio(q.x_scale, q.y_scale))
+        lo, hi = quant.activation_range(self.act, q.y_scale, q.y_zp)
+        return np.array([min(max(q.y_zp + fx.mbqm(int(x) - q.x_zp, m, s), lo), hi)
+                         for x in INPUTS])
+
+
+@register("RELU")
+class Relu(_ReluX):
+    act = quant.ACT_RELU
+
+
+@register("RELU6")
+class Relu6(_ReluX):
+    act = quant.ACT_RELU6
+
+
+@register("RELU_N1_TO_1")
+class ReluN1To1(_ReluX):
+    act = quant.ACT_RELU_N1_TO_1
+
+
+@register("RELU_0_TO_1")
+class Relu0To1(_ReluX):
+    act = quant.ACT_RELU_0_TO_1
