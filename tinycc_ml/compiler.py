@@ -15,7 +15,7 @@ import numpy as np
 
 from . import __version__, planner
 from ._paths import runtime_dir, templates_dir
-from .backends.cnames import Namer, layer_stem, sanitize
+from .backends.cnames import Namer, io_stem, layer_stem, sanitize
 from .backends.emit import ConstTable, LayerEmitter, c_literal
 from .errors import CompileError
 from .frontends import load
@@ -113,9 +113,10 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
     # Names: function parameters after the model's tensor names; layers after op names.
     params = Namer(reserved={"arena", "arena_buffer", name})
     io_param = {}
-    for t in g.inputs + g.outputs:
-        if t not in io_param:
-            io_param[t] = params.unique(sanitize(t, 32))
+    for role, names in (("input", g.inputs), ("output", g.outputs)):
+        for k, t in enumerate(names):
+            if t not in io_param:
+                io_param[t] = params.unique(io_stem(t, role, k))
     pointers = {}
     for t, tensor in g.tensors.items():
         if tensor.is_const:

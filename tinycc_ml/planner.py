@@ -469,11 +469,56 @@ class Placement:
     orders: dict                    # heuristic name -> its aligned arena (for tests, reports)
     status: str
     steps: int                      # search steps spent
+    links: tuple = ()               # the in-place pins kept (InPlace)
+
+
+def _heuristic(blocks, conf):
+    """Best first fit over the orders of _ORDERS: (arena, offsets, order name, {name: arena})."""
+    orders, best, best_offsets, best_name = {}, None, [], ""
+    for name, key in _ORDERS:
+        order = sorted(range(len(blocks)), key=lambda i: key(blocks[i], conf[i]))
+        top, offs = _first_fit_order(blocks, conf, order)
+        orders[name] = top
+        if best is None or top < best:
+            best, best_offsets, best_name = top, offs, name
+    return best or 0, best_offsets, best_name, orders
+
+
+def _choose_links(buffers: list[Buffer], links: tuple, align: int) -> tuple:
+    """The in-place links worth pinning. Each pin saves bytes at its op, but a chain of pins
+    drifts down by the sum of its gaps and can end taller than the arena it saved. Links are
+    tried by bytes saved (then position) and kept when the heuristic arena does not grow;
+    that set, all links and none are compared and the smallest arena wins (in that order)."""
+    if not links:
+        return ()
+    size = {b.name: _align(b.size, align) for b in buffers}
+
+    def arena(chosen) -> int:
+        blocks = _blocks(buffers, chosen, align)
+        return _heuristic(blocks, _conflicts(blocks))[0]
+
+    def saved(l: InPlace) -> int:
+        gap = _align(l.gap, align)
+        return size[l.src] + size[l.dst] - _union_length(
+            [(gap, gap + size[l.src]), (0, size[l.dst])])
+    chosen: list[InPlace] = []
+    current = arena(())
+    for l in sorted(links, key=lambda l: (-saved(l), l.position)):
+        value = arena(chosen + [l])
+        if value <= current:
+            chosen.append(l)
+            current = value
+    options = [(current, tuple(sorted(chosen, key=lambda l: l.position)))]
+    if len(chosen) < len(links):
+        options += [(arena(links), tuple(links)), (arena(()), ())]
+    return min(options, key=lambda o: o[0])[1]
 
 
 def place(buffers: list[Buffer], align: int = ALIGN, links=(), budget: int = BUDGET) -> Placement:
-    """Offsets for `buffers` (see the module docstring); `links` are `InPlace` pins."""
-    blocks = _blocks(list(buffers), links, align)
+    """Offsets for `buffers` (see the module docstring); `links` are the usable `InPlace` pins."""
+    buffers = list(buffers)
+    links = _choose_links(buffers, tuple(links), align)
+    blocks = _blocks(buffers, links, align)
     conf = _conflicts(blocks)
     t_bytes: dict[int, int] = {}
     for b in blocks:
@@ -481,20 +526,12 @@ def place(buffers: list[Buffer], align: int = ALIGN, links=(), budget: int = BUD
             t_bytes[t] = t_bytes.get(t, 0) + v
     live = max(t_bytes.values(), default=0)
 
-    orders, best, best_offsets = {}, None, None
-    for name, key in _ORDERS:
-        order = sorted(range(len(blocks)), key=lambda i: key(blocks[i], conf[i]))
-        top, offs = _first_fit_order(blocks, conf, order)
-        orders[name] = top
-        if best is None or top < best:
-            best, best_offsets, best_name = top, offs, name
-    best = best or 0
+    best, best_offsets, best_name, orders = _heuristic(blocks, conf)
     heuristic = best
     steps, complete = 0, True
     rect = all(len(b.parts) == 1 for b in blocks)
     if best > live:
-        best, best_offsets, steps, complete = _search(blocks, conf, best, best_offsets or [],
-                                                      budget)
+        best, best_offsets, steps, complete = _search(blocks, conf, best, best_offsets, budget)
     if best == live:
         status = "optimal: equals the bytes alive at the busiest op"
     elif complete and rect:
@@ -505,6 +542,8 @@ def place(buffers: list[Buffer], align: int = ALIGN, links=(), budget: int = BUD
         status = f"best found: search stopped after {steps} steps"
     if heuristic == best and best > live:
         status += f"; first fit by {best_name} was already this good"
+    if links:
+        status += f" (for the {len(links)} in-place pins kept)"
 
     out = []
     for blk in blocks:
@@ -512,7 +551,7 @@ def place(buffers: list[Buffer], align: int = ALIGN, links=(), budget: int = BUD
             out.append(replace(buffers[i], offset=(best_offsets[blk.index] if best_offsets else 0) + rel))
     arena = max((b.offset + b.size for b in out), default=0)
     return Placement(tuple(sorted(out, key=lambda p: (p.offset, p.first, p.name))), arena, live,
-                     heuristic, orders, status, steps)
+                     heuristic, orders, status, steps, links)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -532,7 +571,7 @@ def plan(g: Graph, alias: dict[int, int], scratch: dict[int, int],
         for m in b.members:
             location[m] = ("arena", b.offset)
     return Plan(buffers=pl.buffers, arena_bytes=pl.arena_bytes, location=location,
-                scratch=scratch_at, copies=copies, inplace=links, live_bound=pl.live_bound,
+                scratch=scratch_at, copies=copies, inplace=pl.links, live_bound=pl.live_bound,
                 heuristic_bytes=pl.heuristic_bytes, status=pl.status,
                 search_steps=pl.steps,
                 requests=(dict(alias), dict(scratch), dict(inplace or {}), align, budget))
@@ -542,6 +581,39 @@ def replan(p: Plan, g: Graph, io_in_arena: bool = False) -> Plan:
     """`g` planned again from the same requests, e.g. with its I/O in the arena (comparisons)."""
     alias, scratch, inplace, align, budget = p.requests
     return plan(g, alias, scratch, inplace, align, io_in_arena, budget)
+
+
+def window_gap(win, channel_interleaved: bool = False) -> int:
+    """The smallest `OpDef.inplace_gap` of an int8 NHWC windowed kernel writing its output in order.
+
+    `win` has the fields of tcm_window (batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h,
+    k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w). Default: the kernel reads the whole
+    window of an output pixel (im2col CONV_2D, DEPTHWISE_CONV_2D with per-pixel accumulators)
+    before writing that pixel's out_c bytes. channel_interleaved (the pools, in_c == out_c):
+    it writes channel c of a pixel after reading channel c of its window only.
+    Output byte j lands on input byte j - gap, which must not be read after j is written:
+    gap = the most, over j, of j + 1 - (the lowest input byte still to be read once j is
+    written), or 0. Any larger gap is safe too (it lands lower, on bytes already done with).
+    """
+    in_row, in_img = win.in_w * win.in_c, win.in_h * win.in_w * win.in_c
+    inf = float("inf")
+    lows = []                  # lowest input byte each output pixel reads, in output order
+    for b in range(win.batches):
+        for oy in range(win.out_h):
+            ys = [y for y in (oy * win.stride_h - win.pad_h + i * win.dil_h for i in range(win.k_h))
+                  if 0 <= y < win.in_h]
+            for ox in range(win.out_w):
+                xs = [x for x in (ox * win.stride_w - win.pad_w + i * win.dil_w
+                                  for i in range(win.k_w)) if 0 <= x < win.in_w]
+                lows.append(b * in_img + ys[0] * in_row + xs[0] * win.in_c if ys and xs else inf)
+    gap, later = 0, inf        # later: lowest input byte read by the pixels after q
+    c = win.out_c
+    for q in range(len(lows) - 1, -1, -1):
+        gap = max(gap, (q + 1) * c - later)
+        if channel_interleaved and c > 1:
+            gap = max(gap, q * c - lows[q])
+        later = min(later, lows[q])
+    return max(0, int(gap))
 
 
 def check_no_overlap(p: Plan) -> None:

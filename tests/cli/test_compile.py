@@ -40,7 +40,7 @@ def test_strict_build(cc, ad, tmp_path):
 def test_header_api(ad, tmp_path):
     _compile(ad, tmp_path / "o", "--name", "kws_like")
     h = (tmp_path / "o" / "kws_like.h").read_text()
-    assert "int kws_like_invoke(const int8_t *input_1, int8_t *identity);" in h
+    assert "int kws_like_invoke(const int8_t *input_1, int8_t *output0);" in h
     for macro in ("ARENA_BYTES", "INPUT0_SIZE 640u", "INPUT0_SHAPE { 1, 640 }", "INPUT0_SCALE",
                   "INPUT0_ZERO_POINT 89", "OUTPUT0_SIZE 640u", "OUTPUT0_ZERO_POINT 96"):
         assert f"#define KWS_LIKE_{macro}" in h, macro

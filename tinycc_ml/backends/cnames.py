@@ -47,3 +47,16 @@ class Namer:
             k += 1
         self.taken.add(name)
         return name
+
+
+_TF_INTERNAL = re.compile(r"^(statefulpartitionedcall|partitionedcall|identity)(_\d+)?$")
+
+
+def io_stem(tensor_name: str, role: str, index: int) -> str:
+    """A parameter name for a graph input/output: the model's name without TensorFlow's
+    signature decoration ('serving_default_window:0' -> 'window'); TensorFlow-internal names
+    ('StatefulPartitionedCall:0', 'Identity') become 'input0' / 'output0'."""
+    name = re.sub(r":\d+$", "", tensor_name)
+    name = re.sub(r"^serving_default_", "", name)
+    stem = sanitize(name, 32)
+    return f"{role}{index}" if _TF_INTERNAL.match(stem) or stem == "t" else stem

@@ -1,14 +1,33 @@
 """TFLite flatbuffer -> IR, with the `tflite` package's generated reader (no TensorFlow needed).
 
-The reader validates before it trusts: flatbuffers itself checks nothing, so every table
-access runs inside `_guard`, which turns a corrupt offset into a one-line `CompileError`, and
-every size read from the file is checked against the file before an array is built.
+The reader validates before it trusts. The flatbuffers Python runtime checks nothing: a
+corrupt offset makes it read somewhere else in the file, or fail with an IndexError deep inside.
+So reading goes in three steps, each of which stops at the first problem with a one-line
+`CompileError` naming the file and the part that is wrong:
+
+1. Structure (`_Flat`, `_verify_structure`): what flatbuffers' C++ `Verifier` checks, for every
+   table this reader touches: each offset, vtable, table, vector and string lies inside the
+   file, and each field fits inside its table. Only then do the generated `tflite` classes
+   read the file.
+2. References: every tensor, buffer, opcode index is in range; the graph lists each input and
+   output once.
+3. Values: shapes are non-negative and their element and byte counts stay under fixed limits
+   (checked as the product grows, so nothing overflows downstream, in Python or in the C);
+   types are known; quantization scales are finite and positive, zero points fit the type;
+   each constant's buffer holds exactly the bytes its shape needs; each known op carries its
+   own kind of options table.
+
+Problems in a tensor that no op uses are ignored, as TFLite ignores them. A failure that the
+checks above do not foresee is still turned into a one-line error by `read` (the *backstop*);
+the fuzz target (tests/fuzz/fuzz_tflite.py) turns the backstop off, so that such a miss shows
+up as a crash and gets its own check here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import struct
 from types import MappingProxyType
 from typing import Any
 
@@ -16,7 +35,7 @@ import numpy as np
 import tflite
 
 from ..errors import CompileError
-from ..ir import Graph, Op, Tensor, frozen_array
+from ..ir import DTYPES, Graph, Tensor, Op, frozen_array, itemsize
 
 _TYPES = {  # tflite.TensorType -> IR dtype
     tflite.TensorType.FLOAT32: "float32",
@@ -33,27 +52,208 @@ _OPTION_NAMES = {v: k for k, v in vars(tflite.BuiltinOptions).items() if not k.s
 _ACT_NAMES = {v: k for k, v in vars(tflite.ActivationFunctionType).items() if not k.startswith("_")}
 _PAD_NAMES = {v: k for k, v in vars(tflite.Padding).items() if not k.startswith("_")}
 
-MAX_ELEMENTS = 1 << 31  # no tensor on a microcontroller has more elements than this
+# The options table each op writes (schema.fbs); a different one means a corrupt file.
+_OPTIONS_OF = {
+    "CONV_2D": "Conv2DOptions",
+    "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions",
+    "FULLY_CONNECTED": "FullyConnectedOptions",
+    "AVERAGE_POOL_2D": "Pool2DOptions",
+    "MAX_POOL_2D": "Pool2DOptions",
+    "ADD": "AddOptions",
+    "MUL": "MulOptions",
+    "SOFTMAX": "SoftmaxOptions",
+    "RESHAPE": "ReshapeOptions",
+    "SQUEEZE": "SqueezeOptions",
+}
+
+MAX_ELEMENTS = 1 << 31           # no tensor on a microcontroller has more elements than this ...
+MAX_TENSOR_BYTES = (1 << 31) - 1  # ... or bytes: sizes stay int32 in the generated C
+
+# Zero points must fit the tensor's type (TFLite's kernels check the same at Prepare).
+_ZP_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
+_INT32 = (-(1 << 31), (1 << 31) - 1)
+
+# True: an unforeseen exception while reading becomes a one-line CompileError (for users).
+# The fuzz target sets it to False, so that every such case is found and gets its own check.
+BACKSTOP = True
 
 
 class _Corrupt(Exception):
-    pass
+    """A structural or value problem in the file; `read` prefixes 'corrupt TFLite file'."""
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Structure
+
+
+class _Tab:
+    """A verified table: its position, its vtable entries (field offsets) and inline size."""
+
+    __slots__ = ("pos", "fields", "size", "what")
+
+    def __init__(self, pos: int, fields: tuple[int, ...], size: int, what: str):
+        self.pos, self.fields, self.size, self.what = pos, fields, size, what
+
+
+class _Flat:
+    """Bounds-checked flatbuffer access over the whole file (Python ints: no wrap-around).
+
+    Each method checks before it reads and raises `_Corrupt` naming `what` when a position,
+    a length or a field does not fit. Tables are verified once per position, so a file whose
+    vectors all point at one table costs no more than one table.
+    """
+
+    def __init__(self, buf: bytes):
+        self.buf = buf
+        self.n = len(buf)
+        self._tables: dict[int, _Tab] = {}
+
+    def need(self, pos: int, size: int, what: str) -> None:
+        if pos < 0 or size < 0 or pos + size > self.n:
+            raise _Corrupt(f"{what} lies outside the file (bytes {pos}..{pos + size} of {self.n})")
+
+    def u8(self, pos: int) -> int:
+        return self.buf[pos]
+
+    def u16(self, pos: int) -> int:
+        return int.from_bytes(self.buf[pos:pos + 2], "little")
+
+    def u32(self, pos: int) -> int:
+        return int.from_bytes(self.buf[pos:pos + 4], "little")
+
+    def i32(self, pos: int) -> int:
+        return int.from_bytes(self.buf[pos:pos + 4], "little", signed=True)
+
+    def table(self, pos: int, what: str) -> _Tab:
+        known = self._tables.get(pos)
+        if known is not None:
+            return known
+        self.need(pos, 4, what)
+        if pos % 4:
+            raise _Corrupt(f"{what} is misaligned (at byte {pos})")
+        vt = pos - self.i32(pos)
+        self.need(vt, 4, f"the vtable of {what}")
+        if vt % 2:
+            raise _Corrupt(f"the vtable of {what} is misaligned (at byte {vt})")
+        vt_size, t_size = self.u16(vt), self.u16(vt + 2)
+        if vt_size < 4 or vt_size % 2:
+            raise _Corrupt(f"the vtable of {what} has an invalid size {vt_size}")
+        self.need(vt, vt_size, f"the vtable of {what}")
+        if t_size < 4:
+            raise _Corrupt(f"{what} has an invalid size {t_size}")
+        self.need(pos, t_size, what)
+        fields = tuple(self.u16(vt + 4 + 2 * k) for k in range((vt_size - 4) // 2))
+        for k, off in enumerate(fields):
+            if off and not 4 <= off < t_size:
+                raise _Corrupt(f"field {k} of {what} lies outside the table "
+                               f"(offset {off}, table size {t_size})")
+        tab = _Tab(pos, fields, t_size, what)
+        self._tables[pos] = tab
+        return tab
+
+    def root(self) -> _Tab:
+        return self.table(self.u32(0), "the model table")
+
+    def scalar(self, tab: _Tab, slot: int, size: int, what: str) -> int | None:
+        """Position of an inline field of `size` bytes, or None if absent."""
+        off = tab.fields[slot] if slot < len(tab.fields) else 0
+        if not off:
+            return None
+        if off + size > tab.size:
+            raise _Corrupt(f"{what} of {tab.what} does not fit in its table")
+        return tab.pos + off
+
+    def ref(self, tab: _Tab, slot: int, what: str) -> int | None:
+        """Target of an offset field (table, vector, string), or None if absent."""
+        p = self.scalar(tab, slot, 4, what)
+        if p is None:
+            return None
+        target = p + self.u32(p)
+        self.need(target, 4, f"{what} of {tab.what}")
+        return target
+
+    def vector(self, tab: _Tab, slot: int, elem: int, what: str) -> tuple[int, int]:
+        """(first element's position, length) of a vector field; (0, 0) if absent."""
+        at = self.ref(tab, slot, what)
+        if at is None:
+            return 0, 0
+        n = self.u32(at)
+        self.need(at + 4, n * elem, f"{what} of {tab.what} ({n} elements)")
+        return at + 4, n
+
+    def tables(self, tab: _Tab, slot: int, what: str) -> list[_Tab]:
+        start, n = self.vector(tab, slot, 4, what + "s")
+        out = []
+        for k in range(n):
+            p = start + 4 * k
+            out.append(self.table(p + self.u32(p), f"{what} {k}"))
+        return out
+
+    def sub(self, tab: _Tab, slot: int, what: str) -> _Tab | None:
+        at = self.ref(tab, slot, what)
+        return None if at is None else self.table(at, f"{what} of {tab.what}")
+
+
+def _verify_structure(f: _Flat) -> None:
+    """Every table, vector and string the reader below touches lies inside the file.
+
+    Slots follow tensorflow/lite/schema/schema.fbs (the field's index in its table).
+    """
+    m = f.root()
+    f.scalar(m, 0, 4, "the version")
+    for oc in f.tables(m, 1, "operator code"):
+        f.scalar(oc, 0, 1, "the deprecated builtin code")
+        f.vector(oc, 1, 1, "the custom code")
+        f.scalar(oc, 3, 4, "the builtin code")
+    for sg in f.tables(m, 2, "subgraph"):
+        for t in f.tables(sg, 0, "tensor"):
+            f.vector(t, 0, 4, "the shape")
+            f.scalar(t, 1, 1, "the type")
+            f.scalar(t, 2, 4, "the buffer index")
+            f.vector(t, 3, 1, "the name")
+            q = f.sub(t, 4, "the quantization")
+            if q is not None:
+                f.vector(q, 2, 4, "the scales")
+                f.vector(q, 3, 8, "the zero points")
+                f.scalar(q, 6, 4, "the quantized dimension")
+            f.sub(t, 6, "the sparsity")
+        f.vector(sg, 1, 4, "the input list")
+        f.vector(sg, 2, 4, "the output list")
+        for op in f.tables(sg, 3, "operator"):
+            f.scalar(op, 0, 4, "the opcode index")
+            f.vector(op, 1, 4, "the input list")
+            f.vector(op, 2, 4, "the output list")
+            f.scalar(op, 3, 1, "the options type")
+            f.sub(op, 4, "the options")
+    for b in f.tables(m, 4, "buffer"):
+        f.vector(b, 0, 1, "the data")
+        f.scalar(b, 1, 8, "the data offset")
+        f.scalar(b, 2, 8, "the data size")
+
+
+# ---------------------------------------------------------------------------------------------
+# Options, by reflection on the generated classes
 
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
-def _options(op: Any) -> dict[str, Any]:
+def _options(op: Any, k: int, kind: str) -> dict[str, Any]:
     """Every field of an op's builtin options table, by reflection on the generated class.
 
     Generic on purpose: a new op needs no frontend change, only an op module reading its attrs.
-    Enum fields keep TFLite's names ('SAME', 'RELU6').
+    Enum fields keep TFLite's names ('SAME', 'RELU6'). The table's header and vtable are
+    verified; each field read is guarded, since the generic reader does not know field sizes.
     """
-    kind = op.BuiltinOptionsType()
-    if kind == 0:
+    kind_code = op.BuiltinOptionsType()
+    class_name = _OPTION_NAMES.get(kind_code)
+    expected = _OPTIONS_OF.get(kind)
+    if kind_code != 0 and expected is not None and class_name != expected:
+        raise _Corrupt(f"op {k} ({kind}) carries {class_name or f'options type {kind_code}'} "
+                       f"instead of {expected}")
+    if kind_code == 0:
         return {}
-    class_name = _OPTION_NAMES.get(kind)
     cls = getattr(tflite, class_name, None) if class_name else None
     table = op.BuiltinOptions()
     if cls is None or table is None:
@@ -65,18 +265,22 @@ def _options(op: Any) -> dict[str, Any]:
         if (field.startswith("_") or field in ("Init",) or field.startswith("GetRootAs")
                 or field.endswith(("BufferHasIdentifier", "Length", "IsNone", "AsNumpy"))):
             continue
-        method = getattr(obj, field)
-        if hasattr(obj, field + "AsNumpy"):
-            value = getattr(obj, field + "AsNumpy")()
-            value = tuple(int(v) for v in value) if isinstance(value, np.ndarray) else ()
-        else:
-            try:
-                value = method()
-            except TypeError:  # a vector element getter or a sub-table needing arguments
-                continue
-            if not isinstance(value, (int, float, bool)):
-                continue
         key = _snake(field)
+        try:
+            method = getattr(obj, field)
+            if hasattr(obj, field + "AsNumpy"):
+                value = getattr(obj, field + "AsNumpy")()
+                value = tuple(int(v) for v in value) if isinstance(value, np.ndarray) else ()
+            else:
+                try:
+                    value = method()
+                except TypeError:  # a vector element getter or a sub-table needing arguments
+                    continue
+                if not isinstance(value, (int, float, bool)):
+                    continue
+        except (struct.error, IndexError, ValueError, OverflowError) as e:
+            raise _Corrupt(f"op {k} ({kind}): option '{key}' cannot be read "
+                           f"({type(e).__name__})") from None
         if key == "fused_activation_function":
             value = _ACT_NAMES.get(value, f"unknown({value})")
         elif key == "padding":
@@ -85,20 +289,98 @@ def _options(op: Any) -> dict[str, Any]:
     return attrs
 
 
+# ---------------------------------------------------------------------------------------------
+# 2 and 3. References and values
+
+
 def _check_range(what: str, value: int, limit: int) -> int:
     if not 0 <= value < limit:
         raise _Corrupt(f"{what} {value} is out of range (0..{limit - 1})")
     return value
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    base = name or "tensor"
-    name, k = base, 1
-    while name in taken:
-        name = f"{base}#{k}"
-        k += 1
-    taken.add(name)
-    return name
+class _Names:
+    """Unique tensor names in file order: 'x', 'x#1', 'x#2', ... in linear time."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+        self.next: dict[str, int] = {}
+
+    def unique(self, name: str) -> str:
+        base = name or "tensor"
+        name, k = base, self.next.get(base, 1)
+        while name in self.taken:
+            name = f"{base}#{k}"
+            k += 1
+        self.next[base] = k
+        self.taken.add(name)
+        return name
+
+
+def _shape_problem(name: str, shape: tuple[int, ...], dtype: str | None) -> str | None:
+    """Why a shape cannot be compiled, or None. The product is checked as it grows."""
+    if any(d < 0 for d in shape):
+        return f"tensor '{name}' has a dynamic or negative shape {list(shape)}"
+    size = 1
+    for d in shape:
+        size *= d
+        if size > MAX_ELEMENTS:
+            return f"tensor '{name}' has shape {list(shape)}: more than {MAX_ELEMENTS} elements"
+    if dtype is not None and size * itemsize(dtype) > MAX_TENSOR_BYTES:
+        return (f"tensor '{name}' has shape {list(shape)}: {size * itemsize(dtype)} bytes, "
+                f"more than {MAX_TENSOR_BYTES}")
+    return None
+
+
+def _quantization(t: Any, name: str, shape: tuple[int, ...], dtype: str, const: bool):
+    """(scale, zero_point, axis) of a tensor, checked; (None, None, 0) when it has none."""
+    q = t.Quantization()
+    if q is None or q.ScaleLength() == 0:
+        return None, None, 0
+    scale = np.asarray(q.ScaleAsNumpy(), dtype=np.float32)
+    zp = (np.asarray(q.ZeroPointAsNumpy(), dtype=np.int64) if q.ZeroPointLength()
+          else np.zeros(len(scale), np.int64))
+    if len(zp) != len(scale):
+        raise _Corrupt(f"tensor '{name}' has {len(scale)} scales but {len(zp)} zero points")
+    axis = int(q.QuantizedDimension())
+    if len(scale) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scale)):
+        raise _Corrupt(f"tensor '{name}' has {len(scale)} per-channel scales on axis "
+                       f"{axis} of shape {list(shape)}")
+    # A constant may have a zero scale (an all-zero channel); an activation may not.
+    bad = ~np.isfinite(scale) | (scale < 0) | ((scale == 0) & (not const))
+    if bad.any():
+        raise _Corrupt(f"tensor '{name}' has an invalid quantization scale "
+                       f"{float(scale[np.argmax(bad)])!r}")
+    lo, hi = _ZP_RANGE.get(dtype, _INT32)
+    if len(zp) and (zp.min() < lo or zp.max() > hi):
+        bad_zp = int(zp[np.argmax((zp < lo) | (zp > hi))])
+        raise _Corrupt(f"tensor '{name}' has zero point {bad_zp}, outside {dtype}'s "
+                       f"range [{lo}, {hi}]")
+    return scale, zp, axis
+
+
+def _constant(model: Any, data: bytes, b: int, name: str, shape, dtype: str):
+    """The tensor's data from buffer b as a shaped array, or None if the buffer is empty."""
+    buffer = model.Buffers(b)
+    raw = None
+    if buffer.DataLength() > 0:
+        raw = buffer.DataAsNumpy()
+    elif buffer.Offset() > 1:  # large models keep data after the flatbuffer (offset, size)
+        off, n = int(buffer.Offset()), int(buffer.Size())
+        if off + n > len(data):
+            raise _Corrupt(f"buffer {b} of tensor '{name}' lies outside the file "
+                           f"(bytes {off}..{off + n} of {len(data)})")
+        raw = np.frombuffer(data, np.uint8, count=n, offset=off)
+    if raw is None:
+        return None
+    size = 1
+    for d in shape:
+        size *= d
+    need = size * itemsize(dtype)
+    if len(raw) != need:
+        raise _Corrupt(f"tensor '{name}' {list(shape)} {dtype} needs {need} bytes of data, "
+                       f"its buffer {b} holds {len(raw)}")
+    return np.frombuffer(raw.tobytes(), dtype=DTYPES[dtype][0]).reshape(shape)
 
 
 def read(data: bytes, source: str) -> Graph:
@@ -109,7 +391,9 @@ def read(data: bytes, source: str) -> Graph:
         raise
     except _Corrupt as e:
         raise CompileError(f"corrupt TFLite file: {e}", source=source) from None
-    except Exception as e:  # flatbuffers reading garbage: struct.error, IndexError, ...
+    except Exception as e:  # the backstop (module docstring)
+        if not BACKSTOP:
+            raise
         raise CompileError(f"corrupt or truncated TFLite file ({type(e).__name__} while "
                            "reading the flatbuffer)", source=source) from None
 
@@ -120,8 +404,7 @@ def _read(data: bytes, source: str) -> Graph:
     buf = bytearray(data)
     if bytes(buf[4:8]) != b"TFL3":
         raise _Corrupt("missing the 'TFL3' file identifier")
-    root = int.from_bytes(buf[0:4], "little")
-    _check_range("root table offset", root, len(buf) - 4)
+    _verify_structure(_Flat(bytes(buf)))
     model = tflite.Model.GetRootAs(buf, 0)
     if model.SubgraphsLength() < 1:
         raise _Corrupt("the model has no subgraph")
@@ -145,12 +428,12 @@ def _read(data: bytes, source: str) -> Graph:
     # Tensors.
     n_tensors = sg.TensorsLength()
     names: list[str] = []
-    tensors: dict[str, Tensor] = {}
-    taken: set[str] = set()
+    tensors: dict[str, tuple] = {}
+    namer = _Names()
     for i in range(n_tensors):
         t = sg.Tensors(i)
         raw_name = t.Name()
-        name = _unique(raw_name.decode("utf-8", "replace") if raw_name else f"tensor_{i}", taken)
+        name = namer.unique(raw_name.decode("utf-8", "replace") if raw_name else f"tensor_{i}")
         names.append(name)
         ttype = t.Type()
         shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
@@ -159,61 +442,38 @@ def _read(data: bytes, source: str) -> Graph:
             dtype = None
         tensors[name] = (i, t, shape, dtype, ttype)
 
-    graph_inputs = tuple(names[_check_range("graph input tensor index", int(j), n_tensors)]
-                         for j in (sg.InputsAsNumpy() if sg.InputsLength() else []))
-    graph_outputs = tuple(names[_check_range("graph output tensor index", int(j), n_tensors)]
-                          for j in (sg.OutputsAsNumpy() if sg.OutputsLength() else []))
+    def io_list(what: str, vec) -> tuple[str, ...]:
+        out = tuple(names[_check_range(f"graph {what} tensor index", int(j), n_tensors)]
+                    for j in vec)
+        if len(set(out)) != len(out):
+            raise _Corrupt(f"the graph lists {what} tensor "
+                           f"'{next(n for n in out if out.count(n) > 1)}' twice")
+        return out
+
+    graph_inputs = io_list("input", sg.InputsAsNumpy() if sg.InputsLength() else [])
+    graph_outputs = io_list("output", sg.OutputsAsNumpy() if sg.OutputsLength() else [])
     if not graph_inputs or not graph_outputs:
         raise _Corrupt("the subgraph declares no inputs or no outputs")
 
+    # Problems with a tensor are reported only if an op or the graph uses it (as TFLite does).
     built: dict[str, Tensor] = {}
     problems: dict[str, str] = {}
     for name, (i, t, shape, dtype, ttype) in tensors.items():
-        if any(d < 0 for d in shape):
-            problems[name] = f"tensor '{name}' has a dynamic or negative shape {list(shape)}"
+        why = _shape_problem(name, shape, dtype)
+        if why is None and dtype is None:
+            kind = "sparse" if t.Sparsity() is not None else _TYPE_NAMES.get(ttype, f"type {ttype}")
+            why = f"tensor '{name}' has unsupported type {kind}"
+        if why is not None:
+            problems[name] = why
             continue
-        size = 1
-        for d in shape:
-            size *= d
-        if size > MAX_ELEMENTS:
-            raise _Corrupt(f"tensor '{name}' has shape {list(shape)}: {size} elements")
-        if dtype is None:
-            why = "sparse" if t.Sparsity() is not None else _TYPE_NAMES.get(ttype, f"type {ttype}")
-            problems[name] = f"tensor '{name}' has unsupported type {why}"
-            continue
-        q = t.Quantization()
-        scale = zp = None
-        axis = 0
-        if q is not None and q.ScaleLength() > 0:
-            scale = np.asarray(q.ScaleAsNumpy(), dtype=np.float32)
-            zp = (np.asarray(q.ZeroPointAsNumpy(), dtype=np.int64) if q.ZeroPointLength()
-                  else np.zeros(len(scale), np.int64))
-            if len(zp) != len(scale):
-                raise _Corrupt(f"tensor '{name}' has {len(scale)} scales but {len(zp)} zero points")
-            axis = int(q.QuantizedDimension())
-            if len(scale) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scale)):
-                raise _Corrupt(f"tensor '{name}' has {len(scale)} per-channel scales on axis "
-                               f"{axis} of shape {list(shape)}")
-        const = None
         b = int(t.Buffer())
-        _check_range(f"buffer index of tensor '{name}'", b, max(n_buffers, 1))
-        if n_buffers and b > 0:
-            buffer = model.Buffers(b)
-            raw = None
-            if buffer.DataLength() > 0:
-                raw = buffer.DataAsNumpy()
-            elif buffer.Offset() > 1:
-                off, n = int(buffer.Offset()), int(buffer.Size())
-                if off + n > len(data):
-                    raise _Corrupt(f"buffer {b} of tensor '{name}' lies outside the file")
-                raw = np.frombuffer(data, np.uint8, count=n, offset=off)
-            if raw is not None:
-                from ..ir import DTYPES, itemsize
-                need = size * itemsize(dtype)
-                if len(raw) != need:
-                    raise _Corrupt(f"tensor '{name}' needs {need} bytes of data, its buffer "
-                                   f"holds {len(raw)}")
-                const = np.frombuffer(raw.tobytes(), dtype=DTYPES[dtype][0]).reshape(shape)
+        try:
+            _check_range(f"tensor '{name}' has buffer index", b, max(n_buffers, 1))
+            const = _constant(model, data, b, name, shape, dtype) if b > 0 else None
+            scale, zp, axis = _quantization(t, name, shape, dtype, const is not None)
+        except _Corrupt as e:
+            problems[name] = f"corrupt TFLite file: {e}"
+            continue
         built[name] = Tensor(name=name, shape=shape, dtype=dtype,
                              scale=frozen_array(scale), zero_point=frozen_array(zp),
                              quant_axis=axis, data=frozen_array(const))
@@ -222,12 +482,12 @@ def _read(data: bytes, source: str) -> Graph:
     ops = []
     for k in range(sg.OperatorsLength()):
         o = sg.Operators(k)
-        code_index = _check_range(f"op {k} opcode index", int(o.OpcodeIndex()), max(len(codes), 1))
         if not codes:
             raise _Corrupt("the model has operators but no operator codes")
+        code_index = _check_range(f"op {k} opcode index", int(o.OpcodeIndex()), len(codes))
         kind = codes[code_index]
-        ins = tuple(None if int(j) < 0 else names[_check_range(f"op {k} input tensor index",
-                                                              int(j), n_tensors)]
+        ins = tuple(None if int(j) == -1 else names[_check_range(f"op {k} input tensor index",
+                                                                 int(j), n_tensors)]
                     for j in (o.InputsAsNumpy() if o.InputsLength() else []))
         outs = tuple(names[_check_range(f"op {k} output tensor index", int(j), n_tensors)]
                      for j in (o.OutputsAsNumpy() if o.OutputsLength() else []))
@@ -240,7 +500,7 @@ def _read(data: bytes, source: str) -> Graph:
                 raise CompileError(problems[tname], source=source, op_index=k, op_kind=kind,
                                    op_name=op_name)
         ops.append(Op(index=k, kind=kind, name=op_name, inputs=ins, outputs=outs,
-                      attrs=MappingProxyType(_options(o))))
+                      attrs=MappingProxyType(_options(o, k, kind))))
     for tname in graph_inputs + graph_outputs:
         if tname in problems:
             raise CompileError(problems[tname], source=source)

@@ -1,0 +1,161 @@
+"""MEAN int8 over any constant set of axes (TFLite MEAN; Keras GlobalAveragePooling2D and
+keras.ops.mean / tf.reduce_mean become it).
+
+Numerics: tensorflow/lite/kernels/reduce.cc (TensorFlow 2.21). PrepareMeanOrSum computes
+QuantizeMultiplier(double(in_scale) / double(out_scale)); EvalMean sends every int8 MEAN,
+whatever its axes and keep_dims, to EvalQuantizedMean -> reference_ops::QuantizedMeanOrSum
+(reference/reduce.h), which folds 1/n into that multiplier:
+  shift_n = min(floor(log2 n), 32, 31 + shift); multiplier = (multiplier << shift_n) / n;
+  shift -= shift_n
+and computes MultiplyByQuantizedMultiplier(sum(x) - input_zp * n, multiplier, shift)
++ output_zp, clamped. (Older TensorFlow sent [1,H,W,C] over axes 1, 2 with keep_dims to
+reference_integer_ops::Mean, which divides after requantizing; 2.21 does not.)
+Kernel: runtime_c/tcm_reduce.c.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .. import quant
+from ._fixedpoint import wrap
+from .base import OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor, register
+
+LEVELS = 3                  # kept / reduced loop levels of tcm_mean_s8
+
+
+@dataclass(frozen=True)
+class MeanParams:
+    axes: tuple[int, ...]           # resolved, sorted, unique
+    n: int                          # values averaged per output
+    outer: tuple[int, ...]          # kept merged axes, LEVELS entries (1 = unused)
+    outer_stride: tuple[int, ...]
+    inner: tuple[int, ...]          # reduced merged axes
+    inner_stride: tuple[int, ...]
+    sum_offset: int
+    multiplier: int
+    shift: int
+    output_offset: int
+
+
+def resolve_axes(axis_values, rank: int) -> tuple[int, ...] | None:
+    """reference_ops::ResolveAxis: negative axes count from the end, duplicates dropped."""
+    out = []
+    for a in axis_values:
+        a = int(a)
+        if a < -rank or a >= rank:
+            return None
+        a = a + rank if a < 0 else a
+        if a not in out:
+            out.append(a)
+    return tuple(sorted(out))
+
+
+def merged_loops(shape: tuple[int, ...], axes: tuple[int, ...]):
+    """Neighbouring axes of the same kind merged: [(extent, stride, reduced), ...] outer first."""
+    strides = [1] * len(shape)
+    for i in range(len(shape) - 2, -1, -1):
+        strides[i] = strides[i + 1] * shape[i + 1]
+    loops: list[list] = []
+    for i, extent in enumerate(shape):
+        if extent == 1:
+            continue                      # a unit axis is a no-op either way
+        reduced = i in axes
+        if loops and loops[-1][2] == reduced and loops[-1][1] == extent * strides[i]:
+            loops[-1][0] *= extent
+            loops[-1][1] = strides[i]
+        else:
+            loops.append([extent, strides[i], reduced])
+    return [tuple(x) for x in loops]
+
+
+def mean_multiplier(in_scale: float, out_scale: float, n: int) -> tuple[int, int]:
+    """PrepareMeanOrSum's multiplier with QuantizedMeanOrSum's 1/n folded in."""
+    multiplier, shift = quant.quantize_multiplier(float(quant.f32(in_scale)) /
+                                                  float(quant.f32(out_scale)))
+    shift_n = (n.bit_length() - 1)              # 63 - CountLeadingZeros(uint64 n)
+    shift_n = min(shift_n, 32, 31 + shift)
+    return (multiplier << shift_n) // n, shift - shift_n
+
+
+@register("MEAN")
+class Mean(OpDef):
+    def check(self, op, g):
+        expect_arity(op, g, (2,))
+        x, axis, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        expect_dtype(op, g, x, ("int8",), "input")
+        expect_dtype(op, g, y, ("int8",), "output")
+        expect_dtype(op, g, axis, ("int32",), "axis")
+        expect_const(op, g, axis, "axis")
+        expect_per_tensor(op, g, x, "input")
+        expect_per_tensor(op, g, y, "output")
+        xt, yt = g.tensor(x), g.tensor(y)
+        if xt.is_const:
+            raise g.error(op, f"input '{x}' is a constant; MEAN of constants is not supported")
+        if xt.size == 0:
+            raise g.error(op, f"input {list(xt.shape)} is empty")
+        values = g.tensor(axis).data.reshape(-1)
+        if values.size == 0:
+            raise g.error(op, "the axis tensor is empty (TFLite copies the input unchanged); "
+                              "not supported")
+        axes = resolve_axes(values, len(xt.shape))
+        if axes is None:
+            raise g.error(op, f"axis {list(int(v) for v in values)} is out of range for rank "
+                              f"{len(xt.shape)}")
+        keep = [1 if i in axes else d for i, d in enumerate(xt.shape)]
+        want = keep if op.attrs.get("keep_dims", False) else [d for i, d in enumerate(xt.shape)
+                                                               if i not in axes]
+        if list(yt.shape) != want:
+            raise g.error(op, f"output shape {list(yt.shape)} is not the reduced shape {want}")
+        n = math.prod(xt.shape[a] for a in axes)
+        if 128 * n >= 2**31:
+            raise g.error(op, f"averages {n} values; the int32 sum may overflow")
+        loops = merged_loops(xt.shape, axes)
+        for reduced in (False, True):
+            if sum(1 for lp in loops if lp[2] == reduced) > LEVELS:
+                raise g.error(op, f"axes {list(axes)} of shape {list(xt.shape)} interleave kept "
+                                  f"and reduced axes more than {LEVELS} times")
+        in_scale, out_scale = xt.qparams()[0], yt.qparams()[0]
+        if not (in_scale > 0 and out_scale > 0 and math.isfinite(in_scale / out_scale)):
+            raise g.error(op, f"scales must be positive (input {in_scale:.9g}, "
+                              f"output {out_scale:.9g})")
+
+    def prepare(self, op, g):
+        xt, yt = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        axes = resolve_axes(g.tensor(op.inputs[1]).data.reshape(-1), len(xt.shape))
+        (in_scale, in_zp), (out_scale, out_zp) = xt.qparams(), yt.qparams()
+        n = math.prod(xt.shape[a] for a in axes)
+        multiplier, shift = mean_multiplier(in_scale, out_scale, n)
+        loops = merged_loops(xt.shape, axes)
+
+        def levels(reduced):
+            chosen = [(e, s) for e, s, r in loops if r == reduced]
+            chosen = [(1, 0)] * (LEVELS - len(chosen)) + chosen
+            return tuple(e for e, _ in chosen), tuple(s for _, s in chosen)
+        outer, outer_stride = levels(False)
+        inner, inner_stride = levels(True)
+        return MeanParams(axes=axes, n=n, outer=outer, outer_stride=outer_stride, inner=inner,
+                          inner_stride=inner_stride, sum_offset=wrap(-in_zp * n, 32),
+                          multiplier=multiplier, shift=shift, output_offset=out_zp)
+
+    def inplace_input(self, op, g):
+        return 0
+
+    def describe(self, op, g):
+        p = op.params
+        keep = ", keep_dims" if op.attrs.get("keep_dims", False) else ""
+        return f"axes {list(p.axes)}{keep}, {p.n} values per output"
+
+    def emit(self, op, g, em):
+        p = op.params
+        em.use("tcm_reduce.c")
+
+        def arr(v):
+            return "{ " + ", ".join(str(int(x)) for x in v) + " }"
+        params = em.struct("params", "tcm_mean_params", {
+            "outer": arr(p.outer), "outer_stride": arr(p.outer_stride),
+            "inner": arr(p.inner), "inner_stride": arr(p.inner_stride),
+            "sum_offset": p.sum_offset, "multiplier": p.multiplier, "shift": p.shift,
+            "output_offset": p.output_offset})
+        return f"tcm_mean_s8(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"

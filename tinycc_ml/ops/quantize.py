@@ -1,0 +1,155 @@
+"""QUANTIZE and DEQUANTIZE (TFLite QUANTIZE, DEQUANTIZE; later ONNX QuantizeLinear and
+DequantizeLinear at the graph's edges).
+
+Numerics (TensorFlow 2.21, BUILTIN_REF):
+- QUANTIZE float32 -> int8/uint8: tensorflow/lite/kernels/internal/reference/quantize.h
+  AffineQuantize: zero_point + TfLiteRound(x / scale), the division in float32, rounding half
+  away from zero, clamped to the type. The C side is tcm_round_clamp_f32 (runtime_c/tcm_math.h),
+  the one function that rounds floats, shared with the model's quantize_input helpers.
+- QUANTIZE int8/uint8 -> int8/uint8 (requantization): reference/requantize.h Requantize:
+  MultiplyByQuantizedMultiplier(x - input_zero_point) + output_zero_point, clamped; multiplier
+  from tensorflow/lite/kernels/quantize.cc Prepare: QuantizeMultiplier(double(input scale) /
+  double(output scale)).
+- DEQUANTIZE int8/uint8 -> float32: reference_integer_ops::Dequantize:
+  float(double(scale) * (q - zero_point)); the float product scale * (q - zero_point) is the
+  same number, since the exact product has at most 24 + 9 significant bits.
+Kernels: runtime_c/tcm_quantize.c (the only runtime file besides the model's I/O helpers that
+uses float).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import quant
+from .base import OpDef, expect_arity, expect_dtype, expect_per_tensor, register
+
+_SUFFIX = {"int8": "s8", "uint8": "u8", "float32": "f32"}
+_INTEGER = ("int8", "uint8")
+# (x - input_zero_point) has |value| <= 255: TFLite shifts it left in int32 by a positive shift,
+# which wraps (undefined behaviour in C) beyond 2^23.
+MAX_LEFT_SHIFT = 23
+
+
+@dataclass(frozen=True)
+class AffineParams:
+    size: int
+    scale: float            # float32: the quantized side's scale
+    zero_point: int
+
+
+@dataclass(frozen=True)
+class RequantizeParams:
+    size: int
+    input_zero_point: int
+    multiplier: int
+    shift: int
+    output_zero_point: int
+
+
+def _source(op, g, em) -> str:
+    """C pointer to the input: an activation, or a constant array in flash."""
+    x = g.tensor(op.inputs[0])
+    return em.const("input", x.data.reshape(-1)) if x.is_const else em.tensor(op.inputs[0])
+
+
+def _check_shapes(op, g) -> None:
+    x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+    if x.size != y.size:
+        raise g.error(op, f"input {list(x.shape)} and output {list(y.shape)} differ in size")
+
+
+def _check_scale(op, g, name: str, role: str) -> None:
+    scale, zp = g.tensor(name).qparams()
+    info = np.iinfo(np.dtype(g.tensor(name).dtype))
+    if not (np.isfinite(scale) and scale > 0):
+        raise g.error(op, f"{role} scale {scale!r} must be positive and finite")
+    if not info.min <= zp <= info.max:
+        raise g.error(op, f"{role} zero point {zp} is outside the {g.tensor(name).dtype} range")
+
+
+@register("QUANTIZE")
+class Quantize(OpDef):
+    def check(self, op, g):
+        expect_arity(op, g, (1,))
+        expect_dtype(op, g, op.inputs[0], ("float32",) + _INTEGER, "input")
+        expect_dtype(op, g, op.outputs[0], _INTEGER, "output")
+        expect_per_tensor(op, g, op.outputs[0], "output")
+        _check_scale(op, g, op.outputs[0], "output")
+        _check_shapes(op, g)
+        if g.tensor(op.inputs[0]).dtype in _INTEGER:
+            expect_per_tensor(op, g, op.inputs[0], "input")
+            _check_scale(op, g, op.inputs[0], "input")
+            if self._multiplier(op, g)[1] > MAX_LEFT_SHIFT:
+                raise g.error(op, "the rescale (input scale / output scale) is above "
+                                  f"2^{MAX_LEFT_SHIFT}; the int32 arithmetic would overflow")
+
+    @staticmethod
+    def _multiplier(op, g) -> tuple[int, int]:
+        s_in = g.tensor(op.inputs[0]).qparams()[0]
+        s_out = g.tensor(op.outputs[0]).qparams()[0]
+        return quant.quantize_multiplier(s_in / s_out)      # float32 scales, divided in double
+
+    def prepare(self, op, g):
+        x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        scale, zp = y.qparams()
+        if x.dtype == "float32":
+            return AffineParams(y.size, scale, zp)
+        mult, shift = self._multiplier(op, g)
+        return RequantizeParams(y.size, x.qparams()[1], mult, shift, zp)
+
+    def inplace_input(self, op, g):
+        # requantization reads byte i before writing byte i
+        x = g.tensor(op.inputs[0])
+        return 0 if x.dtype in _INTEGER and not x.is_const else None
+
+    def describe(self, op, g):
+        x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        return f"{x.dtype} -> {y.dtype}, scale {y.qparams()[0]:.9g}, zero point {y.qparams()[1]}"
+
+    def emit(self, op, g, em):
+        p = op.params
+        x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        em.use("tcm_quantize.c")
+        if isinstance(p, AffineParams):
+            params = em.struct("params", "tcm_affine_params", {
+                "size": p.size, "scale": np.float32(p.scale), "zero_point": p.zero_point})
+            fn = f"tcm_quantize_f32_{_SUFFIX[y.dtype]}"
+        else:
+            params = em.struct("params", "tcm_requantize_params", {
+                "size": p.size, "input_zero_point": p.input_zero_point,
+                "multiplier": p.multiplier, "shift": p.shift,
+                "output_zero_point": p.output_zero_point})
+            fn = f"tcm_requantize_{_SUFFIX[x.dtype]}_{_SUFFIX[y.dtype]}"
+        return f"{fn}(&{params}, {_source(op, g, em)}, {em.tensor(op.outputs[0])});"
+
+
+@register("DEQUANTIZE")
+class Dequantize(OpDef):
+    def check(self, op, g):
+        expect_arity(op, g, (1,))
+        expect_dtype(op, g, op.inputs[0], _INTEGER, "input")
+        expect_dtype(op, g, op.outputs[0], ("float32",), "output")
+        expect_per_tensor(op, g, op.inputs[0], "input")
+        _check_scale(op, g, op.inputs[0], "input")
+        _check_shapes(op, g)
+
+    def prepare(self, op, g):
+        x = g.tensor(op.inputs[0])
+        scale, zp = x.qparams()
+        return AffineParams(x.size, scale, zp)
+
+    def describe(self, op, g):
+        x = g.tensor(op.inputs[0])
+        return f"{x.dtype} -> float32, scale {x.qparams()[0]:.9g}, zero point {x.qparams()[1]}"
+
+    def emit(self, op, g, em):
+        p = op.params
+        x = g.tensor(op.inputs[0])
+        em.use("tcm_quantize.c")
+        params = em.struct("params", "tcm_affine_params", {
+            "size": p.size, "scale": np.float32(p.scale), "zero_point": p.zero_point})
+        return (f"tcm_dequantize_{_SUFFIX[x.dtype]}_f32(&{params}, {_source(op, g, em)}, "
+                f"{em.tensor(op.outputs[0])});")
