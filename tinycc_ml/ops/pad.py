@@ -1,0 +1,132 @@
+"""PAD and PADV2 int8 with constant paddings (TFLite PAD, PADV2; Keras ZeroPadding1D/2D/3D and
+keras.ops.pad / tf.pad become them).
+
+Numerics: tensorflow/lite/kernels/pad.cc EvalInt (TensorFlow 2.21): the input bytes are copied
+unchanged (no rescaling, whatever the two scales); the pad value is the output zero point for
+PAD, and for PADV2 the int8 constant_values scalar, which must share the output's scale and
+zero point. Ranks up to reference_ops::PadKernelMaxDimensionCount() = 5, paddings >= 0.
+Kernel: runtime_c/tcm_copy.c tcm_pad_s8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor, register
+
+MAX_RANK = 5                # reference_ops::PadKernelMaxDimensionCount()
+
+
+@dataclass(frozen=True)
+class PadParams:
+    paddings: tuple[tuple[int, int], ...]   # per axis of the model's shape
+    in_dims: tuple[int, ...]                # MAX_RANK axes, merged (tcm_pad_params)
+    before: tuple[int, ...]
+    after: tuple[int, ...]
+    pad_value: int
+
+
+def merged_axes(shape, paddings):
+    """Axes without padding fold into the axis before them (their rows stay contiguous).
+    Returns (dims, before, after), left-extended with unpadded 1s to MAX_RANK axes (the caller
+    checks the rank is at most MAX_RANK)."""
+    dims, before, after = [], [], []
+    for d, (b, a) in zip(shape, paddings):
+        if dims and b == 0 and a == 0:
+            dims[-1] *= d
+            before[-1] *= d
+            after[-1] *= d
+        else:
+            dims.append(d)
+            before.append(b)
+            after.append(a)
+    lead = MAX_RANK - len(dims)
+    return (tuple([1] * lead + dims), tuple([0] * lead + before), tuple([0] * lead + after))
+
+
+class _Pad(OpDef):
+    n_inputs: tuple[int, ...] = (2,)
+
+    def check(self, op, g):
+        expect_arity(op, g, self.n_inputs)
+        x, paddings, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        expect_dtype(op, g, x, ("int8",), "input")
+        expect_dtype(op, g, y, ("int8",), "output")
+        expect_dtype(op, g, paddings, ("int32", "int64"), "paddings")
+        expect_const(op, g, paddings, "paddings")
+        expect_per_tensor(op, g, y, "output")
+        xt, yt, pt = g.tensor(x), g.tensor(y), g.tensor(paddings)
+        if xt.is_const:
+            raise g.error(op, f"input '{x}' is a constant; padding constants is not supported")
+        rank = len(xt.shape)
+        if rank > MAX_RANK:
+            raise g.error(op, f"input has rank {rank}; TFLite pads at most {MAX_RANK} axes")
+        if pt.shape != (rank, 2):
+            raise g.error(op, f"paddings have shape {list(pt.shape)}; expected [{rank}, 2]")
+        pads = pt.data.astype("int64")
+        if (pads < 0).any():
+            raise g.error(op, f"paddings {pads.tolist()} are negative")
+        want = [d + int(b) + int(a) for d, (b, a) in zip(xt.shape, pads)]
+        if list(yt.shape) != want:
+            raise g.error(op, f"output shape {list(yt.shape)} is not the padded shape {want}")
+        zp = yt.qparams()[1]
+        if not -128 <= zp <= 127:
+            raise g.error(op, f"output zero point {zp} is outside the int8 range")
+        self.check_value(op, g)
+
+    def check_value(self, op, g) -> None:
+        pass
+
+    def pad_value(self, op, g) -> int:
+        return g.tensor(op.outputs[0]).qparams()[1]
+
+    def prepare(self, op, g):
+        xt = g.tensor(op.inputs[0])
+        pads = tuple((int(b), int(a)) for b, a in g.tensor(op.inputs[1]).data)
+        dims, before, after = merged_axes(xt.shape, pads)
+        return PadParams(paddings=pads, in_dims=dims, before=before, after=after,
+                         pad_value=self.pad_value(op, g))
+
+    def describe(self, op, g):
+        p = op.params
+        pads = ", ".join(f"{b}/{a}" for b, a in p.paddings)
+        return f"before/after {pads}, value {p.pad_value}"
+
+    def emit(self, op, g, em):
+        p = op.params
+        em.use("tcm_copy.c")
+
+        def arr(v):
+            return "{ " + ", ".join(str(int(x)) for x in v) + " }"
+        params = em.struct("params", "tcm_pad_params", {
+            "in_dims": arr(p.in_dims), "before": arr(p.before), "after": arr(p.after),
+            "pad_value": p.pad_value})
+        return f"tcm_pad_s8(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
+
+
+@register("PAD")
+class Pad(_Pad):
+    n_inputs = (2,)
+
+
+@register("PADV2")
+class PadV2(_Pad):
+    n_inputs = (2, 3)
+
+    def check_value(self, op, g):
+        if len(op.inputs) < 3 or op.inputs[2] is None:
+            return
+        c = op.inputs[2]
+        expect_dtype(op, g, c, ("int8",), "constant_values")
+        expect_const(op, g, c, "constant_values")
+        ct, yt = g.tensor(c), g.tensor(op.outputs[0])
+        if ct.size != 1:
+            raise g.error(op, f"constant_values has {ct.size} values; expected a scalar")
+        if not ct.is_quantized or ct.qparams() != yt.qparams():
+            raise g.error(op, "constant_values must share the output's scale and zero point "
+                              f"(has {ct.qparams()}, output {yt.qparams()})")
+
+    def pad_value(self, op, g):
+        if len(op.inputs) < 3 or op.inputs[2] is None:
+            return super().pad_value(op, g)
+        return int(g.tensor(op.inputs[2]).data.reshape(-1)[0])
