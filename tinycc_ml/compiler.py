@@ -104,7 +104,14 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
         k = d.alias_input(op, g)
         if k is not None:
             alias[pos] = k
-    scratch = {pos: d.scratch_bytes(op, g, opts.target) for pos, (op, d) in enumerate(zip(g.ops, defs))}
+    # With --kernels cmsis-nn a layer calls CMSIS-NN where its op says it is eligible.
+    use_cmsis = {}
+    for pos, (op, d) in enumerate(zip(g.ops, defs)):
+        if opts.kernels == "cmsis-nn":
+            use_cmsis[pos] = d.cmsis_nn_scratch_bytes(op, g, opts.target)
+    scratch = {pos: (use_cmsis[pos] if use_cmsis.get(pos) is not None
+                     else d.scratch_bytes(op, g, opts.target))
+               for pos, (op, d) in enumerate(zip(g.ops, defs))}
     inplace = {pos: (k, d.inplace_gap(op, g)) for pos, (op, d) in enumerate(zip(g.ops, defs))
                if (k := d.inplace_input(op, g)) is not None}
     plan = planner.plan(g, alias, scratch, inplace)
@@ -141,9 +148,11 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
         em = LayerEmitter(g, op, pos, stem, consts, pointers,
                           f"(arena + {scr})" if scr is not None else None, opts.target, opts.kernels)
         call, backend = None, "portable"
-        if opts.kernels == "cmsis-nn":
+        if use_cmsis.get(pos) is not None:
             call = d.emit_cmsis_nn(op, g, em)
-            backend = "cmsis-nn" if call is not None else "portable"
+            if call is None:
+                raise RuntimeError(f"op {op.index} declared CMSIS-NN scratch but emitted no call")
+            backend = "cmsis-nn"
         if call is None:
             call = d.emit(op, g, em)
         if not call:
@@ -206,16 +215,19 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
         sig.append("void *arena_buffer")
     null_check = " || ".join(f"{p.split('*')[-1]} == NULL" for p in sig)
 
-    runtime = _runtime_closure(sources)
+    local = {f for f in sources if (runtime_dir() / f).exists()}
+    external = sorted(sources - local)   # CMSIS-NN's header: the user's copy
+    runtime = _runtime_closure(local)
     headers = [f for f in runtime if f.endswith(".h") and f != "tcm_math.h"
                and f.replace(".h", ".c") in runtime]
-    headers += [f for f in sorted(sources) if f.endswith(".h") and f not in headers and f != "tcm_math.h"]
+    headers += [f for f in sorted(local) if f.endswith(".h") and f not in headers and f != "tcm_math.h"]
     ctx = dict(version=__version__, source=g.source, sha256=g.sha256, name=name, NAME=NAME,
                file_h=f"{name}.h", file_c=f"{name}.c", guard=f"{NAME}_H",
                n_ops=len(g.ops), weight_bytes=const_bytes, arena_bytes=plan.arena_bytes,
                arena_decl=max(plan.arena_bytes, 1), caller_arena=opts.caller_arena,
                inputs=inputs, outputs=outputs, signature=", ".join(sig), null_check=null_check,
                consts=[c.text for c in consts.decls], layers=layers_ctx, headers=headers,
+               external_headers=external,
                target=opts.target, kernels=opts.kernels)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,

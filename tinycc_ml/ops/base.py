@@ -14,8 +14,9 @@ in the order the pipeline calls them:
   shapes), or None; used by the planner only when that input dies at this op.
 - `emit(op, g, em) -> str`: the C statement(s) of the portable kernel call; constants are
   registered through `em` (see backends/emit.py `LayerEmitter`).
-- `emit_cmsis_nn(op, g, em) -> str | None`: a CMSIS-NN call, or None if the layer is not
-  eligible (it then keeps the portable kernel).
+- `cmsis_nn_scratch_bytes(op, g, target) -> int | None` and `emit_cmsis_nn(op, g, em)`: with
+  `--kernels cmsis-nn`, the layer's CMSIS-NN scratch and call, or None where the layer is not
+  eligible (not bit-exact with BUILTIN_REF, or not supported): it then keeps the portable kernel.
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ class OpDef:
 
     def emit(self, op: Op, g: Graph, em) -> str:
         raise NotImplementedError
+
+    def cmsis_nn_scratch_bytes(self, op: Op, g: Graph, target: str) -> int | None:
+        """Scratch bytes of this layer's CMSIS-NN call on `target`, or None when the layer is not
+        eligible for CMSIS-NN (then it keeps the portable kernel and its scratch_bytes)."""
+        return None
 
     def emit_cmsis_nn(self, op: Op, g: Graph, em) -> str | None:
         return None

@@ -1,0 +1,125 @@
+"""The CMSIS-NN backend's shared pieces: argument structs, scratch sizes, eligibility.
+
+Each op module's `emit_cmsis_nn` decides whether its layer may call CMSIS-NN (the call must be
+bit-exact with TFLite's BUILTIN_REF, otherwise the layer keeps the portable kernel) and builds
+the call with these helpers. CMSIS-NN itself is the user's (public ARM-software/CMSIS-NN or a
+vendor SDK copy): tinycc-ml only emits `#include "arm_nnfunctions.h"` and the calls.
+
+Scratch sizes mirror CMSIS-NN's `*_get_buffer_size_dsp` / `*_get_buffer_size_mve`
+(Source/ConvolutionFunctions/arm_convolve_get_buffer_sizes_s8.c,
+arm_depthwise_conv_get_buffer_sizes_s8.c, FullyConnectedFunctions/
+arm_fully_connected_get_buffer_sizes_s8.c, PoolingFunctions/arm_avgpool_get_buffer_sizes_s8.c),
+chosen by the target core: Helium (MVE) on cortex-m55, the DSP extension on cortex-m4/m7/m33,
+the pure-C path elsewhere. A debug build of the generated code checks them against CMSIS-NN's
+own functions (`-D<NAME>_CHECK_CMSIS_NN_BUFFERS`).
+"""
+
+from __future__ import annotations
+
+HEADER = "arm_nnfunctions.h"
+
+MVE_TARGETS = frozenset({"cortex-m55", "cortex-m85"})
+DSP_TARGETS = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m35p"})
+CH_IN_BLOCK_MVE = 124
+# CONVERT_DW_CONV_WITH_ONE_INPUT_CH_AND_OUTPUT_CH_ABOVE_THRESHOLD (arm_nnsupportfunctions.h, MVE)
+DW_ONE_IN_CH_THRESHOLD_MVE = 8
+
+
+def isa(target: str) -> str:
+    if target in MVE_TARGETS:
+        return "mve"
+    if target in DSP_TARGETS:
+        return "dsp"
+    return "c"
+
+
+def dims(n: int, h: int, w: int, c: int) -> str:
+    return f"{{ .n = {n}, .h = {h}, .w = {w}, .c = {c} }}"
+
+
+def tile(w: int, h: int) -> str:
+    return f"{{ .w = {w}, .h = {h} }}"
+
+
+def activation(lo: int, hi: int) -> str:
+    return f"{{ .min = {lo}, .max = {hi} }}"
+
+
+def context(scratch: str | None, size: int) -> str:
+    """A cmsis_nn_context compound literal for the call."""
+    if scratch is None or size <= 0:
+        return "&(cmsis_nn_context){ NULL, 0 }"
+    return f"&(cmsis_nn_context){{ (void *){scratch}, {size} }}"
+
+
+# --- scratch sizes (bytes), per CMSIS-NN's get_buffer_size functions -------------------------
+
+def _align4(x: int) -> int:
+    return x + (4 - x % 4) % 4
+
+
+def conv_is_1x1(pad_w, pad_h, k_w, k_h, dil_w, dil_h) -> bool:
+    """arm_nn_is_convolve_1x1 (input and filter channels are equal in a TFLite CONV_2D)."""
+    return pad_w == 0 and pad_h == 0 and k_w == 1 and k_h == 1 and dil_w == 1 and dil_h == 1
+
+
+def conv_is_1_x_n(in_h, in_c, k_h, stride_w, dil_w) -> bool:
+    """arm_nn_is_convolve_1_x_n."""
+    return in_h == 1 and dil_w == 1 and k_h == 1 and (stride_w * in_c) % 4 == 0
+
+
+def conv_buffer_size(target: str, *, in_h, in_w, in_c, k_h, k_w, out_w, stride_w, stride_h,
+                     pad_w, pad_h, dil_w, dil_h) -> int:
+    """arm_convolve_wrapper_s8_get_buffer_size(_dsp|_mve) for gcc (not armclang)."""
+    kind = isa(target)
+    if conv_is_1x1(pad_w, pad_h, k_w, k_h, dil_w, dil_h):
+        return 0   # 1x1: the fast path needs a buffer only under armclang
+    if kind == "mve":
+        def generic():
+            col = (in_c * k_w * k_h + 15) // 16
+            return 4 * col * 16
+        if conv_is_1_x_n(in_h, in_c, k_h, stride_w, dil_w):
+            total_pad = (out_w - 1) * stride_w + k_w - in_w
+            asym = total_pad % 2
+            right = max(1, (pad_w + asym + stride_w - 1) // stride_w) if pad_w + asym else 0
+            left = max(1, (pad_w + stride_w - 1) // stride_w) if pad_w else 0
+            no_pad = max(out_w - (right + left), 0)
+            if right + no_pad + left != out_w:
+                return generic()
+            pad_left = pad_w * in_c
+            pad_right = right * in_c if asym else pad_left
+            n_left = k_w * in_c
+            n_right = n_left - in_c
+            return max(n_left + pad_left, n_right + pad_right)
+        return generic()
+    return 2 * _align4(k_w * k_h * in_c) * 2   # (2 * aligned_rhs_cols) * sizeof(int16_t)
+
+
+def depthwise_buffer_size(target: str, *, batches, in_c, out_c, k_h, k_w, pad_h, pad_w,
+                          dil_h, dil_w, conv_equivalent: int = 0) -> int:
+    """arm_depthwise_conv_wrapper_s8_get_buffer_size(_dsp|_mve).
+
+    `conv_equivalent`: on MVE a depthwise with one input channel and more than 8 outputs runs
+    as a convolution; the caller gives that convolution's buffer size.
+    """
+    kind = isa(target)
+    size = 0
+    if kind == "mve" and in_c == 1 and out_c > DW_ONE_IN_CH_THRESHOLD_MVE:
+        return conv_equivalent + out_c * k_h * k_w
+    if in_c == out_c and batches == 1 and dil_w == 1 and dil_h == 1:
+        if kind == "mve":
+            return 4 * CH_IN_BLOCK_MVE * k_w * k_h
+        if k_w == 3 and k_h == 3 and pad_h <= 1 and pad_w <= 1:
+            return 0
+        if kind == "dsp":
+            size = in_c * k_w * k_h * 2
+    return size
+
+
+def fully_connected_buffer_size(target: str, units: int) -> int:
+    """arm_fully_connected_s8_get_buffer_size: MVE needs the per-row kernel sums (int32)."""
+    return units * 4 if isa(target) == "mve" else 0
+
+
+def avgpool_buffer_size(target: str, channels: int) -> int:
+    return channels * 4 if isa(target) == "dsp" else 0
