@@ -123,3 +123,90 @@ def fully_connected_buffer_size(target: str, units: int) -> int:
 
 def avgpool_buffer_size(target: str, channels: int) -> int:
     return channels * 4 if isa(target) == "dsp" else 0
+
+
+# --- calls ---------------------------------------------------------------------------------
+# Each returns the C statement; a CMSIS-NN argument error makes NAME_invoke return -2.
+
+def _checked(call: str) -> str:
+    return f"if ({call} != ARM_CMSIS_NN_SUCCESS) {{\n    return -2;\n}}"
+
+
+def _per_channel(em, mult, shift) -> str:
+    m, s = em.const("mult", mult), em.const("shift", shift)
+    # CMSIS-NN's quant struct holds non-const pointers; the tables stay in flash (read only)
+    return em.struct("cmsis_quant", "cmsis_nn_per_channel_quant_params",
+                     {"multiplier": f"(int32_t *){m}", "shift": f"(int32_t *){s}"})
+
+
+def _dims(em, hint, n, h, w, c) -> str:
+    return em.struct(hint, "cmsis_nn_dims", {"n": n, "h": h, "w": w, "c": c})
+
+
+def conv2d(em, *, x, y, win, input_zp, output_zp, act_min, act_max, mult, shift, filt, bias,
+           scratch_size) -> str:
+    """arm_convolve_wrapper_s8: CONV_2D, per-channel, double rounding (arm_nn_requantize)."""
+    em.use(HEADER)
+    params = em.struct("cmsis_conv", "cmsis_nn_conv_params", {
+        "input_offset": -input_zp, "output_offset": output_zp,
+        "stride": tile(win.stride_w, win.stride_h), "padding": tile(win.pad_w, win.pad_h),
+        "dilation": tile(win.dil_w, win.dil_h), "activation": activation(act_min, act_max)})
+    quant = _per_channel(em, mult, shift)
+    d_in = _dims(em, "in_dims", win.batches, win.in_h, win.in_w, win.in_c)
+    d_f = _dims(em, "filter_dims", win.out_c, win.k_h, win.k_w, win.in_c)
+    d_b = _dims(em, "bias_dims", 1, 1, 1, win.out_c)
+    d_out = _dims(em, "out_dims", win.batches, win.out_h, win.out_w, win.out_c)
+    w = em.const("filter", filt)
+    b = em.const("bias", bias)
+    ctx = context(em.scratch if scratch_size else None, scratch_size)
+    return _checked(f"arm_convolve_wrapper_s8({ctx}, &{params}, &{quant}, &{d_in}, {x}, &{d_f}, "
+                    f"{w}, &{d_b}, {b}, &{d_out}, {y})")
+
+
+def depthwise_conv2d(em, *, x, y, win, multiplier, input_zp, output_zp, act_min, act_max, mult,
+                     shift, filt, bias, scratch_size) -> str:
+    """arm_depthwise_conv_wrapper_s8 (batch 1)."""
+    em.use(HEADER)
+    params = em.struct("cmsis_dw", "cmsis_nn_dw_conv_params", {
+        "input_offset": -input_zp, "output_offset": output_zp, "ch_mult": multiplier,
+        "stride": tile(win.stride_w, win.stride_h), "padding": tile(win.pad_w, win.pad_h),
+        "dilation": tile(win.dil_w, win.dil_h), "activation": activation(act_min, act_max)})
+    quant = _per_channel(em, mult, shift)
+    d_in = _dims(em, "in_dims", 1, win.in_h, win.in_w, win.in_c)
+    d_f = _dims(em, "filter_dims", 1, win.k_h, win.k_w, win.out_c)
+    d_b = _dims(em, "bias_dims", 1, 1, 1, win.out_c)
+    d_out = _dims(em, "out_dims", 1, win.out_h, win.out_w, win.out_c)
+    w = em.const("filter", filt)
+    b = em.const("bias", bias)
+    ctx = context(em.scratch if scratch_size else None, scratch_size)
+    return _checked(f"arm_depthwise_conv_wrapper_s8({ctx}, &{params}, &{quant}, &{d_in}, {x}, "
+                    f"&{d_f}, {w}, &{d_b}, {b}, &{d_out}, {y})")
+
+
+def pool(em, function: str, *, x, y, win, act_min, act_max, scratch_size) -> str:
+    """arm_avgpool_s8 / arm_max_pool_s8 (batch 1)."""
+    em.use(HEADER)
+    params = em.struct("cmsis_pool", "cmsis_nn_pool_params", {
+        "stride": tile(win.stride_w, win.stride_h), "padding": tile(win.pad_w, win.pad_h),
+        "activation": activation(act_min, act_max)})
+    d_in = _dims(em, "in_dims", 1, win.in_h, win.in_w, win.in_c)
+    d_f = _dims(em, "filter_dims", 1, win.k_h, win.k_w, 1)
+    d_out = _dims(em, "out_dims", 1, win.out_h, win.out_w, win.out_c)
+    ctx = context(em.scratch if scratch_size else None, scratch_size)
+    return _checked(f"{function}({ctx}, &{params}, &{d_in}, {x}, &{d_f}, &{d_out}, {y})")
+
+
+def elementwise_add(em, *, a, b, y, f: dict) -> str:
+    """arm_elementwise_add_s8, same shapes only: TFLite's int8 ADD arithmetic."""
+    em.use(HEADER)
+    return _checked(
+        f"arm_elementwise_add_s8({a}, {b}, {f['input1_offset']}, {f['input1_multiplier']}, "
+        f"{f['input1_shift']}, {f['input2_offset']}, {f['input2_multiplier']}, {f['input2_shift']}, "
+        f"{f['left_shift']}, {y}, {f['output_offset']}, {f['output_multiplier']}, "
+        f"{f['output_shift']}, {f['act_min']}, {f['act_max']}, {f['size']})")
+
+
+def softmax(em, *, x, y, rows, depth, mult, left_shift, diff_min) -> str:
+    """arm_softmax_s8 (void: no status)."""
+    em.use(HEADER)
+    return f"arm_softmax_s8({x}, {rows}, {depth}, {mult}, {left_shift}, {diff_min}, {y});"

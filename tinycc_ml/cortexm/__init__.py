@@ -106,10 +106,43 @@ def _sizes(tool_out: str) -> tuple[int, int]:
     return flash, ram
 
 
+def cmsis_nn_sources(root: str | Path) -> tuple[list[Path], Path]:
+    """The C sources and include folder of a CMSIS-NN checkout (the user's own copy), as its
+    README builds it: Source/**/*.c without Bindings/ and the float (_f16/_f32) variants."""
+    root = Path(root)
+    include = root / "Include"
+    if not (include / "arm_nnfunctions.h").exists():
+        raise CompileError(f"{root} is not a CMSIS-NN folder (no Include/arm_nnfunctions.h)")
+    srcs = sorted(p for p in (root / "Source").rglob("*.c")
+                  if "Bindings" not in p.parts and not p.stem.endswith(("_f16", "_f32")))
+    return srcs, include
+
+
+def _library(sources: Sequence[Path], include: Path, cc: list[str], cache: Path) -> Path:
+    """Compile a library's sources once per compiler command line into an archive."""
+    import hashlib
+    key = hashlib.sha256(repr((cc, [str(p) for p in sources])).encode()).hexdigest()[:16]
+    lib = cache / f"lib{key}.a"
+    if lib.exists():
+        return lib
+    objdir = cache / key
+    objdir.mkdir(parents=True, exist_ok=True)
+    objs = []
+    for k, c in enumerate(sources):
+        o = objdir / f"{k}_{c.stem}.o"
+        _run([*cc, "-I", str(include), "-c", str(c), "-o", str(o)])
+        objs.append(str(o))
+    _run(["arm-none-eabi-ar", "rcs", str(lib), *objs])
+    return lib
+
+
 def build_and_run(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], target: str,
                   work: str | Path | None = None, opt: str = "-O2",
-                  timeout: int = 600) -> TargetRun:
-    """Cross-compile the model with a harness for `target`, run it under QEMU, return results."""
+                  timeout: int = 600, cmsis_nn: str | Path | None = None) -> TargetRun:
+    """Cross-compile the model with a harness for `target`, run it under QEMU, return results.
+
+    `cmsis_nn`: the user's CMSIS-NN folder, needed when the model was compiled with
+    `--kernels cmsis-nn`; it is built for the core once and cached."""
     require_toolchain()
     if target not in CORES:
         raise CompileError(f"no QEMU board for target '{target}'; known: {', '.join(CORES)}")
@@ -120,16 +153,28 @@ def build_and_run(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], ta
     name = next(iter(compiled.files)).rsplit(".", 1)[0]
     (work / "main.c").write_text(harness(compiled, inputs, name))
     cc = ["arm-none-eabi-gcc", *flags, opt, "-std=c99", "-ffunction-sections", "-fdata-sections"]
+    includes = ["-I", str(src)]
+    libs: list[str] = []
+    if compiled.options.kernels == "cmsis-nn":
+        if cmsis_nn is None:
+            raise CompileError("the model calls CMSIS-NN: give its folder (--cmsis-nn DIR)")
+        srcs, inc = cmsis_nn_sources(cmsis_nn)
+        cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tinycc-ml" / "cmsis-nn"
+        cache.mkdir(parents=True, exist_ok=True)
+        lib = _library(srcs, inc, ["arm-none-eabi-gcc", *flags, opt, "-ffunction-sections",
+                                   "-fdata-sections"], cache)
+        includes += ["-I", str(inc)]
+        libs.append(str(lib))
     objs = []
     for c in sorted(src.glob("*.c")):
         o = work / (c.stem + ".o")
-        _run([*cc, "-I", str(src), "-c", str(c), "-o", str(o)])
+        _run([*cc, *includes, "-c", str(c), "-o", str(o)])
         objs.append(o)
     elf = work / "app.elf"
     _run(["arm-none-eabi-gcc", *flags, opt, "-ffunction-sections", "-fdata-sections",
           "--specs=nano.specs", "--specs=rdimon.specs", "-nostartfiles", "-L", str(HERE),
           "-T", str(HERE / ld), "-Wl,--gc-sections", "-I", str(src),
-          str(HERE / "startup.c"), str(work / "main.c"), *map(str, objs), "-o", str(elf)])
+          str(HERE / "startup.c"), str(work / "main.c"), *map(str, objs), *libs, "-o", str(elf)])
     model_flash, model_ram = _sizes(_run(["arm-none-eabi-size", *map(str, objs)]))
     elf_flash, elf_ram = _sizes(_run(["arm-none-eabi-size", str(elf)]))
 

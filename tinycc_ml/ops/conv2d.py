@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backends import cmsis_nn
 from . import _conv_common as cc
 from .base import OpDef, fused_activation, register
 
@@ -67,3 +68,24 @@ class Conv2D(OpDef):
         return (f"tcm_conv2d_s8(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, {s}, "
                 f"{em.tensor(op.outputs[0])}, {em.scratch});")
 
+    # CMSIS-NN: arm_convolve_wrapper_s8 requantizes per channel with double rounding
+    # (arm_nn_requantize), as ConvPerChannel: every CONV_2D layer is eligible.
+    def _cmsis_scratch(self, p, target):
+        w = p.win
+        return cmsis_nn.conv_buffer_size(target, in_h=w.in_h, in_w=w.in_w, in_c=w.in_c, k_h=w.k_h,
+                                         k_w=w.k_w, out_w=w.out_w, stride_w=w.stride_w,
+                                         stride_h=w.stride_h, pad_w=w.pad_w, pad_h=w.pad_h,
+                                         dil_w=w.dil_w, dil_h=w.dil_h)
+
+    def cmsis_nn_scratch_bytes(self, op, g, target):
+        return self._cmsis_scratch(self.prepare(op, g), target)
+
+    def emit_cmsis_nn(self, op, g, em):
+        p = op.params
+        w = g.tensor(op.inputs[1])
+        return cmsis_nn.conv2d(
+            em, x=em.tensor(op.inputs[0]), y=em.tensor(op.outputs[0]), win=p.win,
+            input_zp=p.rq.input_zp, output_zp=p.rq.output_zp, act_min=p.rq.act_min,
+            act_max=p.rq.act_max, mult=p.rq.multiplier, shift=p.rq.shift, filt=w.data,
+            bias=cc.wrap_int32(cc.bias_of(op, g, w.shape[0])),
+            scratch_size=self._cmsis_scratch(p, em.target))

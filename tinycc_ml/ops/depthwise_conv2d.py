@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backends import cmsis_nn
 from . import _conv_common as cc
 from .base import OpDef, fused_activation, register
 
@@ -84,3 +85,30 @@ class DepthwiseConv2D(OpDef):
         s = em.const("shift", p.rq.shift)
         return (f"tcm_depthwise_conv2d_s8(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, "
                 f"{s}, {em.tensor(op.outputs[0])}, {em.scratch});")
+
+    # CMSIS-NN: arm_depthwise_conv_wrapper_s8 (batch 1), double rounding as
+    # DepthwiseConvPerChannel. Batches > 1 keep the portable kernel.
+    def _cmsis_scratch(self, p, target):
+        w = p.win
+        conv_eq = cmsis_nn.conv_buffer_size(target, in_h=w.in_h, in_w=w.in_w, in_c=1, k_h=w.k_h,
+                                            k_w=w.k_w, out_w=w.out_w, stride_w=w.stride_w,
+                                            stride_h=w.stride_h, pad_w=w.pad_w, pad_h=w.pad_h,
+                                            dil_w=w.dil_w, dil_h=w.dil_h)
+        return cmsis_nn.depthwise_buffer_size(target, batches=w.batches, in_c=w.in_c,
+                                              out_c=w.out_c, k_h=w.k_h, k_w=w.k_w, pad_h=w.pad_h,
+                                              pad_w=w.pad_w, dil_h=w.dil_h, dil_w=w.dil_w,
+                                              conv_equivalent=conv_eq)
+
+    def cmsis_nn_scratch_bytes(self, op, g, target):
+        p = self.prepare(op, g)
+        return None if p.win.batches != 1 else self._cmsis_scratch(p, target)
+
+    def emit_cmsis_nn(self, op, g, em):
+        p = op.params
+        w = g.tensor(op.inputs[1])
+        return cmsis_nn.depthwise_conv2d(
+            em, x=em.tensor(op.inputs[0]), y=em.tensor(op.outputs[0]), win=p.win,
+            multiplier=p.multiplier, input_zp=p.rq.input_zp, output_zp=p.rq.output_zp,
+            act_min=p.rq.act_min, act_max=p.rq.act_max, mult=p.rq.multiplier, shift=p.rq.shift,
+            filt=w.data.reshape(-1), bias=cc.wrap_int32(cc.bias_of(op, g, w.shape[3])),
+            scratch_size=self._cmsis_scratch(p, em.target))
