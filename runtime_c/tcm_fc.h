@@ -25,4 +25,14 @@ void tcm_fully_connected_s8(const tcm_fc_params *p, const int8_t *input, const i
                             const int32_t *bias, const int32_t *mult, const int32_t *shift,
                             int8_t *output, uint8_t *scratch);
 
+/* The Cortex-M (DSP extension) variant: SMLAD over int16 pairs, four units at a time.
+ * bias    [units]: the model's bias + input_offset * sum(weights row) (no +128 offset here)
+ * weights packed at compile time, rows zero-padded to depth_pad = depth rounded up to 4:
+ *         units in blocks of 4, each block as [depth_pad / 4][4 units][4 values] (one pointer
+ *         walks a block), then the units % 4 remaining rows as [row][depth_pad]
+ * scratch depth_pad * 2 bytes, 4-byte aligned (the input row as int16, tcm_dsp.h order). */
+void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
+                                  const int8_t *weights, const int32_t *bias, const int32_t *mult,
+                                  const int32_t *shift, int8_t *output, uint8_t *scratch);
+
 #endif /* TCM_FC_H */

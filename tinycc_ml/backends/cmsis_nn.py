@@ -16,19 +16,20 @@ own functions (`-D<NAME>_CHECK_CMSIS_NN_BUFFERS`).
 
 from __future__ import annotations
 
+from .targets import has_dsp, has_mve
+
 HEADER = "arm_nnfunctions.h"
 
-MVE_TARGETS = frozenset({"cortex-m55", "cortex-m85"})
-DSP_TARGETS = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m35p"})
 CH_IN_BLOCK_MVE = 124
 # CONVERT_DW_CONV_WITH_ONE_INPUT_CH_AND_OUTPUT_CH_ABOVE_THRESHOLD (arm_nnsupportfunctions.h, MVE)
 DW_ONE_IN_CH_THRESHOLD_MVE = 8
 
 
 def isa(target: str) -> str:
-    if target in MVE_TARGETS:
+    """Which CMSIS-NN code path the target compiles: 'mve', 'dsp' or plain 'c'."""
+    if has_mve(target):
         return "mve"
-    if target in DSP_TARGETS:
+    if has_dsp(target):
         return "dsp"
     return "c"
 

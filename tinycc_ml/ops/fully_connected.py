@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
+from ..backends.targets import has_dsp
 from ._conv_common import wrap_int32
 from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
                    fused_activation, register)
@@ -28,7 +29,7 @@ class FCParams:
     act_max: int
     multiplier: np.ndarray   # int32, 1 or `units` entries
     shift: np.ndarray
-    bias: np.ndarray         # int32 [units]: bias + (input_offset - 128) * sum(weights row)
+    bias: np.ndarray         # int32 [units]: the model's bias (0 if absent) + input_offset * sum(row)
 
 
 @register("FULLY_CONNECTED")
@@ -92,8 +93,7 @@ class FullyConnected(OpDef):
         if np.any(shift > 30):
             raise g.error(op, "the requantization scale is too large (shift > 30)")
         bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)
-        # tcm_dot.h offsets the input by +128: fold (input_offset - 128) * sum(w) into the bias
-        folded = bias + (-in_zp - 128) * w.data.astype(np.int64).sum(axis=1)
+        folded = bias + (-in_zp) * w.data.astype(np.int64).sum(axis=1)
         act_min, act_max = quant.activation_range(fused_activation(op, g), out_scale, out_zp)
         return FCParams(batches=x.size // depth, depth=depth, units=units, output_offset=out_zp,
                         act_min=act_min, act_max=act_max, multiplier=mult, shift=shift,
@@ -104,7 +104,8 @@ class FullyConnected(OpDef):
         return p.batches * p.depth * p.units if p else 0
 
     def scratch_bytes(self, op, g, target):
-        return g.tensor(op.inputs[1]).shape[1]
+        depth = g.tensor(op.inputs[1]).shape[1]
+        return 2 * _pad4(depth) if has_dsp(target) else depth
 
     def describe(self, op, g):
         p = op.params
@@ -112,16 +113,43 @@ class FullyConnected(OpDef):
         return f"{p.depth} -> {p.units}" + ("" if act == "NONE" else f", {act}")
 
     def emit(self, op, g, em):
+        """Cortex-M with DSP: tcm_fully_connected_s8_smlad (rows padded to 4 for SMLAD);
+        elsewhere tcm_fully_connected_s8 (tcm_dot.h's unsigned x signed dot product, whose
+        +128 input offset is folded into the bias as well)."""
         p = op.params
         em.use("tcm_fc.c")
         params = em.struct("params", "tcm_fc_params", {
             "batches": p.batches, "depth": p.depth, "units": p.units,
             "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max,
             "per_channel": int(len(p.multiplier) > 1)})
-        weights = em.const("weights", g.tensor(op.inputs[1]).data.astype(np.int8))
-        bias = em.const("bias", p.bias, comment="bias + (input_offset - 128) * sum(weights row)")
+        w = g.tensor(op.inputs[1]).data.astype(np.int8)
+        if has_dsp(em.target):
+            function = "tcm_fully_connected_s8_smlad"
+            weights = em.const("weights", pack_rows_for_smlad(w),
+                                comment="blocks of 4 rows, interleaved by groups of 4 (tcm_fc.h)")
+            bias = em.const("bias", p.bias, comment="bias + input_offset * sum(weights row)")
+        else:
+            function = "tcm_fully_connected_s8"
+            weights = em.const("weights", w)
+            bias = em.const("bias", wrap_int32(p.bias.astype(np.int64) - 128 * w.astype(np.int64).sum(axis=1)),
+                            comment="bias + (input_offset - 128) * sum(weights row)")
         mult = em.const("mult", p.multiplier)
         shift = em.const("shift", p.shift)
-        return (f"tcm_fully_connected_s8(&{params}, {em.tensor(op.inputs[0])}, {weights}, {bias}, "
+        return (f"{function}(&{params}, {em.tensor(op.inputs[0])}, {weights}, {bias}, "
                 f"{mult}, {shift}, {em.tensor(op.outputs[0])}, {em.scratch});")
 
+
+def _pad4(n: int) -> int:
+    return (n + 3) // 4 * 4
+
+
+def pack_rows_for_smlad(w: np.ndarray) -> np.ndarray:
+    """[rows, depth] int8 -> the layout of tcm_fully_connected_s8_smlad (see tcm_fc.h): rows
+    zero-padded to a multiple of 4; blocks of 4 rows as [depth/4][4 rows][4]; then the rest."""
+    rows, depth = w.shape
+    depth_pad = _pad4(depth)
+    padded = np.zeros((rows, depth_pad), np.int8)
+    padded[:, :depth] = w
+    full = rows // 4 * 4
+    blocks = padded[:full].reshape(full // 4, 4, depth_pad // 4, 4).transpose(0, 2, 1, 3)
+    return np.concatenate([blocks.reshape(-1), padded[full:].reshape(-1)])

@@ -1,0 +1,83 @@
+/* tcm_dsp.h: the Armv7E-M DSP-extension primitives the Cortex-M kernels are written with.
+ *
+ * With __ARM_FEATURE_DSP (Cortex-M4, M7, M33 with DSP, M55) they are the ACLE intrinsics, one
+ * instruction each; elsewhere they are plain C with the same results, so the Cortex-M kernels
+ * also build and run (slowly) on the host, where the tests check them bit for bit.
+ *   tcm_sxtb16(x)       = (int16)(int8)x[7:0]  | (int16)(int8)x[23:16] << 16       (SXTB16)
+ *   tcm_sxtb16_ror8(x)  = the same of x rotated right by 8: bytes 1 and 3            (SXTB16 ROR #8)
+ *   tcm_smlad(a, b, c)  = c + a.lo * b.lo + a.hi * b.hi  (int16 halves)              (SMLAD)
+ * SMLAD sets the Q flag on signed overflow of the sum; the kernels keep |acc| < 2^31.
+ */
+#ifndef TCM_DSP_H
+#define TCM_DSP_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "tcm_math.h"
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#include <arm_acle.h>
+
+TCM_INLINE uint32_t tcm_sxtb16(uint32_t x) { return (uint32_t)__sxtb16((int32_t)x); }
+TCM_INLINE uint32_t tcm_sxtb16_ror8(uint32_t x)
+{
+#if defined(__GNUC__)
+    uint32_t r;  /* one instruction: gcc 12 does not fuse the rotation into SXTB16 itself */
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+#else
+    return (uint32_t)__sxtb16((int32_t)((x >> 8) | (x << 24)));
+#endif
+}
+TCM_INLINE int32_t tcm_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlad((int32_t)a, (int32_t)b, acc);
+}
+#else
+TCM_INLINE uint32_t tcm_sxtb16(uint32_t x)
+{
+    const uint32_t lo = (uint32_t)(uint16_t)(int16_t)(int8_t)(x & 0xffu);
+    const uint32_t hi = (uint32_t)(uint16_t)(int16_t)(int8_t)((x >> 16) & 0xffu);
+    return lo | (hi << 16);
+}
+TCM_INLINE uint32_t tcm_sxtb16_ror8(uint32_t x) { return tcm_sxtb16((x >> 8) | (x << 24)); }
+TCM_INLINE int32_t tcm_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    const int32_t lo = (int32_t)(int16_t)(a & 0xffffu) * (int32_t)(int16_t)(b & 0xffffu);
+    const int32_t hi = (int32_t)(int16_t)(a >> 16) * (int32_t)(int16_t)(b >> 16);
+    return (int32_t)((uint32_t)acc + (uint32_t)lo + (uint32_t)hi);
+}
+#endif
+
+/* Unaligned 32-bit loads (LDR allows them on Armv7E-M/v8-M Mainline; memcpy compiles to one). */
+TCM_INLINE uint32_t tcm_load32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* x[0..n) int8 -> int16 in SXTB16 order: per group of 4, (x0, x2, x1, x3), so that one word
+ * of it pairs with tcm_sxtb16(w) and the next with tcm_sxtb16_ror8(w). n is rounded up to a
+ * multiple of 4 with zeros. */
+TCM_INLINE void tcm_to_s16_sxtb16_order(const int8_t *x, int16_t *out, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i + 4 <= n; i += 4) {
+        out[i + 0] = x[i + 0];
+        out[i + 1] = x[i + 2];
+        out[i + 2] = x[i + 1];
+        out[i + 3] = x[i + 3];
+    }
+    if (i < n) {
+        int8_t tail[4] = {0, 0, 0, 0};
+        memcpy(tail, x + i, (size_t)(n - i));
+        out[i + 0] = tail[0];
+        out[i + 1] = tail[2];
+        out[i + 2] = tail[1];
+        out[i + 3] = tail[3];
+    }
+}
+
+#endif /* TCM_DSP_H */
