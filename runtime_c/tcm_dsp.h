@@ -7,6 +7,7 @@
  *   tcm_sxtb16_ror8(x)  = the same of x rotated right by 8: bytes 1 and 3            (SXTB16 ROR #8)
  *   tcm_smlad(a, b, c)  = c + a.lo * b.lo + a.hi * b.hi  (int16 halves)              (SMLAD)
  * SMLAD sets the Q flag on signed overflow of the sum; the kernels keep |acc| < 2^31.
+ * Byte order: little-endian (every Cortex-M and host tinycc-ml builds for).
  */
 #ifndef TCM_DSP_H
 #define TCM_DSP_H
@@ -64,11 +65,12 @@ TCM_INLINE uint32_t tcm_load32(const void *p)
 TCM_INLINE void tcm_to_s16_sxtb16_order(const int8_t *x, int16_t *out, int32_t n)
 {
     int32_t i;
-    for (i = 0; i + 4 <= n; i += 4) {
-        out[i + 0] = x[i + 0];
-        out[i + 1] = x[i + 2];
-        out[i + 2] = x[i + 1];
-        out[i + 3] = x[i + 3];
+    for (i = 0; i + 4 <= n; i += 4) {  /* little-endian: one word in, two words out */
+        const uint32_t v = tcm_load32(x + i);
+        const uint32_t even = tcm_sxtb16(v);
+        const uint32_t odd = tcm_sxtb16_ror8(v);
+        memcpy(out + i, &even, sizeof even);
+        memcpy(out + i + 2, &odd, sizeof odd);
     }
     if (i < n) {
         int8_t tail[4] = {0, 0, 0, 0};

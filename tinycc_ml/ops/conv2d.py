@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
+from ..backends.targets import has_dsp
 from . import _conv_common as cc
+from ._smlad import pack_rows, pad4
 from .base import OpDef, fused_activation, register
 
 
@@ -51,17 +53,31 @@ class Conv2D(OpDef):
 
     def scratch_bytes(self, op, g, target):
         w = g.tensor(op.inputs[1]).shape
-        return w[1] * w[2] * w[3]
+        taps = w[1] * w[2] * w[3]
+        return 5 * pad4(taps) if has_dsp(target) else taps
 
     def describe(self, op, g):
         w = op.params.win
         return cc.describe(w, fused_activation(op, g), f"{w.in_c} -> {w.out_c} channels")
 
     def emit(self, op, g, em):
+        """Cortex-M with DSP: tcm_conv2d_s8_smlad over filters packed for SMLAD; elsewhere
+        tcm_conv2d_s8 (tcm_dot.h's unsigned x signed dot product)."""
         p = op.params
-        em.use("tcm_conv.c")
         params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq))
-        w = em.const("filter", g.tensor(op.inputs[1]).data)
+        filt = g.tensor(op.inputs[1]).data
+        if has_dsp(em.target):
+            em.use("tcm_conv_smlad.c")
+            w = em.const("filter", pack_rows(filt.reshape(filt.shape[0], -1), 2),
+                         comment="pairs of output channels interleaved by 4 taps (tcm_conv_smlad.h)")
+            b = em.const("bias", cc.wrap_int32(p.bias.astype(np.int64) + 128 * _row_sums(filt)),
+                         comment="bias + input_offset * sum(filter)")
+            m = em.const("mult", p.rq.multiplier)
+            s = em.const("shift", p.rq.shift)
+            return (f"tcm_conv2d_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, "
+                    f"{s}, {em.tensor(op.outputs[0])}, {em.scratch});")
+        em.use("tcm_conv.c")
+        w = em.const("filter", filt)
         b = em.const("bias", p.bias, comment="bias + (input_offset - 128) * sum(filter)")
         m = em.const("mult", p.rq.multiplier)
         s = em.const("shift", p.rq.shift)
@@ -89,3 +105,7 @@ class Conv2D(OpDef):
             act_max=p.rq.act_max, mult=p.rq.multiplier, shift=p.rq.shift, filt=w.data,
             bias=cc.wrap_int32(cc.bias_of(op, g, w.shape[0])),
             scratch_size=self._cmsis_scratch(p, em.target))
+
+
+def _row_sums(filt: np.ndarray) -> np.ndarray:
+    return filt.astype(np.int64).reshape(filt.shape[0], -1).sum(axis=1)

@@ -15,6 +15,7 @@ import numpy as np
 from .. import quant
 from ..backends.targets import has_dsp
 from ._conv_common import wrap_int32
+from ._smlad import pack_rows, pad4
 from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
                    fused_activation, register)
 
@@ -105,7 +106,7 @@ class FullyConnected(OpDef):
 
     def scratch_bytes(self, op, g, target):
         depth = g.tensor(op.inputs[1]).shape[1]
-        return 2 * _pad4(depth) if has_dsp(target) else depth
+        return 2 * pad4(depth) if has_dsp(target) else depth
 
     def describe(self, op, g):
         p = op.params
@@ -125,7 +126,7 @@ class FullyConnected(OpDef):
         w = g.tensor(op.inputs[1]).data.astype(np.int8)
         if has_dsp(em.target):
             function = "tcm_fully_connected_s8_smlad"
-            weights = em.const("weights", pack_rows_for_smlad(w),
+            weights = em.const("weights", pack_rows(w, 4),
                                 comment="blocks of 4 rows, interleaved by groups of 4 (tcm_fc.h)")
             bias = em.const("bias", p.bias, comment="bias + input_offset * sum(weights row)")
         else:
@@ -138,18 +139,3 @@ class FullyConnected(OpDef):
         return (f"{function}(&{params}, {em.tensor(op.inputs[0])}, {weights}, {bias}, "
                 f"{mult}, {shift}, {em.tensor(op.outputs[0])}, {em.scratch});")
 
-
-def _pad4(n: int) -> int:
-    return (n + 3) // 4 * 4
-
-
-def pack_rows_for_smlad(w: np.ndarray) -> np.ndarray:
-    """[rows, depth] int8 -> the layout of tcm_fully_connected_s8_smlad (see tcm_fc.h): rows
-    zero-padded to a multiple of 4; blocks of 4 rows as [depth/4][4 rows][4]; then the rest."""
-    rows, depth = w.shape
-    depth_pad = _pad4(depth)
-    padded = np.zeros((rows, depth_pad), np.int8)
-    padded[:, :depth] = w
-    full = rows // 4 * 4
-    blocks = padded[:full].reshape(full // 4, 4, depth_pad // 4, 4).transpose(0, 2, 1, 3)
-    return np.concatenate([blocks.reshape(-1), padded[full:].reshape(-1)])
