@@ -26,21 +26,23 @@
 
 TCM_INLINE int32_t tcm_srdhm(int32_t a, int32_t b)
 {
-    const int64_t ab = (int64_t)a * (int64_t)b;
-    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    /* gemmlowp: (a*b + nudge) / 2^31 truncated toward zero, nudge = +-2^30 by the sign of a*b.
+     * For every a*b this equals floor((a*b + 2^30) / 2^31), one 64-bit add and shift (a few
+     * instructions on Cortex-M instead of two branches); only INT32_MIN^2 saturates. */
     if (a == INT32_MIN && b == INT32_MIN) {
         return INT32_MAX;
     }
-    /* C99 division truncates toward zero, as gemmlowp's does. */
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
 TCM_INLINE int32_t tcm_rdbpot(int32_t x, int exponent)
 {
-    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
-    const int32_t remainder = x & mask;
-    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+    /* gemmlowp: x / 2^exponent rounded half away from zero, i.e.
+     * floor((x + 2^(exponent-1) - (x < 0)) / 2^exponent), in 64 bits so it cannot overflow. */
+    if (exponent == 0) {
+        return x;
+    }
+    return (int32_t)(((int64_t)x + ((int64_t)1 << (exponent - 1)) - (x < 0 ? 1 : 0)) >> exponent);
 }
 
 /* MultiplyByQuantizedMultiplier (double rounding); shift > 0 shifts left first. */
