@@ -6,6 +6,7 @@
  *   tcm_sxtb16(x)       = (int16)(int8)x[7:0]  | (int16)(int8)x[23:16] << 16       (SXTB16)
  *   tcm_sxtb16_ror8(x)  = the same of x rotated right by 8: bytes 1 and 3            (SXTB16 ROR #8)
  *   tcm_smlad(a, b, c)  = c + a.lo * b.lo + a.hi * b.hi  (int16 halves)              (SMLAD)
+ *   tcm_smlabb(a, b, c) = c + a.lo * b.lo;  tcm_smlatt(a, b, c) = c + a.hi * b.hi     (SMLABB, SMLATT)
  * SMLAD sets the Q flag on signed overflow of the sum; the kernels keep |acc| < 2^31.
  * Byte order: little-endian (every Cortex-M and host tinycc-ml builds for).
  */
@@ -35,6 +36,14 @@ TCM_INLINE int32_t tcm_smlad(uint32_t a, uint32_t b, int32_t acc)
 {
     return __smlad((int32_t)a, (int32_t)b, acc);
 }
+TCM_INLINE int32_t tcm_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlabb((int32_t)a, (int32_t)b, acc);
+}
+TCM_INLINE int32_t tcm_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlatt((int32_t)a, (int32_t)b, acc);
+}
 #else
 TCM_INLINE uint32_t tcm_sxtb16(uint32_t x)
 {
@@ -48,6 +57,15 @@ TCM_INLINE int32_t tcm_smlad(uint32_t a, uint32_t b, int32_t acc)
     const int32_t lo = (int32_t)(int16_t)(a & 0xffffu) * (int32_t)(int16_t)(b & 0xffffu);
     const int32_t hi = (int32_t)(int16_t)(a >> 16) * (int32_t)(int16_t)(b >> 16);
     return (int32_t)((uint32_t)acc + (uint32_t)lo + (uint32_t)hi);
+}
+TCM_INLINE int32_t tcm_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc +
+                     (uint32_t)((int32_t)(int16_t)(a & 0xffffu) * (int32_t)(int16_t)(b & 0xffffu)));
+}
+TCM_INLINE int32_t tcm_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)((int32_t)(int16_t)(a >> 16) * (int32_t)(int16_t)(b >> 16)));
 }
 #endif
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
+from ..backends.targets import has_dsp
 from . import _conv_common as cc
 from .base import OpDef, fused_activation, register
 
@@ -64,9 +65,18 @@ class DepthwiseConv2D(OpDef):
         w = op.params.win
         return w.batches * w.out_h * w.out_w * w.out_c * w.k_h * w.k_w
 
+    @staticmethod
+    def _smlad(op, g, target) -> bool:
+        """The Cortex-M SMLABB/SMLATT kernel: DSP core, multiplier 1, channels by 4, <= 64 taps."""
+        w = g.tensor(op.inputs[1]).shape
+        in_c = g.tensor(op.inputs[0]).shape[-1]
+        return has_dsp(target) and w[3] == in_c and in_c % 4 == 0 and w[1] * w[2] <= 64
+
     def scratch_bytes(self, op, g, target):
         w = g.tensor(op.inputs[1]).shape
         in_c = g.tensor(op.inputs[0]).shape[-1]
+        if self._smlad(op, g, target):
+            return in_c
         return w[3] * 4 + in_c
 
     def describe(self, op, g):
@@ -77,8 +87,19 @@ class DepthwiseConv2D(OpDef):
 
     def emit(self, op, g, em):
         p = op.params
-        em.use("tcm_depthwise.c")
         params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq, p.multiplier))
+        if self._smlad(op, g, em.target):
+            em.use("tcm_depthwise_smlad.c")
+            taps = g.tensor(op.inputs[1]).data.reshape(-1, p.win.out_c).astype(np.int16)
+            # each group of 4 channels as (c0, c2, c1, c3): the order SXTB16 gives the input
+            order = taps.reshape(taps.shape[0], -1, 4)[:, :, [0, 2, 1, 3]].reshape(-1)
+            w = em.const("filter", order, comment="int16 [taps][channels/4][c0,c2,c1,c3]")
+            b = em.const("bias", p.bias, comment="bias + input_offset * sum(filter taps)")
+            m = em.const("mult", p.rq.multiplier)
+            s = em.const("shift", p.rq.shift)
+            return (f"tcm_depthwise_conv2d_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, "
+                    f"{m}, {s}, {em.tensor(op.outputs[0])}, {em.scratch});")
+        em.use("tcm_depthwise.c")
         w = em.const("filter", g.tensor(op.inputs[1]).data.reshape(-1))
         b = em.const("bias", p.bias, comment="bias + input_offset * sum(filter taps)")
         m = em.const("mult", p.rq.multiplier)
