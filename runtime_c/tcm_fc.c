@@ -9,6 +9,7 @@
 #include "tcm_fc.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "tcm_dot.h"
 #include "tcm_dsp.h"
@@ -41,51 +42,71 @@ void tcm_fully_connected_s8(const tcm_fc_params *p, const int8_t *input, const i
     }
 }
 
+/* Four units, one word of input (xa = x0,x2; xb = x1,x3): 8 SMLAD over 4 packed weight words. */
+TCM_INLINE void fc_step4(const int8_t *w, uint32_t xa, uint32_t xb, int32_t acc[4])
+{
+    const uint32_t wa = tcm_load32(w);
+    const uint32_t wb = tcm_load32(w + 4);
+    const uint32_t wc = tcm_load32(w + 8);
+    const uint32_t wd = tcm_load32(w + 12);
+    acc[0] = tcm_smlad(tcm_sxtb16_ror8(wa), xb, tcm_smlad(tcm_sxtb16(wa), xa, acc[0]));
+    acc[1] = tcm_smlad(tcm_sxtb16_ror8(wb), xb, tcm_smlad(tcm_sxtb16(wb), xa, acc[1]));
+    acc[2] = tcm_smlad(tcm_sxtb16_ror8(wc), xb, tcm_smlad(tcm_sxtb16(wc), xa, acc[2]));
+    acc[3] = tcm_smlad(tcm_sxtb16_ror8(wd), xb, tcm_smlad(tcm_sxtb16(wd), xa, acc[3]));
+}
+
 void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
                                   const int8_t *weights, const int32_t *bias, const int32_t *mult,
-                                  const int32_t *shift, int8_t *output, uint8_t *scratch)
+                                  const int32_t *shift, int8_t *output)
 {
-    const int32_t depth_pad = (p->depth + 3) & ~3;
-    const int32_t groups = depth_pad / 4;
-    int16_t *x16 = (int16_t *)(void *)scratch;
+    const int32_t depth = p->depth;
+    const int32_t groups = depth / 4;       /* whole words of the input row */
+    const int32_t rest = depth - 4 * groups;
+    const int32_t depth_pad = (depth + 3) & ~3;
     int32_t b, unit, k;
     for (b = 0; b < p->batches; ++b) {
+        const int8_t *x = input + (size_t)b * (size_t)depth;
         int8_t *out = output + (size_t)b * (size_t)p->units;
         const int8_t *w = weights;
-        tcm_to_s16_sxtb16_order(input + (size_t)b * (size_t)p->depth, x16, p->depth);
+        uint32_t xa_tail = 0, xb_tail = 0;  /* the last partial word, zero-padded */
+        if (rest) {
+            int8_t tail[4] = {0, 0, 0, 0};
+            memcpy(tail, x + 4 * groups, (size_t)rest);
+            xa_tail = tcm_sxtb16(tcm_load32(tail));
+            xb_tail = tcm_sxtb16_ror8(tcm_load32(tail));
+        }
         for (unit = 0; unit + 4 <= p->units; unit += 4) {
-            const int16_t *x = x16;
-            int32_t acc0 = bias[unit], acc1 = bias[unit + 1];
-            int32_t acc2 = bias[unit + 2], acc3 = bias[unit + 3];
+            int32_t acc[4];
+            acc[0] = bias[unit];
+            acc[1] = bias[unit + 1];
+            acc[2] = bias[unit + 2];
+            acc[3] = bias[unit + 3];
             for (k = 0; k < groups; ++k) {
-                const uint32_t xa = tcm_load32(x);      /* x0, x2 */
-                const uint32_t xb = tcm_load32(x + 2);  /* x1, x3 */
-                const uint32_t wa = tcm_load32(w);
-                const uint32_t wb = tcm_load32(w + 4);
-                const uint32_t wc = tcm_load32(w + 8);
-                const uint32_t wd = tcm_load32(w + 12);
-                acc0 = tcm_smlad(tcm_sxtb16(wa), xa, acc0);
-                acc0 = tcm_smlad(tcm_sxtb16_ror8(wa), xb, acc0);
-                acc1 = tcm_smlad(tcm_sxtb16(wb), xa, acc1);
-                acc1 = tcm_smlad(tcm_sxtb16_ror8(wb), xb, acc1);
-                acc2 = tcm_smlad(tcm_sxtb16(wc), xa, acc2);
-                acc2 = tcm_smlad(tcm_sxtb16_ror8(wc), xb, acc2);
-                acc3 = tcm_smlad(tcm_sxtb16(wd), xa, acc3);
-                acc3 = tcm_smlad(tcm_sxtb16_ror8(wd), xb, acc3);
-                x += 4;
+                const uint32_t xw = tcm_load32(x + 4 * k);
+                fc_step4(w, tcm_sxtb16(xw), tcm_sxtb16_ror8(xw), acc);
                 w += 16;
             }
-            out[unit] = fc_out(p, acc0, unit, mult, shift);
-            out[unit + 1] = fc_out(p, acc1, unit + 1, mult, shift);
-            out[unit + 2] = fc_out(p, acc2, unit + 2, mult, shift);
-            out[unit + 3] = fc_out(p, acc3, unit + 3, mult, shift);
+            if (rest) {
+                fc_step4(w, xa_tail, xb_tail, acc);
+                w += 16;
+            }
+            out[unit] = fc_out(p, acc[0], unit, mult, shift);
+            out[unit + 1] = fc_out(p, acc[1], unit + 1, mult, shift);
+            out[unit + 2] = fc_out(p, acc[2], unit + 2, mult, shift);
+            out[unit + 3] = fc_out(p, acc[3], unit + 3, mult, shift);
         }
         for (; unit < p->units; ++unit) {
             int32_t acc = bias[unit];
-            for (k = 0; k < groups; ++k) {
+            for (k = 0; k < depth_pad / 4; ++k) {
                 const uint32_t wa = tcm_load32(w);
-                acc = tcm_smlad(tcm_sxtb16(wa), tcm_load32(x16 + 4 * k), acc);
-                acc = tcm_smlad(tcm_sxtb16_ror8(wa), tcm_load32(x16 + 4 * k + 2), acc);
+                uint32_t xa = xa_tail, xb = xb_tail;
+                if (k < groups) {
+                    const uint32_t xw = tcm_load32(x + 4 * k);
+                    xa = tcm_sxtb16(xw);
+                    xb = tcm_sxtb16_ror8(xw);
+                }
+                acc = tcm_smlad(tcm_sxtb16(wa), xa, acc);
+                acc = tcm_smlad(tcm_sxtb16_ror8(wa), xb, acc);
                 w += 4;
             }
             out[unit] = fc_out(p, acc, unit, mult, shift);

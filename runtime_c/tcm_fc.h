@@ -30,9 +30,9 @@ void tcm_fully_connected_s8(const tcm_fc_params *p, const int8_t *input, const i
  * weights packed at compile time, rows zero-padded to depth_pad = depth rounded up to 4:
  *         units in blocks of 4, each block as [depth_pad / 4][4 units][4 values] (one pointer
  *         walks a block), then the units % 4 remaining rows as [row][depth_pad]
- * scratch depth_pad * 2 bytes, 4-byte aligned (the input row as int16, tcm_dsp.h order). */
+ * The input is read a word at a time and sign-extended in registers: no scratch. */
 void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
                                   const int8_t *weights, const int32_t *bias, const int32_t *mult,
-                                  const int32_t *shift, int8_t *output, uint8_t *scratch);
+                                  const int32_t *shift, int8_t *output);
 
 #endif /* TCM_FC_H */

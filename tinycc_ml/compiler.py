@@ -15,7 +15,7 @@ import numpy as np
 
 from . import __version__, planner
 from ._paths import runtime_dir, templates_dir
-from .backends.cnames import Namer, io_stem, layer_stem, sanitize
+from .backends.cnames import Namer, comment_text, io_stem, layer_stem, sanitize
 from .backends.emit import ConstTable, LayerEmitter, c_literal
 from .errors import CompileError
 from .frontends import load
@@ -112,8 +112,10 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
     scratch = {pos: (use_cmsis[pos] if use_cmsis.get(pos) is not None
                      else d.scratch_bytes(op, g, opts.target))
                for pos, (op, d) in enumerate(zip(g.ops, defs))}
+    # In-place writes are declared for tinycc-ml's own kernels (their loop order is known);
+    # a layer that calls CMSIS-NN never writes over its input.
     inplace = {pos: (k, d.inplace_gap(op, g)) for pos, (op, d) in enumerate(zip(g.ops, defs))
-               if (k := d.inplace_input(op, g)) is not None}
+               if use_cmsis.get(pos) is None and (k := d.inplace_input(op, g)) is not None}
     plan = planner.plan(g, alias, scratch, inplace)
     planner.check_no_overlap(plan)
 
@@ -180,7 +182,7 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
                               f"scratch {scratch[pos]} B @{scr}" if scr is not None else "",
                               "CMSIS-NN" if backend == "cmsis-nn" else "",
                               "no code: output aliases input" if not call else "") if x]
-        comment = (f"Layer {pos}: {op.kind} '{op.name.split(';')[0].replace('*/', '* /')}' "
+        comment = (f"Layer {pos}: {op.kind} '{comment_text(op.name.split(';')[0])}' "
                    f"(op {op.index})  {shapes_in} -> {shapes_out}\n     * " + "; ".join(detail))
         trace = [f"{op.index}, {k}, {pointers[t]}, {g.tensor(t).nbytes}u"
                  for k, t in enumerate(op.outputs) if pointers.get(t, "NULL") != "NULL"]
@@ -199,7 +201,8 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
                 tensor.dtype in ("int8", "uint8", "int16")
             scale, zp = tensor.qparams()
             info = np.iinfo(np.dtype(tensor.dtype)) if tensor.dtype != "float32" else None
-            ios.append({"role": role, "index": k, "model_name": t, "param": io_param[t],
+            ios.append({"role": role, "index": k, "model_name": comment_text(t),
+                        "param": io_param[t],
                         "macro": f"{NAME}_{role.upper()}{k}", "ctype": tensor.ctype,
                         "describe": tensor.describe(), "size": tensor.size,
                         "dims": len(tensor.shape),
@@ -221,7 +224,8 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
     headers = [f for f in runtime if f.endswith(".h") and f != "tcm_math.h"
                and f.replace(".h", ".c") in runtime]
     headers += [f for f in sorted(local) if f.endswith(".h") and f not in headers and f != "tcm_math.h"]
-    ctx = dict(version=__version__, source=g.source, sha256=g.sha256, name=name, NAME=NAME,
+    ctx = dict(version=__version__, source=comment_text(g.source), sha256=g.sha256, name=name,
+               NAME=NAME,
                file_h=f"{name}.h", file_c=f"{name}.c", guard=f"{NAME}_H",
                n_ops=len(g.ops), weight_bytes=const_bytes, arena_bytes=plan.arena_bytes,
                arena_decl=max(plan.arena_bytes, 1), caller_arena=opts.caller_arena,

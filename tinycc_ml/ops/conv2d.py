@@ -13,6 +13,7 @@ import numpy as np
 
 from ..backends import cmsis_nn
 from ..backends.targets import has_dsp
+from .. import planner
 from . import _conv_common as cc
 from ._smlad import pack_rows, pad4
 from .base import OpDef, fused_activation, register
@@ -46,6 +47,15 @@ class Conv2D(OpDef):
         sums = w.data.astype(np.int64).reshape(w.shape[0], -1).sum(axis=1)
         bias = cc.bias_of(op, g, w.shape[0]) + (-rq.input_zp - 128) * sums
         return ConvParams(win=win, rq=rq, bias=cc.wrap_int32(bias))
+
+    def inplace_input(self, op, g):
+        return 0
+
+    def inplace_gap(self, op, g):
+        # im2col: a pixel's (or, in tcm_conv_smlad.c, a pair of pixels') patch is
+        # gathered before any of its outputs is written.
+        # window_gap with one pixel per step is the larger (safer) of the two gaps.
+        return planner.window_gap(op.params.win)
 
     def macs(self, op, g):
         w = op.params.win

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..backends import cmsis_nn
 from ..backends.targets import has_dsp
+from .. import planner
 from . import _conv_common as cc
 from .base import OpDef, fused_activation, register
 
@@ -60,6 +61,15 @@ class DepthwiseConv2D(OpDef):
         bias = cc.bias_of(op, g, out_c) + (-rq.input_zp) * sums
         return DepthwiseParams(win=win, rq=rq, multiplier=self._multiplier(op, g, win),
                                bias=cc.wrap_int32(bias))
+
+    def inplace_input(self, op, g):
+        return 0
+
+    def inplace_gap(self, op, g):
+        # tcm_depthwise.c reads a pixel's window before writing it;
+        # tcm_depthwise_smlad.c writes channels c..c+3 right after reading them (the pool case).
+        # window_gap with one pixel per step is the larger (safer) of the two gaps.
+        return planner.window_gap(op.params.win)
 
     def macs(self, op, g):
         w = op.params.win

@@ -15,7 +15,7 @@ import numpy as np
 from .. import quant
 from ..backends.targets import has_dsp
 from ._conv_common import wrap_int32
-from ._smlad import pack_rows, pad4
+from ._smlad import pack_rows
 from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
                    fused_activation, register)
 
@@ -106,7 +106,7 @@ class FullyConnected(OpDef):
 
     def scratch_bytes(self, op, g, target):
         depth = g.tensor(op.inputs[1]).shape[1]
-        return 2 * pad4(depth) if has_dsp(target) else depth
+        return 0 if has_dsp(target) else depth
 
     def describe(self, op, g):
         p = op.params
@@ -136,6 +136,7 @@ class FullyConnected(OpDef):
                             comment="bias + (input_offset - 128) * sum(weights row)")
         mult = em.const("mult", p.multiplier)
         shift = em.const("shift", p.shift)
+        scratch = "" if has_dsp(em.target) else f", {em.scratch}"
         return (f"{function}(&{params}, {em.tensor(op.inputs[0])}, {weights}, {bias}, "
-                f"{mult}, {shift}, {em.tensor(op.outputs[0])}, {em.scratch});")
+                f"{mult}, {shift}, {em.tensor(op.outputs[0])}{scratch});")
 
