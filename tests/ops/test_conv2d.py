@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.util import check_keras, keras
+from tests.util import assert_bitexact, check_keras, compile_and_build, keras
 
 # id: (input HWC, filters, kernel, strides, padding, dilation, activation)
 CASES = {
@@ -38,9 +38,12 @@ def _model(shape, filters, kernel, strides, padding, dilation, act):
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_conv2d_bitexact(case, tmp_path):
+    """Portable kernel, then the Cortex-M (SMLAD) kernel built on the host, where tcm_dsp.h
+    emulates the DSP instructions in C: both bit-exact with BUILTIN_REF."""
     spec = CASES[case]
-    check_keras(_model(*spec), [spec[0]], tmp_path, n=8, seed=len(case),
-                expect_kinds=["CONV_2D"])
+    path = check_keras(_model(*spec), [spec[0]], tmp_path, n=8, seed=len(case),
+                       expect_kinds=["CONV_2D"])
+    assert_bitexact(path, n=4, seed=len(case), host=compile_and_build(path, target="cortex-m4"))
 
 
 def test_conv2d_batchnorm_folded(tmp_path):
