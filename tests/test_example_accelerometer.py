@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -16,7 +17,8 @@ EXAMPLE = REPO / "examples" / "accelerometer_anomaly"
 
 
 def _make(target: str, build) -> str:
-    p = subprocess.run(["make", "-s", "-C", str(EXAMPLE), target, "VERBOSE=1", f"BUILD={build}"],
+    p = subprocess.run(["make", "-s", "-C", str(EXAMPLE), target, "VERBOSE=1", f"BUILD={build}",
+                        f"PYTHON={sys.executable}", f"TINYCC={sys.executable} -m tinycc_ml.cli"],
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     return p.stdout
@@ -31,6 +33,8 @@ def runs(tmp_path_factory):
 
 
 def _lines(out: str) -> list[str]:
+    """Scores, alarms and (VERBOSE) quantized windows and raw outputs; not the arena line, which
+    depends on the target's kernels."""
     return [line for line in out.splitlines() if line.startswith("window") or "alarms" in line]
 
 
@@ -54,14 +58,38 @@ def test_outputs_match_tflite_reference(runs):
         np.testing.assert_array_equal(outs[k], want)
 
 
+def _quantized_test_windows(ref) -> list[np.ndarray]:
+    """The committed test windows, quantized as TFLite's QUANTIZE does (float32 x / scale,
+    rounded half away from zero, plus the zero point)."""
+    from tinycc_ml.quant import round_half_away
+    scale, zp = ref.inputs[0]["quantization"]
+    out = []
+    for w in np.load(EXAMPLE / "test_windows.npy"):
+        r = np.array([round_half_away(float(v)) for v in (w / np.float32(scale)).reshape(-1)])
+        out.append(np.clip(r + zp, -128, 127).astype(np.int8).reshape(1, 64, 3))
+    return out
+
+
 def test_example_model_bitexact_on_test_windows():
-    """The committed test windows, quantized with the model's input parameters, then random inputs."""
+    """The committed test windows, then random inputs: host build == BUILTIN_REF."""
     from tests.util import assert_bitexact, compile_and_build
     from tinycc_ml.reference import TFLiteReference
     host = compile_and_build(EXAMPLE / "model.tflite")
     ref = TFLiteReference(EXAMPLE / "model.tflite")
-    scale, zp = ref.inputs[0]["quantization"]
-    for w in np.load(EXAMPLE / "test_windows.npy"):
-        q = np.clip(np.floor(w / np.float32(scale) + 0.5) + zp, -128, 127).astype(np.int8)[None]
+    for q in _quantized_test_windows(ref):
         np.testing.assert_array_equal(host.run([q])[0], ref.run([q])[0])
     assert_bitexact(EXAMPLE / "model.tflite", n=50, host=host)
+
+
+def test_example_model_bitexact_on_m4(tmp_path):
+    """The Cortex-M4 build of the model (its DSP kernels) under QEMU == BUILTIN_REF on the test windows."""
+    from tinycc_ml.compiler import Options, compile_file
+    from tinycc_ml.cortexm import build_and_run
+    from tinycc_ml.reference import TFLiteReference
+    ref = TFLiteReference(EXAMPLE / "model.tflite")
+    windows = _quantized_test_windows(ref)
+    compiled = compile_file(EXAMPLE / "model.tflite", Options(name="accel", target="cortex-m4"))
+    run = build_and_run(compiled, [[q] for q in windows], "cortex-m4", work=tmp_path)
+    for q, got in zip(windows, run.outputs):
+        np.testing.assert_array_equal(got[0], ref.run([q])[0])
+    assert len(run.instructions) == len(windows) and min(run.instructions) > 0

@@ -187,8 +187,8 @@ def report(c: Compiled, model_path: str | Path | None = None, tflm: bool = True)
             "backend": info.backend, "describe": info.describe,
             "inputs": [_tensor_ref(g, plan, t) for t in acts],
             "outputs": [_tensor_ref(g, plan, t) for t in info.outputs],
-            "macs": info.macs, "weight_bytes": info.weight_bytes,
-            "scratch": ({"bytes": info.scratch_bytes, "offset": plan.scratch[pos]}
+            "macs": int(info.macs), "weight_bytes": int(info.weight_bytes),
+            "scratch": ({"bytes": int(info.scratch_bytes), "offset": plan.scratch[pos]}
                         if pos in plan.scratch else None),
             "inplace": {"input": pin.input, "gap": pin.gap} if pin else None,
             "live_arena_bytes": plan.live_bytes(pos),
@@ -256,6 +256,10 @@ def _labels(names) -> dict[str, str]:
     return {n: lab if taken[lab] == 1 else n.split(";")[0] for n, lab in labels.items()}
 
 
+def _list(numbers, most: int = 12) -> str:
+    return ", ".join(map(str, numbers[:most])) + (", ..." if len(numbers) > most else "")
+
+
 def _shape(shape) -> str:
     return "[" + ",".join(str(d) for d in shape) + "]"
 
@@ -298,7 +302,8 @@ def format_text(d: dict) -> str:
         where = ("in " + ",".join(_where(r) for r in x["inputs"]) + " out " +
                  ",".join(_where(r) for r in x["outputs"]))
         if x["inplace"]:
-            where += " (in place" + (f", gap {x['inplace']['gap']})" if x["inplace"]["gap"] else ")")
+            gap = x["inplace"]["gap"]
+            where += f" (in place, gap {gap})" if gap else " (in place)"
         if x["scratch"]:
             where += f" scratch {x['scratch']['bytes']}@{x['scratch']['offset']}"
         rows.append([str(x["position"]), x["kind"], _short(label[x["name"]]), shapes,
@@ -312,9 +317,9 @@ def format_text(d: dict) -> str:
 
     p = d["peak"]
     if p["positions"]:
-        at = ", ".join(map(str, p["positions"][:12])) + (", ..." if len(p["positions"]) > 12 else "")
-        out += ["", f"peak: {p['arena_bytes']:,} B of arena at layer{'s' if len(p['positions']) > 1 else ''} "
-                    f"{at}; at layer {p['position']} ({p['kind']} '{_short(p['name'], 48)}'):"]
+        layers = "layers" if len(p["positions"]) > 1 else "layer"
+        out += ["", f"peak: {p['arena_bytes']:,} B of arena at {layers} {_list(p['positions'])}; "
+                    f"at layer {p['position']} ({p['kind']} '{_short(p['name'], 48)}'):"]
         for b in sorted(p["buffers"], key=lambda b: (-b["bytes"], b["offset"], b["name"])):
             what = (f"scratch of layer {b['first']}" if b["scratch"] else
                     f"'{_short(b['name'], 48)}', written by layer {b['first']}, last read by "
@@ -329,8 +334,8 @@ def format_text(d: dict) -> str:
     bound = t["liveness_bound_bytes"]
     tflm = t["tflm_arena_bytes"]
     out += ["",
-            f"flash        {t['flash_bytes']:>10,} B  constants in {d['name']}.c (the model's constant "
-            f"tensors: {t['weight_bytes']:,} B); code not counted",
+            f"flash        {t['flash_bytes']:>10,} B  constants in {d['name']}.c (the model's "
+            f"constant tensors: {t['weight_bytes']:,} B); code not counted",
             f"arena        {t['arena_bytes']:>10,} B  {d['name'].upper()}_ARENA_BYTES: activations "
             f"and scratch; {ratio(t['arena_bytes'], bound)} the liveness bound",
             f"arena + I/O  {t['arena_plus_io_bytes']:>10,} B  adding the caller's input and output "
@@ -341,6 +346,13 @@ def format_text(d: dict) -> str:
             f"({t['liveness_bound_no_io_bytes']:,} B without); BASELINES.md",
             f"placement    {t['arena_live_bound_bytes']:>10,} B  alive at the busiest layer after "
             f"sharing; offsets {t['placement']}"]
+    if d["inplace"]:
+        out.append(f"  in place: {len(d['inplace'])} layer(s) write over an input that dies there "
+                   f"(layers {_list([x['position'] for x in d['inplace']], 16)})")
+    extra = t["arena_bytes"] - p["arena_bytes"]
+    if extra > 0:
+        out.append(f"  the arena is {extra:,} B above the busiest layer: blocks pinned in place "
+                   f"drift down by their gaps, or lifetimes do not pack tighter (see --plot)")
     if tflm is not None:
         out.append(f"TFLite Micro {tflm:>10,} B  {t['tflm_note']}; tinycc-ml arena + I/O is "
                    f"{ratio(t['arena_plus_io_bytes'], tflm)} of it")
@@ -376,17 +388,17 @@ def plot(d: dict, path: str | Path) -> None:
         x0, w = b["first"] - 0.42, b["last"] - b["first"] + 0.84
         ax.add_patch(Rectangle((x0, b["offset"]), w, b["bytes"], facecolor=colors[kind],
                                edgecolor="#1d2b3a", linewidth=0.6, alpha=0.85))
-        if b["bytes"] >= arena * 0.06 and w >= 0.8:
-            text = "scratch" if b["scratch"] else _short(label[b["name"]], max(6, int(w * 9)))
+        room = int(w * 6.5)            # characters that fit across the box at fontsize 7
+        if b["bytes"] >= arena * 0.06 and room >= 5:
+            text = "scratch" if b["scratch"] else _short(label[b["name"]], room)
             ax.text(x0 + w / 2, b["offset"] + b["bytes"] / 2, text, ha="center", va="center",
                     fontsize=7, clip_on=True)
     peak = d["peak"]
     for pos in peak["positions"]:
         ax.axvspan(pos - 0.5, pos + 0.5, color="#d62728", alpha=0.08, linewidth=0)
     ax.axhline(t["arena_bytes"], color="black", linewidth=1)
-    at = ", ".join(map(str, peak["positions"][:8])) + (", ..." if len(peak["positions"]) > 8 else "")
     ax.text(-0.6, t["arena_bytes"], f" arena {t['arena_bytes']:,} B; peak (shaded) at layer "
-            f"{at}", va="bottom", ha="left", fontsize=8, color="#d62728")
+            f"{_list(peak['positions'], 8)}", va="bottom", ha="left", fontsize=8, color="#d62728")
     ax.set_xlim(-0.7, n - 0.3)
     ax.set_ylim(0, arena * 1.25)
     ax.set_ylabel("arena offset (bytes)")
@@ -406,6 +418,7 @@ def plot(d: dict, path: str | Path) -> None:
     bx.bar(xs, io, bottom=live, color="#b9c4cf", label="caller's I/O")
     bx.axhline(t["liveness_bound_bytes"], color="#d62728", linestyle="--", linewidth=1,
                label=f"liveness bound {t['liveness_bound_bytes']:,} B")
+    bx.axhline(t["arena_bytes"], color="black", linewidth=1, label=f"arena {t['arena_bytes']:,} B")
     bx.set_ylabel("bytes alive")
     bx.legend(loc="upper right", fontsize=8)
     bx.set_xticks(xs)

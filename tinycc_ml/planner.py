@@ -13,14 +13,17 @@ Lifetimes
     special, since every read counts. A tensor nobody reads still lives at its producer.
 
 In place (`OpDef.inplace_input`, `OpDef.inplace_gap`)
-    An op may declare that its output can be written over input k. The planner uses it only
+    An op may declare that its output can be written over input k. The planner may use it
     when input k dies at that op (no later reader, including through aliases), neither side is
     a graph input or output, and no other input of the op shares input k's buffer. The output
-    is then pinned `gap` bytes below input k (gap 0: exactly over it; ADD and other elementwise
-    ops). A positive gap serves streaming kernels (a convolution that never reads input bytes
-    below the output byte it writes, minus gap), and in-place depthwise convolution declares
-    itself the same way, with any temporary it needs as scratch. Pinned buffers form a *block*
-    with fixed relative offsets; a lone buffer is a one-part block.
+    is then pinned `gap` bytes below input k: 0 for elementwise ops (ADD); for a streaming
+    kernel the gap keeps its writes behind its reads (`window_gap` computes it for the
+    windowed kernels, so a convolution, an in-place depthwise convolution or a pool declares
+    itself with two methods; a kernel that needs a temporary declares it as scratch). Pinned
+    buffers form a *block* with fixed relative offsets; a lone buffer is a one-part block.
+    Pins save bytes at their op, but a chain of pins drifts down by the sum of its gaps, so
+    they are chosen: tried by bytes saved, each kept if the heuristic arena does not grow;
+    that set, all pins and none are compared and the smallest arena wins.
 
 Placement
     0. Offsets and sizes are rounded up to `align` bytes. The *live bound* is the most bytes
@@ -29,24 +32,27 @@ Placement
        already placed that is alive at the same time) in five orders: size (TFLite Micro's
        GreedyMemoryPlanner), first use, lifetime length, size x lifetime, and bytes of
        conflicting blocks. The smallest arena wins; on equal arenas the earlier order wins.
-    2. If that equals the live bound, it is optimal. Otherwise a depth-first branch-and-bound
-       searches the order in which blocks are placed by first fit. For one-part blocks this
-       search is exact: an optimal placement, compacted downwards and re-placed in order of
-       its offsets, is reproduced by first fit with non-decreasing offsets, so the search
-       only extends orders whose offsets do not decrease, skips one of two orders of
-       consecutive blocks that are never alive together, and prunes with
-       level + (bytes still to place at op t) + (placed bytes above level at op t), the
-       maximum over t. It stops after `budget` steps (first-fit evaluations and bound terms:
-       a count, not a clock, so the plan is the same on every machine) and keeps the best plan found; with
-       multi-part blocks it is a search over the same orders, not a proof.
+    2. If that equals the live bound, it is optimal. Otherwise a depth-first branch and bound
+       searches the order in which blocks are placed by first fit. For one-part blocks it is
+       exact: an optimal placement, compacted downwards and re-placed by first fit in order of
+       its offsets, gives a placement as small whose first-fit offsets never decrease. So the
+       search only extends orders whose offsets do not decrease, skips one of two orders of
+       consecutive blocks never alive together, skips a state already searched (what is left
+       to place, the blocks sticking out above the current level), and prunes with
+       level + (bytes left to place at op t) + (placed bytes above level at op t), the most
+       over t. It stops after `budget` steps (first-fit evaluations and bound terms: a count,
+       not a clock, so the plan is the same on every machine), keeping the best plan found.
+       With multi-part blocks it searches the same orders without the proof.
     `Plan.status` says which case the plan is in.
 
 Determinism
     Blocks are numbered by (first use, -size, name); every sort ends on that number and a plan
-    replaces the best only when strictly smaller, so equal input gives a byte-identical plan.
+    replaces the best only when strictly smaller, so equal input gives a byte-identical plan,
+    whatever the order of the buffers given.
 
 Not done here: tiled / patch-based execution (MCUNetV2), which changes the kernels' loops,
-and reordering the ops.
+kernels that run backwards (which would let a pin drift up), and reordering the ops (ic_resnet8
+would free a block's input earlier by running the shortcut convolution first).
 """
 
 from __future__ import annotations
@@ -323,8 +329,10 @@ def _conflicts(blocks: list[_Block]):
             pairs = [(p, q) for p in a.parts for q in b.parts
                      if p.first <= q.last and q.first <= p.last and p.size and q.size]
             if pairs:
-                out[a.index].append((b.index, tuple((p.rel, p.size, q.rel, q.size) for p, q in pairs)))
-                out[b.index].append((a.index, tuple((q.rel, q.size, p.rel, p.size) for p, q in pairs)))
+                out[a.index].append((b.index, tuple((p.rel, p.size, q.rel, q.size)
+                                                    for p, q in pairs)))
+                out[b.index].append((a.index, tuple((q.rel, q.size, p.rel, p.size)
+                                                    for p, q in pairs)))
     return out
 
 
@@ -547,8 +555,9 @@ def place(buffers: list[Buffer], align: int = ALIGN, links=(), budget: int = BUD
 
     out = []
     for blk in blocks:
+        base = best_offsets[blk.index] if best_offsets else 0
         for i, rel in blk.buffers:
-            out.append(replace(buffers[i], offset=(best_offsets[blk.index] if best_offsets else 0) + rel))
+            out.append(replace(buffers[i], offset=base + rel))
     arena = max((b.offset + b.size for b in out), default=0)
     return Placement(tuple(sorted(out, key=lambda p: (p.offset, p.first, p.name))), arena, live,
                      heuristic, orders, status, steps, links)
@@ -583,14 +592,16 @@ def replan(p: Plan, g: Graph, io_in_arena: bool = False) -> Plan:
     return plan(g, alias, scratch, inplace, align, io_in_arena, budget)
 
 
-def window_gap(win, channel_interleaved: bool = False) -> int:
+def window_gap(win, pixels_per_step: int = 1) -> int:
     """The smallest `OpDef.inplace_gap` of an int8 NHWC windowed kernel writing its output in order.
 
     `win` has the fields of tcm_window (batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h,
-    k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w). Default: the kernel reads the whole
-    window of an output pixel (im2col CONV_2D, DEPTHWISE_CONV_2D with per-pixel accumulators)
-    before writing that pixel's out_c bytes. channel_interleaved (the pools, in_c == out_c):
-    it writes channel c of a pixel after reading channel c of its window only.
+    k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w). The kernel reads the window of an
+    output pixel (im2col CONV_2D, DEPTHWISE_CONV_2D with per-pixel accumulators) before writing
+    that pixel's out_c bytes. The same gap serves kernels that write channel c of a pixel right
+    after reading channel c of its window (the pools, in_c == out_c): the previous pixel's last
+    byte already needed that much. `pixels_per_step`: the kernel reads the windows of that many
+    consecutive output pixels of an image before writing them (e.g. 2 for tcm_conv_smlad.c).
     Output byte j lands on input byte j - gap, which must not be read after j is written:
     gap = the most, over j, of j + 1 - (the lowest input byte still to be read once j is
     written), or 0. Any larger gap is safe too (it lands lower, on bytes already done with).
@@ -606,14 +617,14 @@ def window_gap(win, channel_interleaved: bool = False) -> int:
                 xs = [x for x in (ox * win.stride_w - win.pad_w + i * win.dil_w
                                   for i in range(win.k_w)) if 0 <= x < win.in_w]
                 lows.append(b * in_img + ys[0] * in_row + xs[0] * win.in_c if ys and xs else inf)
+    per_image = win.out_h * win.out_w
+    step = max(1, pixels_per_step)
     gap, later = 0, inf        # later: lowest input byte read by the pixels after q
-    c = win.out_c
     for q in range(len(lows) - 1, -1, -1):
-        gap = max(gap, (q + 1) * c - later)
-        if channel_interleaved and c > 1:
-            gap = max(gap, q * c - lows[q])
+        if (q % per_image) % step == step - 1 or q % per_image == per_image - 1:
+            gap = max(gap, (q + 1) * win.out_c - later)     # q ends a step: its writes happen
         later = min(later, lows[q])
-    return max(0, int(gap))
+    return int(gap)
 
 
 def check_no_overlap(p: Plan) -> None:

@@ -40,15 +40,17 @@ def _target_outputs(compiled: Compiled, batches, target: str, log) -> list:
     g = compiled.graph
     per_input = sum(g.tensor(t).nbytes for t in g.inputs)
     chunk = max(1, min(len(batches), (96 * 1024) // max(per_input, 1)))
-    outs, counts, run = [], [], None
+    outs, counts, run, embedded = [], [], None, 0
     for i in range(0, len(batches), chunk):
         run = build_and_run(compiled, batches[i:i + chunk], target)
         outs += run.outputs
         counts += run.instructions
+        embedded = per_input * len(batches[i:i + chunk])
     if run is not None:
         log(f"{target}: {int(np.median(counts)):,} instructions per inference (QEMU, exact); "
-            f"model flash {run.model_flash:,} B, model RAM {run.model_ram:,} B "
-            f"(whole test program: flash {run.elf_flash:,} B)")
+            f"model flash {run.model_flash:,} B, model RAM {run.model_ram:,} B (whole test "
+            f"program without its test inputs: flash {run.elf_flash - embedded:,} B, "
+            f"RAM {run.elf_ram:,} B)")
     return outs
 
 

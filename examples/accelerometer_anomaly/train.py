@@ -6,7 +6,7 @@ phase, amplitude spread and sensor noise. Faulty windows add one of the classic 
 harmonics (misalignment/looseness), periodic impulses (a bearing defect) or an imbalance
 (one axis much stronger). The model outputs [p(normal), p(fault)]; the anomaly score is p(fault).
 
-    python train.py          # writes model.tflite and test_windows.npy next to this file
+    python train.py   # writes model.tflite, test_windows.npy and test_labels.npy next to this file
 
 Deterministic: fixed seeds, CPU only. Needs tensorflow (pip install -e ".[test]").
 """
@@ -105,7 +105,8 @@ def main() -> None:
     s_out, z_out = outd["quantization"]
     correct = 0
     for w, label in zip(xt, yt):
-        q = np.clip(np.round(w / s_in) + z_in, -128, 127).astype(np.int8)[None]
+        v = w / np.float32(s_in)                 # TFLite's QUANTIZE: round half away from zero
+        q = np.clip(np.sign(v) * np.floor(np.abs(v) + 0.5) + z_in, -128, 127).astype(np.int8)[None]
         it.set_tensor(ind["index"], q)
         it.invoke()
         score = (it.get_tensor(outd["index"])[0, 1].astype(np.float32) - z_out) * s_out

@@ -1,17 +1,22 @@
 """The generated C of the shared models on Cortex-M4 and Cortex-M55 under QEMU: bit-exact
-with TFLite BUILTIN_REF, and warning-free under arm-none-eabi-gcc's strict flags."""
+with TFLite BUILTIN_REF, and warning-free under arm-none-eabi-gcc's strict flags. Also the
+board support tinycc-ml ships (tinycc_ml/cortexm: startup, linker scripts, QEMU runner,
+instruction counter) and `tinycc-ml verify --target cortex-m4`."""
 
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from tests.util import SHARED
 
+CORES = ["cortex-m4", "cortex-m55"]
 
-@pytest.mark.parametrize("core", ["cortex-m4", "cortex-m55"])
+
+@pytest.mark.parametrize("core", CORES)
 @pytest.mark.parametrize("model", SHARED)
 def test_shared_model_on_qemu(model, core, shared_models, tmp_path):
     from tinycc_ml.compiler import Options, compile_file
@@ -27,18 +32,119 @@ def test_shared_model_on_qemu(model, core, shared_models, tmp_path):
     ref = TFLiteReference(path)
     for xs, got in zip(inputs, run.outputs):
         want = ref.run(xs)
+        assert len(got) == len(want)
         for a, b in zip(got, want):
             np.testing.assert_array_equal(a, b.reshape(a.shape))
-    assert len(run.instructions) == 3 and len(set(run.instructions)) >= 1
-    assert all(n > 0 for n in run.instructions)
+    assert len(run.instructions) == 3 and min(run.instructions) > 0
+    # the model's own objects: the constants in flash, the arena in RAM
+    assert run.model_flash >= c.const_bytes and run.model_ram >= c.plan.arena_bytes
+    assert run.elf_flash > run.model_flash and run.elf_ram >= run.model_ram
 
 
+@pytest.mark.parametrize("core", CORES)
 @pytest.mark.parametrize("model", SHARED)
-def test_strict_arm_build(model, shared_models, tmp_path):
+def test_strict_arm_build(model, core, shared_models, tmp_path):
     from tinycc_ml.cli import main
+    from tinycc_ml.cortexm import CORES as BOARDS
     assert main(["compile", str(shared_models / f"{model}.tflite"), "-o", str(tmp_path / "o"),
-                 "--target", "cortex-m4", "-q"]) == 0
+                 "--target", core, "-q"]) == 0
     for c in sorted((tmp_path / "o").glob("*.c")):
-        subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
-                        "-mfpu=fpv4-sp-d16", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
-                        "-O2", "-c", str(c), "-o", str(tmp_path / (c.stem + ".o"))], check=True)
+        p = subprocess.run(["arm-none-eabi-gcc", *BOARDS[core][0], "-std=c99", "-Wall", "-Wextra",
+                            "-Werror", "-pedantic", "-O2", "-c", str(c),
+                            "-o", str(tmp_path / (c.stem + ".o"))], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+
+
+GUEST = r"""
+#include <stdio.h>
+volatile int bench_mark, sink;
+__attribute__((noinline, noipa)) void bench_begin(void) { bench_mark = 1; }
+__attribute__((noinline, noipa)) void bench_end(void) { bench_mark = 2; }
+int main(void)
+{
+    int i;
+    bench_begin();
+    for (i = 0; i < 1000; ++i) { sink = i; }
+    bench_end();
+    printf("hello %d\n", sink);
+#if MODE == 1
+    __builtin_trap();
+#elif MODE == 2
+    for (;;) { sink = 0; }
+#endif
+    return 7;
+}
+"""
+
+
+def _guest(tmp_path, core: str, mode: int):
+    from tinycc_ml.cortexm import CORES as BOARDS
+    from tinycc_ml.cortexm import HERE
+    flags, _, ld = BOARDS[core]
+    (tmp_path / "g.c").write_text(GUEST)
+    elf = tmp_path / f"g{mode}.elf"
+    subprocess.run(["arm-none-eabi-gcc", *flags, "-O2", f"-DMODE={mode}", "--specs=nano.specs",
+                    "--specs=rdimon.specs", "-nostartfiles", "-L", str(HERE), "-T", str(HERE / ld),
+                    "-Wl,--gc-sections", str(HERE / "startup.c"), str(tmp_path / "g.c"),
+                    "-o", str(elf)], check=True)
+    return elf
+
+
+@pytest.mark.parametrize("core", ["cortex-m4", "cortex-m7", "cortex-m55"])
+def test_board_support_and_runner(core, tmp_path):
+    """Exit codes, semihosting output and exact, repeatable instruction counts, through the
+    runner users call (`python -m tinycc_ml.cortexm run`)."""
+    elf = _guest(tmp_path, core, 0)
+    runs = [subprocess.run([sys.executable, "-m", "tinycc_ml.cortexm", "run", core, str(elf),
+                            "--count"], capture_output=True, text=True) for _ in range(2)]
+    for p in runs:
+        assert p.returncode == 7, p.stderr
+        assert p.stdout == "hello 999\n"
+    counts = [[int(line.split()[-1]) for line in p.stderr.splitlines()
+               if line.startswith("insncount region")] for p in runs]
+    assert len(counts[0]) == 1 and counts[0] == counts[1]
+    assert 2000 <= counts[0][0] <= 10000   # 1000 iterations of a short loop
+
+
+def test_runner_fault_and_timeout(tmp_path):
+    from tinycc_ml.cortexm import TIMED_OUT, run_elf
+    assert run_elf(_guest(tmp_path, "cortex-m4", 1), "m4").returncode == 99
+    p = run_elf(_guest(tmp_path, "cortex-m4", 2), "m4", timeout=2)
+    assert p.returncode == TIMED_OUT and p.stdout == "hello 999\n"
+
+
+def test_missing_toolchain_is_one_line(monkeypatch, tmp_path, capsys):
+    from tinycc_ml.cli import main
+    from tinycc_ml.compiler import Options, compile_file
+    from tinycc_ml.cortexm import build_and_run
+    from tinycc_ml.errors import CompileError
+    from tests.util import REPO
+    model = REPO / "examples" / "accelerometer_anomaly" / "model.tflite"
+    monkeypatch.setenv("PATH", str(tmp_path))     # no gcc, no QEMU
+    c = compile_file(model, Options(target="cortex-m4"))
+    with pytest.raises(CompileError, match="arm-none-eabi-gcc.*qemu-system-arm not found"):
+        build_and_run(c, [], "cortex-m4")
+    assert main(["verify", str(model), "--target", "cortex-m4", "--inputs", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "not found" in err and "\n" not in err
+
+
+def test_cli_verify_on_m4(shared_models, monkeypatch, capsys):
+    """Exit 0 and the instruction count when bit-exact; exit 1 when one value differs."""
+    import tinycc_ml.cortexm as cm
+    from tinycc_ml.cli import main
+    model = str(shared_models / "ad_autoencoder_int8.tflite")
+    assert main(["verify", model, "--target", "cortex-m4", "--inputs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "BIT-EXACT on cortex-m4" in out and "instructions per inference" in out
+    assert "model flash" in out and "model RAM" in out
+
+    real = cm.build_and_run
+
+    def off_by_one(*args, **kwargs):
+        run = real(*args, **kwargs)
+        run.outputs[-1][0].reshape(-1)[0] ^= 1
+        return run
+    monkeypatch.setattr(cm, "build_and_run", off_by_one)
+    assert main(["verify", model, "--target", "cortex-m4", "--inputs", "2"]) == 1
+    assert "MISMATCH in 1 of 2 runs" in capsys.readouterr().out

@@ -8,7 +8,11 @@ anything but arm-none-eabi-gcc (with newlib) and qemu-system-arm on the PATH:
     apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 
 Instruction counts are exact and repeatable (QEMU models no cycles): one inference between the
-harness's bench_begin()/bench_end() markers.
+harness's bench_begin()/bench_end() markers. `python -m tinycc_ml.cortexm bsp|flags|run` gives
+the same board support to a user's own build (examples/accelerometer_anomaly/Makefile).
+
+Flash and RAM are reported twice: for the model's own objects (NAME.o and the tcm_*.o kernels,
+`arm-none-eabi-size` before linking: code, weights, arena) and for the whole test program.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ CORES = {
     "cortex-m55": (["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"], "mps3-an547",
                    "mps3_an547.ld"),
 }
+TIMED_OUT = 124                         # run_elf's return code when QEMU ran past its timeout
+ALIASES = {"m4": "cortex-m4", "m7": "cortex-m7", "m55": "cortex-m55"}
 
 
 @dataclass
@@ -60,16 +66,31 @@ def require_toolchain() -> None:
 
 
 def _c_array(name: str, ctype: str, values: np.ndarray) -> str:
-    body = ", ".join(str(int(v)) for v in values.reshape(-1))
-    return f"static const {ctype} {name}[{values.size}] = {{ {body} }};"
+    flat = np.asarray(values).reshape(-1)
+    if flat.dtype.kind == "f":   # exact: C99 hexadecimal floating constants
+        body = ", ".join(float(v).hex() + ("f" if flat.dtype.itemsize == 4 else "") for v in flat)
+    else:
+        body = ", ".join(str(int(v)) for v in flat)
+    return f"static const {ctype} {name}[{flat.size}] = {{ {body} }};"
 
 
 def harness(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], name: str) -> str:
+    """main.c for the board: the inputs as const arrays, one NAME_invoke per input vector between
+    bench_begin()/bench_end(), each output printed as `out K J <hex bytes>` (little-endian)."""
     g = compiled.graph
     lines = ["#include <stdio.h>", "#include <stdint.h>", f'#include "{name}.h"', "",
              "volatile int bench_mark;",
              "__attribute__((noinline, noipa)) void bench_begin(void) { bench_mark = 1; }",
-             "__attribute__((noinline, noipa)) void bench_end(void) { bench_mark = 2; }", ""]
+             "__attribute__((noinline, noipa)) void bench_end(void) { bench_mark = 2; }", "",
+             "static void put_hex(unsigned k, unsigned j, const void *data, unsigned bytes)",
+             "{",
+             '    static const char digits[] = "0123456789abcdef";',
+             "    const unsigned char *p = (const unsigned char *)data;",
+             "    unsigned i;",
+             '    printf("out %u %u ", k, j);',
+             "    for (i = 0; i < bytes; ++i) { putchar(digits[p[i] >> 4]); putchar(digits[p[i] & 15u]); }",
+             "    putchar('\\n');",
+             "}", ""]
     for k, xs in enumerate(inputs):
         for j, x in enumerate(xs):
             lines.append(_c_array(f"in_{k}_{j}", g.tensor(g.inputs[j]).ctype, np.asarray(x)))
@@ -78,7 +99,7 @@ def harness(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], name: st
     if compiled.options.caller_arena:
         lines.append(f"static uint8_t arena[{max(compiled.plan.arena_bytes, 1)}] "
                      "__attribute__((aligned(16)));")
-    lines += ["", "int main(void)", "{", "    unsigned i;", "    int rc;"]
+    lines += ["", "int main(void)", "{", "    int rc;"]
     for k in range(len(inputs)):
         args = [f"in_{k}_{j}" for j in range(len(g.inputs))] + \
                [f"out_{j}" for j in range(len(g.outputs))]
@@ -86,10 +107,8 @@ def harness(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], name: st
             args.append("arena")
         lines += ["    bench_begin();", f"    rc = {name}_invoke({', '.join(args)});",
                   "    bench_end();", "    if (rc != 0) { return 3; }"]
-        for j, t in enumerate(g.outputs):
-            lines += [f'    printf("out {k} {j}");',
-                      f"    for (i = 0; i < {g.tensor(t).size}u; ++i) {{ printf(\" %d\", (int)out_{j}[i]); }}",
-                      '    printf("\\n");']
+        lines += [f"    put_hex({k}u, {j}u, out_{j}, (unsigned)sizeof out_{j});"
+                  for j in range(len(g.outputs))]
     lines += ['    printf("done\\n");', "    return 0;", "}", ""]
     return "\n".join(lines)
 
@@ -141,14 +160,23 @@ def build_and_run(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], ta
                   timeout: int = 600, cmsis_nn: str | Path | None = None) -> TargetRun:
     """Cross-compile the model with a harness for `target`, run it under QEMU, return results.
 
+    `work`: a folder to build in (kept); by default a temporary one, removed afterwards.
     `cmsis_nn`: the user's CMSIS-NN folder, needed when the model was compiled with
     `--kernels cmsis-nn`; it is built for the core once and cached."""
     require_toolchain()
     if target not in CORES:
         raise CompileError(f"no QEMU board for target '{target}'; known: {', '.join(CORES)}")
-    flags, machine, ld = CORES[target]
-    work = Path(work or tempfile.mkdtemp(prefix=f"tinycc-ml-{target}-"))
+    if work is not None:
+        return _build_and_run(compiled, inputs, target, Path(work), opt, timeout, cmsis_nn)
+    with tempfile.TemporaryDirectory(prefix=f"tinycc-ml-{target}-") as tmp:
+        return _build_and_run(compiled, inputs, target, Path(tmp), opt, timeout, cmsis_nn)
+
+
+def _build_and_run(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], target: str,
+                   work: Path, opt: str, timeout: int, cmsis_nn: str | Path | None) -> TargetRun:
+    flags, _, ld = CORES[target]
     src = work / "src"
+    shutil.rmtree(src, ignore_errors=True)
     write(compiled, src)
     name = next(iter(compiled.files)).rsplit(".", 1)[0]
     (work / "main.c").write_text(harness(compiled, inputs, name))
@@ -159,7 +187,7 @@ def build_and_run(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], ta
         if cmsis_nn is None:
             raise CompileError("the model calls CMSIS-NN: give its folder (--cmsis-nn DIR)")
         srcs, inc = cmsis_nn_sources(cmsis_nn)
-        cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tinycc-ml" / "cmsis-nn"
+        cache = cache_dir() / "cmsis-nn"
         cache.mkdir(parents=True, exist_ok=True)
         lib = _library(srcs, inc, ["arm-none-eabi-gcc", *flags, opt, "-ffunction-sections",
                                    "-fdata-sections"], cache)
@@ -178,29 +206,57 @@ def build_and_run(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], ta
     model_flash, model_ram = _sizes(_run(["arm-none-eabi-size", *map(str, objs)]))
     elf_flash, elf_ram = _sizes(_run(["arm-none-eabi-size", str(elf)]))
 
-    plugin = _plugin()
-    begin, end = _symbol(elf, "bench_begin"), _symbol(elf, "bench_end")
-    cmd = ["qemu-system-arm", "-M", machine, "-nographic", "-semihosting-config",
-           "enable=on,target=native", "-plugin", f"{plugin},begin={begin},end={end}",
-           "-d", "plugin", "-kernel", str(elf)]
-    try:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise CompileError(f"QEMU ({machine}) did not finish within {timeout} s") from None
+    p = run_elf(elf, target, count=True, timeout=timeout)
     if p.returncode != 0 or "done" not in p.stdout:
-        raise CompileError(f"the model failed on {target} under QEMU (exit {p.returncode}"
-                           f"{', a fault' if p.returncode == 99 else ''}): {p.stderr.strip()[-200:]}")
+        why = {99: ", a fault", 3: ", NAME_invoke returned an error",
+               TIMED_OUT: f", stopped after {timeout} s"}.get(p.returncode, "")
+        err = " ".join(line for line in p.stderr.splitlines() if not line.startswith("insncount"))
+        raise CompileError(f"the model failed on {target} under QEMU (exit {p.returncode}{why})"
+                           + (f": {err.strip()[-200:]}" if err.strip() else ""))
     g = compiled.graph
     outs: list[list[np.ndarray]] = [[None] * len(g.outputs) for _ in inputs]
     for line in p.stdout.splitlines():
         if line.startswith("out "):
-            parts = line.split()
-            k, j = int(parts[1]), int(parts[2])
-            t = g.tensor(g.outputs[j])
-            outs[k][j] = np.array([int(v) for v in parts[3:]], dtype=DTYPES[t.dtype][0]).reshape(t.shape)
-    counts = [int(m) for m in re.findall(r"insncount region \d+: (\d+)", p.stderr + p.stdout)]
+            _, k, j, hexbytes = line.split()
+            t = g.tensor(g.outputs[int(j)])
+            dt = np.dtype(DTYPES[t.dtype][0]).newbyteorder("<")
+            outs[int(k)][int(j)] = np.frombuffer(bytes.fromhex(hexbytes), dt).astype(
+                dt.newbyteorder("=")).reshape(t.shape)
+    if any(o is None for row in outs for o in row):
+        raise CompileError(f"the harness on {target} printed incomplete outputs")
+    counts = [int(m) for m in re.findall(r"insncount region \d+: (\d+)", p.stderr)]
     return TargetRun(outs, counts, model_flash, model_ram, elf_flash, elf_ram)
+
+
+def run_elf(elf: str | Path, target: str, count: bool = False,
+            timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run a bare-metal ELF on the target's QEMU board: the guest's semihosting output is the
+    result's stdout, its exit() code the return code (99: a fault). With `count`, the plugin
+    writes "insncount region N: <instructions>" to stderr for every bench_begin()/bench_end()
+    pair. Past `timeout` seconds QEMU is stopped and the return code is TIMED_OUT (124)."""
+    require_toolchain()
+    target = ALIASES.get(target, target)
+    if target not in CORES:
+        raise CompileError(f"no QEMU board for target '{target}'; known: {', '.join(CORES)}")
+    machine = CORES[target][1]
+    cmd = ["qemu-system-arm", "-M", machine, "-nographic",
+           "-semihosting-config", "enable=on,target=native"]
+    if count:
+        begin, end = _symbol(Path(elf), "bench_begin"), _symbol(Path(elf), "bench_end")
+        cmd += ["-plugin", f"{_plugin()},begin={begin},end={end}", "-d", "plugin"]
+    cmd += ["-kernel", str(elf)]
+    try:
+        return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else e.stdout or ""
+        return subprocess.CompletedProcess(cmd, TIMED_OUT, out,
+                                           f"QEMU ({machine}) did not finish within {timeout:g} s")
+
+
+def cache_dir() -> Path:
+    """Where built helpers are kept (outside any repository): $XDG_CACHE_HOME/tinycc-ml."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tinycc-ml"
 
 
 def _run(cmd: list[str]) -> str:
@@ -220,11 +276,14 @@ def _symbol(elf: Path, name: str) -> str:
 
 def _plugin() -> Path:
     """The instruction-count plugin, built with the host gcc once into a cache folder."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tinycc-ml"
+    cache = cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     so = cache / "libinsncount.so"
     src = HERE / "insncount.c"
     if not so.exists() or so.stat().st_mtime < src.stat().st_mtime:
+        if shutil.which("gcc") is None:
+            raise CompileError("gcc not found: the host C compiler builds QEMU's "
+                               "instruction-count plugin")
         tmp = cache / f"libinsncount.{os.getpid()}.so"
         _run(["gcc", "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-I", str(HERE),
               "-o", str(tmp), str(src)])

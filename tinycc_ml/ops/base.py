@@ -89,7 +89,8 @@ class OpDef:
         Output byte j then lands on input byte j - gap, so a kernel may declare gap if it never
         reads an input byte after writing the output byte placed over it (also for any larger
         gap). Streaming kernels use it: a stride-1 SAME KxK depthwise conv writing NHWC in order
-        needs C * p * (W + 1), p = K // 2 (MCUNet-style in place, no temporary)."""
+        needs C * p * (W + 1), p = K // 2 (MCUNet-style in place, no temporary);
+        planner.window_gap(win) computes it for the windowed kernels."""
         return 0
 
     def describe(self, op: Op, g: Graph) -> str:
