@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--per-layer", action="store_true",
                    help="compare every layer's output and name the first that differs")
+    p.add_argument("--cmsis-nn", type=Path, metavar="DIR",
+                   help="your CMSIS-NN folder, to build --kernels cmsis-nn code for --target "
+                        "cortex-m4/m7/m55 under QEMU")
 
     p = sub.add_parser("inspect", help="layers, shapes, MACs, weights and the arena plan",
                        description="Print each layer with its shapes, MACs, weight bytes, arena "
@@ -121,7 +124,7 @@ def cmd_verify(a) -> int:
     from .verify import verify
     c = compile_file(a.model, _options(a))
     res = verify(c, a.model, n_random=a.inputs, npy_inputs=a.input, seed=a.seed,
-                 per_layer=a.per_layer, target=a.target)
+                 per_layer=a.per_layer, target=a.target, cmsis_nn=a.cmsis_nn)
     return 0 if res.exact else 1
 
 

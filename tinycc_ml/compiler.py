@@ -240,9 +240,16 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
              f"{name}.c": env.get_template("model.c.j2").render(ctx)}
     files = {k: re.sub(r"\n{3,}", "\n\n", v) for k, v in files.items()}
 
+    notes = []
+    if opts.kernels == "cmsis-nn":
+        kept = [(info, d) for info, d in zip(infos, defs) if info.backend == "portable"]
+        n_cmsis = sum(1 for info in infos if info.backend == "cmsis-nn")
+        notes.append(f"CMSIS-NN: {n_cmsis} layers call CMSIS-NN, {len(kept)} keep tinycc-ml's kernel")
+        notes += [f"op {info.op_index} ({info.kind}) keeps tinycc-ml's kernel: {d.cmsis_nn_note}"
+                  for info, d in kept]
     compiled = Compiled(graph=g, plan=plan, options=opts, layers=infos, files=files,
                         runtime_files=runtime, const_bytes=const_bytes, lower_bound=lb,
-                        lower_bound_no_io=lb_noio)
+                        lower_bound_no_io=lb_noio, notes=notes)
     _check_limits(compiled)
     compiled.seconds = time.perf_counter() - t0
     return compiled

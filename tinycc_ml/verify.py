@@ -34,7 +34,7 @@ def _diff(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
     return (d.max() if d.size else 0), int(np.count_nonzero(d))
 
 
-def _target_outputs(compiled: Compiled, batches, target: str, log) -> list:
+def _target_outputs(compiled: Compiled, batches, target: str, log, cmsis_nn=None) -> list:
     """Run every input on the Cortex-M core under QEMU, in chunks that fit its flash."""
     from .cortexm import build_and_run
     g = compiled.graph
@@ -42,7 +42,7 @@ def _target_outputs(compiled: Compiled, batches, target: str, log) -> list:
     chunk = max(1, min(len(batches), (96 * 1024) // max(per_input, 1)))
     outs, counts, run, embedded = [], [], None, 0
     for i in range(0, len(batches), chunk):
-        run = build_and_run(compiled, batches[i:i + chunk], target)
+        run = build_and_run(compiled, batches[i:i + chunk], target, cmsis_nn=cmsis_nn)
         outs += run.outputs
         counts += run.instructions
         embedded = per_input * len(batches[i:i + chunk])
@@ -56,7 +56,8 @@ def _target_outputs(compiled: Compiled, batches, target: str, log) -> list:
 
 def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
            npy_inputs: Sequence[Path] = (), seed: int = 0, per_layer: bool = False,
-           cflags: Sequence[str] = ("-O2",), log=print, target: str = "generic") -> VerifyResult:
+           cflags: Sequence[str] = ("-O2",), log=print, target: str = "generic",
+           cmsis_nn: str | Path | None = None) -> VerifyResult:
     """Compare the generated C with BUILTIN_REF: on the host (target 'generic'), or on the
     target core under QEMU (cortex-m4, cortex-m7, cortex-m55)."""
     g = compiled.graph
@@ -82,7 +83,7 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
 
     res = VerifyResult(max_diff=[0] * len(g.outputs), diff_count=[0] * len(g.outputs))
     first_bad = None
-    target_outs = _target_outputs(compiled, batches, target, log) if on_target else None
+    target_outs = _target_outputs(compiled, batches, target, log, cmsis_nn) if on_target else None
     for i, xs in enumerate(batches):
         want = ref.run(xs)
         traces: list = []

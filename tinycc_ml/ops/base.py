@@ -56,6 +56,8 @@ def _load_all() -> None:
 
 class OpDef:
     kind: ClassVar[str] = ""
+    # why a layer of this op keeps the portable kernel under --kernels cmsis-nn (compile summary)
+    cmsis_nn_note: ClassVar[str] = "no CMSIS-NN kernel bit-exact with BUILTIN_REF for it"
 
     def check(self, op: Op, g: Graph) -> None:
         pass

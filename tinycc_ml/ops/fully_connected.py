@@ -35,6 +35,8 @@ class FCParams:
 
 @register("FULLY_CONNECTED")
 class FullyConnected(OpDef):
+    cmsis_nn_note = ("arm_fully_connected_s8 rounds twice, BUILTIN_REF once (up to 2 LSB apart): "
+                     "tinycc-ml's exact kernel is kept")
     def check(self, op, g):
         expect_arity(op, g, (2, 3))
         x, w = op.inputs[0], op.inputs[1]
