@@ -1,8 +1,9 @@
-/* tcm_copy.c: PAD / PADV2 and CONCATENATION.
- * Numerics (none: copies): tensorflow/lite/kernels/internal/reference/pad.h PadImpl and
- * reference/concatenation.h Concatenation (TensorFlow 2.21). PadImpl walks the 5-D output in
- * order, taking the next input value inside the input box and pad_value outside; here the
- * innermost axis is one memset / memcpy / memset per row, the same bytes.
+/* tcm_copy.c: PAD / PADV2, CONCATENATION, strided views.
+ * Numerics (none: copies): tensorflow/lite/kernels/internal/reference/pad.h PadImpl,
+ * reference/concatenation.h Concatenation, reference/transpose.h, slice.h, strided_slice.h
+ * (TensorFlow 2.21). PadImpl walks the 5-D output in order, taking the next input value inside
+ * the input box and pad_value outside; here the innermost axis is one memset / memcpy / memset
+ * per row, the same bytes. The views walk the output in order as the references do.
  */
 #include "tcm_copy.h"
 
@@ -56,6 +57,35 @@ void tcm_concat(const void *const *inputs, const int32_t *bytes, int32_t n_input
             const size_t n = (size_t)bytes[k];
             memcpy(out, (const uint8_t *)inputs[k] + (size_t)slice * n, n);
             out += n;
+        }
+    }
+}
+
+void tcm_copy_view_s8(const tcm_view_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t *d = p->dims;
+    const int32_t *s = p->strides;
+    int32_t i0, i1, i2, i3, i4, i5;
+    for (i0 = 0; i0 < d[0]; ++i0) {
+        for (i1 = 0; i1 < d[1]; ++i1) {
+            for (i2 = 0; i2 < d[2]; ++i2) {
+                for (i3 = 0; i3 < d[3]; ++i3) {
+                    for (i4 = 0; i4 < d[4]; ++i4) {
+                        const ptrdiff_t at = (ptrdiff_t)p->offset + (ptrdiff_t)i0 * s[0] +
+                                             (ptrdiff_t)i1 * s[1] + (ptrdiff_t)i2 * s[2] +
+                                             (ptrdiff_t)i3 * s[3] + (ptrdiff_t)i4 * s[4];
+                        const int8_t *row = input + at;   /* an element of the input */
+                        if (s[5] == 1) {
+                            memcpy(output, row, (size_t)d[5]);
+                        } else {
+                            for (i5 = 0; i5 < d[5]; ++i5) {
+                                output[i5] = row[(ptrdiff_t)i5 * s[5]];
+                            }
+                        }
+                        output += d[5];
+                    }
+                }
+            }
         }
     }
 }

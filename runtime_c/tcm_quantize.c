@@ -2,10 +2,11 @@
  *
  * Numerics (TensorFlow 2.21, BUILTIN_REF):
  * - tensorflow/lite/kernels/internal/reference/quantize.h AffineQuantize:
- *   zero_point + TfLiteRound(x / scale) (float division, std::round), clamped to the type.
- *   Clamping round(x / scale) to [qmin - zero_point, qmax - zero_point] before adding the zero
- *   point is the same integer; tcm_round_clamp_f32 (tcm_math.h) is the one rounding function,
- *   also used by the model's NAME_quantize_input helpers.
+ *   (int32_t)TfLiteRound(x / scale) + zero_point (float division, std::round), clamped to the
+ *   type. Clamping round(x / scale) to [qmin - zero_point, qmax - zero_point] before adding the
+ *   zero point is the same integer; tcm_round_clamp_f32 (tcm_math.h) is the one rounding
+ *   function, also used by the model's NAME_quantize_input helpers. Where |x / scale| >= 2^31
+ *   or x is NaN, TFLite's int32 cast is undefined (x86: INT32_MIN); here the value saturates.
  * - tensorflow/lite/kernels/internal/reference/integer_ops/dequantize.h Dequantize:
  *   (float)((double)scale * (q - zero_point)). The float product below is the same number:
  *   scale has 24 significant bits and |q - zero_point| <= 255 has 8, so the exact product

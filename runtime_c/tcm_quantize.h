@@ -20,7 +20,8 @@ typedef struct {
 } tcm_affine_params;
 
 /* q = zero_point + round_half_away(x / scale) clamped to the type (tcm_round_clamp_f32);
- * mirrors reference_ops::AffineQuantize. NaN gives zero_point. */
+ * mirrors reference_ops::AffineQuantize for |x / scale| < 2^31. Beyond (undefined behaviour in
+ * TFLite) the result saturates; NaN gives zero_point. */
 void tcm_quantize_f32_s8(const tcm_affine_params *p, const float *input, int8_t *output);
 void tcm_quantize_f32_u8(const tcm_affine_params *p, const float *input, uint8_t *output);
 

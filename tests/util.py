@@ -28,7 +28,7 @@ def tf():
 def int8_tflite(build: Callable, input_shapes: Sequence[tuple], seed: int = 0,
                 n_calib: int = 32, low: float = -1.0, high: float = 1.0,
                 per_channel: bool = True, io_type: str = "int8") -> bytes:
-    """Full-integer post-training quantization of a Keras model, int8 (or float32) I/O.
+    """Full-integer post-training quantization of a Keras model, int8 (or uint8, float32) I/O.
 
     `build()` returns a keras.Model. Representative data is uniform in [low, high).
     per_channel=False asks the converter for per-tensor weight scales.
@@ -50,7 +50,7 @@ def int8_tflite(build: Callable, input_shapes: Sequence[tuple], seed: int = 0,
     conv.optimizations = [t.lite.Optimize.DEFAULT]
     conv.representative_dataset = rep
     conv.target_spec.supported_ops = [t.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    io = t.int8 if io_type == "int8" else t.float32
+    io = {"int8": t.int8, "uint8": t.uint8}.get(io_type, t.float32)
     conv.inference_input_type = io
     conv.inference_output_type = io
     if not per_channel:

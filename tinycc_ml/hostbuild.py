@@ -17,6 +17,12 @@ from .compiler import Compiled, write
 from .ir import DTYPES
 
 
+def _c_array(ffi, a: np.ndarray):
+    """A cffi pointer to `a`'s data, typed after its dtype (cffi casts char * only to byte types)."""
+    ctype = {np.dtype(np_type): c for np_type, c in DTYPES.values()}.get(a.dtype, "char")
+    return ffi.from_buffer(f"{ctype}[]", a)
+
+
 class HostModel:
     """A compiled model loaded into this process: `run(inputs) -> outputs`."""
 
@@ -41,7 +47,7 @@ class HostModel:
         keep += [np.zeros(shape, dt) for shape, dt in self.out_specs]
         if self.arena is not None:
             keep.append(self.arena)
-        args = [self.ffi.from_buffer(a) for a in keep]
+        args = [_c_array(self.ffi, a) for a in keep]
         invoke = self._invoke
 
         def call() -> int:
@@ -54,9 +60,9 @@ class HostModel:
         for x, (shape, dt) in zip(inputs, self.in_specs):
             x = np.ascontiguousarray(np.asarray(x, dtype=dt).reshape(shape))
             keep.append(x)
-            args.append(self.ffi.from_buffer(x))
+            args.append(_c_array(self.ffi, x))
         outs = [np.zeros(shape, dt) for shape, dt in self.out_specs]
-        args += [self.ffi.from_buffer(o) for o in outs]
+        args += [_c_array(self.ffi, o) for o in outs]
         if self.arena is not None:
             args.append(self.ffi.from_buffer(self.arena))
         if self._trace is not None:

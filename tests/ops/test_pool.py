@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ops._ir import compile_error, single_op, tensor
-from tests.util import assert_bitexact, int8_tflite, keras, write_model
+from tests.util import assert_bitexact, compile_and_build, int8_tflite, keras, write_model
 
 # id: (input HWC, pool size, strides, padding, fused activation expected in the model)
 CASES = {
@@ -54,7 +54,21 @@ def test_pool_bitexact(case, tmp_path):
     pools = [op for op in g.ops if op.kind == want_kind]
     assert len(pools) == 1, [op.kind for op in g.ops]
     assert pools[0].attrs["fused_activation_function"] == act
-    assert_bitexact(path, n=10, seed=len(case))
+    host = compile_and_build(path)
+    assert_bitexact(path, n=10, seed=len(case), host=host)
+    _assert_extremes(path, host, g.tensor(g.inputs[0]).qparams()[1])
+
+
+def _assert_extremes(path, host, zero_point):
+    """Inputs random draws rarely give: every value -128, 127 or the zero point."""
+    import numpy as np
+
+    from tinycc_ml.reference import TFLiteReference
+    ref = TFLiteReference(path)
+    shape = host.in_specs[0][0]
+    for value in (-128, 127, zero_point):
+        x = np.full(shape, value, np.int8)
+        np.testing.assert_array_equal(host.run([x])[0], ref.run([x])[0], err_msg=f"all {value}")
 
 
 def _pool_graph(kind="AVERAGE_POOL_2D", out_zp=0, out_shape=(1, 2, 2, 3), **attrs):
@@ -78,3 +92,24 @@ def test_pool_bad_input(kind):
     g = single_op(kind, [tensor("x", (1, 4, 4, 3), "int16")], tensor("pooled", (1, 2, 2, 3), "int16"),
                   filter_height=2, filter_width=2, stride_h=2, stride_w=2, padding="VALID")
     assert compile_error(g) == base + "input 'x' has type int16; supported: int8"
+
+
+def test_c_contract(tmp_path):
+    """Both pools with SAME padding: warning-free under gcc, clang and arm-none-eabi-gcc, clean
+    under ASan + UBSan, and equal to BUILTIN_REF there too."""
+    import numpy as np
+
+    from tests.ops._c_contract import sanitized_run, strict_builds
+    from tinycc_ml.reference import TFLiteReference, random_inputs
+
+    def build():
+        k = keras()
+        inp = k.Input((9, 7, 20))
+        x = k.layers.AveragePooling2D(3, strides=2, padding="same")(inp)
+        return k.Model(inp, k.layers.MaxPooling2D(2, padding="same")(x))
+    path = write_model(int8_tflite(build, [(9, 7, 20)], seed=9, n_calib=8), tmp_path)
+    strict_builds(path, tmp_path / "strict")
+    ref = TFLiteReference(path)
+    xs = random_inputs([(d["shape"], d["dtype"]) for d in ref.inputs], np.random.default_rng(9))
+    got = sanitized_run(path, xs, tmp_path / "asan")[0]
+    np.testing.assert_array_equal(got, ref.run(xs)[0].reshape(got.shape))

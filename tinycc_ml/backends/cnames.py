@@ -21,6 +21,15 @@ def sanitize(text: str, max_len: int = 40) -> str:
     return s[:max_len].rstrip("_") or "t"
 
 
+def comment_text(text: str) -> str:
+    """Model text (a tensor or file name) made safe inside a C block comment: it can neither
+    close the comment ('*/') nor open a nested one ('/*'), and stays on one line."""
+    text = " ".join(text.splitlines())
+    while "*/" in text or "/*" in text:
+        text = text.replace("*/", "* /").replace("/*", "/ *")
+    return text
+
+
 def layer_stem(op_name: str) -> str:
     """'functional_1/conv2d_2/Relu;functional_1/...' -> 'conv2d_2_relu'.
 

@@ -13,11 +13,12 @@ So reading goes in three steps, each of which stops at the first problem with a 
    output once.
 3. Values: shapes are non-negative and their element and byte counts stay under fixed limits
    (checked as the product grows, so nothing overflows downstream, in Python or in the C);
-   types are known; quantization scales are finite and positive, zero points fit the type;
-   each constant's buffer holds exactly the bytes its shape needs; each known op carries its
-   own kind of options table.
+   types are known; quantization scales are finite and not negative (an activation's at
+   least MIN_ACTIVATION_SCALE), zero points fit the type; each constant's buffer holds exactly
+   the bytes its shape needs; each known op carries its own kind of options table, whose
+   float fields are finite. Names keep their text, with unprintable characters escaped.
 
-Problems in a tensor that no op uses are ignored, as TFLite ignores them. A failure that the
+Value problems in a tensor that no op uses are ignored, as TFLite ignores them. A failure that the
 checks above do not foresee is still turned into a one-line error by `read` (the *backstop*);
 the fuzz target (tests/fuzz/fuzz_tflite.py) turns the backstop off, so that such a miss shows
 up as a crash and gets its own check here.
@@ -26,6 +27,7 @@ up as a crash and gets its own check here.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import struct
 from types import MappingProxyType
@@ -68,6 +70,11 @@ _OPTIONS_OF = {
 
 MAX_ELEMENTS = 1 << 31           # no tensor on a microcontroller has more elements than this ...
 MAX_TENSOR_BYTES = (1 << 31) - 1  # ... or bytes: sizes stay int32 in the generated C
+
+# An activation's scale must keep TFLite's float32 arithmetic finite: `value / scale` for
+# values up to 2^8 (CalculateActivationRangeQuantized divides 6.0 by it). Trained models are
+# far above (the shared MLPerf Tiny models: 2^-8 and more). Constants: any finite scale >= 0.
+MIN_ACTIVATION_SCALE = 2.0 ** -100
 
 # Zero points must fit the tensor's type (TFLite's kernels check the same at Prepare).
 _ZP_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
@@ -239,7 +246,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
-def _options(op: Any, k: int, kind: str) -> dict[str, Any]:
+def _options(op: Any, kind: str) -> dict[str, Any]:
     """Every field of an op's builtin options table, by reflection on the generated class.
 
     Generic on purpose: a new op needs no frontend change, only an op module reading its attrs.
@@ -250,8 +257,8 @@ def _options(op: Any, k: int, kind: str) -> dict[str, Any]:
     class_name = _OPTION_NAMES.get(kind_code)
     expected = _OPTIONS_OF.get(kind)
     if kind_code != 0 and expected is not None and class_name != expected:
-        raise _Corrupt(f"op {k} ({kind}) carries {class_name or f'options type {kind_code}'} "
-                       f"instead of {expected}")
+        raise _Corrupt(f"its options are {class_name or f'of unknown type {kind_code}'}, "
+                       f"not {expected}")
     if kind_code == 0:
         return {}
     cls = getattr(tflite, class_name, None) if class_name else None
@@ -278,9 +285,10 @@ def _options(op: Any, k: int, kind: str) -> dict[str, Any]:
                     continue
                 if not isinstance(value, (int, float, bool)):
                     continue
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise _Corrupt(f"option '{key}' is {value}")
         except (struct.error, IndexError, ValueError, OverflowError) as e:
-            raise _Corrupt(f"op {k} ({kind}): option '{key}' cannot be read "
-                           f"({type(e).__name__})") from None
+            raise _Corrupt(f"option '{key}' cannot be read ({type(e).__name__})") from None
         if key == "fused_activation_function":
             value = _ACT_NAMES.get(value, f"unknown({value})")
         elif key == "padding":
@@ -317,6 +325,15 @@ class _Names:
         return name
 
 
+def _printable(text: str) -> str:
+    """A name from the file with its unprintable characters escaped (a newline becomes the
+    four characters \\x0a), so that error lines stay one line and comments stay comments."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else
+                   (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
+
+
 def _shape_problem(name: str, shape: tuple[int, ...], dtype: str | None) -> str | None:
     """Why a shape cannot be compiled, or None. The product is checked as it grows."""
     if any(d < 0 for d in shape):
@@ -347,7 +364,9 @@ def _quantization(t: Any, name: str, shape: tuple[int, ...], dtype: str, const: 
         raise _Corrupt(f"tensor '{name}' has {len(scale)} per-channel scales on axis "
                        f"{axis} of shape {list(shape)}")
     # A constant may have a zero scale (an all-zero channel); an activation may not.
-    bad = ~np.isfinite(scale) | (scale < 0) | ((scale == 0) & (not const))
+    bad = ~np.isfinite(scale) | (scale < 0)
+    if not const:
+        bad |= scale < MIN_ACTIVATION_SCALE
     if bad.any():
         raise _Corrupt(f"tensor '{name}' has an invalid quantization scale "
                        f"{float(scale[np.argmax(bad)])!r}")
@@ -421,7 +440,8 @@ def _read(data: bytes, source: str) -> Graph:
         code = max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode()))
         if code == tflite.BuiltinOperator.CUSTOM:
             cname = oc.CustomCode()
-            codes.append("CUSTOM:" + (cname.decode("utf-8", "replace") if cname else "?"))
+            codes.append("CUSTOM:" + (_printable(cname.decode("utf-8", "replace")) if cname
+                                      else "?"))
         else:
             codes.append(_OP_NAMES.get(code, f"UNKNOWN_OP_{code}"))
 
@@ -433,7 +453,8 @@ def _read(data: bytes, source: str) -> Graph:
     for i in range(n_tensors):
         t = sg.Tensors(i)
         raw_name = t.Name()
-        name = namer.unique(raw_name.decode("utf-8", "replace") if raw_name else f"tensor_{i}")
+        name = namer.unique(_printable(raw_name.decode("utf-8", "replace")) if raw_name
+                            else f"tensor_{i}")
         names.append(name)
         ttype = t.Type()
         shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
@@ -461,14 +482,14 @@ def _read(data: bytes, source: str) -> Graph:
     for name, (i, t, shape, dtype, ttype) in tensors.items():
         why = _shape_problem(name, shape, dtype)
         if why is None and dtype is None:
-            kind = "sparse" if t.Sparsity() is not None else _TYPE_NAMES.get(ttype, f"type {ttype}")
+            kind = "sparse" if t.Sparsity() is not None else _TYPE_NAMES.get(ttype, str(ttype))
             why = f"tensor '{name}' has unsupported type {kind}"
         if why is not None:
             problems[name] = why
             continue
         b = int(t.Buffer())
         try:
-            _check_range(f"tensor '{name}' has buffer index", b, max(n_buffers, 1))
+            _check_range(f"buffer index of tensor '{name}'", b, max(n_buffers, 1))
             const = _constant(model, data, b, name, shape, dtype) if b > 0 else None
             scale, zp, axis = _quantization(t, name, shape, dtype, const is not None)
         except _Corrupt as e:
@@ -484,23 +505,27 @@ def _read(data: bytes, source: str) -> Graph:
         o = sg.Operators(k)
         if not codes:
             raise _Corrupt("the model has operators but no operator codes")
-        code_index = _check_range(f"op {k} opcode index", int(o.OpcodeIndex()), len(codes))
-        kind = codes[code_index]
-        ins = tuple(None if int(j) == -1 else names[_check_range(f"op {k} input tensor index",
-                                                                 int(j), n_tensors)]
-                    for j in (o.InputsAsNumpy() if o.InputsLength() else []))
+        kind = codes[_check_range(f"op {k} opcode index", int(o.OpcodeIndex()), len(codes))]
         outs = tuple(names[_check_range(f"op {k} output tensor index", int(j), n_tensors)]
                      for j in (o.OutputsAsNumpy() if o.OutputsLength() else []))
         op_name = outs[0] if outs else f"op_{k}"
+
+        def op_error(reason: str) -> CompileError:
+            return CompileError(reason, source=source, op_index=k, op_kind=kind, op_name=op_name)
         if not outs:
-            raise CompileError("the op has no output", source=source, op_index=k, op_kind=kind,
-                               op_name=op_name)
+            raise op_error("the op has no output")
+        try:
+            ins = tuple(None if int(j) == -1 else
+                        names[_check_range("input tensor index", int(j), n_tensors)]
+                        for j in (o.InputsAsNumpy() if o.InputsLength() else []))
+            attrs = _options(o, kind)
+        except _Corrupt as e:
+            raise op_error(f"corrupt TFLite file: {e}") from None
         for tname in ins + outs:
             if tname is not None and tname in problems:
-                raise CompileError(problems[tname], source=source, op_index=k, op_kind=kind,
-                                   op_name=op_name)
+                raise op_error(problems[tname])
         ops.append(Op(index=k, kind=kind, name=op_name, inputs=ins, outputs=outs,
-                      attrs=MappingProxyType(_options(o, k, kind))))
+                      attrs=MappingProxyType(attrs)))
     for tname in graph_inputs + graph_outputs:
         if tname in problems:
             raise CompileError(problems[tname], source=source)

@@ -1,5 +1,5 @@
 """What the binary elementwise ops (ADD, SUB, MUL) share: TFLite's broadcasting rule, the loop
-nest their kernels run, the checks, the operand pointers and the in-place choice.
+nest their kernels run, the checks and the in-place choice.
 
 Broadcasting follows tensorflow/lite/kernels/kernel_util.cc CalculateShapeForBroadcast (numpy
 rules: shapes aligned on the right, each pair of dimensions equal or one of them 1) and the
@@ -107,14 +107,6 @@ def check_binary(op, g, dtypes: tuple[str, ...] = ("int8",)) -> None:
         raise g.error(op, "the output is empty")
 
 
-def operand(op, g, em, k: int) -> str:
-    """C pointer to input k: an activation, or a constant array emitted in flash."""
-    t = g.tensor(op.inputs[k])
-    if t.is_const:
-        return em.const(f"input{k + 1}", t.data.reshape(-1))
-    return em.tensor(op.inputs[k])
-
-
 def inplace_operand(op, g) -> int | None:
     """An input the output may overwrite: one with the output's shape (the kernel reads its
     element i, once, before writing output element i). Prefers an input this op reads last."""
@@ -133,7 +125,9 @@ def inplace_operand(op, g) -> int | None:
 
 def describe(op, g, loop: LoopNest) -> str:
     act = fused_activation(op, g)
-    shapes = [list(g.tensor(t).shape) for t in op.inputs]
-    parts = [f"broadcast {shapes[0]} with {shapes[1]}" if loop.broadcast else ""]
+    runs = 1
+    for d in loop.dims:
+        runs *= d
+    parts = [f"broadcast: {runs} runs of {loop.inner}" if loop.broadcast else ""]
     parts.append("" if act == "NONE" else act)
     return ", ".join(x for x in parts if x)

@@ -9,7 +9,7 @@ Op modules use these to compute, at compile time, what a TFLite kernel computes 
 - tensorflow/lite/kernels/internal/reference/hard_swish.h `SaturatingLeftShift`,
   `SaturatingDoublingHighMul`;
 - tensorflow/lite/kernels/internal/common.h `LUTPopulateInt8` (float32 arithmetic);
-- <cmath> `expf`, `expm1f`, `tanhf`, `erfcf` on float32 (see `libm_f32`).
+- <cmath> `expf`, `tanhf`, `erfcf` on float32 (see `libm_f32`).
 
 C integer semantics are kept explicit: values wrap to their C type where C would wrap (`wrap`),
 signed right shifts are arithmetic (Python's >> is), and C division truncates toward zero
@@ -109,7 +109,6 @@ def libm_f32(fn: Callable[[float], float]) -> Callable[[F32], F32]:
 
 
 expf = libm_f32(math.exp)
-expm1f = libm_f32(math.expm1)
 tanhf = libm_f32(math.tanh)
 erfcf = libm_f32(math.erfc)
 

@@ -30,7 +30,8 @@ class Operand:
     negate: int          # 1: subtracted (SUB's second input)
 
     def field(self) -> str:
-        return (f"{{ {self.offset}, {self.multiplier}, {self.shift}, {self.negate} }}")
+        return (f"{{ .offset = {self.offset}, .multiplier = {self.multiplier}, "
+                f".shift = {self.shift}, .negate = {self.negate} }}")
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,8 @@ class _AddSub(OpDef):
             "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
             "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max})
         loop = em.struct("loop", "tcm_broadcast", p.loop.fields())
-        return (f"tcm_add_s8(&{params}, &{loop}, {ew.operand(op, g, em, 0)}, "
-                f"{ew.operand(op, g, em, 1)}, {em.tensor(op.outputs[0])});")
+        return (f"tcm_add_s8(&{params}, &{loop}, {em.tensor(op.inputs[0])}, "
+                f"{em.tensor(op.inputs[1])}, {em.tensor(op.outputs[0])});")
 
 
 @register("ADD")

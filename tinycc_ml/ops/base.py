@@ -57,7 +57,7 @@ def _load_all() -> None:
 class OpDef:
     kind: ClassVar[str] = ""
     # why a layer of this op keeps the portable kernel under --kernels cmsis-nn (compile summary)
-    cmsis_nn_note: ClassVar[str] = "no CMSIS-NN kernel bit-exact with BUILTIN_REF for it"
+    cmsis_nn_note: ClassVar[str] = "tinycc-ml does not call CMSIS-NN for this op"
 
     def check(self, op: Op, g: Graph) -> None:
         pass

@@ -120,6 +120,9 @@ class Mean(OpDef):
         if not (in_scale > 0 and out_scale > 0 and math.isfinite(in_scale / out_scale)):
             raise g.error(op, f"scales must be positive (input {in_scale:.9g}, "
                               f"output {out_scale:.9g})")
+        if mean_multiplier(in_scale, out_scale, n)[1] > 30:
+            raise g.error(op, f"the requantization scale {in_scale / out_scale / n:.9g} is too "
+                              "large (shift > 30)")
 
     def prepare(self, op, g):
         xt, yt = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])

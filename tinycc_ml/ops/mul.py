@@ -74,5 +74,5 @@ class Mul(OpDef):
             "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
             "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max})
         loop = em.struct("loop", "tcm_broadcast", p.loop.fields())
-        return (f"tcm_mul_s8(&{params}, &{loop}, {ew.operand(op, g, em, 0)}, "
-                f"{ew.operand(op, g, em, 1)}, {em.tensor(op.outputs[0])});")
+        return (f"tcm_mul_s8(&{params}, &{loop}, {em.tensor(op.inputs[0])}, "
+                f"{em.tensor(op.inputs[1])}, {em.tensor(op.outputs[0])});")

@@ -3,9 +3,12 @@ DequantizeLinear at the graph's edges).
 
 Numerics (TensorFlow 2.21, BUILTIN_REF):
 - QUANTIZE float32 -> int8/uint8: tensorflow/lite/kernels/internal/reference/quantize.h
-  AffineQuantize: zero_point + TfLiteRound(x / scale), the division in float32, rounding half
-  away from zero, clamped to the type. The C side is tcm_round_clamp_f32 (runtime_c/tcm_math.h),
-  the one function that rounds floats, shared with the model's quantize_input helpers.
+  AffineQuantize: static_cast<int32_t>(TfLiteRound(x / scale)) + zero_point, the division in
+  float32, rounding half away from zero, clamped to the type. The C side is tcm_round_clamp_f32
+  (runtime_c/tcm_math.h), the one function that rounds floats, shared with the model's
+  quantize_input helpers. Where |x / scale| >= 2^31 or x is NaN the cast is undefined behaviour
+  in TFLite (x86 gives INT32_MIN: +inf quantizes to the type's minimum); tinycc-ml saturates
+  (+inf -> maximum, NaN -> zero point), as a saturating float-to-int conversion (Arm) would.
 - QUANTIZE int8/uint8 -> int8/uint8 (requantization): reference/requantize.h Requantize:
   MultiplyByQuantizedMultiplier(x - input_zero_point) + output_zero_point, clamped; multiplier
   from tensorflow/lite/kernels/quantize.cc Prepare: QuantizeMultiplier(double(input scale) /
@@ -47,12 +50,6 @@ class RequantizeParams:
     multiplier: int
     shift: int
     output_zero_point: int
-
-
-def _source(op, g, em) -> str:
-    """C pointer to the input: an activation, or a constant array in flash."""
-    x = g.tensor(op.inputs[0])
-    return em.const("input", x.data.reshape(-1)) if x.is_const else em.tensor(op.inputs[0])
 
 
 def _check_shapes(op, g) -> None:
@@ -123,7 +120,7 @@ class Quantize(OpDef):
                 "multiplier": p.multiplier, "shift": p.shift,
                 "output_zero_point": p.output_zero_point})
             fn = f"tcm_requantize_{_SUFFIX[x.dtype]}_{_SUFFIX[y.dtype]}"
-        return f"{fn}(&{params}, {_source(op, g, em)}, {em.tensor(op.outputs[0])});"
+        return f"{fn}(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
 
 
 @register("DEQUANTIZE")
@@ -151,5 +148,5 @@ class Dequantize(OpDef):
         em.use("tcm_quantize.c")
         params = em.struct("params", "tcm_affine_params", {
             "size": p.size, "scale": np.float32(p.scale), "zero_point": p.zero_point})
-        return (f"tcm_dequantize_{_SUFFIX[x.dtype]}_f32(&{params}, {_source(op, g, em)}, "
+        return (f"tcm_dequantize_{_SUFFIX[x.dtype]}_f32(&{params}, {em.tensor(op.inputs[0])}, "
                 f"{em.tensor(op.outputs[0])});")

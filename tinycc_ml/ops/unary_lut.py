@@ -1,16 +1,17 @@
 """Elementwise int8 activations as one 256-entry table: LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU,
-RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, ELU, GELU (TFLite builtins of the same names).
+RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, GELU (TFLite builtins of the same names).
 
 An int8 output that depends only on one int8 input value is a function on 256 points. At compile
 time the compiler evaluates TFLite's BUILTIN_REF int8 kernel on all of them, emulated bit for bit
 in Python (_fixedpoint.py), and the C kernel is one table lookup per element
 (runtime_c/tcm_lut.c), which may run in place. Numerics, TensorFlow 2.21,
 tensorflow/lite/kernels/activations.cc:
-- LOGISTIC, TANH, ELU, GELU: Prepare fills a table with LUTPopulate<int8_t> (internal/common.h)
-  from the float32 function -- 1 / (1 + expf(-x)), tanhf(x), x < 0 ? expm1f(x) : x,
+- LOGISTIC, TANH, GELU: Prepare fills a table with LUTPopulate<int8_t> (internal/common.h)
+  from the float32 function -- 1 / (1 + expf(-x)), tanhf(x),
   reference_ops::GeluTransform[Approximate] (reference/gelu.h) -- and Eval looks it up: the
-  emitted table is that table. LOGISTIC requires the output scale 1/256 (and int8 zero point
-  -128, as the quantizer writes it).
+  emitted table is that table. LOGISTIC requires the output scale 1/256 (any zero point; the
+  quantizer writes -128). int8 ELU uses the same mechanism but is not in BUILTIN_REF's op set,
+  so it has no reference to match and is not supported.
 - HARD_SWISH: reference_ops::HardSwish (reference/hard_swish.h), with HardSwishPrepare's int16
   fixed-point multipliers (float32 scale arithmetic, DownScaleInt32ToInt16Multiplier).
 - LEAKY_RELU: reference_ops::QuantizeLeakyRelu (reference/leaky_relu.h) with LeakyReluPrepare's
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -59,8 +61,10 @@ class _UnaryLut(OpDef):
             expect_dtype(op, g, name, ("int8",), role)
             expect_per_tensor(op, g, name, role)
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
-        if x.size != y.size:
-            raise g.error(op, f"input {list(x.shape)} and output {list(y.shape)} differ in size")
+        if x.shape != y.shape:
+            raise g.error(op, f"input {list(x.shape)} and output {list(y.shape)} differ in shape")
+        if x.is_const:
+            raise g.error(op, f"input '{x.name}' is a constant; not supported")
         q = self.quant(op, g)
         if not (q.x_scale > 0 and q.y_scale > 0 and math.isfinite(q.x_scale)
                 and math.isfinite(q.y_scale)):
@@ -101,14 +105,15 @@ class _UnaryLut(OpDef):
         p = op.params
         em.use("tcm_lut.c")
         table = em.const("table", p.table, comment=f"{op.kind} output for input -128 .. 127")
-        return (f"tcm_lut_s8({em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])}, "
-                f"{p.size}, {table});")
+        return (f"tcm_lut_s8({em.tensor(op.inputs[0])}, {table}, {em.tensor(op.outputs[0])}, "
+                f"{p.size});")
 
 
 # --- float functions through LUTPopulate ------------------------------------------------------
 
 class _FloatLut(_UnaryLut):
-    def transform(self, op) -> "callable":
+    def transform(self, op) -> Callable[[fx.F32], fx.F32]:
+        """The float32 function LUTPopulate tabulates."""
         raise NotImplementedError
 
     def table(self, op, g, q):
@@ -117,10 +122,6 @@ class _FloatLut(_UnaryLut):
 
 def _sigmoid(x):
     return fx.F32(1) / (fx.F32(1) + fx.expf(-x))
-
-
-def _elu(x):
-    return fx.expm1f(x) if x < 0 else x
 
 
 @register("LOGISTIC")
@@ -138,12 +139,6 @@ class Logistic(_FloatLut):
 class Tanh(_FloatLut):
     def transform(self, op):
         return fx.tanhf
-
-
-@register("ELU")
-class Elu(_FloatLut):
-    def transform(self, op):
-        return _elu
 
 
 _NEG_SQRT1_2 = fx.F32(-math.sqrt(0.5))                   # static_cast<float>(-M_SQRT1_2)
@@ -176,6 +171,15 @@ def _f32_ratio(a: float, b: float) -> float:
     return float(fx.F32(a) / fx.F32(b))
 
 
+def _requant(op, g, real: float) -> tuple[int, int]:
+    """QuantizeMultiplier(real), for MultiplyByQuantizedMultiplier: its `1 << shift` must stay
+    defined C (shift <= 30)."""
+    m, shift = quant.quantize_multiplier(real)
+    if shift > 30:
+        raise g.error(op, f"the requantization scale {real:.9g} is too large (shift {shift} > 30)")
+    return m, shift
+
+
 def _int16_multiplier(m: float) -> tuple[int, int]:
     """QuantizeMultiplier, then activations.cc DownScaleInt32ToInt16Multiplier."""
     q, exponent = quant.quantize_multiplier(m)
@@ -200,9 +204,9 @@ class HardSwish(_UnaryLut):
         if out_e > 0:  # TF_LITE_ENSURE(context, params->output_multiplier_exponent <= 0)
             raise g.error(op, f"input scale {q.x_scale:.9g} is more than 128 x the output scale "
                               f"{q.y_scale:.9g} (TFLite requires output_multiplier_exponent <= 0)")
-        if not -15 <= rel_e <= 15:
-            raise g.error(op, f"input scale {q.x_scale:.9g} is out of HARD_SWISH's fixed-point "
-                              "range")
+        if not (-31 <= rel_e <= 31 and out_e >= -31):  # shifts C defines (1 << 30 at most)
+            raise g.error(op, f"input scale {q.x_scale:.9g} and output scale {q.y_scale:.9g} "
+                              "are out of HARD_SWISH's fixed-point range")
 
     def table(self, op, g, q):
         out_m, out_e, rel_m, rel_e = hard_swish_params(q)
@@ -238,9 +242,9 @@ class LeakyRelu(_UnaryLut):
 
     def table(self, op, g, q):
         # LeakyReluPrepare: both products and quotients in float32, then QuantizeMultiplier.
-        alpha_m, alpha_s = quant.quantize_multiplier(
-            float(fx.F32(q.x_scale) * self.alpha(op) / fx.F32(q.y_scale)))
-        ident_m, ident_s = quant.quantize_multiplier(_f32_ratio(q.x_scale, q.y_scale))
+        alpha_m, alpha_s = _requant(op, g, float(fx.F32(q.x_scale) * self.alpha(op) /
+                                                 fx.F32(q.y_scale)))
+        ident_m, ident_s = _requant(op, g, _f32_ratio(q.x_scale, q.y_scale))
         out = []
         for x in INPUTS:
             v = int(x) - q.x_zp
@@ -256,7 +260,7 @@ class _ReluX(_UnaryLut):
     act: str = ""
 
     def table(self, op, g, q):
-        m, s = quant.quantize_multiplier(_f32_ratio(q.x_scale, q.y_scale))
+        m, s = _requant(op, g, _f32_ratio(q.x_scale, q.y_scale))
         lo, hi = quant.activation_range(self.act, q.y_scale, q.y_zp)
         return np.array([min(max(q.y_zp + fx.mbqm(int(x) - q.x_zp, m, s), lo), hi)
                          for x in INPUTS])
