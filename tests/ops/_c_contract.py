@@ -1,0 +1,53 @@
+"""The C contract of a compiled model, for op tests: strict warning-free builds with gcc, clang
+and arm-none-eabi-gcc, and runs under AddressSanitizer + UndefinedBehaviorSanitizer with the
+guarded-arena harness of tests/test_sanitizers.py (`sanitized_run` returns the outputs; the
+caller compares them with BUILTIN_REF)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.test_sanitizers import SAN_ENV, SANITIZE, build
+
+STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
+COMPILERS = {"gcc": [], "clang": [], "arm-none-eabi-gcc": ["-mcpu=cortex-m4", "-mthumb"]}
+
+
+def strict_builds(model: Path, work: Path) -> None:
+    """Every .c file compiles with -Werror under each compiler (missing ones fail the test)."""
+    from tinycc_ml.compiler import Options, compile_file, write
+    write(compile_file(model, Options(name="m")), work / "src")
+    for cc, flags in COMPILERS.items():
+        if shutil.which(cc) is None:
+            pytest.fail(f"{cc} is not installed (.ci/run installs it)")
+        for c in sorted((work / "src").glob("*.c")):
+            subprocess.run([cc, *STRICT, *flags, "-O2", "-c", str(c), "-o",
+                            str(work / f"{cc}_{c.stem}.o")], check=True)
+
+
+def sanitized_run(model: Path, inputs: list[np.ndarray], work: Path) -> list[np.ndarray]:
+    """The outputs of the generated C on `inputs`, built with ASan + UBSan into the guarded,
+    garbage-filled arena harness (any report, or a guard overwritten, fails the test)."""
+    from tinycc_ml.ir import DTYPES
+    exe, compiled = build(model, work, ["-O1", "-g", "-DFILL_ARENA", *SANITIZE])
+    g = compiled.graph
+    stdin = b"".join(np.ascontiguousarray(np.asarray(x).astype(DTYPES[g.tensor(t).dtype][0]))
+                     .tobytes() for t, x in zip(g.inputs, inputs))
+    proc = subprocess.run([str(exe)], input=stdin, capture_output=True, timeout=600,
+                          env=dict(os.environ, **SAN_ENV))
+    assert proc.returncode == 0, (f"exit {proc.returncode}\n"
+                                  + proc.stderr.decode(errors="replace")[-4000:])
+    outputs, at = [], 0
+    for t in g.outputs:
+        tensor = g.tensor(t)
+        dt = DTYPES[tensor.dtype][0]
+        outputs.append(np.frombuffer(proc.stdout[at:at + tensor.nbytes], dt).reshape(tensor.shape))
+        at += tensor.nbytes
+    assert at == len(proc.stdout), "the harness wrote more than the outputs"
+    return outputs

@@ -1,0 +1,180 @@
+"""TRANSPOSE, SLICE and STRIDED_SLICE int8 with constant parameters (TFLite builtins of those
+names; Keras Permute, Cropping1D/2D, keras.ops.slice and tensor indexing become them).
+
+Numerics: none -- each output element is one input element, copied unchanged (TensorFlow 2.21
+tensorflow/lite/kernels/transpose.cc, slice.cc, strided_slice.cc: reference_ops::Transpose,
+Slice, StridedSlice do not rescale, whatever the two quantizations). All three are an affine
+view of the input: output element (i0, .., ik) is input element offset + sum(i_a * stride_a).
+The compiler finds that view by applying the op to the array of input positions with numpy
+(strided-slice semantics as in passes/fold.py, which evaluates the same op on constants), and
+checks it is affine. Neighbouring axes that stay contiguous are merged, so most copies run as
+memcpy rows; a view that is the first bytes of the input (a slice of leading rows) shares the
+input's buffer and emits no code. Kernel: runtime_c/tcm_copy.c tcm_copy_view_s8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..passes.fold import _strided_slice
+from .base import OpDef, expect_const, expect_dtype, register
+
+VIEW_RANK = 6                 # TCM_VIEW_RANK; TFLite: TRANSPOSE 6 axes, SLICE/STRIDED_SLICE 5
+
+
+@dataclass(frozen=True)
+class ViewParams:
+    dims: tuple[int, ...]        # output, merged, left-extended with 1s to VIEW_RANK
+    strides: tuple[int, ...]     # input element stride per output axis
+    offset: int                  # input element of output element 0
+    prefix: bool                 # the output is the input's first bytes, in order
+
+
+def affine_view(positions: np.ndarray):
+    """(dims, strides, offset) with positions[i] == offset + sum(i * strides), or None."""
+    if positions.size == 0:
+        return None
+    offset = int(positions.flat[0])
+    strides = []
+    for axis, extent in enumerate(positions.shape):
+        step = [0] * positions.ndim
+        step[axis] = 1 if extent > 1 else 0
+        strides.append(int(positions[tuple(step)]) - offset if extent > 1 else 0)
+    grid = np.indices(positions.shape).reshape(positions.ndim, -1)
+    rebuilt = offset + (np.asarray(strides, np.int64)[:, None] * grid).sum(axis=0)
+    if not np.array_equal(rebuilt, positions.reshape(-1)):
+        return None
+    dims, merged = [], []
+    for extent, stride in zip(positions.shape, strides):
+        if extent == 1:
+            continue
+        if dims and merged[-1] == stride * extent:
+            dims[-1] *= extent
+            merged[-1] = stride
+        else:
+            dims.append(extent)
+            merged.append(stride)
+    return dims, merged, offset
+
+
+class _View(OpDef):
+    max_rank = 5
+    n_inputs: tuple[int, ...] = ()
+
+    def positions(self, op, g, idx: np.ndarray) -> np.ndarray:
+        """The op applied to the array of input element positions."""
+        raise NotImplementedError
+
+    def check(self, op, g):
+        if len(op.inputs) not in self.n_inputs or len(op.outputs) != 1:
+            raise g.error(op, f"expects {' or '.join(map(str, self.n_inputs))} inputs and 1 "
+                              f"output, has {len(op.inputs)} and {len(op.outputs)}")
+        x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        expect_dtype(op, g, x.name, ("int8",), "input")
+        expect_dtype(op, g, y.name, ("int8",), "output")
+        if x.is_const:
+            raise g.error(op, f"input '{x.name}' is a constant; not supported")
+        for k, name in enumerate(op.inputs[1:], start=1):
+            expect_dtype(op, g, name, ("int32", "int64"), f"parameter {k}")
+            expect_const(op, g, name, f"parameter {k}")
+        if len(x.shape) > self.max_rank:
+            raise g.error(op, f"input has rank {len(x.shape)}; TFLite supports at most "
+                              f"{self.max_rank} axes")
+        try:
+            pos = self.positions(op, g, np.arange(x.size, dtype=np.int64).reshape(x.shape))
+        except (ValueError, IndexError, TypeError) as e:
+            raise g.error(op, f"invalid parameters: {e}") from None
+        if tuple(pos.shape) != tuple(y.shape):
+            raise g.error(op, f"output shape {list(y.shape)} is not the computed shape "
+                              f"{list(pos.shape)}")
+        view = affine_view(pos)
+        if view is None:
+            raise g.error(op, "the output is empty")
+        if len(view[0]) > VIEW_RANK:
+            raise g.error(op, f"the view needs {len(view[0])} axes; at most {VIEW_RANK}")
+
+    def prepare(self, op, g):
+        x = g.tensor(op.inputs[0])
+        pos = self.positions(op, g, np.arange(x.size, dtype=np.int64).reshape(x.shape))
+        dims, strides, offset = affine_view(pos)
+        prefix = offset == 0 and (not dims or (len(dims) == 1 and strides[0] == 1))
+        lead = VIEW_RANK - len(dims)
+        return ViewParams(dims=tuple([1] * lead + dims), strides=tuple([0] * lead + strides),
+                          offset=offset, prefix=prefix)
+
+    def alias_input(self, op, g):
+        """The output may share the input's buffer when it is its first bytes -- unless it is a
+        graph output smaller than the input (the caller's buffer could not hold the input)."""
+        p = op.params
+        if p is None or not p.prefix:
+            return None
+        x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        if y.name in g.outputs and y.nbytes != x.nbytes:
+            return None
+        return 0
+
+    def describe(self, op, g):
+        return "zero-copy view" if op.params.prefix else ""
+
+    def emit(self, op, g, em):
+        p = op.params
+        src, dst = em.tensor(op.inputs[0]), em.tensor(op.outputs[0])
+        if p.prefix and src == dst:
+            return ""
+        em.use("tcm_copy.c")
+
+        def arr(v):
+            return "{ " + ", ".join(str(int(a)) for a in v) + " }"
+        params = em.struct("params", "tcm_view_params", {
+            "dims": arr(p.dims), "strides": arr(p.strides), "offset": p.offset})
+        return f"tcm_copy_view_s8(&{params}, {src}, {dst});"
+
+
+def _values(g, name) -> list[int]:
+    return [int(v) for v in g.tensor(name).data.reshape(-1)]
+
+
+@register("TRANSPOSE")
+class Transpose(_View):
+    max_rank = 6            # transpose.cc: kTransposeMaxDimensions
+    n_inputs = (2,)
+
+    def positions(self, op, g, idx):
+        perm = _values(g, op.inputs[1])
+        if sorted(perm) != list(range(idx.ndim)):
+            raise ValueError(f"perm {perm} is not a permutation of {idx.ndim} axes")
+        return np.transpose(idx, perm)
+
+
+@register("SLICE")
+class Slice(_View):
+    n_inputs = (3,)
+
+    def positions(self, op, g, idx):
+        begin, size = _values(g, op.inputs[1]), _values(g, op.inputs[2])
+        if len(begin) != idx.ndim or len(size) != idx.ndim:
+            raise ValueError(f"begin {begin} and size {size} need {idx.ndim} values")
+        index = []
+        for b, s, d in zip(begin, size, idx.shape):
+            end = d if s == -1 else b + s
+            if not (0 <= b <= d and b <= end <= d):
+                raise ValueError(f"begin {begin}, size {size} lie outside {list(idx.shape)}")
+            index.append(slice(b, end))
+        return idx[tuple(index)]
+
+
+@register("STRIDED_SLICE")
+class StridedSlice(_View):
+    n_inputs = (4,)
+
+    def positions(self, op, g, idx):
+        if op.attrs.get("offset", False):
+            raise ValueError("the 'offset' form is not supported")
+        begin, end, strides = (np.asarray(_values(g, t)) for t in op.inputs[1:4])
+        if not len(begin) == len(end) == len(strides) == idx.ndim:
+            raise ValueError(f"begin, end and strides need {idx.ndim} values")
+        if (strides == 0).any():
+            raise ValueError(f"strides {strides.tolist()} include 0")
+        return np.asarray(_strided_slice(op, idx, begin, end, strides))
