@@ -89,7 +89,8 @@ def test_pool_bad_input(kind):
         "stride (2,2), dilation (1,1) and window (2,0) must be positive")
     assert compile_error(_pool_graph(kind, out_shape=(1, 3, 3, 3))) == base + (
         "output shape [1, 3, 3, 3] disagrees with the computed [1,2,2,3]")
-    g = single_op(kind, [tensor("x", (1, 4, 4, 3), "int16")], tensor("pooled", (1, 2, 2, 3), "int16"),
+    g = single_op(kind, [tensor("x", (1, 4, 4, 3), "int16")],
+                  tensor("pooled", (1, 2, 2, 3), "int16"),
                   filter_height=2, filter_width=2, stride_h=2, stride_w=2, padding="VALID")
     assert compile_error(g) == base + "input 'x' has type int16; supported: int8"
 

@@ -72,6 +72,9 @@ class _AddSub(OpDef):
             if g.tensor(t).scale[0] <= 0:
                 raise g.error(op, f"tensor '{t}' has a non-positive scale")
 
+    def output_shape(self, op, g):
+        return ew.output_shape(op, g)
+
     def prepare(self, op, g):
         return add_params(op, g, self.subtract)
 

@@ -52,6 +52,9 @@ class Mul(OpDef):
         real = np.float32(np.float32(s1 * s2) / so)         # float32 arithmetic, as mul.cc
         return quant.quantize_multiplier(float(real))
 
+    def output_shape(self, op, g):
+        return ew.output_shape(op, g)
+
     def prepare(self, op, g):
         a, b, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
         mult, shift = self._multiplier(op, g)

@@ -52,10 +52,10 @@ class RequantizeParams:
     output_zero_point: int
 
 
-def _check_shapes(op, g) -> None:
-    x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
-    if x.size != y.size:
-        raise g.error(op, f"input {list(x.shape)} and output {list(y.shape)} differ in size")
+class _Affine(OpDef):
+    def output_shape(self, op, g):
+        """The input's shape (quantize.cc / dequantize.cc Prepare: TfLiteIntArrayCopy)."""
+        return g.tensor(op.inputs[0]).shape
 
 
 def _check_scale(op, g, name: str, role: str) -> None:
@@ -68,14 +68,13 @@ def _check_scale(op, g, name: str, role: str) -> None:
 
 
 @register("QUANTIZE")
-class Quantize(OpDef):
+class Quantize(_Affine):
     def check(self, op, g):
         expect_arity(op, g, (1,))
         expect_dtype(op, g, op.inputs[0], ("float32",) + _INTEGER, "input")
         expect_dtype(op, g, op.outputs[0], _INTEGER, "output")
         expect_per_tensor(op, g, op.outputs[0], "output")
         _check_scale(op, g, op.outputs[0], "output")
-        _check_shapes(op, g)
         if g.tensor(op.inputs[0]).dtype in _INTEGER:
             expect_per_tensor(op, g, op.inputs[0], "input")
             _check_scale(op, g, op.inputs[0], "input")
@@ -124,14 +123,13 @@ class Quantize(OpDef):
 
 
 @register("DEQUANTIZE")
-class Dequantize(OpDef):
+class Dequantize(_Affine):
     def check(self, op, g):
         expect_arity(op, g, (1,))
         expect_dtype(op, g, op.inputs[0], _INTEGER, "input")
         expect_dtype(op, g, op.outputs[0], ("float32",), "output")
         expect_per_tensor(op, g, op.inputs[0], "input")
         _check_scale(op, g, op.inputs[0], "input")
-        _check_shapes(op, g)
 
     def prepare(self, op, g):
         x = g.tensor(op.inputs[0])
