@@ -434,11 +434,30 @@ def plot(d: dict, path: str | Path) -> None:
 # The command
 
 
+def _stack(c: Compiled, out) -> dict | None:
+    """Stack bytes per generated function (-fstack-usage), for the compile target if it is a
+    Cortex-M core, else for Cortex-M4; printed after the table, returned for the JSON."""
+    from .stackusage import stack_usage, unavailable
+    target = c.options.target if c.options.target.startswith("cortex-m") else "cortex-m4"
+    why = unavailable(target)
+    if why is not None:
+        print(f"stack ({target}): not measured: {why}", file=out)
+        return None
+    su = stack_usage(c, target=target)
+    path = " -> ".join(su["worst_path"])
+    print(f"stack ({target}, -fstack-usage): {su['worst_bytes']} bytes on the deepest path "
+          f"{path}", file=out)
+    for fn, n in sorted(su["functions"].items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {n:6d}  {fn}", file=out)
+    return su
+
+
 def inspect_model(c: Compiled, model_path: str | Path, json_path: str | Path | None = None,
                   plot_path: str | Path | None = None, tflm: bool = True, out=None) -> dict:
     """Print the report (to `out`, default stdout); write the JSON and the PNG if asked."""
     d = report(c, model_path, tflm=tflm)
     print(format_text(d), file=out or sys.stdout)
+    d["stack"] = _stack(c, out or sys.stdout)
     if json_path is not None:
         Path(json_path).write_text(json.dumps(d, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     if plot_path is not None:
