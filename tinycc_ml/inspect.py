@@ -33,6 +33,8 @@ counts are ints; positions are layer numbers in execution order:
         placement (how good the offsets are known to be), io_in_arena_bytes (this planner with
         the graph I/O inside the arena, as TFLite Micro counts), tflm_arena_bytes (int or
         null), tflm_note
+    stack (inspect_model only): tinycc_ml.stackusage.stack_usage's dict (functions,
+        worst_bytes, worst_path, ...) for the Cortex-M target, or null without the toolchain
 """
 
 from __future__ import annotations

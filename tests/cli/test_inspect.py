@@ -13,7 +13,7 @@ import pytest
 from tinycc_ml.cli import main
 
 TOP_KEYS = {"schema", "model", "sha256", "name", "target", "kernels", "layers", "buffers",
-            "inplace", "peak", "totals"}
+            "inplace", "peak", "totals", "stack"}
 LAYER_KEYS = {"position", "op_index", "kind", "name", "backend", "describe", "inputs", "outputs",
               "macs", "weight_bytes", "scratch", "inplace", "live_arena_bytes", "live_io_bytes"}
 TOTAL_KEYS = {"layers", "macs", "weight_bytes", "flash_bytes", "arena_bytes", "io_bytes",
@@ -48,6 +48,9 @@ def _union(intervals) -> int:
 def test_json_schema(ad_run):
     d = ad_run["json"]
     assert set(d) == TOP_KEYS and d["schema"] == "tinycc-ml-inspect/1"
+    stack = d["stack"]   # -fstack-usage for Cortex-M4: every generated function has a frame
+    assert stack["entry"] == "ad_invoke" and stack["worst_path"][0] == "ad_invoke"
+    assert stack["worst_bytes"] == sum(stack["functions"].get(f, 0) for f in stack["worst_path"])
     assert set(d["totals"]) == TOTAL_KEYS
     assert d["model"] == "ad_autoencoder_int8.tflite" and len(d["layers"]) == 10
     for x in d["layers"]:
