@@ -1,0 +1,107 @@
+"""--max-arena and --max-flash: a model over a limit fails with one line, exit 2, no output.
+
+The limits are exact: at the figure the compiler prints the compile succeeds, one byte below
+it fails. The figures themselves are checked against the built object: the arena against the
+`NAME_ARENA_BYTES` macro, the constants against the read-only data of the object file for
+Cortex-M4.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.util import REPO
+from tinycc_ml.cli import main
+from tinycc_ml.compiler import Options, compile_file
+
+DENSE = REPO / "tests" / "fuzz" / "seeds" / "dense.tflite"
+
+
+@pytest.fixture(scope="module")
+def figures():
+    c = compile_file(DENSE, Options(name="m"))
+    assert c.plan.arena_bytes > 0 and c.const_bytes > 0
+    return c.plan.arena_bytes, c.const_bytes
+
+
+def _run(tmp_path: Path, capsys, *limits: str):
+    out = tmp_path / "out"
+    rc = main(["compile", str(DENSE), "-o", str(out), "-q", "--name", "m", *limits])
+    cap = capsys.readouterr()
+    return rc, cap.err, out
+
+
+@pytest.mark.parametrize("flag", ["--max-arena", "--max-flash"])
+def test_limit_is_exact(flag, figures, tmp_path, capsys):
+    need = figures[0] if flag == "--max-arena" else figures[1]
+    rc, err, out = _run(tmp_path, capsys, flag, str(need))
+    assert rc == 0 and err == "" and (out / "m.c").exists()
+    shutil.rmtree(out)
+
+    rc, err, out = _run(tmp_path, capsys, flag, str(need - 1))
+    assert rc == 2
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: dense.tflite: "), err
+    what = "the arena needs" if flag == "--max-arena" else "the constants need"
+    assert f"{what} {need} bytes" in lines[0] and f"1 more than {flag} {need - 1}" in lines[0]
+    assert "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".tinycc-ml-*"))
+
+
+def test_limit_failure_leaves_an_existing_folder_alone(figures, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    rc, err, _ = _run(tmp_path, capsys, "--max-arena", "0")
+    assert rc == 2 and "--max-arena 0" in err
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+
+
+def test_both_limits_and_size_suffixes(figures, tmp_path, capsys):
+    rc, err, out = _run(tmp_path, capsys, "--max-arena", "1k", "--max-flash", "1mb")
+    assert rc == 0 and err == ""  # 1k = 1024 bytes, 1mb = 10^6 bytes: the model fits both
+    rc, err, _ = _run(tmp_path, capsys, "--max-arena", "1KiB", "--max-flash", "1b")
+    assert rc == 2 and "--max-flash 1" in err
+
+
+@pytest.mark.parametrize("value", ["abc", "-5", "12q"])
+def test_bad_byte_count(value, tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["compile", str(DENSE), "-o", str(tmp_path / "out"), "--max-arena", value])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "--max-arena" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_verify_honours_the_limits(figures, capsys):
+    rc = main(["verify", str(DENSE), "--inputs", "1", "--max-flash", str(figures[1] - 1)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: dense.tflite: the constants need")
+
+
+def test_figures_match_the_built_object(figures, tmp_path, capsys):
+    """The arena figure is the header's macro; the constants are the object's read-only data
+    (arm-none-eabi-gcc, Cortex-M4), which also holds the layers' small parameter structs."""
+    arena, consts = figures
+    rc, _, out = _run(tmp_path, capsys)
+    assert rc == 0
+    assert re.search(rf"#define M_ARENA_BYTES {arena}u\b", (out / "m.h").read_text())
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.fail("arm-none-eabi-gcc is not installed (.ci/run installs it)")
+    obj = tmp_path / "m.o"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-std=c99", "-O2", "-c",
+                    str(out / "m.c"), "-I", str(out), "-o", str(obj)], check=True)
+    nm = subprocess.run(["arm-none-eabi-nm", "-S", str(obj)], capture_output=True, text=True,
+                        check=True).stdout
+    rodata = sum(int(f[1], 16) for f in (line.split() for line in nm.splitlines())
+                 if len(f) == 4 and f[2] in "rR")
+    bss = sum(int(f[1], 16) for f in (line.split() for line in nm.splitlines())
+              if len(f) == 4 and f[2] in "bB")
+    assert consts <= rodata <= consts + 64 * 8, (consts, rodata)
+    assert bss == arena, "the static arena is the object's only RAM"
