@@ -104,4 +104,142 @@ static inline int32_t tcm_round_clamp_f32(float r, int32_t lo, int32_t hi)
     return tcm_clamp((int32_t)t, lo, hi);
 }
 
+/* --- gemmlowp fixed-point functions on raw int32 values (gemmlowp/fixedpoint/fixedpoint.h) ---
+ * A gemmlowp FixedPoint<int32_t, k> holds the real raw / 2^(31 - k), "Qk.(31-k)"; k is the
+ * number of integer bits. Its * is tcm_srdhm; its + and - wrap around in two's complement (as
+ * they do in TFLite's builds), done here in unsigned arithmetic so that they are defined C.
+ * Used by SOFTMAX (tcm_softmax.c, reference_ops::Softmax); each function cites its original.
+ */
+
+TCM_INLINE int32_t tcm_wrap_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
+TCM_INLINE int32_t tcm_wrap_sub(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a - (uint32_t)b);
+}
+
+/* gemmlowp::SaturatingRoundingMultiplyByPOT<exponent>: x * 2^exponent, saturated to int32 for
+ * exponent > 0, rounded half away from zero (tcm_rdbpot) for exponent < 0;
+ * -31 <= exponent <= 30. */
+TCM_INLINE int32_t tcm_srmpot(int32_t x, int exponent)
+{
+    int32_t threshold;
+    if (exponent <= 0) {
+        return tcm_rdbpot(x, -exponent);
+    }
+    threshold = (int32_t)(((uint32_t)1 << (31 - exponent)) - 1u);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/* gemmlowp::RoundingHalfSum (int32): (a + b) / 2 rounded half away from zero. */
+TCM_INLINE int32_t tcm_rounding_half_sum(int32_t a, int32_t b)
+{
+    const int64_t sum = (int64_t)a + (int64_t)b;
+    return (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+}
+
+/* TFLite CountLeadingZeros (internal/common.h) for uint32: 32 for x == 0. */
+TCM_INLINE int tcm_clz32(uint32_t x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return x ? __builtin_clz(x) : 32;
+#else
+    int n = 0;
+    if (x == 0) {
+        return 32;
+    }
+    while (!(x & 0x80000000u)) {
+        x <<= 1;
+        ++n;
+    }
+    return n;
+#endif
+}
+
+/* gemmlowp::exp_on_interval_between_negative_one_quarter_and_0_excl: exp(a) for a in
+ * [-1/4, 0), Q0.31 in and out, by a Taylor expansion around -1/8. */
+static inline int32_t tcm_exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a)
+{
+    const int32_t constant_term = 1895147668;      /* exp(-1/8) in Q0.31 */
+    const int32_t constant_1_over_3 = 715827883;   /* 1/3 in Q0.31 */
+    const int32_t x = tcm_wrap_add(a, (int32_t)1 << 28);   /* a + 1/8 */
+    const int32_t x2 = tcm_srdhm(x, x);
+    const int32_t x3 = tcm_srdhm(x2, x);
+    const int32_t x4 = tcm_srdhm(x2, x2);
+    const int32_t x4_over_4 = tcm_srmpot(x4, -2);
+    const int32_t x4_over_24_plus_x3_over_6_plus_x2_over_2 = tcm_srmpot(
+        tcm_wrap_add(tcm_srdhm(tcm_wrap_add(x4_over_4, x3), constant_1_over_3), x2), -1);
+    return tcm_wrap_add(constant_term,
+                        tcm_srdhm(constant_term,
+                                  tcm_wrap_add(x, x4_over_24_plus_x3_over_6_plus_x2_over_2)));
+}
+
+/* gemmlowp::exp_on_negative_values: exp(a) for a <= 0 held with `integer_bits` integer bits
+ * (0 <= integer_bits <= 29; SOFTMAX uses 5, i.e. Q5.26); the result is Q0.31 (exp(0) gives
+ * INT32_MAX, gemmlowp's One()). exp of the fraction modulo 1/4, then one multiplication by
+ * exp(-2^e) for each bit e = -2 .. 4 set in the rest ("barrel shifter"). */
+static inline int32_t tcm_exp_on_negative_values(int32_t a, int integer_bits)
+{
+    static const int32_t exp_of_minus_two_to_the[7] = {  /* exp(-2^e), e = -2 .. 4, Q0.31 */
+        1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
+    const int fractional_bits = 31 - integer_bits;
+    const int32_t one_quarter = (int32_t)1 << (fractional_bits - 2);
+    const int32_t a_mod_quarter_minus_one_quarter =
+        tcm_wrap_sub(a & (one_quarter - 1), one_quarter);
+    const int32_t remainder = tcm_wrap_sub(a_mod_quarter_minus_one_quarter, a);
+    int32_t result = tcm_exp_on_interval_between_negative_one_quarter_and_0_excl(
+        tcm_srmpot(a_mod_quarter_minus_one_quarter, integer_bits));   /* Rescale<0> */
+    int e;
+    for (e = -2; e <= 4; ++e) {
+        if (integer_bits > e && (remainder & ((int32_t)1 << (fractional_bits + e)))) {
+            result = tcm_srdhm(result, exp_of_minus_two_to_the[e + 2]);
+        }
+    }
+    if (integer_bits > 5 && a < -((int32_t)1 << (36 - integer_bits))) {
+        result = 0;   /* below -32: exp rounds to 0 */
+    }
+    return a == 0 ? INT32_MAX : result;
+}
+
+/* gemmlowp::one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for a in [0, 1), Q0.31 in and out;
+ * three Newton-Raphson steps in Q2.29 from the 48/17 - 32/17 * d estimate. */
+static inline int32_t tcm_one_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    const int32_t half_denominator = tcm_rounding_half_sum(a, INT32_MAX);
+    const int32_t constant_48_over_17 = 1515870810;        /* Q2.29 */
+    const int32_t constant_neg_32_over_17 = -1010580540;   /* Q2.29 */
+    const int32_t one = (int32_t)1 << 29;                   /* 1.0 in Q2.29 */
+    int32_t x = tcm_wrap_add(constant_48_over_17,
+                             tcm_srdhm(half_denominator, constant_neg_32_over_17));
+    int i;
+    for (i = 0; i < 3; ++i) {
+        const int32_t half_denominator_times_x = tcm_srdhm(half_denominator, x);
+        const int32_t one_minus_half_denominator_times_x =
+            tcm_wrap_sub(one, half_denominator_times_x);
+        x = tcm_wrap_add(x, tcm_srmpot(tcm_srdhm(x, one_minus_half_denominator_times_x), 2));
+    }
+    return tcm_srmpot(x, 1);   /* Rescale<0>(ExactMulByPot<-1>(x)) */
+}
+
+/* TFLite GetReciprocal (internal/common.h): x holds a positive value with x_integer_digits
+ * integer bits; returns 1 / (x normalized into [1, 2)) in Q0.31 and the normalizing shift in
+ * *num_bits_over_unit. For x == 0 (only a sum that wrapped around) TFLite shifts 0 left by 32,
+ * undefined C++ that gives 0 on x86 and Arm; here the 0 is explicit. */
+static inline int32_t tcm_get_reciprocal(int32_t x, int x_integer_digits, int *num_bits_over_unit)
+{
+    const int headroom_plus_one = tcm_clz32((uint32_t)x);
+    const uint32_t shifted = headroom_plus_one < 32 ? (uint32_t)x << headroom_plus_one : 0u;
+    *num_bits_over_unit = x_integer_digits - headroom_plus_one;
+    return tcm_one_over_one_plus_x_for_x_in_0_1((int32_t)(shifted - ((uint32_t)1 << 31)));
+}
+
 #endif /* TCM_MATH_H */

@@ -1,9 +1,22 @@
-/* tcm_softmax.c: int8 SOFTMAX, TFLite's fixed-point algorithm bit for bit.
- * Numerics: tensorflow/lite/kernels/internal/reference/softmax.h (quantized Softmax) with
- * gemmlowp/fixedpoint/fixedpoint.h: exp_on_negative_values on Q5.26 differences, the sum of
- * exps in Q12.19, its reciprocal by one_over_one_plus_x_for_x_in_0_1 (Newton-Raphson), then
- * a rounding shift to 8 bits. Raw fixed-point values are int32; FixedPoint multiplication is
- * SaturatingRoundingDoublingHighMul (tcm_srdhm).
+/* tcm_softmax.c: SOFTMAX of int8 rows, TensorFlow Lite's fixed-point algorithm bit for bit.
+ *
+ * Mirrors reference_ops::Softmax<int8_t, OutputT> (tensorflow/lite/kernels/internal/reference/
+ * softmax.h, TensorFlow 2.21), which BUILTIN_REF runs for int8 input; per row:
+ *   1. max_in_row = the row's largest input;
+ *   2. for each input with diff = x - max_in_row >= diff_min: the diff is rescaled into Q5.26
+ *      by MultiplyByQuantizedMultiplierGreaterThanOne (the multiplier holds beta * input_scale),
+ *      exp_on_negative_values gives exp(diff) in Q0.31, and Rescale<12> adds it to a Q12.19 sum;
+ *   3. GetReciprocal(sum): 1 / sum as a Q0.31 scale and a shift, num_bits_over_unit;
+ *   4. out = RoundingDivideByPOT(scale * exp(diff), num_bits_over_unit + 31 - bits) + min(OutputT),
+ *      clamped to OutputT; inputs below diff_min give min(OutputT).
+ * Every exp is computed twice (steps 2 and 4), as TFLite does, so no scratch memory is needed.
+ * The gemmlowp arithmetic (tcm_exp_on_negative_values, tcm_get_reciprocal, ...) is in
+ * tcm_math.h. No floating point.
+ *
+ * Where TFLite's arithmetic leaves int32 this kernel stays defined: the sum of exps wraps
+ * around in 32 bits (only past 4096 terms of 1.0; TFLite's int32 sum wraps there too), and a
+ * final shift outside TFLite's [0, 31] (where TFLite aborts) is done in 64 bits, or as 0 if
+ * negative (only after such a wrap).
  */
 #include "tcm_softmax.h"
 
@@ -11,130 +24,84 @@
 
 #include "tcm_math.h"
 
-/* gemmlowp SaturatingRoundingMultiplyByPOT<exponent> for exponent > 0. */
-static int32_t sat_shift_left(int32_t x, int exponent)
+enum {
+    SCALED_DIFF_INTEGER_BITS = 5,     /* kScaledDiffIntegerBits: exp inputs are Q5.26 */
+    ACCUMULATION_INTEGER_BITS = 12    /* kAccumulationIntegerBits: the sum is Q12.19 */
+};
+
+/* exp(beta * input_scale * input_diff) in Q0.31, for diff_min <= input_diff <= 0 (which keeps
+ * input_diff << input_left_shift within int32). */
+static int32_t scaled_exp(const tcm_softmax_params *p, int32_t input_diff)
 {
-    const int32_t threshold = (int32_t)(((int64_t)1 << (31 - exponent)) - 1);
-    if (x > threshold) {
-        return INT32_MAX;
-    }
-    if (x < -threshold) {
-        return INT32_MIN;
-    }
-    return (int32_t)((uint32_t)x << exponent);
+    const int32_t input_diff_rescaled =
+        tcm_mbqm_big(input_diff, p->input_multiplier, p->input_left_shift);
+    return tcm_exp_on_negative_values(input_diff_rescaled, SCALED_DIFF_INTEGER_BITS);
 }
 
-/* exp(a) for a in [-1/4, 0), Q0.31 in and out: a Taylor expansion around -1/8. */
-static int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a)
+/* Steps 1 to 3 for one row: its max, and the reciprocal of its sum of exps (Q0.31 scale,
+ * returned, and *num_bits_over_unit). */
+static int32_t row_reciprocal(const tcm_softmax_params *p, const int8_t *in, int32_t *max_in_row,
+                              int *num_bits_over_unit)
 {
-    const int32_t constant_term = 1895147668;      /* exp(-1/8) */
-    const int32_t constant_1_over_3 = 715827883;
-    const int32_t x = a + (1 << 28);               /* a + 1/8 */
-    const int32_t x2 = tcm_srdhm(x, x);
-    const int32_t x3 = tcm_srdhm(x2, x);
-    const int32_t x4 = tcm_srdhm(x2, x2);
-    const int32_t x4_over_4 = tcm_rdbpot(x4, 2);
-    const int32_t poly = tcm_rdbpot(tcm_srdhm(x4_over_4 + x3, constant_1_over_3) + x2, 1);
-    return constant_term + tcm_srdhm(constant_term, x + poly);
-}
-
-/* exp(a) for a <= 0 in Q5.26; result in Q0.31. */
-static int32_t exp_on_negative_values(int32_t a)
-{
-    static const int32_t multipliers[7] = {
-        1672461947, /* exp(-1/4) */
-        1302514674, /* exp(-1/2) */
-        790015084,  /* exp(-1) */
-        290630308,  /* exp(-2) */
-        39332535,   /* exp(-4) */
-        720401,     /* exp(-8) */
-        242         /* exp(-16) */
-    };
-    const int32_t one_quarter = 1 << 24;
-    const int32_t a_mod_quarter_minus_one_quarter = (a & (one_quarter - 1)) - one_quarter;
-    const int32_t remainder = a_mod_quarter_minus_one_quarter - a;
-    int32_t result = exp_on_interval_between_negative_one_quarter_and_0_excl(
-        sat_shift_left(a_mod_quarter_minus_one_quarter, 5));
-    int k;
-    for (k = 0; k < 7; ++k) {
-        if (remainder & ((int32_t)1 << (24 + k))) {
-            result = tcm_srdhm(result, multipliers[k]);
+    int32_t max_value = -128;
+    uint32_t sum_of_exps = 0;   /* Q12.19, added modulo 2^32 */
+    int32_t c;
+    for (c = 0; c < p->depth; ++c) {
+        max_value = in[c] > max_value ? in[c] : max_value;
+    }
+    for (c = 0; c < p->depth; ++c) {
+        const int32_t input_diff = (int32_t)in[c] - max_value;
+        if (input_diff >= p->diff_min) {
+            sum_of_exps += (uint32_t)tcm_srmpot(scaled_exp(p, input_diff),
+                                                -ACCUMULATION_INTEGER_BITS);   /* Rescale<12> */
         }
     }
-    return a == 0 ? INT32_MAX : result;
+    *max_in_row = max_value;
+    return tcm_get_reciprocal((int32_t)sum_of_exps, ACCUMULATION_INTEGER_BITS, num_bits_over_unit);
 }
 
-/* gemmlowp RoundingHalfSum for int32. */
-static int32_t rounding_half_sum(int32_t a, int32_t b)
+/* The row loop for both output types: out8 or out16 is NULL, the other receives `bits`-bit
+ * probabilities offset by min(OutputT). */
+static void softmax_rows(const tcm_softmax_params *p, const int8_t *input, int8_t *out8,
+                         int16_t *out16)
 {
-    const int64_t sum = (int64_t)a + (int64_t)b;
-    const int64_t sign = sum >= 0 ? 1 : -1;
-    return (int32_t)((sum + sign) / 2);
-}
-
-/* 1 / (1 + a) for a in [0, 1), Q0.31 in and out (Newton-Raphson in Q2.29). */
-static int32_t one_over_one_plus_x_for_x_in_0_1(int32_t a)
-{
-    const int32_t half_denominator = rounding_half_sum(a, INT32_MAX);
-    const int32_t constant_48_over_17 = 1515870810;
-    const int32_t constant_neg_32_over_17 = -1010580540;
-    int32_t x = constant_48_over_17 + tcm_srdhm(half_denominator, constant_neg_32_over_17);
-    int i;
-    for (i = 0; i < 3; ++i) {
-        const int32_t half_denominator_times_x = tcm_srdhm(half_denominator, x);
-        const int32_t one_minus_half_denominator_times_x = (1 << 29) - half_denominator_times_x;
-        x = x + sat_shift_left(tcm_srdhm(x, one_minus_half_denominator_times_x), 2);
+    const int bits = out8 != NULL ? 8 : 16;
+    const int32_t out_min = out8 != NULL ? -128 : -32768;
+    const int32_t out_max = out8 != NULL ? 127 : 32767;
+    int32_t row, c;
+    for (row = 0; row < p->rows; ++row) {
+        const size_t base = (size_t)row * (size_t)p->depth;
+        const int8_t *in = input + base;
+        int32_t max_in_row;
+        int num_bits_over_unit;
+        const int32_t shifted_scale = row_reciprocal(p, in, &max_in_row, &num_bits_over_unit);
+        int exponent = num_bits_over_unit + 31 - bits;
+        if (exponent < 0) {
+            exponent = 0;
+        }
+        for (c = 0; c < p->depth; ++c) {
+            const int32_t input_diff = (int32_t)in[c] - max_in_row;
+            int32_t value = out_min;
+            if (input_diff >= p->diff_min) {
+                const int32_t unsat_output =
+                    tcm_rdbpot(tcm_srdhm(shifted_scale, scaled_exp(p, input_diff)), exponent);
+                value = tcm_clamp(unsat_output + out_min, out_min, out_max);
+            }
+            if (out8 != NULL) {
+                out8[base + (size_t)c] = (int8_t)value;
+            } else {
+                out16[base + (size_t)c] = (int16_t)value;
+            }
+        }
     }
-    return sat_shift_left(x, 1);
-}
-
-static int count_leading_zeros(uint32_t x)
-{
-    int n = 0;
-    if (x == 0) {
-        return 32;
-    }
-    while (!(x & 0x80000000u)) {
-        x <<= 1;
-        ++n;
-    }
-    return n;
 }
 
 void tcm_softmax_s8(const tcm_softmax_params *p, const int8_t *input, int8_t *output)
 {
-    int32_t row, c;
-    for (row = 0; row < p->rows; ++row) {
-        const int8_t *in = input + (size_t)row * (size_t)p->depth;
-        int8_t *out = output + (size_t)row * (size_t)p->depth;
-        int32_t max_in_row = -128;
-        uint32_t sum_of_exps = 0;  /* Q12.19; unsigned: wraps as TFLite's int32 would */
-        int headroom_plus_one;
-        int32_t num_bits_over_unit;
-        int32_t shifted_scale;
-        for (c = 0; c < p->depth; ++c) {
-            max_in_row = in[c] > max_in_row ? in[c] : max_in_row;
-        }
-        for (c = 0; c < p->depth; ++c) {
-            const int32_t input_diff = (int32_t)in[c] - max_in_row;
-            if (input_diff >= p->diff_min) {
-                const int32_t scaled = tcm_mbqm_big(input_diff, p->input_multiplier, p->input_left_shift);
-                sum_of_exps += (uint32_t)tcm_rdbpot(exp_on_negative_values(scaled), 12);
-            }
-        }
-        headroom_plus_one = count_leading_zeros(sum_of_exps);
-        num_bits_over_unit = 12 - headroom_plus_one;
-        shifted_scale = one_over_one_plus_x_for_x_in_0_1(
-            (int32_t)((sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31)));
-        for (c = 0; c < p->depth; ++c) {
-            const int32_t input_diff = (int32_t)in[c] - max_in_row;
-            int32_t value = -128;
-            if (input_diff >= p->diff_min) {
-                const int32_t scaled = tcm_mbqm_big(input_diff, p->input_multiplier, p->input_left_shift);
-                const int32_t exp_in_0 = exp_on_negative_values(scaled);
-                value = tcm_rdbpot(tcm_srdhm(shifted_scale, exp_in_0), (int)num_bits_over_unit + 31 - 8) - 128;
-            }
-            out[c] = (int8_t)tcm_clamp(value, -128, 127);
-        }
-    }
+    softmax_rows(p, input, output, NULL);
+}
+
+void tcm_softmax_s8_s16(const tcm_softmax_params *p, const int8_t *input, int16_t *output)
+{
+    softmax_rows(p, input, NULL, output);
 }

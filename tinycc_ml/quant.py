@@ -26,8 +26,12 @@ ACT_RELU_0_TO_1 = "RELU_0_TO_1"
 
 
 def round_half_away(x: float) -> int:
-    """std::round: halves go away from zero."""
-    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+    """std::round: halves go away from zero. Exact for every finite double (floor(x + 0.5)
+    is not: 0.49999999999999994 + 0.5 rounds up to 1.0, and so does 2^52 + 1 + 0.5)."""
+    a = abs(float(x))
+    whole = math.floor(a)
+    n = whole + 1 if a - whole >= 0.5 else whole   # a - whole is exact (Sterbenz)
+    return n if x >= 0 else -n
 
 
 def quantize_multiplier(m: float) -> tuple[int, int]:
@@ -47,7 +51,9 @@ def quantize_multiplier(m: float) -> tuple[int, int]:
 
 
 def quantize_multiplier_greater_than_one(m: float) -> tuple[int, int]:
-    """QuantizeMultiplierGreaterThanOne: requires m > 1, shift >= 0."""
+    """QuantizeMultiplierGreaterThanOne: requires m > 1 (TFLITE_CHECK_GT), shift >= 0."""
+    if not m > 1.0:
+        raise ValueError(f"multiplier {m!r} is not greater than one")
     q, shift = quantize_multiplier(m)
     if shift < 0:
         raise ValueError(f"multiplier {m!r} is not greater than one")

@@ -1,13 +1,22 @@
-"""SOFTMAX int8 (TFLite SOFTMAX; later ONNX Softmax in QDQ form).
+"""SOFTMAX over the last axis, int8 input, int8 or int16 output (TFLite SOFTMAX).
 
-Numerics: tensorflow/lite/kernels/internal/reference/softmax.h (the gemmlowp fixed-point path
-BUILTIN_REF takes for int8); Prepare: tensorflow/lite/kernels/activations.cc SoftmaxPrepare
-(kReference: PreprocessSoftmaxScaling with 5 integer bits, CalculateInputRadius).
-Kernel: runtime_c/tcm_softmax.c.
+Numerics, TensorFlow 2.21 BUILTIN_REF: tensorflow/lite/kernels/activations.cc
+SoftmaxPrepare<kReference> computes PreprocessSoftmaxScaling(beta, input_scale, 5) and
+diff_min = -CalculateInputRadius(5, input_left_shift) (quantization_util.cc; here
+quant.softmax_input_params), and SoftmaxEval runs reference_ops::Softmax<int8_t, OutputT>
+(internal/reference/softmax.h): gemmlowp fixed point, no lookup table. Kernel:
+runtime_c/tcm_softmax.c (`tcm_softmax_s8`, `tcm_softmax_s8_s16`).
+
+What TFLite's Prepare and Eval refuse, this module refuses with one line: an int8 output whose
+quantization is not scale 1/256 (within 0.1 %) and zero point -128; beta * input_scale not
+above 2^-26 (QuantizeMultiplierGreaterThanOne's check, an abort in TFLite). An int16 output
+takes any declared quantization, as in TFLite: the kernel writes probability * 65536 - 32768.
+int16 input (TFLite's table-based SoftmaxInt16) and uint8 are not supported.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,14 +24,24 @@ import numpy as np
 from .. import quant
 from .base import OpDef, expect_arity, expect_dtype, expect_per_tensor, register
 
+SCALED_DIFF_INTEGER_BITS = 5    # kScaledDiffIntegerBits in SoftmaxPrepare and softmax.h
+
 
 @dataclass(frozen=True)
 class SoftmaxParams:
-    rows: int
-    depth: int
-    input_multiplier: int
+    rows: int                   # product of all dimensions but the last
+    depth: int                  # the last dimension: one softmax per `depth` values
+    input_multiplier: int       # beta * input_scale * 2^26 = multiplier * 2^(left_shift - 31)
     input_left_shift: int
-    diff_min: int
+    diff_min: int               # inputs more than -diff_min below the row max count as exp 0
+    output_dtype: str           # "int8" or "int16"
+
+
+def _output_scale_ok(scale: float) -> bool:
+    """TF_LITE_ENSURE_NEAR(output->params.scale, 1.f / 256, 0.001f * 1.f / 256), in float32."""
+    a, b = np.float32(scale), np.float32(1.0) / np.float32(256)
+    delta = a - b if a > b else b - a
+    return bool(delta <= np.float32(0.001) * np.float32(1.0) / np.float32(256))
 
 
 @register("SOFTMAX")
@@ -30,31 +49,53 @@ class Softmax(OpDef):
     def check(self, op, g):
         expect_arity(op, g, (1,))
         expect_dtype(op, g, op.inputs[0], ("int8",), "input")
-        expect_dtype(op, g, op.outputs[0], ("int8",), "output")
+        expect_dtype(op, g, op.outputs[0], ("int8", "int16"), "output")
         expect_per_tensor(op, g, op.inputs[0], "input")
-        expect_per_tensor(op, g, op.outputs[0], "output")
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        if x.is_const:
+            raise g.error(op, f"input '{x.name}' is a constant; not supported")
         if not x.shape or x.shape != y.shape:
-            raise g.error(op, f"input {list(x.shape)} and output {list(y.shape)} must have one shape")
-        scale, zp = y.qparams()
-        if zp != -128 or abs(scale - 1.0 / 256) > 1e-3 / 256:
-            raise g.error(op, f"int8 softmax output must have scale 1/256 and zero point -128, "
-                              f"has {scale:.9g} and {zp}")
+            raise g.error(op, f"input {list(x.shape)} and output {list(y.shape)} must have one "
+                              "shape of rank 1 or more")
+        if y.dtype == "int8":
+            expect_per_tensor(op, g, op.outputs[0], "output")
+            scale, zp = y.qparams()
+            if zp != -128 or not _output_scale_ok(scale):
+                raise g.error(op, f"int8 output must have scale 1/256 and zero point -128 "
+                                  f"(TFLite's SoftmaxPrepare), has {scale:.9g} and {zp}")
+        in_scale, beta = x.qparams()[0], self.beta(op)
+        if not (math.isfinite(in_scale) and in_scale > 0):
+            raise g.error(op, f"input scale {in_scale:.9g} must be positive and finite")
+        try:
+            quant.softmax_input_params(beta, in_scale, SCALED_DIFF_INTEGER_BITS)
+        except ValueError:
+            raise g.error(op, f"beta {beta:.9g} times the input scale {in_scale:.9g} must be above "
+                              "2^-26 (TFLite's PreprocessSoftmaxScaling)") from None
+
+    @staticmethod
+    def beta(op) -> float:
+        """TfLiteSoftmaxParams.beta is a float, widened to double by SoftmaxPrepare."""
+        return float(np.float32(op.attrs.get("beta", 1.0)))
 
     def prepare(self, op, g):
-        x = g.tensor(op.inputs[0])
-        beta = float(np.float32(op.attrs.get("beta", 1.0)))
-        mult, shift, diff_min = quant.softmax_input_params(beta, x.qparams()[0])
+        x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        mult, shift, diff_min = quant.softmax_input_params(self.beta(op), x.qparams()[0],
+                                                           SCALED_DIFF_INTEGER_BITS)
         depth = x.shape[-1]
-        return SoftmaxParams(rows=x.size // max(depth, 1), depth=depth, input_multiplier=mult,
-                             input_left_shift=shift, diff_min=diff_min)
+        return SoftmaxParams(rows=x.size // depth if depth else 0, depth=depth,
+                             input_multiplier=mult, input_left_shift=shift, diff_min=diff_min,
+                             output_dtype=y.dtype)
 
     def inplace_input(self, op, g):
-        return 0
+        # int8 out: element c of a row is written after the whole row was read and after in[c].
+        return 0 if g.tensor(op.outputs[0]).dtype == "int8" else None
 
     def describe(self, op, g):
-        beta = float(op.attrs.get("beta", 1.0))
-        return f"{op.params.rows} x {op.params.depth}" + ("" if beta == 1.0 else f", beta {beta:g}")
+        p = op.params
+        text = f"{p.rows} x {p.depth}"
+        if self.beta(op) != 1.0:
+            text += f", beta {self.beta(op):.6g}"
+        return text + (", int16 output" if p.output_dtype == "int16" else "")
 
     def emit(self, op, g, em):
         p = op.params
@@ -62,4 +103,5 @@ class Softmax(OpDef):
         params = em.struct("params", "tcm_softmax_params", {
             "rows": p.rows, "depth": p.depth, "input_multiplier": p.input_multiplier,
             "input_left_shift": p.input_left_shift, "diff_min": p.diff_min})
-        return f"tcm_softmax_s8(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
+        fn = "tcm_softmax_s8" if p.output_dtype == "int8" else "tcm_softmax_s8_s16"
+        return f"{fn}(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
