@@ -6,15 +6,29 @@
 
 #include "tcm_window.h"
 
+#define TCM_CONV_PIXELS 4      /* output pixels computed together (im2col patches in scratch) */
+#define TCM_CONV_CHANNELS 32   /* output channels requantized together (accumulators in scratch) */
+
+/* Scratch bytes of tcm_conv2d_s8: TCM_CONV_PIXELS patches of `depth` bytes, then the int32
+ * accumulators of TCM_CONV_PIXELS x min(out_c, TCM_CONV_CHANNELS) outputs
+ * (tinycc_ml/ops/conv2d.py scratch_bytes computes the same). */
+#define TCM_CONV_SCRATCH_BYTES(depth, out_c) \
+    (TCM_CONV_PIXELS * (depth) + \
+     TCM_CONV_PIXELS * ((out_c) < TCM_CONV_CHANNELS ? (out_c) : TCM_CONV_CHANNELS) * 4)
+
 /* input   [batches, in_h, in_w, in_c] int8 NHWC
- * filter  [out_c, k_h, k_w, in_c] int8, zero point 0 (TFLite's OHWI layout)
+ * filter  [out_c, depth] int8, zero point 0: TFLite's [out_c, k_h, k_w, in_c] (OHWI) with each
+ *         row zero-padded from k_h * k_w * in_c to `depth` values, a multiple of 16, so the dot
+ *         products run in whole vectors
  * bias    [out_c] int32: the model's bias + (input_offset - 128) * sum(filter[out_c]), folded at
  *         compile time (taps outside the image read the input zero point, so they add 0, as
  *         TFLite skipping them)
  * mult, shift [out_c]: per-channel requantization (QuantizeMultiplier), double rounding
- * output  [batches, out_h, out_w, out_c] int8; must not alias the input
- * scratch k_h * k_w * in_c bytes (one im2col patch, offset to uint8). */
-void tcm_conv2d_s8(const tcm_window *p, const int8_t *input, const int8_t *filter,
+ * output  [batches, out_h, out_w, out_c] int8. It may overlap the input only as the planner's
+ *         in-place rule allows (OpDef.inplace_gap): the patches of TCM_CONV_PIXELS consecutive
+ *         output pixels (fewer at the end of an image) are gathered before they are written.
+ * scratch TCM_CONV_SCRATCH_BYTES(depth, out_c) bytes, 4-byte aligned. */
+void tcm_conv2d_s8(const tcm_window *p, int32_t depth, const int8_t *input, const int8_t *filter,
                    const int32_t *bias, const int32_t *mult, const int32_t *shift,
                    int8_t *output, uint8_t *scratch);
 

@@ -10,6 +10,7 @@
 #define TCM_DOT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "tcm_math.h"
 
@@ -31,11 +32,19 @@ TCM_INLINE int32_t tcm_dot_u8s8(const uint8_t *TCM_RESTRICT xu, const int8_t *TC
     return acc;
 }
 
-/* xu[i] = x[i] + 128 as uint8 (the activation offset of tcm_dot_u8s8). */
+/* xu[i] = x[i] + 128 as uint8 (the activation offset of tcm_dot_u8s8). Adding 128 flips each
+ * byte's top bit: 8 bytes per step through a uint64 (memcpy of 8 bytes is one load or store),
+ * which stays fast for the short rows of an im2col gather, then byte by byte. */
 TCM_INLINE void tcm_to_u8(const int8_t *TCM_RESTRICT x, uint8_t *TCM_RESTRICT xu, int32_t n)
 {
-    int32_t i;
-    for (i = 0; i < n; ++i) {
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, x + i, sizeof v);
+        v ^= UINT64_C(0x8080808080808080);
+        memcpy(xu + i, &v, sizeof v);
+    }
+    for (; i < n; ++i) {
         xu[i] = (uint8_t)((int32_t)x[i] + 128);
     }
 }

@@ -1,33 +1,54 @@
-"""CONV_2D against TFLite BUILTIN_REF: a grid of Keras Conv2D layers converted to full int8."""
+"""CONV_2D against TFLite BUILTIN_REF: a grid of Keras Conv2D layers converted to full int8, and
+edits of converted models for what the converter never writes (dilation: Keras converts it to
+SPACE_TO_BATCH_ND + CONV_2D + BATCH_TO_SPACE_ND; batches > 1; RELU_N1_TO_1)."""
 
 from __future__ import annotations
 
+import functools
+import subprocess
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from tests.util import assert_bitexact, check_keras, compile_and_build, keras
+from tests.ops._ir import compile_error, single_op, tensor
+from tests.ops._tflite_edit import set_option
+from tests.ops._conv_edits import op_index, with_batch, with_shape
+from tests.util import REPO, assert_bitexact, compile_and_build, int8_tflite, keras, write_model
 
-# id: (input HWC, filters, kernel, strides, padding, dilation, activation)
+# id: (input HWC, filters, kernel, strides, padding, activation)
 CASES = {
-    "k3_s1_same_relu_3to8": ((12, 12, 3), 8, (3, 3), (1, 1), "same", (1, 1), "relu"),
-    "k3_s2_same_relu6_8to16": ((15, 13, 8), 16, (3, 3), (2, 2), "same", (1, 1), "relu6"),
-    "k3_s2_valid_none_5to7": ((11, 9, 5), 7, (3, 3), (2, 2), "valid", (1, 1), None),
-    "k1_s1_valid_relu_17to33": ((6, 5, 17), 33, (1, 1), (1, 1), "valid", (1, 1), "relu"),
-    "k1_s2_same_none_16to8": ((9, 9, 16), 8, (1, 1), (2, 2), "same", (1, 1), None),
-    "k5x2_s3x1_same_relu_1to4": ((20, 7, 1), 4, (5, 2), (3, 1), "same", (1, 1), "relu"),
-    "k10x4_s2_same_relu_1to64_kws": ((49, 10, 1), 64, (10, 4), (2, 2), "same", (1, 1), "relu"),
-    # Keras dilation converts to SPACE_TO_BATCH_ND + CONV_2D + BATCH_TO_SPACE_ND, not yet fused:
-    # see test_dilated_conv_is_refused_clearly.
-    "k7_s1_same_relu_2to3_big_kernel": ((8, 8, 2), 3, (7, 7), (1, 1), "same", (1, 1), "relu"),
-    "k2_s2_valid_none_1x1_output": ((2, 2, 3), 5, (2, 2), (2, 2), "valid", (1, 1), None),
+    "k3_s1_same_relu_3to8": ((12, 12, 3), 8, (3, 3), (1, 1), "same", "relu"),
+    "k3_s2_same_relu6_8to16": ((15, 13, 8), 16, (3, 3), (2, 2), "same", "relu6"),
+    "k3_s2_valid_none_5to7": ((11, 9, 5), 7, (3, 3), (2, 2), "valid", None),
+    "k3x5_s2x3_valid_relu6_5to6": ((13, 17, 5), 6, (3, 5), (2, 3), "valid", "relu6"),
+    "k4_s3_same_relu_3to2": ((14, 10, 3), 2, (4, 4), (3, 3), "same", "relu"),
+    "k7_s1_same_relu_2to3": ((8, 8, 2), 3, (7, 7), (1, 1), "same", "relu"),
+    "k2_s2_valid_none_3to5_one_pixel": ((2, 2, 3), 5, (2, 2), (2, 2), "valid", None),
+    "k5x2_s3x1_same_relu_1to4": ((20, 7, 1), 4, (5, 2), (3, 1), "same", "relu"),
+    # pointwise: a row of in_c values per pixel, padded (17) or not (32) to whole vectors
+    "k1_s1_valid_relu_17to33": ((6, 5, 17), 33, (1, 1), (1, 1), "valid", "relu"),
+    "k1_s1_same_relu6_32to24": ((7, 9, 32), 24, (1, 1), (1, 1), "same", "relu6"),
+    "k1_s2_same_none_16to8": ((9, 9, 16), 8, (1, 1), (2, 2), "same", None),
+    # the layers of the shared models (tinycc-ml inspect), smaller images
+    "k10x4_s2_same_relu_1to64_kws": ((49, 10, 1), 64, (10, 4), (2, 2), "same", "relu"),
+    "k1_s1_same_relu_64to64_kws": ((25, 5, 64), 64, (1, 1), (1, 1), "same", "relu"),
+    "k3_s2_same_relu_3to8_vww": ((24, 24, 3), 8, (3, 3), (2, 2), "same", "relu"),
+    "k1_s1_same_relu_8to16_vww": ((12, 12, 8), 16, (1, 1), (1, 1), "same", "relu"),
+    "k1_s1_same_relu_128to256_vww": ((3, 3, 128), 256, (1, 1), (1, 1), "same", "relu"),
+    "k3_s1_same_relu_3to16_ic": ((10, 10, 3), 16, (3, 3), (1, 1), "same", "relu"),
+    "k3_s2_same_relu_16to32_ic": ((12, 12, 16), 32, (3, 3), (2, 2), "same", "relu"),
+    "k3_s1_same_none_64to64_ic": ((8, 8, 64), 64, (3, 3), (1, 1), "same", None),
+    "k1_s2_same_none_32to64_ic": ((8, 8, 32), 64, (1, 1), (2, 2), "same", None),
 }
 
 
-def _model(shape, filters, kernel, strides, padding, dilation, act):
+def _model(shape, filters, kernel, strides, padding, act, use_bias=True):
     def build():
         k = keras()
         inp = k.Input(shape)
-        x = k.layers.Conv2D(filters, kernel, strides=strides, padding=padding,
-                            dilation_rate=dilation, bias_initializer="random_normal")(inp)
+        x = k.layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=use_bias,
+                            bias_initializer="random_normal")(inp)
         if act == "relu6":
             x = k.layers.ReLU(6.0)(x)
         elif act:
@@ -36,14 +57,67 @@ def _model(shape, filters, kernel, strides, padding, dilation, act):
     return build
 
 
+@functools.lru_cache(maxsize=None)
+def _converted(case: str, per_channel: bool = True) -> bytes:
+    spec = CASES[case]
+    return int8_tflite(_model(*spec), [spec[0]], seed=len(case), n_calib=8,
+                       per_channel=per_channel)
+
+
+def _check(data: bytes, tmp_path: Path, seed: int, cortex_m: bool = True) -> None:
+    """Bit-exact with BUILTIN_REF: the portable kernel and, with cortex_m, the Cortex-M SMLAD
+    kernel built on the host (tcm_dsp.h emulates the DSP instructions in C)."""
+    path = write_model(data, tmp_path)
+    assert_bitexact(path, n=4, seed=seed)
+    if cortex_m:
+        assert_bitexact(path, n=3, seed=seed, host=compile_and_build(path, target="cortex-m4"))
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_conv2d_bitexact(case, tmp_path):
-    """Portable kernel, then the Cortex-M (SMLAD) kernel built on the host, where tcm_dsp.h
-    emulates the DSP instructions in C: both bit-exact with BUILTIN_REF."""
-    spec = CASES[case]
-    path = check_keras(_model(*spec), [spec[0]], tmp_path, n=8, seed=len(case),
-                       expect_kinds=["CONV_2D"])
-    assert_bitexact(path, n=4, seed=len(case), host=compile_and_build(path, target="cortex-m4"))
+    _check(_converted(case), tmp_path, seed=len(case))
+
+
+# Edits of converted grid models: (case, edit of the bytes)
+EDITS = {
+    # SAME keeps the output shape whatever the dilation
+    "k3_s1_same_dil2_relu_3to8": ("k3_s1_same_relu_3to8",
+                                  lambda d: _dilate(d, 2, 2)),
+    "k3_s2_same_dil2x3_relu6_8to16": ("k3_s2_same_relu6_8to16",
+                                      lambda d: _dilate(d, 2, 3)),
+    "k3_s2_valid_dil2_none_5to7": ("k3_s2_valid_none_5to7",
+                                   lambda d: with_shape(_dilate(d, 2, 2), "output", (1, 4, 3, 7))),
+    "k3_s2_same_relu6_8to16_batch3": ("k3_s2_same_relu6_8to16", lambda d: with_batch(d, 3)),
+    "k1_s1_valid_relu_17to33_batch2": ("k1_s1_valid_relu_17to33", lambda d: with_batch(d, 2)),
+    "k3_s2_valid_relu_n1_to_1_5to7": ("k3_s2_valid_none_5to7",
+                                      lambda d: _activation(d, "RELU_N1_TO_1")),
+}
+
+
+def _dilate(data: bytes, h: int, w: int) -> bytes:
+    i = op_index(data, "CONV_2D")
+    return set_option(set_option(data, i, "dilationHFactor", h), i, "dilationWFactor", w)
+
+
+def _activation(data: bytes, name: str) -> bytes:
+    from tests.cli.tflite_edit import schema
+    code = vars(schema().ActivationFunctionType)[name]
+    return set_option(data, op_index(data, "CONV_2D"), "fusedActivationFunction", code)
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_conv2d_edited_bitexact(edit, tmp_path):
+    case, change = EDITS[edit]
+    _check(change(_converted(case)), tmp_path, seed=len(edit))
+
+
+def test_conv2d_per_tensor_filter(tmp_path):
+    data = _converted("k3_s2_same_relu6_8to16", per_channel=False)
+    from tinycc_ml.frontends import load
+    g = load(write_model(data, tmp_path, "per_tensor.tflite"))
+    conv = next(op for op in g.ops if op.kind == "CONV_2D")
+    assert not g.tensor(conv.inputs[1]).per_channel
+    _check(data, tmp_path, seed=3, cortex_m=False)
 
 
 def test_conv2d_batchnorm_folded(tmp_path):
@@ -56,22 +130,117 @@ def test_conv2d_batchnorm_folded(tmp_path):
                                         gamma_initializer="random_uniform",
                                         moving_mean_initializer="random_normal",
                                         moving_variance_initializer="ones")(x)
-        x = k.layers.ReLU()(x)
-        return k.Model(inp, x)
-    check_keras(build, [(10, 10, 3)], tmp_path, n=8, expect_kinds=["CONV_2D"])
+        return k.Model(inp, k.layers.ReLU()(x))
+    _check(int8_tflite(build, [(10, 10, 3)], n_calib=8), tmp_path, seed=5, cortex_m=False)
 
 
-def test_conv2d_per_tensor_filter(tmp_path):
-    spec = CASES["k3_s2_same_relu6_8to16"]
-    check_keras(_model(*spec), [spec[0]], tmp_path, n=8, per_channel=False,
-                expect_kinds=["CONV_2D"])
+def _conv_graph(x_shape=(1, 5, 5, 4), w_shape=(6, 3, 3, 4), y_shape=(1, 5, 5, 6), x_dtype="int8",
+                w_const=True, w_zp=0, bias=6, **attrs):
+    opts = dict(stride_h=1, stride_w=1, padding="SAME", dilation_hfactor=1, dilation_wfactor=1,
+                fused_activation_function="NONE")
+    opts.update(attrs)
+    w = tensor("w", w_shape, zero_point=w_zp,
+               data=np.ones(w_shape, np.int8) if w_const else None)
+    inputs = [tensor("x", x_shape, x_dtype), w]
+    if bias:
+        inputs.append(tensor("b", (bias,), "int32", data=np.zeros(bias, np.int32)))
+    return single_op("CONV_2D", inputs, tensor("y", y_shape, x_dtype), **opts)
 
 
-def test_dilated_conv_is_refused_clearly(tmp_path):
-    """Keras' dilated conv becomes SPACE_TO_BATCH_ND + CONV_2D + BATCH_TO_SPACE_ND in TFLite."""
-    from tinycc_ml.cli import main
-    from tests.util import int8_tflite, write_model
-    spec = ((10, 10, 4), 6, (3, 3), (1, 1), "same", (2, 2), None)
-    path = write_model(int8_tflite(_model(*spec), [spec[0]]), tmp_path)
-    assert main(["compile", str(path), "-o", str(tmp_path / "out")]) == 2
-    assert not (tmp_path / "out").exists()
+def test_conv2d_bad_input():
+    base = "bad.tflite: op 0 (CONV_2D 'y'): "
+    assert compile_error(_conv_graph(w_const=False)) == base + "filter 'w' must be a constant"
+    assert compile_error(_conv_graph(x_dtype="int16")) == (
+        base + "input 'x' has type int16; supported: int8")
+    assert compile_error(_conv_graph(w_shape=(6, 3, 3, 2))) == base + (
+        "filter has 2 input channels, the input has 4 (grouped convolution is not supported)")
+    assert compile_error(_conv_graph(w_zp=3)) == base + (
+        "the filter has a non-zero zero point; int8 filters must be symmetric")
+    assert compile_error(_conv_graph(bias=5)) == base + "bias has 5 values for 6 output channels"
+    assert compile_error(_conv_graph(y_shape=(1, 3, 3, 6))) == base + (
+        "output shape [1, 3, 3, 6] disagrees with the computed [1,5,5,6]")
+    assert compile_error(_conv_graph(y_shape=(1, 3, 3, 6), padding="VALID", stride_h=0)) == base + (
+        "stride (0,1), dilation (1,1) and window (3,3) must be positive")
+    assert compile_error(_conv_graph(x_shape=(1, 2, 2, 4), y_shape=(1, 1, 1, 6),
+                                     padding="VALID")) == base + (
+        "a 3x3 window does not fit the 2x2 input with padding VALID")
+    assert compile_error(_conv_graph(fused_activation_function="TANH")) == base + (
+        "fused activation TANH is not supported")
+
+
+REQUANT_HARNESS = r"""
+#include <stdio.h>
+#include "tcm_requant.h"
+static uint32_t state = 12345u;
+static uint32_t next(void) { state = state * 1664525u + 1013904223u; return state; }
+int main(void)
+{
+    static const int32_t edges[] = {INT32_MIN, INT32_MIN + 1, -65536, -32769, -32768, -255, -2,
+                                    -1, 0, 1, 2, 127, 128, 32767, 65536, 1 << 30, INT32_MAX - 1,
+                                    INT32_MAX};
+    enum { N = 67 };   /* not a multiple of the vector length: the scalar tail runs too */
+    int32_t acc[N], kept[N], mult[N], shift[N];
+    int8_t out[N];
+    long checked = 0, bad = 0;
+    int round, i;
+    for (round = 0; round < 30000; ++round) {
+        const int32_t offset = (int32_t)(next() % 256u) - 128;
+        const int32_t lo = (int32_t)(next() % 128u) - 128;
+        const int32_t hi = lo + (int32_t)(next() % (uint32_t)(128 - lo));
+        for (i = 0; i < N; ++i) {
+            const uint32_t r = next();
+            kept[i] = (r & 3u) == 0 ? edges[next() % 18u] : (int32_t)next() >> (next() % 32u);
+            acc[i] = kept[i];
+            mult[i] = (r & 12u) == 0 ? (int32_t)(1u << 30)
+                    : (r & 12u) == 4u ? INT32_MAX : (int32_t)((1u << 30) + (next() >> 2));
+            mult[i] = (r & 48u) == 0 ? 0 : mult[i];
+            shift[i] = (int32_t)(next() % 62u) - 31;
+        }
+        tcm_requant_rows_s8(acc, N, 1, mult, shift, N, offset, lo, hi, out, N);
+        for (i = 0; i < N; ++i) {
+            const int32_t v = (int32_t)((uint32_t)tcm_mbqm(kept[i], mult[i], shift[i]) + (uint32_t)offset);
+            ++checked;
+            bad += out[i] != (int8_t)tcm_clamp(v, lo, hi);
+        }
+    }
+    printf("%ld %ld\n", checked, bad);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("flags", [["-O3", "-march=native"], ["-O0"]], ids=["O3_native", "O0"])
+def test_requant_rows_equals_tcm_mbqm(flags, tmp_path):
+    """tcm_requant.h's vectorizable loop == tcm_clamp(tcm_mbqm(acc) + offset) (TFLite's
+    MultiplyByQuantizedMultiplier, double rounding) on every shift from -31 to 30, extreme and
+    random accumulators and multipliers (about 2 million values)."""
+    src = tmp_path / "requant.c"
+    src.write_text(REQUANT_HARNESS)
+    exe = tmp_path / "requant"
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", *flags,
+                    f"-I{REPO / 'runtime_c'}", str(src), "-o", str(exe)], check=True)
+    checked, bad = map(int, subprocess.run([str(exe)], capture_output=True, text=True,
+                                           check=True).stdout.split())
+    assert checked == 30000 * 67
+    assert bad == 0
+
+
+def test_c_contract(tmp_path):
+    """A strided SAME conv, a pointwise conv and a 5x3 VALID conv: warning-free under gcc, clang
+    and arm-none-eabi-gcc (-std=c99 -Wall -Wextra -Werror -pedantic), clean under ASan + UBSan
+    (guarded, garbage-filled arena), and equal to BUILTIN_REF there too."""
+    from tests.ops._c_contract import sanitized_run, strict_builds
+    from tinycc_ml.reference import TFLiteReference, random_inputs
+
+    def build():
+        k = keras()
+        inp = k.Input((11, 9, 3))
+        x = k.layers.Conv2D(20, 3, strides=2, padding="same", activation="relu")(inp)
+        x = k.layers.Conv2D(16, 1, activation="relu")(x)
+        return k.Model(inp, k.layers.Conv2D(5, (5, 3), padding="valid")(x))
+    path = write_model(int8_tflite(build, [(11, 9, 3)], seed=11, n_calib=8), tmp_path)
+    strict_builds(path, tmp_path / "strict")
+    ref = TFLiteReference(path)
+    xs = random_inputs([(d["shape"], d["dtype"]) for d in ref.inputs], np.random.default_rng(11))
+    got = sanitized_run(path, xs, tmp_path / "asan")[0]
+    np.testing.assert_array_equal(got, ref.run(xs)[0].reshape(got.shape))

@@ -112,7 +112,21 @@ def conv_requant(op, g, filter_name: str, out_c: int) -> Requant:
     scales = np.asarray(w.scale, np.float32)
     if len(scales) == 1:
         scales = np.repeat(scales, out_c)
-    mult, shift = quant.per_channel_multipliers(in_scale, scales, out_scale)
+    if not (in_scale > 0 and out_scale > 0 and np.isfinite(in_scale) and np.isfinite(out_scale)):
+        raise g.error(op, f"input and output scales must be positive (have {in_scale:.9g}, "
+                          f"{out_scale:.9g})")
+    if not (np.all(np.isfinite(scales)) and np.all(scales >= 0)):
+        raise g.error(op, "filter scales must be finite and not negative")
+    try:
+        mult, shift = quant.per_channel_multipliers(in_scale, scales, out_scale)
+    except ValueError as e:
+        raise g.error(op, f"requantization: {e}") from None
+    # the kernels shift left by at most 30 (tcm_mbqm, tcm_requant.h); a larger effective scale
+    # (input * filter / output >= 2^30) means a broken model
+    big = np.flatnonzero(shift > 30)
+    if big.size:
+        raise g.error(op, f"output channel {int(big[0])}: effective scale input * filter / output "
+                          f"= {in_scale * float(scales[big[0]]) / out_scale:.6g} is too large")
     act_min, act_max = quant.activation_range(fused_activation(op, g), out_scale, out_zp)
     return Requant(in_zp, out_zp, act_min, act_max, mult, shift)
 

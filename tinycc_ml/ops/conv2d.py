@@ -2,7 +2,9 @@
 
 Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerChannel; Prepare:
 tensorflow/lite/kernels/conv.cc + kernel_util.cc PopulateConvolutionQuantizationParams.
-Kernel: runtime_c/tcm_conv.c.
+Kernel: runtime_c/tcm_conv.c (im2col of 4 output pixels, then 4 x 4 uint8 x int8 dot products
+over filter rows zero-padded to whole 16-byte vectors); on Cortex-M cores with the DSP extension,
+runtime_c/tcm_conv_smlad.c.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ from .. import planner
 from . import _conv_common as cc
 from ._smlad import pack_rows, pad4
 from .base import OpDef, fused_activation, register
+
+
+PIXELS, CHANNELS = 4, 32     # TCM_CONV_PIXELS, TCM_CONV_CHANNELS (tcm_conv.h)
+
+
+def pad16(n: int) -> int:
+    """The filter row length of tcm_conv2d_s8 (its `depth`): whole 16-byte vectors."""
+    return (n + 15) // 16 * 16
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,10 @@ class Conv2D(OpDef):
     def scratch_bytes(self, op, g, target):
         w = g.tensor(op.inputs[1]).shape
         taps = w[1] * w[2] * w[3]
-        return 5 * pad4(taps) if has_dsp(target) else taps
+        if has_dsp(target):
+            return 5 * pad4(taps)
+        # TCM_CONV_SCRATCH_BYTES (tcm_conv.h): the patches, then the int32 accumulators
+        return PIXELS * pad16(taps) + PIXELS * min(w[0], CHANNELS) * 4
 
     def describe(self, op, g):
         w = op.params.win
@@ -87,12 +100,17 @@ class Conv2D(OpDef):
             return (f"tcm_conv2d_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, "
                     f"{s}, {em.tensor(op.outputs[0])}, {em.scratch});")
         em.use("tcm_conv.c")
-        w = em.const("filter", filt)
+        rows = filt.reshape(filt.shape[0], -1)
+        depth = pad16(rows.shape[1])
+        padded = np.zeros((rows.shape[0], depth), np.int8)
+        padded[:, :rows.shape[1]] = rows
+        w = em.const("filter", padded, comment=f"[out_c][k_h * k_w * in_c + {depth - rows.shape[1]}"
+                     f" zeros]" if depth != rows.shape[1] else "")
         b = em.const("bias", p.bias, comment="bias + (input_offset - 128) * sum(filter)")
         m = em.const("mult", p.rq.multiplier)
         s = em.const("shift", p.rq.shift)
-        return (f"tcm_conv2d_s8(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, {s}, "
-                f"{em.tensor(op.outputs[0])}, {em.scratch});")
+        return (f"tcm_conv2d_s8(&{params}, {depth}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, "
+                f"{s}, {em.tensor(op.outputs[0])}, {em.scratch});")
 
     # CMSIS-NN: arm_convolve_wrapper_s8 requantizes per channel with double rounding
     # (arm_nn_requantize), as ConvPerChannel: every CONV_2D layer is eligible.

@@ -18,6 +18,9 @@ from . import _conv_common as cc
 from .base import OpDef, fused_activation, register
 
 
+PASS_VALUES = 64     # outputs per pass the portable kernel aims at (tcm_depthwise.c)
+
+
 @dataclass(frozen=True)
 class DepthwiseParams:
     win: cc.Window
@@ -87,7 +90,17 @@ class DepthwiseConv2D(OpDef):
         in_c = g.tensor(op.inputs[0]).shape[-1]
         if self._smlad(op, g, target):
             return in_c
-        return w[3] * 4 + in_c
+        # TCM_DEPTHWISE_SCRATCH_BYTES (tcm_depthwise.h)
+        return 5 * self._pixels(op, g) * w[3]
+
+    @staticmethod
+    def _pixels(op, g) -> int:
+        """Output pixels tcm_depthwise_conv2d_s8 computes in one pass: enough for about
+        PASS_VALUES values when the channels are few (stride_w 1, multiplier 1 only)."""
+        x, y, w = (g.tensor(n).shape for n in (op.inputs[0], op.outputs[0], op.inputs[1]))
+        if int(op.attrs.get("stride_w", 1)) != 1 or w[3] != x[3]:
+            return 1
+        return max(1, min(PASS_VALUES // w[3], y[2]))
 
     def describe(self, op, g):
         p = op.params
@@ -110,12 +123,16 @@ class DepthwiseConv2D(OpDef):
             return (f"tcm_depthwise_conv2d_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, "
                     f"{m}, {s}, {em.tensor(op.outputs[0])}, {em.scratch});")
         em.use("tcm_depthwise.c")
-        w = em.const("filter", g.tensor(op.inputs[1]).data.reshape(-1))
-        b = em.const("bias", p.bias, comment="bias + input_offset * sum(filter taps)")
-        m = em.const("mult", p.rq.multiplier)
-        s = em.const("shift", p.rq.shift)
-        return (f"tcm_depthwise_conv2d_s8(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, "
-                f"{s}, {em.tensor(op.outputs[0])}, {em.scratch});")
+        n = self._pixels(op, g)
+        taps = g.tensor(op.inputs[1]).data.reshape(-1, p.win.out_c)
+        note = f", each row repeated for {n} pixels" if n > 1 else ""
+        w = em.const("filter", np.tile(taps, (1, n)), comment=f"[k_h * k_w][{n}][out_c]{note}")
+        b = em.const("bias", np.tile(p.bias, n),
+                     comment=f"bias + input_offset * sum(filter taps){note}")
+        m = em.const("mult", np.tile(p.rq.multiplier, n))
+        s = em.const("shift", np.tile(p.rq.shift, n))
+        return (f"tcm_depthwise_conv2d_s8(&{params}, {n}, {em.tensor(op.inputs[0])}, {w}, {b}, "
+                f"{m}, {s}, {em.tensor(op.outputs[0])}, {em.scratch});")
 
     # CMSIS-NN: arm_depthwise_conv_wrapper_s8 (batch 1), double rounding as
     # DepthwiseConvPerChannel. Batches > 1 keep the portable kernel.
