@@ -24,13 +24,14 @@
 #include "tcm_math.h"
 #include "tcm_requant.h"
 
-/* The patch of output pixel (out_y, out_x) of `image`: [k_h][k_w][in_c] int8, taps outside the
- * image = input_zp, then -128 up to `depth` (0 once offset to uint8 by to_u8_in_place). */
+/* The patch of output pixel (out_y, out_x) of `image`: [k_h][k_w][in_c] as uint8 (x + 128),
+ * taps outside the image = input_zp + 128, then zeros up to `depth`. */
 static void gather_patch(const tcm_window *p, const int8_t *image, int32_t out_y, int32_t out_x,
-                         int32_t depth, int8_t *col)
+                         int32_t depth, uint8_t *col)
 {
     const int32_t in_c = p->in_c;
     const int32_t row_len = p->k_w * in_c;
+    const uint8_t pad_value = (uint8_t)(p->input_zp + 128);
     const int32_t in_y0 = out_y * p->stride_h - p->pad_h;
     const int32_t in_x0 = out_x * p->stride_w - p->pad_w;
     /* all k_w taps of a row inside the image and adjacent: one contiguous copy per row */
@@ -39,33 +40,24 @@ static void gather_patch(const tcm_window *p, const int8_t *image, int32_t out_y
     for (filter_y = 0; filter_y < p->k_h; ++filter_y) {
         const int32_t in_y = in_y0 + filter_y * p->dil_h;
         if (in_y < 0 || in_y >= p->in_h) {
-            memset(col, p->input_zp, (size_t)row_len);
+            memset(col, pad_value, (size_t)row_len);
         } else if (dense) {
-            memcpy(col, image + ((size_t)in_y * (size_t)p->in_w + (size_t)in_x0) * (size_t)in_c,
-                   (size_t)row_len);
+            tcm_to_u8(image + ((size_t)in_y * (size_t)p->in_w + (size_t)in_x0) * (size_t)in_c, col,
+                      row_len);
         } else {
             const int8_t *row = image + (size_t)in_y * (size_t)p->in_w * (size_t)in_c;
             for (filter_x = 0; filter_x < p->k_w; ++filter_x) {
                 const int32_t in_x = in_x0 + filter_x * p->dil_w;
                 if (in_x >= 0 && in_x < p->in_w) {
-                    memcpy(col + filter_x * in_c, row + (size_t)in_x * (size_t)in_c, (size_t)in_c);
+                    tcm_to_u8(row + (size_t)in_x * (size_t)in_c, col + filter_x * in_c, in_c);
                 } else {
-                    memset(col + filter_x * in_c, p->input_zp, (size_t)in_c);
+                    memset(col + filter_x * in_c, pad_value, (size_t)in_c);
                 }
             }
         }
         col += row_len;
     }
-    memset(col, -128, (size_t)(depth - p->k_h * row_len));
-}
-
-/* x + 128 as uint8, in place: flips each byte's top bit (the activation offset of tcm_dot.h). */
-static void to_u8_in_place(uint8_t *x, int32_t n)
-{
-    int32_t i;
-    for (i = 0; i < n; ++i) {
-        x[i] ^= 0x80u;
-    }
+    memset(col, 0, (size_t)(depth - p->k_h * row_len));
 }
 
 /* acc[i * stride + j] = bias[j] + dot(patch i, filter row j), i, j < 4; patches and filter
@@ -182,30 +174,32 @@ void tcm_conv2d_s8(const tcm_window *p, int32_t depth, const int8_t *input, cons
     int32_t *acc = (int32_t *)(void *)(scratch + (size_t)TCM_CONV_PIXELS * (size_t)depth);
     int32_t batch, pixel, i, out_ch, out_y, out_x;
     for (batch = 0; batch < p->batches; ++batch) {
-        const int8_t *image = input + (size_t)batch * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+        const int8_t *image =
+            input + (size_t)batch * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
         int8_t *out_image = output + (size_t)batch * (size_t)pixels * (size_t)out_c;
         out_y = 0;
         out_x = 0;
         for (pixel = 0; pixel < pixels; pixel += TCM_CONV_PIXELS) {
             const int32_t n = pixels - pixel < TCM_CONV_PIXELS ? pixels - pixel : TCM_CONV_PIXELS;
             if (pointwise) {
-                memcpy(cols, image + (size_t)pixel * (size_t)depth, (size_t)n * (size_t)depth);
+                tcm_to_u8(image + (size_t)pixel * (size_t)depth, cols, n * depth);
             } else {
                 for (i = 0; i < n; ++i) {
-                    gather_patch(p, image, out_y, out_x, depth, (int8_t *)(void *)(cols + (size_t)i * (size_t)depth));
+                    gather_patch(p, image, out_y, out_x, depth, cols + (size_t)i * (size_t)depth);
                     if (++out_x == p->out_w) {
                         out_x = 0;
                         ++out_y;
                     }
                 }
             }
-            to_u8_in_place(cols, n * depth);
             for (out_ch = 0; out_ch < out_c; out_ch += TCM_CONV_CHANNELS) {
-                const int32_t m = out_c - out_ch < TCM_CONV_CHANNELS ? out_c - out_ch : TCM_CONV_CHANNELS;
-                conv_block(cols, n, filter + (size_t)out_ch * (size_t)depth, depth, bias + out_ch, m, acc);
+                const int32_t m =
+                    out_c - out_ch < TCM_CONV_CHANNELS ? out_c - out_ch : TCM_CONV_CHANNELS;
+                conv_block(cols, n, filter + (size_t)out_ch * (size_t)depth, depth, bias + out_ch,
+                           m, acc);
                 tcm_requant_rows_s8(acc, m, n, mult + out_ch, shift + out_ch, m,
-                                  p->output_offset, p->act_min, p->act_max,
-                                  out_image + (size_t)pixel * (size_t)out_c + out_ch, out_c);
+                                    p->output_offset, p->act_min, p->act_max,
+                                    out_image + (size_t)pixel * (size_t)out_c + out_ch, out_c);
             }
         }
     }

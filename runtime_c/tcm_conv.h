@@ -18,8 +18,8 @@
 
 /* input   [batches, in_h, in_w, in_c] int8 NHWC
  * filter  [out_c, depth] int8, zero point 0: TFLite's [out_c, k_h, k_w, in_c] (OHWI) with each
- *         row zero-padded from k_h * k_w * in_c to `depth` values, a multiple of 16, so the dot
- *         products run in whole vectors
+ *         row zero-padded from k_h * k_w * in_c to `depth` values, a multiple of 16
+ *         (tinycc_ml/ops/conv2d.py conv_depth), so the dot products run in whole vectors
  * bias    [out_c] int32: the model's bias + (input_offset - 128) * sum(filter[out_c]), folded at
  *         compile time (taps outside the image read the input zero point, so they add 0, as
  *         TFLite skipping them)

@@ -114,7 +114,8 @@ void tcm_depthwise_conv2d_s8(const tcm_window *p, int32_t pixels, const int8_t *
     int32_t batch, out_y, out_x;
     memset(pad, p->input_zp, (size_t)row_len);
     for (batch = 0; batch < p->batches; ++batch) {
-        const int8_t *image = input + (size_t)batch * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+        const int8_t *image =
+            input + (size_t)batch * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
         for (out_y = 0; out_y < p->out_h; ++out_y) {
             int8_t *out_row = output + (((size_t)batch * (size_t)p->out_h + (size_t)out_y) *
                                         (size_t)p->out_w) * (size_t)out_c;

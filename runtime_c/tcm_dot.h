@@ -33,8 +33,8 @@ TCM_INLINE int32_t tcm_dot_u8s8(const uint8_t *TCM_RESTRICT xu, const int8_t *TC
 }
 
 /* xu[i] = x[i] + 128 as uint8 (the activation offset of tcm_dot_u8s8). Adding 128 flips each
- * byte's top bit: 8 bytes per step through a uint64 (memcpy of 8 bytes is one load or store),
- * which stays fast for the short rows of an im2col gather, then byte by byte. */
+ * byte's top bit: 8 bytes per step through a uint64 (a memcpy of 8 bytes is one load or store),
+ * then 4, then byte by byte, which stays fast for the short rows of an im2col gather. */
 TCM_INLINE void tcm_to_u8(const int8_t *TCM_RESTRICT x, uint8_t *TCM_RESTRICT xu, int32_t n)
 {
     int32_t i = 0;
@@ -43,6 +43,13 @@ TCM_INLINE void tcm_to_u8(const int8_t *TCM_RESTRICT x, uint8_t *TCM_RESTRICT xu
         memcpy(&v, x + i, sizeof v);
         v ^= UINT64_C(0x8080808080808080);
         memcpy(xu + i, &v, sizeof v);
+    }
+    if (i + 4 <= n) {
+        uint32_t v;
+        memcpy(&v, x + i, sizeof v);
+        v ^= 0x80808080u;
+        memcpy(xu + i, &v, sizeof v);
+        i += 4;
     }
     for (; i < n; ++i) {
         xu[i] = (uint8_t)((int32_t)x[i] + 128);

@@ -27,10 +27,10 @@
  * rows when both are dense): with an int8 store in the arithmetic loop gcc vectorizes it 32
  * lanes at a time and runs rows shorter than that in scalar code; without, 8 lanes. */
 TCM_INLINE void tcm_requant_rows_s8(int32_t *TCM_RESTRICT acc, int32_t acc_stride, int32_t rows,
-                                  const int32_t *TCM_RESTRICT mult,
-                                  const int32_t *TCM_RESTRICT shift, int32_t n,
-                                  int32_t output_offset, int32_t act_min, int32_t act_max,
-                                  int8_t *TCM_RESTRICT out, int32_t out_stride)
+                                    const int32_t *TCM_RESTRICT mult,
+                                    const int32_t *TCM_RESTRICT shift, int32_t n,
+                                    int32_t output_offset, int32_t act_min, int32_t act_max,
+                                    int8_t *TCM_RESTRICT out, int32_t out_stride)
 {
     int32_t r, i;
     for (r = 0; r < rows; ++r) {
@@ -39,7 +39,8 @@ TCM_INLINE void tcm_requant_rows_s8(int32_t *TCM_RESTRICT acc, int32_t acc_strid
             const int32_t left = shift[i] > 0 ? shift[i] : 0;
             const int32_t right = shift[i] > 0 ? 0 : -shift[i];
             const int32_t x = (int32_t)((uint32_t)a[i] << left);
-            const int32_t high = (int32_t)(((int64_t)x * (int64_t)mult[i] + ((int64_t)1 << 30)) >> 31);
+            const int32_t high =
+                (int32_t)(((int64_t)x * (int64_t)mult[i] + ((int64_t)1 << 30)) >> 31);
             const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
             const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
             const int32_t rounded = (high >> right) + ((high & mask) > threshold ? 1 : 0);

@@ -35,8 +35,10 @@ CASES = {
     "k1_s1_same_relu_64to64_kws": ((25, 5, 64), 64, (1, 1), (1, 1), "same", "relu"),
     "k3_s2_same_relu_3to8_vww": ((24, 24, 3), 8, (3, 3), (2, 2), "same", "relu"),
     "k1_s1_same_relu_8to16_vww": ((12, 12, 8), 16, (1, 1), (1, 1), "same", "relu"),
+    "k1_s1_same_relu_16to32_vww": ((10, 10, 16), 32, (1, 1), (1, 1), "same", "relu"),
     "k1_s1_same_relu_128to256_vww": ((3, 3, 128), 256, (1, 1), (1, 1), "same", "relu"),
     "k3_s1_same_relu_3to16_ic": ((10, 10, 3), 16, (3, 3), (1, 1), "same", "relu"),
+    "k3_s1_same_relu_16to16_ic": ((12, 12, 16), 16, (3, 3), (1, 1), "same", "relu"),
     "k3_s2_same_relu_16to32_ic": ((12, 12, 16), 32, (3, 3), (2, 2), "same", "relu"),
     "k3_s1_same_none_64to64_ic": ((8, 8, 64), 64, (3, 3), (1, 1), "same", None),
     "k1_s2_same_none_32to64_ic": ((8, 8, 32), 64, (1, 1), (2, 2), "same", None),
@@ -178,29 +180,40 @@ int main(void)
     static const int32_t edges[] = {INT32_MIN, INT32_MIN + 1, -65536, -32769, -32768, -255, -2,
                                     -1, 0, 1, 2, 127, 128, 32767, 65536, 1 << 30, INT32_MAX - 1,
                                     INT32_MAX};
-    enum { N = 67 };   /* not a multiple of the vector length: the scalar tail runs too */
+    /* round % 3 == 0: one dense row of 67 (not a multiple of the vector length: the scalar
+     * tail runs too); else 3 rows of 19, 21 outputs apart, the accumulators dense (as
+     * tcm_conv.c has them) or 23 apart */
+    enum { N = 256 };   /* room beyond the 69 values used: gcc 12 warns (wrongly) otherwise */
     int32_t acc[N], kept[N], mult[N], shift[N];
     int8_t out[N];
     long checked = 0, bad = 0;
-    int round, i;
+    int round, i, r;
     for (round = 0; round < 30000; ++round) {
+        const int dense = round % 3 == 0;
+        const int32_t rows = dense ? 1 : 3, n = dense ? 67 : 19;
+        const int32_t acc_stride = dense || round % 3 == 1 ? n : 23, out_stride = dense ? n : 21;
         const int32_t offset = (int32_t)(next() % 256u) - 128;
         const int32_t lo = (int32_t)(next() % 128u) - 128;
         const int32_t hi = lo + (int32_t)(next() % (uint32_t)(128 - lo));
         for (i = 0; i < N; ++i) {
-            const uint32_t r = next();
-            kept[i] = (r & 3u) == 0 ? edges[next() % 18u] : (int32_t)next() >> (next() % 32u);
+            const uint32_t u = next();
+            kept[i] = (u & 3u) == 0 ? edges[next() % 18u] : (int32_t)next() >> (next() % 32u);
             acc[i] = kept[i];
-            mult[i] = (r & 12u) == 0 ? (int32_t)(1u << 30)
-                    : (r & 12u) == 4u ? INT32_MAX : (int32_t)((1u << 30) + (next() >> 2));
-            mult[i] = (r & 48u) == 0 ? 0 : mult[i];
+            mult[i] = (u & 12u) == 0 ? (int32_t)(1u << 30)
+                    : (u & 12u) == 4u ? INT32_MAX : (int32_t)((1u << 30) + (next() >> 2));
+            mult[i] = (u & 48u) == 0 ? 0 : mult[i];
             shift[i] = (int32_t)(next() % 62u) - 31;
         }
-        tcm_requant_rows_s8(acc, N, 1, mult, shift, N, offset, lo, hi, out, N);
-        for (i = 0; i < N; ++i) {
-            const int32_t v = (int32_t)((uint32_t)tcm_mbqm(kept[i], mult[i], shift[i]) + (uint32_t)offset);
-            ++checked;
-            bad += out[i] != (int8_t)tcm_clamp(v, lo, hi);
+        tcm_requant_rows_s8(acc, acc_stride, rows, mult, shift, n, offset, lo, hi, out,
+                            out_stride);
+        for (r = 0; r < rows; ++r) {
+            for (i = 0; i < n; ++i) {
+                const int32_t x = kept[r * acc_stride + i];
+                const int32_t v = (int32_t)((uint32_t)tcm_mbqm(x, mult[i], shift[i]) +
+                                            (uint32_t)offset);
+                ++checked;
+                bad += out[r * out_stride + i] != (int8_t)tcm_clamp(v, lo, hi);
+            }
         }
     }
     printf("%ld %ld\n", checked, bad);
@@ -213,7 +226,7 @@ int main(void)
 def test_requant_rows_equals_tcm_mbqm(flags, tmp_path):
     """tcm_requant.h's vectorizable loop == tcm_clamp(tcm_mbqm(acc) + offset) (TFLite's
     MultiplyByQuantizedMultiplier, double rounding) on every shift from -31 to 30, extreme and
-    random accumulators and multipliers (about 2 million values)."""
+    random accumulators and multipliers (about 1.8 million values), dense and strided rows."""
     src = tmp_path / "requant.c"
     src.write_text(REQUANT_HARNESS)
     exe = tmp_path / "requant"
@@ -221,7 +234,7 @@ def test_requant_rows_equals_tcm_mbqm(flags, tmp_path):
                     f"-I{REPO / 'runtime_c'}", str(src), "-o", str(exe)], check=True)
     checked, bad = map(int, subprocess.run([str(exe)], capture_output=True, text=True,
                                            check=True).stdout.split())
-    assert checked == 30000 * 67
+    assert checked == 10000 * 67 + 20000 * 3 * 19
     assert bad == 0
 
 

@@ -1,21 +1,42 @@
-"""DEPTHWISE_CONV_2D against TFLite BUILTIN_REF: Keras DepthwiseConv2D layers, full int8."""
+"""DEPTHWISE_CONV_2D against TFLite BUILTIN_REF: Keras DepthwiseConv2D layers converted to full
+int8, and edits of converted models for what the converter never writes (dilation, batches above
+1, RELU_N1_TO_1)."""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from tests.util import assert_bitexact, check_keras, compile_and_build, keras
+from tests.ops._conv_edits import op_index, with_batch, with_shape
+from tests.ops._ir import compile_error, single_op, tensor
+from tests.ops._tflite_edit import set_option
+from tests.util import assert_bitexact, compile_and_build, int8_tflite, keras, write_model
 
 # id: (input HWC, kernel, strides, padding, depth multiplier, activation)
+# With stride_w 1 and multiplier 1 the portable kernel does several pixels per pass (up to 64
+# values): c8 passes of 8 pixels, c16 of 4, c64 of 1; the image borders go one pixel at a time.
 CASES = {
-    "k3_s1_same_relu_c8": ((10, 10, 8), (3, 3), (1, 1), "same", 1, "relu"),
+    "k3_s1_same_relu_c8": ((10, 13, 8), (3, 3), (1, 1), "same", 1, "relu"),
     "k3_s2_same_relu6_c16": ((13, 11, 16), (3, 3), (2, 2), "same", 1, "relu6"),
     "k3_s2_valid_none_c5": ((9, 9, 5), (3, 3), (2, 2), "valid", 1, None),
     "k5_s1_same_relu_c3": ((8, 12, 3), (5, 5), (1, 1), "same", 1, "relu"),
+    "k2_s1_same_none_c5": ((7, 6, 5), (2, 2), (1, 1), "same", 1, None),
     "k3x1_s1x2_same_none_c7": ((6, 9, 7), (3, 1), (1, 2), "same", 1, None),
+    "k1x4_s2x1_valid_relu6_c17": ((7, 11, 17), (1, 4), (2, 1), "valid", 1, "relu6"),
+    "k3_s3_same_relu_c9": ((10, 11, 9), (3, 3), (3, 3), "same", 1, "relu"),
+    "k3_s1_valid_relu_c1": ((6, 70, 1), (3, 3), (1, 1), "valid", 1, "relu"),
     "k3_s1_same_relu_c4_mult2": ((7, 7, 4), (3, 3), (1, 1), "same", 2, "relu"),
     "k3_s2_valid_none_c1_mult3": ((9, 8, 1), (3, 3), (2, 2), "valid", 3, None),
+    "k3_s1_same_relu6_c3_mult2": ((5, 8, 3), (3, 3), (1, 1), "same", 2, "relu6"),
+    # the layers of the shared models (tinycc-ml inspect), smaller images
     "k3_s1_same_relu_c64_kws": ((25, 5, 64), (3, 3), (1, 1), "same", 1, "relu"),
+    "k3_s1_same_relu_c8_vww": ((16, 16, 8), (3, 3), (1, 1), "same", 1, "relu"),
+    "k3_s2_same_relu_c16_vww": ((16, 16, 16), (3, 3), (2, 2), "same", 1, "relu"),
+    "k3_s1_same_relu_c32_vww": ((8, 8, 32), (3, 3), (1, 1), "same", 1, "relu"),
+    "k3_s1_same_relu_c256_vww": ((3, 3, 256), (3, 3), (1, 1), "same", 1, "relu"),
 }
 
 
@@ -33,17 +54,124 @@ def _model(shape, kernel, strides, padding, mult, act):
     return build
 
 
+@functools.lru_cache(maxsize=None)
+def _converted(case: str, per_channel: bool = True) -> bytes:
+    spec = CASES[case]
+    return int8_tflite(_model(*spec), [spec[0]], seed=len(case), n_calib=8,
+                       per_channel=per_channel)
+
+
+def _check(data: bytes, tmp_path: Path, seed: int, cortex_m: bool = True) -> None:
+    """Bit-exact with BUILTIN_REF: the portable kernel and, with cortex_m, the Cortex-M kernel
+    built on the host (tcm_dsp.h emulates the DSP instructions in C)."""
+    path = write_model(data, tmp_path)
+    assert_bitexact(path, n=4, seed=seed)
+    if cortex_m:
+        assert_bitexact(path, n=3, seed=seed, host=compile_and_build(path, target="cortex-m4"))
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_depthwise_bitexact(case, tmp_path):
-    """Portable kernel, then the Cortex-M (SMLAD) kernel built on the host, where tcm_dsp.h
-    emulates the DSP instructions in C: both bit-exact with BUILTIN_REF."""
-    spec = CASES[case]
-    path = check_keras(_model(*spec), [spec[0]], tmp_path, n=8, seed=len(case),
-                       expect_kinds=["DEPTHWISE_CONV_2D"])
-    assert_bitexact(path, n=4, seed=len(case), host=compile_and_build(path, target="cortex-m4"))
+    _check(_converted(case), tmp_path, seed=len(case))
+
+
+def _dilate(data: bytes, h: int, w: int) -> bytes:
+    i = op_index(data, "DEPTHWISE_CONV_2D")
+    return set_option(set_option(data, i, "dilationHFactor", h), i, "dilationWFactor", w)
+
+
+def _activation(data: bytes, name: str) -> bytes:
+    from tests.cli.tflite_edit import schema
+    code = vars(schema().ActivationFunctionType)[name]
+    return set_option(data, op_index(data, "DEPTHWISE_CONV_2D"), "fusedActivationFunction", code)
+
+
+# Edits of converted grid models: (case, edit of the bytes)
+EDITS = {
+    # SAME keeps the output shape whatever the dilation
+    "k3_s1_same_dil2_relu_c8": ("k3_s1_same_relu_c8", lambda d: _dilate(d, 2, 2)),
+    "k3_s2_same_dil3x2_relu6_c16": ("k3_s2_same_relu6_c16", lambda d: _dilate(d, 3, 2)),
+    "k3_s1_same_dil2_relu_c4_mult2": ("k3_s1_same_relu_c4_mult2", lambda d: _dilate(d, 2, 2)),
+    "k3_s1_valid_dil2_relu_c1": ("k3_s1_valid_relu_c1",
+                                 lambda d: with_shape(_dilate(d, 1, 2), "output", (1, 4, 66, 1))),
+    "k3_s1_same_relu_c8_batch2": ("k3_s1_same_relu_c8", lambda d: with_batch(d, 2)),
+    "k3_s2_valid_none_c1_mult3_batch3": ("k3_s2_valid_none_c1_mult3", lambda d: with_batch(d, 3)),
+    "k3_s2_valid_relu_n1_to_1_c5": ("k3_s2_valid_none_c5",
+                                    lambda d: _activation(d, "RELU_N1_TO_1")),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_depthwise_edited_bitexact(edit, tmp_path):
+    case, change = EDITS[edit]
+    _check(change(_converted(case)), tmp_path, seed=len(edit))
 
 
 def test_depthwise_per_tensor_filter(tmp_path):
-    spec = CASES["k3_s2_same_relu6_c16"]
-    check_keras(_model(*spec), [spec[0]], tmp_path, n=8, per_channel=False,
-                expect_kinds=["DEPTHWISE_CONV_2D"])
+    data = _converted("k3_s2_same_relu6_c16", per_channel=False)
+    from tinycc_ml.frontends import load
+    g = load(write_model(data, tmp_path, "per_tensor.tflite"))
+    dw = next(op for op in g.ops if op.kind == "DEPTHWISE_CONV_2D")
+    assert not g.tensor(dw.inputs[1]).per_channel
+    _check(data, tmp_path, seed=4, cortex_m=False)
+
+
+def test_depthwise_batchnorm_folded(tmp_path):
+    """DepthwiseConv2D + BatchNorm + ReLU6 (MobileNet's block): BN folds into the filter."""
+    def build():
+        k = keras()
+        inp = k.Input((9, 9, 12))
+        x = k.layers.DepthwiseConv2D(3, padding="same", use_bias=False)(inp)
+        x = k.layers.BatchNormalization(beta_initializer="random_normal",
+                                        gamma_initializer="random_uniform",
+                                        moving_mean_initializer="random_normal",
+                                        moving_variance_initializer="ones")(x)
+        return k.Model(inp, k.layers.ReLU(6.0)(x))
+    _check(int8_tflite(build, [(9, 9, 12)], n_calib=8), tmp_path, seed=6, cortex_m=False)
+
+
+def _dw_graph(x_shape=(1, 5, 5, 4), w_shape=(1, 3, 3, 4), y_shape=(1, 5, 5, 4), x_dtype="int8",
+              w_const=True, bias=4, **attrs):
+    opts = dict(stride_h=1, stride_w=1, padding="SAME", dilation_hfactor=1, dilation_wfactor=1,
+                depth_multiplier=1, fused_activation_function="NONE")
+    opts.update(attrs)
+    w = tensor("w", w_shape, data=np.ones(w_shape, np.int8) if w_const else None)
+    inputs = [tensor("x", x_shape, x_dtype), w]
+    if bias:
+        inputs.append(tensor("b", (bias,), "int32", data=np.zeros(bias, np.int32)))
+    return single_op("DEPTHWISE_CONV_2D", inputs, tensor("y", y_shape, x_dtype), **opts)
+
+
+def test_depthwise_bad_input():
+    base = "bad.tflite: op 0 (DEPTHWISE_CONV_2D 'y'): "
+    assert compile_error(_dw_graph(w_const=False)) == base + "filter 'w' must be a constant"
+    assert compile_error(_dw_graph(x_dtype="int16")) == (
+        base + "input 'x' has type int16; supported: int8")
+    assert compile_error(_dw_graph(w_shape=(2, 3, 3, 4))) == base + (
+        "filter has shape [2, 3, 3, 4]; expected [1, k_h, k_w, out_c]")
+    assert compile_error(_dw_graph(w_shape=(1, 3, 3, 6), y_shape=(1, 5, 5, 6), bias=6)) == base + (
+        "4 input channels x depth multiplier 1 != 6 output channels")
+    assert compile_error(_dw_graph(bias=3)) == base + "bias has 3 values for 4 output channels"
+    assert compile_error(_dw_graph(y_shape=(1, 5, 4, 4))) == base + (
+        "output shape [1, 5, 4, 4] disagrees with the computed [1,5,5,4]")
+
+
+def test_c_contract(tmp_path):
+    """Passes of several pixels (8 channels), one pixel at a time (stride 2), a depth multiplier:
+    warning-free under gcc, clang and arm-none-eabi-gcc (-std=c99 -Wall -Wextra -Werror
+    -pedantic), clean under ASan + UBSan, and equal to BUILTIN_REF there too."""
+    from tests.ops._c_contract import sanitized_run, strict_builds
+    from tinycc_ml.reference import TFLiteReference, random_inputs
+
+    def build():
+        k = keras()
+        inp = k.Input((12, 11, 8))
+        x = k.layers.DepthwiseConv2D(3, padding="same", activation="relu")(inp)
+        x = k.layers.DepthwiseConv2D(3, strides=2, padding="same")(x)
+        return k.Model(inp, k.layers.DepthwiseConv2D(2, depth_multiplier=2)(x))
+    path = write_model(int8_tflite(build, [(12, 11, 8)], seed=12, n_calib=8), tmp_path)
+    strict_builds(path, tmp_path / "strict")
+    ref = TFLiteReference(path)
+    xs = random_inputs([(d["shape"], d["dtype"]) for d in ref.inputs], np.random.default_rng(12))
+    got = sanitized_run(path, xs, tmp_path / "asan")[0]
+    np.testing.assert_array_equal(got, ref.run(xs)[0].reshape(got.shape))

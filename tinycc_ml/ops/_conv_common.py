@@ -68,7 +68,8 @@ def window(op, g, k_h: int, k_w: int, out_c: int) -> Window:
     n, h, w, c = x.shape
     oh, ow = out_size(padding, h, k_h, sh, dh), out_size(padding, w, k_w, sw, dw)
     if oh < 1 or ow < 1:
-        raise g.error(op, f"a {k_h}x{k_w} window does not fit the {h}x{w} input with padding {padding}")
+        raise g.error(op, f"a {k_h}x{k_w} window does not fit the {h}x{w} input with padding "
+                          f"{padding}")
     if tuple(y.shape) != (n, oh, ow, out_c):
         raise g.error(op, f"output shape {list(y.shape)} disagrees with the computed "
                           f"[{n},{oh},{ow},{out_c}]")
@@ -160,7 +161,9 @@ def check_conv_operands(op, g, filter_axis: int, out_c: int) -> None:
 
 def bias_of(op, g, out_c: int) -> np.ndarray:
     b = op.inputs[2] if len(op.inputs) > 2 else None
-    return g.tensor(b).data.astype(np.int64).reshape(-1) if b is not None else np.zeros(out_c, np.int64)
+    if b is None:
+        return np.zeros(out_c, np.int64)
+    return g.tensor(b).data.astype(np.int64).reshape(-1)
 
 
 def wrap_int32(a) -> np.ndarray:

@@ -24,9 +24,10 @@ from .base import OpDef, fused_activation, register
 PIXELS, CHANNELS = 4, 32     # TCM_CONV_PIXELS, TCM_CONV_CHANNELS (tcm_conv.h)
 
 
-def pad16(n: int) -> int:
-    """The filter row length of tcm_conv2d_s8 (its `depth`): whole 16-byte vectors."""
-    return (n + 15) // 16 * 16
+def conv_depth(taps: int) -> int:
+    """The filter row length of tcm_conv2d_s8 (its `depth`) for k_h * k_w * in_c taps: whole
+    16-byte vectors, so that no dot product ends in a scalar loop."""
+    return (taps + 15) // 16 * 16
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,9 @@ class Conv2D(OpDef):
         return 0
 
     def inplace_gap(self, op, g):
-        # im2col: a pixel's (or, in tcm_conv_smlad.c, a pair of pixels') patch is
-        # gathered before any of its outputs is written.
-        # window_gap with one pixel per step is the larger (safer) of the two gaps.
+        # im2col: the patches of 4 adjacent pixels (tcm_conv.c; a pair in tcm_conv_smlad.c) are
+        # gathered before any of their outputs is written. window_gap with one pixel per step
+        # is at least the gap of either (a kernel writing later needs less).
         return planner.window_gap(op.params.win)
 
     def macs(self, op, g):
@@ -77,7 +78,7 @@ class Conv2D(OpDef):
         if has_dsp(target):
             return 5 * pad4(taps)
         # TCM_CONV_SCRATCH_BYTES (tcm_conv.h): the patches, then the int32 accumulators
-        return PIXELS * pad16(taps) + PIXELS * min(w[0], CHANNELS) * 4
+        return PIXELS * conv_depth(taps) + PIXELS * min(w[0], CHANNELS) * 4
 
     def describe(self, op, g):
         w = op.params.win
@@ -101,16 +102,17 @@ class Conv2D(OpDef):
                     f"{s}, {em.tensor(op.outputs[0])}, {em.scratch});")
         em.use("tcm_conv.c")
         rows = filt.reshape(filt.shape[0], -1)
-        depth = pad16(rows.shape[1])
+        depth = conv_depth(rows.shape[1])
         padded = np.zeros((rows.shape[0], depth), np.int8)
         padded[:, :rows.shape[1]] = rows
-        w = em.const("filter", padded, comment=f"[out_c][k_h * k_w * in_c + {depth - rows.shape[1]}"
-                     f" zeros]" if depth != rows.shape[1] else "")
+        zeros = depth - rows.shape[1]
+        w = em.const("filter", padded,
+                     comment=f"[out_c][k_h * k_w * in_c + {zeros} zeros]" if zeros else "")
         b = em.const("bias", p.bias, comment="bias + (input_offset - 128) * sum(filter)")
         m = em.const("mult", p.rq.multiplier)
         s = em.const("shift", p.rq.shift)
-        return (f"tcm_conv2d_s8(&{params}, {depth}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, "
-                f"{s}, {em.tensor(op.outputs[0])}, {em.scratch});")
+        return (f"tcm_conv2d_s8(&{params}, {depth} /* depth */, {em.tensor(op.inputs[0])}, {w}, "
+                f"{b}, {m}, {s}, {em.tensor(op.outputs[0])}, {em.scratch});")
 
     # CMSIS-NN: arm_convolve_wrapper_s8 requantizes per channel with double rounding
     # (arm_nn_requantize), as ConvPerChannel: every CONV_2D layer is eligible.

@@ -69,9 +69,10 @@ class DepthwiseConv2D(OpDef):
         return 0
 
     def inplace_gap(self, op, g):
-        # tcm_depthwise.c reads a pixel's window before writing it;
-        # tcm_depthwise_smlad.c writes channels c..c+3 right after reading them (the pool case).
-        # window_gap with one pixel per step is the larger (safer) of the two gaps.
+        # tcm_depthwise.c reads the windows of a pass (one pixel, or up to `pixels` adjacent
+        # ones) before writing it; tcm_depthwise_smlad.c writes channels c..c+3 right after
+        # reading them (the pool case). window_gap with one pixel per step is at least the gap
+        # of either.
         return planner.window_gap(op.params.win)
 
     def macs(self, op, g):
@@ -131,8 +132,8 @@ class DepthwiseConv2D(OpDef):
                      comment=f"bias + input_offset * sum(filter taps){note}")
         m = em.const("mult", np.tile(p.rq.multiplier, n))
         s = em.const("shift", np.tile(p.rq.shift, n))
-        return (f"tcm_depthwise_conv2d_s8(&{params}, {n}, {em.tensor(op.inputs[0])}, {w}, {b}, "
-                f"{m}, {s}, {em.tensor(op.outputs[0])}, {em.scratch});")
+        return (f"tcm_depthwise_conv2d_s8(&{params}, {n} /* pixels */, {em.tensor(op.inputs[0])}, "
+                f"{w}, {b}, {m}, {s}, {em.tensor(op.outputs[0])}, {em.scratch});")
 
     # CMSIS-NN: arm_depthwise_conv_wrapper_s8 (batch 1), double rounding as
     # DepthwiseConvPerChannel. Batches > 1 keep the portable kernel.
