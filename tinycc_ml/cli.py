@@ -48,7 +48,7 @@ def _model_options(p: argparse.ArgumentParser, name_default: str = "model") -> N
     p.add_argument("--max-arena", type=_size, metavar="BYTES",
                    help="fail if the arena needs more RAM than this (e.g. 65536 or 64k)")
     p.add_argument("--max-flash", type=_size, metavar="BYTES",
-                   help="fail if the constants need more flash than this")
+                   help="fail if the model's constant data (weights, biases, requantization tables, parameter structs; not the kernels' code) needs more flash than this")
 
 
 def _options(a) -> Options:

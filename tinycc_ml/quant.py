@@ -125,3 +125,18 @@ def softmax_input_params(beta: float, input_scale: float, integer_bits: int = 5)
     max_input_rescaled = (1.0 * ((1 << integer_bits) - 1) * float(1 << (31 - integer_bits))
                           / float(1 << left_shift))
     return mult, left_shift, -int(math.floor(max_input_rescaled))
+
+
+def fast_requant_ok(shifts, acc_bound: int) -> bool:
+    """True when runtime_c/tcm_requant_dsp.h's tcm_mbqm_right computes MultiplyByQuantizedMultiplier
+    exactly for every channel: all shifts in [-31, -1] and every accumulator |acc| <= acc_bound
+    < 2^30 (the op module derives acc_bound from its folded bias and the filter's absolute sums)."""
+    s = np.asarray(shifts)
+    return bool(s.size) and bool(np.all((s <= -1) & (s >= -31))) and 0 <= int(acc_bound) < 2**30
+
+
+def acc_bound(bias, filt_rows, x_max: int = 128) -> int:
+    """max over output channels of |bias| + x_max * sum(|filter row|): a bound on an int32
+    accumulator that sums products of activations |x| <= x_max with the row, onto the bias."""
+    rows = np.abs(np.asarray(filt_rows, np.int64)).reshape(len(bias), -1).sum(axis=1)
+    return int(np.max(np.abs(np.asarray(bias, np.int64)) + x_max * rows)) if len(bias) else 0

@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from .compiler import Compiled
+from .errors import CompileError
 from .hostbuild import build
 from .ir import DTYPES
 from .reference import TFLiteReference, random_inputs
@@ -54,6 +55,46 @@ def _target_outputs(compiled: Compiled, batches, target: str, log, cmsis_nn=None
     return outs
 
 
+def _npy_batches(path: Path, g, specs, log) -> list[list[np.ndarray]]:
+    """The inputs a user gives as X.npy (one input or a stack). Float data for an integer
+    input is quantized with the input's own scale and zero point (round half away from zero,
+    clamped), as the generated NAME_quantize_input helper does; integers must fit the type."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise CompileError(f"{path}: not a readable .npy file ({e})") from None
+    if len(specs) != 1:
+        raise CompileError(f"{path}: .npy inputs are supported for single-input models "
+                           f"(this one has {len(specs)})")
+    shape, dt = specs[0]
+    dt = np.dtype(dt)
+    if arr.size == 0 or arr.size % int(np.prod(shape)):
+        raise CompileError(f"{path}: {arr.size} values is not a positive multiple of the input "
+                           f"size {int(np.prod(shape))} (shape {list(shape)})")
+    if arr.dtype.kind not in "iufb":
+        raise CompileError(f"{path}: holds {arr.dtype}, not numbers")
+    t = g.tensor(g.inputs[0])
+    if dt.kind in "iu" and arr.dtype.kind == "f":
+        if not t.is_quantized:
+            raise CompileError(f"{path}: float data for the {dt} input '{t.name}', which has no "
+                               "quantization to convert it with")
+        if not np.all(np.isfinite(arr)):
+            raise CompileError(f"{path}: holds NaN or infinite values")
+        scale, zp = float(t.scale[0]), int(t.zero_point[0])
+        v = arr.astype(np.float64) / scale
+        q = np.sign(v) * np.floor(np.abs(v) + 0.5) + zp
+        info = np.iinfo(dt)
+        arr = np.clip(q, info.min, info.max).astype(dt)
+        log(f"{path.name}: float data quantized with the input's scale {scale:g} and zero "
+            f"point {zp}")
+    elif dt.kind in "iu":
+        info = np.iinfo(dt)
+        if arr.size and (arr.min() < info.min or arr.max() > info.max):
+            raise CompileError(f"{path}: values [{arr.min()}, {arr.max()}] do not fit the {dt} "
+                               f"input '{t.name}'")
+    return [[row] for row in arr.astype(dt).reshape((-1,) + tuple(shape))]
+
+
 def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
            npy_inputs: Sequence[Path] = (), seed: int = 0, per_layer: bool = False,
            cflags: Sequence[str] = ("-O2",), log=print, target: str = "generic",
@@ -69,14 +110,7 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
     specs = [(g.tensor(t).shape, DTYPES[g.tensor(t).dtype][0]) for t in g.inputs]
     batches: list[list[np.ndarray]] = []
     for p in npy_inputs:
-        arr = np.load(p)
-        if len(specs) != 1:
-            raise SystemExit(f"{p}: .npy inputs are supported for single-input models")
-        shape, dt = specs[0]
-        if arr.size % int(np.prod(shape)):
-            raise SystemExit(f"{p}: {arr.size} values is not a multiple of the input size")
-        for row in arr.astype(dt).reshape((-1,) + tuple(shape)):
-            batches.append([row])
+        batches += _npy_batches(Path(p), g, specs, log)
     rng = np.random.default_rng(seed)
     for _ in range(n_random):
         batches.append(random_inputs(specs, rng))

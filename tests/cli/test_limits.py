@@ -86,8 +86,8 @@ def test_verify_honours_the_limits(figures, capsys):
 
 
 def test_figures_match_the_built_object(figures, tmp_path, capsys):
-    """The arena figure is the header's macro; the constants are the object's read-only data
-    (arm-none-eabi-gcc, Cortex-M4), which also holds the layers' small parameter structs."""
+    """The arena figure is the header's macro; the constants are exactly the object's read-only
+    data (arm-none-eabi-gcc, Cortex-M4): arrays and the layers' parameter structs."""
     arena, consts = figures
     rc, _, out = _run(tmp_path, capsys)
     assert rc == 0
@@ -97,11 +97,28 @@ def test_figures_match_the_built_object(figures, tmp_path, capsys):
     obj = tmp_path / "m.o"
     subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-std=c99", "-O2", "-c",
                     str(out / "m.c"), "-I", str(out), "-o", str(obj)], check=True)
+    assert _object_bytes(obj, "rR") == consts
+    assert _object_bytes(obj, "bB") == arena, "the static arena is the object's only RAM"
+
+
+def _object_bytes(obj: Path, kinds: str) -> int:
     nm = subprocess.run(["arm-none-eabi-nm", "-S", str(obj)], capture_output=True, text=True,
                         check=True).stdout
-    rodata = sum(int(f[1], 16) for f in (line.split() for line in nm.splitlines())
-                 if len(f) == 4 and f[2] in "rR")
-    bss = sum(int(f[1], 16) for f in (line.split() for line in nm.splitlines())
-              if len(f) == 4 and f[2] in "bB")
-    assert consts <= rodata <= consts + 64 * 8, (consts, rodata)
-    assert bss == arena, "the static arena is the object's only RAM"
+    return sum(int(f[1], 16) for f in (line.split() for line in nm.splitlines())
+               if len(f) == 4 and f[2] in kinds)
+
+
+@pytest.mark.parametrize("target", ["generic", "cortex-m4"])
+def test_flash_figure_is_exact_on_the_shared_models(target, shared_models, tmp_path):
+    """Every kernel's parameter structs (windows, broadcast loops, ADD operands...) included."""
+    from tinycc_ml.compiler import write
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.fail("arm-none-eabi-gcc is not installed (.ci/run installs it)")
+    for model in sorted(shared_models.glob("*.tflite")):
+        c = compile_file(model, Options(name="m", target=target))
+        out = tmp_path / model.stem
+        write(c, out)
+        obj = out / "m.o"
+        subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-std=c99", "-O2",
+                        "-c", str(out / "m.c"), "-I", str(out), "-o", str(obj)], check=True)
+        assert _object_bytes(obj, "rRdD") == c.const_bytes, model.name

@@ -549,3 +549,42 @@ def test_quantize_multiplier_carry(d):
 @example(-2.5)
 def test_round_half_away(x):
     assert quant.round_half_away(x) == std_round(x)
+
+
+# --- tcm_requant_dsp.h: the short requantization under its preconditions ----------------------
+
+@pytest.fixture(scope="module")
+def dsp(tmp_path_factory):
+    return build("requant_dsp", "int32_t tcm_mbqm_right(int32_t acc, int32_t mult, int32_t right);",
+                 '#include "tcm_requant_dsp.h"', tmp_path_factory.mktemp("ffi")).lib
+
+
+ACC30 = st.one_of(st.sampled_from([-(2**30) + 1, -(2**29), -257, -1, 0, 1, 255, 2**29,
+                                   2**30 - 1]), st.integers(-(2**30) + 1, 2**30 - 1))
+QMULT = st.one_of(st.sampled_from([0, 2**30, 2**30 + 1, INT32_MAX]),
+                  st.integers(2**30, INT32_MAX))
+
+
+@FAST
+@given(ACC30, QMULT, st.integers(1, 31))
+def test_mbqm_right_is_mbqm(dsp, acc, m, right):
+    assert dsp.tcm_mbqm_right(acc, m, right) == mbqm(acc, m, -right)
+
+
+def test_mbqm_right_ties(dsp):
+    """Exact halves after the high multiply round away from zero, as RoundingDivideByPOT."""
+    for right in range(1, 31):
+        for q in (-3, -1, 0, 1, 2):
+            # m = 2^30 halves: acc = 2 * (q * 2^right + 2^(right-1)) gives high = that exactly
+            acc = 2 * (q * 2**right + 2**(right - 1))
+            if abs(acc) < 2**30:
+                assert dsp.tcm_mbqm_right(acc, 2**30, right) == mbqm(acc, 2**30, -right)
+                assert dsp.tcm_mbqm_right(-acc, 2**30, right) == mbqm(-acc, 2**30, -right)
+
+
+def test_fast_requant_ok():
+    assert quant.fast_requant_ok(np.array([-1, -31]), 2**30 - 1)
+    assert not quant.fast_requant_ok(np.array([-1, 0]), 100)       # shift 0: no right shift
+    assert not quant.fast_requant_ok(np.array([-3]), 2**30)         # 2 * acc may overflow
+    assert not quant.fast_requant_ok(np.array([-32]), 100)
+    assert quant.acc_bound(np.array([5, -7]), np.array([[1, -2], [3, 0]])) == 7 + 128 * 3

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..ir import Graph, Op, c_type
 from .cnames import Namer
+from .csize import struct_size
 
 _NP_TO_C = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t",
             np.dtype(np.int16): "int16_t", np.dtype(np.uint16): "uint16_t",
@@ -92,7 +93,8 @@ class ConstTable:
         if key in self._by_content:
             return self._by_content[key]
         name = self.namer.unique(stem)
-        self.decls.append(ConstDecl(name, f"static const {ctype} {name} = {{\n{body}\n}};", 0))
+        self.decls.append(ConstDecl(name, f"static const {ctype} {name} = {{\n{body}\n}};",
+                                    struct_size(ctype)))
         self._by_content[key] = name
         return name
 

@@ -360,6 +360,10 @@ def _quantization(t: Any, name: str, shape: tuple[int, ...], dtype: str, const: 
     if len(zp) != len(scale):
         raise _Corrupt(f"tensor '{name}' has {len(scale)} scales but {len(zp)} zero points")
     axis = int(q.QuantizedDimension())
+    if len(scale) > 1 and len(shape) == 1 and shape[0] == len(scale):
+        # a per-channel bias: older converters (e.g. TFLite Micro's person_detect.tflite) copy
+        # the filter's quantized_dimension (3) here; TFLite never reads it for a 1-D tensor
+        axis = 0
     if len(scale) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scale)):
         raise _Corrupt(f"tensor '{name}' has {len(scale)} per-channel scales on axis "
                        f"{axis} of shape {list(shape)}")

@@ -10,6 +10,9 @@ def check(g: Graph) -> Graph:
     """Raise a one-line CompileError for the first problem found; return g unchanged."""
     if not g.ops:
         raise g.error(None, "the model has no operators")
+    # An op tinycc-ml does not have is the first thing to report: models with LSTM/SVDF state
+    # or accelerator custom ops would otherwise be refused for their unusual wiring instead.
+    opdefs = [lookup(op, g) for op in g.ops]
     written: set[str] = set(g.inputs)
     for name in g.inputs:
         if g.tensor(name).is_const:
@@ -30,6 +33,6 @@ def check(g: Graph) -> Graph:
     for name in g.outputs:
         if name not in written:
             raise g.error(None, f"graph output '{name}' is never computed")
-    for op in g.ops:
-        lookup(op, g).check(op, g)
+    for op, opdef in zip(g.ops, opdefs):
+        opdef.check(op, g)
     return g
