@@ -105,3 +105,12 @@ def check_keras(build: Callable, input_shapes: Sequence[tuple], tmp_path: Path, 
 
 def keras():
     return tf().keras
+
+
+def single_layer(shape: tuple, fn: Callable) -> Callable:
+    """A Keras model builder: one input of `shape` (no batch), output fn(keras, input)."""
+    def build():
+        k = keras()
+        inp = k.Input(shape)
+        return k.Model(inp, fn(k, inp))
+    return build

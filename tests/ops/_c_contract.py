@@ -51,3 +51,28 @@ def sanitized_run(model: Path, inputs: list[np.ndarray], work: Path) -> list[np.
         at += tensor.nbytes
     assert at == len(proc.stdout), "the harness wrote more than the outputs"
     return outputs
+
+
+def assert_c_contract(model: Path, inputs: list[np.ndarray], work: Path, want=None) -> None:
+    """strict_builds, then sanitized_run on `inputs`: every output equals `want` (default: the
+    outputs of TFLite BUILTIN_REF on the same inputs)."""
+    from tinycc_ml.reference import TFLiteReference
+    strict_builds(model, work / "strict")
+    want = TFLiteReference(model).run(inputs) if want is None else want
+    got = sanitized_run(model, inputs, work / "asan")
+    assert len(got) == len(want)
+    for g_out, w_out in zip(got, want):
+        np.testing.assert_array_equal(g_out.reshape(-1), np.asarray(w_out).reshape(-1))
+
+
+def compile_error(data: bytes, work: Path, starts: str = "bad.tflite: op 0 (") -> str:
+    """The one-line CompileError message of compiling `data` (as bad.tflite in `work`)."""
+    from tinycc_ml.compiler import Options, compile_file
+    from tinycc_ml.errors import CompileError
+    path = Path(work) / "bad.tflite"
+    path.write_bytes(data)
+    with pytest.raises(CompileError) as e:
+        compile_file(path, Options(name="m"))
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(starts), msg
+    return msg

@@ -7,20 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.ops._c_contract import sanitized_run, strict_builds
+from tests.ops._c_contract import assert_c_contract, compile_error
 from tests.ops._tflite_edit import set_data
-from tests.util import check_keras, int8_tflite, keras, write_model
-from tinycc_ml.errors import CompileError
+from tests.util import single_layer, check_keras, int8_tflite, keras
 from tinycc_ml.frontends.tflite import read
-from tinycc_ml.reference import TFLiteReference, random_inputs
-
-
-def _single(shape, fn):
-    def build():
-        k = keras()
-        inp = k.Input(shape)
-        return k.Model(inp, fn(k, inp))
-    return build
+from tinycc_ml.reference import random_inputs
 
 
 CASES = {
@@ -41,7 +32,7 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_view_bitexact(case, tmp_path):
     shape, fn, kind = CASES[case]
-    check_keras(_single(shape, fn), [shape], tmp_path, n=5, expect_kinds=[kind])
+    check_keras(single_layer(shape, fn), [shape], tmp_path, n=5, expect_kinds=[kind])
 
 
 def test_prefix_slice_shares_the_buffer(tmp_path):
@@ -62,7 +53,7 @@ def test_prefix_slice_shares_the_buffer(tmp_path):
 def test_prefix_slice_into_a_smaller_graph_output_copies(tmp_path):
     """The same view as the graph output: the caller's buffer is too small to alias."""
     shape = (6, 5, 3)
-    path = check_keras(_single(shape, lambda k, x: k.layers.Conv2D(4, 1)(x)[:, :3]), [shape],
+    path = check_keras(single_layer(shape, lambda k, x: k.layers.Conv2D(4, 1)(x)[:, :3]), [shape],
                        tmp_path, n=5, expect_kinds=["STRIDED_SLICE"])
     from tinycc_ml.compiler import Options, compile_file
     layer = next(i for i in compile_file(path, Options(name="m")).layers
@@ -79,40 +70,19 @@ def test_views_c_contract(tmp_path):
         return k.Model(inp, x[:, 3, ::-2])
     path = check_keras(build, [(6, 5, 4)], tmp_path, n=3,
                        expect_kinds=["STRIDED_SLICE", "TRANSPOSE"])
-    strict_builds(path, tmp_path / "strict")
-    x = random_inputs([((1, 6, 5, 4), np.int8)], np.random.default_rng(5))
-    got = sanitized_run(path, x, tmp_path / "asan")[0]
-    np.testing.assert_array_equal(got, TFLiteReference(path).run(x)[0].reshape(got.shape))
+    assert_c_contract(path, random_inputs([((1, 6, 5, 4), np.int8)], np.random.default_rng(5)),
+                      tmp_path)
 
 
-def _compile_error(data: bytes, tmp_path) -> str:
-    from tinycc_ml.compiler import Options, compile_file
-    path = write_model(data, tmp_path, "bad.tflite")
-    with pytest.raises(CompileError) as e:
-        compile_file(path, Options(name="m"))
-    assert "\n" not in str(e.value)
-    return str(e.value)
-
-
-def test_transpose_perm_not_a_permutation(tmp_path):
-    shape, fn, _ = CASES["permute_hw"]
-    data = int8_tflite(_single(shape, fn), [shape])
+@pytest.mark.parametrize("case, operand, values, reason", [
+    ("permute_hw", 1, [0, 1, 1, 3], "invalid parameters: perm [0, 1, 1, 3] is not a "
+                                    "permutation of 4 axes"),
+    ("index_step2", 3, [1, 1, 0, 1], "invalid parameters: strides [1, 1, 0, 1] include 0"),
+    ("ops_slice", 1, [0, 4, 0, 1], "lie outside [1, 6, 5, 3]"),
+], ids=["perm_not_a_permutation", "zero_stride", "slice_outside_the_input"])
+def test_bad_parameters(case, operand, values, reason, tmp_path):
+    shape, fn, _ = CASES[case]
+    data = int8_tflite(single_layer(shape, fn), [shape])
     op = read(data, "m").ops[0]
-    msg = _compile_error(set_data(data, op.inputs[1], np.array([0, 1, 1, 3], np.int32)), tmp_path)
-    assert msg.endswith("invalid parameters: perm [0, 1, 1, 3] is not a permutation of 4 axes")
-
-
-def test_strided_slice_zero_stride(tmp_path):
-    shape, fn, _ = CASES["index_step2"]
-    data = int8_tflite(_single(shape, fn), [shape])
-    op = read(data, "m").ops[0]
-    msg = _compile_error(set_data(data, op.inputs[3], np.array([1, 1, 0, 1], np.int32)), tmp_path)
-    assert msg.endswith("invalid parameters: strides [1, 1, 0, 1] include 0")
-
-
-def test_slice_outside_the_input(tmp_path):
-    shape, fn, _ = CASES["ops_slice"]
-    data = int8_tflite(_single(shape, fn), [shape])
-    op = read(data, "m").ops[0]
-    msg = _compile_error(set_data(data, op.inputs[1], np.array([0, 4, 0, 1], np.int32)), tmp_path)
-    assert "lie outside [1, 6, 5, 3]" in msg
+    msg = compile_error(set_data(data, op.inputs[operand], np.array(values, np.int32)), tmp_path)
+    assert reason in msg

@@ -7,20 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.ops._c_contract import sanitized_run, strict_builds
+from tests.ops._c_contract import assert_c_contract, compile_error
 from tests.ops._tflite_edit import set_data, set_quant
-from tests.util import assert_bitexact, check_keras, int8_tflite, keras, tf, write_model
+from tests.util import single_layer, assert_bitexact, check_keras, int8_tflite, keras, tf, write_model
 from tinycc_ml.errors import CompileError
 from tinycc_ml.frontends.tflite import read
 from tinycc_ml.reference import TFLiteReference, random_inputs
-
-
-def _single(shape, fn):
-    def build():
-        k = keras()
-        inp = k.Input(shape)
-        return k.Model(inp, fn(k, inp))
-    return build
 
 
 PADS = {
@@ -40,13 +32,13 @@ PADS = {
 @pytest.mark.parametrize("case", sorted(PADS))
 def test_pad_bitexact(case, tmp_path):
     shape, fn, kind = PADS[case]
-    check_keras(_single(shape, fn), [shape], tmp_path, n=5, expect_kinds=[kind])
+    check_keras(single_layer(shape, fn), [shape], tmp_path, n=5, expect_kinds=[kind])
 
 
 def test_pad_output_quantization_differs(tmp_path):
     """TFLite copies the input bytes as they are and pads with the output zero point."""
     shape, fn, _ = PADS["zeropad2d_hw"]
-    data = int8_tflite(_single(shape, fn), [shape])
+    data = int8_tflite(single_layer(shape, fn), [shape])
     op = read(data, "m").ops[0]
     path = write_model(set_quant(data, op.outputs[0], 0.05, 17), tmp_path)
     assert_bitexact(path, n=5)
@@ -95,22 +87,11 @@ def test_pad_concat_c_contract(tmp_path):
         b = k.layers.Conv2D(2, 3)(x)
         return k.Model(inp, k.layers.Concatenate()([a, b]))
     path = check_keras(build, [(5, 5, 3)], tmp_path, n=3, expect_kinds=["PAD", "CONCATENATION"])
-    strict_builds(path, tmp_path / "strict")
-    x = random_inputs([((1, 5, 5, 3), np.int8)], np.random.default_rng(4))
-    got = sanitized_run(path, x, tmp_path / "asan")[0]
-    np.testing.assert_array_equal(got, TFLiteReference(path).run(x)[0].reshape(got.shape))
+    assert_c_contract(path, random_inputs([((1, 5, 5, 3), np.int8)], np.random.default_rng(4)),
+                      tmp_path)
 
 
 # --- bad input --------------------------------------------------------------------------------
-
-def _compile_error(data: bytes, tmp_path) -> str:
-    from tinycc_ml.compiler import Options, compile_file
-    path = write_model(data, tmp_path, "bad.tflite")
-    with pytest.raises(CompileError) as e:
-        compile_file(path, Options(name="m"))
-    assert "\n" not in str(e.value)
-    return str(e.value)
-
 
 def test_concatenate_different_scales_rejected(tmp_path):
     """TFLite's int8 CONCATENATION does not rescale; its Prepare fails, so does the compiler."""
@@ -121,28 +102,28 @@ def test_concatenate_different_scales_rejected(tmp_path):
     data = int8_tflite(build, [(4, 3), (4, 5)])
     op = read(data, "m").ops[0]
     bad = write_model(set_quant(data, op.inputs[1], 0.05, 3), tmp_path, "bad.tflite")
-    with pytest.raises(RuntimeError, match="scale"):
+    with pytest.raises(CompileError, match="reference interpreter refuses.*scale"):
         TFLiteReference(bad)
-    msg = _compile_error(bad.read_bytes(), tmp_path)
+    msg = compile_error(bad.read_bytes(), tmp_path)
     assert msg.startswith(f"bad.tflite: op 0 (CONCATENATION '{op.name}'): input 1 ")
     assert "does not rescale" in msg
 
 
 def test_pad_negative_padding_rejected(tmp_path):
     shape, fn, _ = PADS["zeropad2d_hw"]
-    data = int8_tflite(_single(shape, fn), [shape])
+    data = int8_tflite(single_layer(shape, fn), [shape])
     op = read(data, "m").ops[0]
     pads = np.array([[0, 0], [1, 2], [-1, 1], [0, 0]], np.int32)
-    msg = _compile_error(set_data(data, op.inputs[1], pads), tmp_path)
+    msg = compile_error(set_data(data, op.inputs[1], pads), tmp_path)
     assert msg.endswith("paddings [[0, 0], [1, 2], [-1, 1], [0, 0]] are negative")
 
 
 def test_pad_batch_axis_shape_mismatch(tmp_path):
     """Keras pads the batch axis of a [None, 3, 4] input; the converted file keeps the output
     [1, 4, 4] (TFLite resizes at run time). The compiler trusts no such shape."""
-    data = int8_tflite(_single((3, 4), lambda k, x: k.ops.pad(x, ((1, 1), (1, 0), (0, 0)))),
+    data = int8_tflite(single_layer((3, 4), lambda k, x: k.ops.pad(x, ((1, 1), (1, 0), (0, 0)))),
                        [(3, 4)])
-    msg = _compile_error(data, tmp_path)
+    msg = compile_error(data, tmp_path)
     assert msg.endswith("output shape [1, 4, 4] is not the padded shape [3, 4, 4]")
 
 
@@ -150,7 +131,7 @@ def test_padv2_constant_quantization_must_match(tmp_path):
     """pad.cc EvalInt ENSUREs it (TFLite 2.21's Python invoke() then returns without raising,
     the padding left unwritten)."""
     shape, fn, _ = PADS["padv2_constant"]
-    data = int8_tflite(_single(shape, fn), [shape])
+    data = int8_tflite(single_layer(shape, fn), [shape])
     op = read(data, "m").ops[0]
-    msg = _compile_error(set_quant(data, op.inputs[2], 0.5, 0), tmp_path)
+    msg = compile_error(set_quant(data, op.inputs[2], 0.5, 0), tmp_path)
     assert "constant_values must share the output's scale and zero point" in msg

@@ -32,10 +32,9 @@ import pytest
 
 from tests.cli.tflite_edit import edit, schema
 from tests.ops import _ir
-from tests.ops._c_contract import sanitized_run, strict_builds
+from tests.ops._c_contract import assert_c_contract, compile_error
 from tests.ops._runtime_ffi import build, struct_cdef
 from tests.util import assert_bitexact, compile_and_build, int8_tflite, keras, tf, write_model
-from tinycc_ml.errors import CompileError
 from tinycc_ml.frontends.tflite import read
 from tinycc_ml.ops.base import lookup
 
@@ -308,10 +307,8 @@ def test_int16_output_generated_c(tmp_path):
     data = _variant((3, 12), 0.08, -5, 1.5, int16=True)
     path = write_model(data, tmp_path)
     assert_bitexact(path, n=20)
-    strict_builds(path, tmp_path / "strict")
     x = _edge_rows(12, _prepared(data).diff_min, np.random.default_rng(0))[:3]
-    got = sanitized_run(path, [x], tmp_path / "asan")[0]
-    np.testing.assert_array_equal(got.reshape(-1), _reference(data, x).reshape(-1))
+    assert_c_contract(path, [x], tmp_path, want=[_reference(data, x)])
 
 
 # --- 5. C contract, TFLite's abort, bad input -------------------------------------------------
@@ -321,10 +318,8 @@ def test_generated_c_contract(tmp_path):
     (one edge row per row of the input tensor)."""
     data = _variant((EDGE_ROWS, 10), 0.05, 3)
     path = write_model(data, tmp_path)
-    strict_builds(path, tmp_path / "strict")
     x = _edge_rows(10, _prepared(data).diff_min, np.random.default_rng(1))
-    got = sanitized_run(path, [x], tmp_path / "asan")[0]
-    np.testing.assert_array_equal(got.reshape(-1), _reference(data, x).reshape(-1))
+    assert_c_contract(path, [x], tmp_path, want=[_reference(data, x)])
 
 
 ABORT_SCRIPT = """
@@ -355,13 +350,7 @@ def test_reference_aborts_on_long_flat_rows(kernel, tmp_path):
 
 
 def _compile_error(data: bytes, tmp_path) -> str:
-    from tinycc_ml.compiler import Options, compile_file
-    path = write_model(data, tmp_path, "bad.tflite")
-    with pytest.raises(CompileError) as e:
-        compile_file(path, Options(name="m"))
-    msg = str(e.value)
-    assert "\n" not in msg and msg.startswith("bad.tflite: op 0 (SOFTMAX ")
-    return msg
+    return compile_error(data, tmp_path, starts="bad.tflite: op 0 (SOFTMAX ")
 
 
 def _interpreter_rejects(data: bytes) -> None:

@@ -61,6 +61,16 @@ class ConstDecl:
     nbytes: int
 
 
+def _field(v: Any) -> str:
+    """A struct field's initializer: a C expression given as text, a number, or a sequence of
+    numbers for an array field (`{ 1, 2, 3 }`)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return "{ " + ", ".join(c_literal(x) for x in v) + " }"
+    return c_literal(v)
+
+
 class ConstTable:
     """All `static const` declarations of one model, deduplicated, in first-use order."""
 
@@ -87,8 +97,7 @@ class ConstTable:
         return name
 
     def struct(self, stem: str, ctype: str, fields: Mapping[str, Any]) -> str:
-        body = ",\n".join(f"    .{k} = {c_literal(v) if not isinstance(v, str) else v}"
-                          for k, v in fields.items())
+        body = ",\n".join(f"    .{k} = {_field(v)}" for k, v in fields.items())
         key = ("struct", ctype, body)
         if key in self._by_content:
             return self._by_content[key]

@@ -125,10 +125,8 @@ class _View(OpDef):
             return ""
         em.use("tcm_copy.c")
 
-        def arr(v):
-            return "{ " + ", ".join(str(int(a)) for a in v) + " }"
         params = em.struct("params", "tcm_view_params", {
-            "dims": arr(p.dims), "strides": arr(p.strides), "offset": p.offset})
+            "dims": tuple(p.dims), "strides": tuple(p.strides), "offset": p.offset})
         return f"tcm_copy_view_s8(&{params}, {src}, {dst});"
 
 

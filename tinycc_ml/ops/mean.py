@@ -154,11 +154,9 @@ class Mean(OpDef):
         p = op.params
         em.use("tcm_reduce.c")
 
-        def arr(v):
-            return "{ " + ", ".join(str(int(x)) for x in v) + " }"
         params = em.struct("params", "tcm_mean_params", {
-            "outer": arr(p.outer), "outer_stride": arr(p.outer_stride),
-            "inner": arr(p.inner), "inner_stride": arr(p.inner_stride),
+            "outer": tuple(p.outer), "outer_stride": tuple(p.outer_stride),
+            "inner": tuple(p.inner), "inner_stride": tuple(p.inner_stride),
             "sum_offset": p.sum_offset, "multiplier": p.multiplier, "shift": p.shift,
             "output_offset": p.output_offset})
         return f"tcm_mean_s8(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"

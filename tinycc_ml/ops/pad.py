@@ -96,10 +96,8 @@ class _Pad(OpDef):
         p = op.params
         em.use("tcm_copy.c")
 
-        def arr(v):
-            return "{ " + ", ".join(str(int(x)) for x in v) + " }"
         params = em.struct("params", "tcm_pad_params", {
-            "in_dims": arr(p.in_dims), "before": arr(p.before), "after": arr(p.after),
+            "in_dims": tuple(p.in_dims), "before": tuple(p.before), "after": tuple(p.after),
             "pad_value": p.pad_value})
         return f"tcm_pad_s8(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
 
