@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..passes.fold import _strided_slice
 from .base import OpDef, expect_const, expect_dtype, register
 
 VIEW_RANK = 6                 # TCM_VIEW_RANK; TFLite: TRANSPOSE 6 axes, SLICE/STRIDED_SLICE 5
@@ -163,6 +162,23 @@ class Slice(_View):
         return idx[tuple(index)]
 
 
+def strided_slice(a: dict, x: np.ndarray, begin, end, strides) -> np.ndarray:
+    """x[begin:end:strides] under STRIDED_SLICE's masks (attrs `a`): TFLite's semantics, used
+    for the op's element positions here and by passes/fold.py on constant shape tensors."""
+    if a.get("ellipsis_mask", 0) or a.get("new_axis_mask", 0):
+        raise ValueError("ellipsis and new-axis masks are not folded")
+    index = []
+    for axis in range(len(begin)):
+        b, e, s = int(begin[axis]), int(end[axis]), int(strides[axis])
+        if a.get("shrink_axis_mask", 0) >> axis & 1:
+            index.append(b)
+            continue
+        index.append(slice(None if a.get("begin_mask", 0) >> axis & 1 else b,
+                           None if a.get("end_mask", 0) >> axis & 1 else e, s))
+    return np.asarray(x[tuple(index)])
+
+
+
 @register("STRIDED_SLICE")
 class StridedSlice(_View):
     n_inputs = (4,)
@@ -175,4 +191,4 @@ class StridedSlice(_View):
             raise ValueError(f"begin, end and strides need {idx.ndim} values")
         if (strides == 0).any():
             raise ValueError(f"strides {strides.tolist()} include 0")
-        return np.asarray(_strided_slice(op, idx, begin, end, strides))
+        return strided_slice(op.attrs, idx, begin, end, strides)

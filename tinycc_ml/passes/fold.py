@@ -15,21 +15,7 @@ import numpy as np
 
 from ..errors import CompileError
 from ..ir import DTYPES, Graph, frozen_array
-
-
-def _strided_slice(op, x, begin, end, strides):
-    a = op.attrs
-    if a.get("ellipsis_mask", 0) or a.get("new_axis_mask", 0):
-        raise ValueError("ellipsis and new-axis masks are not folded")
-    index = []
-    for axis in range(len(begin)):
-        b, e, s = int(begin[axis]), int(end[axis]), int(strides[axis])
-        if a.get("shrink_axis_mask", 0) >> axis & 1:
-            index.append(b)
-            continue
-        index.append(slice(None if a.get("begin_mask", 0) >> axis & 1 else b,
-                           None if a.get("end_mask", 0) >> axis & 1 else e, s))
-    return np.asarray(x[tuple(index)])
+from ..ops.layout import strided_slice
 
 
 def _eval(op, ins: list, g: Graph):
@@ -37,7 +23,7 @@ def _eval(op, ins: list, g: Graph):
     if k == "SHAPE":
         return np.array(g.tensor(op.inputs[0]).shape, dtype=np.int32)
     if k == "STRIDED_SLICE":
-        return _strided_slice(op, *ins[:4])
+        return strided_slice(op.attrs, *ins[:4])
     if k == "PACK":
         return np.stack(ins, axis=int(op.attrs.get("axis", 0)))
     if k == "CONCATENATION":
