@@ -7,18 +7,28 @@
 
 #include "tcm_window.h"
 
+/* Scratch bytes for k_h * k_w * in_c taps: the int16 patches of 4 output pixels, interleaved,
+ * then one int8 patch (tinycc_ml/ops/conv2d.py computes the same). */
+#define TCM_CONV_SMLAD_SCRATCH_BYTES(taps) (9 * (((taps) + 3) & ~3))
+
+enum { TCM_CONV_REQUANT_ANY = 0, TCM_CONV_REQUANT_RIGHT = 1, TCM_CONV_REQUANT_RIGHT_SAT = 2 };
+
 /* input   [batches, in_h, in_w, in_c] int8 NHWC
- * filter  packed at compile time (tinycc_ml/ops/_smlad.py pack_rows, block 2): each output
- *         channel's k_h * k_w * in_c taps zero-padded to K4 (a multiple of 4); pairs of
- *         channels as [K4 / 4][2][4]; an odd last channel as [K4]
- * bias    [out_c]: the model's bias + input_offset * sum(filter[out_c]) (taps outside the image
- *         read the input zero point, so they add exactly 0, as TFLite skipping them)
- * mult, shift [out_c]: per-channel requantization, double rounding
- * output  [batches, out_h, out_w, out_c] int8; must not alias the input
- * scratch K4 + 2 * K4 * 2 bytes, 4-byte aligned: one int8 patch and two int16 patches.
- * Inner step: 2 output pixels x 2 output channels x 4 taps = 8 SMLAD. */
+ * filter  [out_c][K4] int8: each output channel's k_h * k_w * in_c taps, zero-padded to K4 (a
+ *         multiple of 4)
+ * requant [out_c][3]: per output channel, the bias + input_offset * sum(filter[out_c]) (taps
+ *         outside the image read the input zero point, so they add exactly 0, as TFLite skipping
+ *         them), then the multiplier and shift of the double-rounding requantization
+ * mode    TCM_CONV_REQUANT_ANY: any multiplier and shift (tcm_mbqm);
+ *         TCM_CONV_REQUANT_RIGHT: every shift in [-31, -1] and every accumulator below 2^30 in
+ *         magnitude (tinycc_ml/quant.py fast_requant_ok): tcm_requant_dsp.h's short form;
+ *         TCM_CONV_REQUANT_RIGHT_SAT: the same, and act_min = -128, act_max = 127 (SSAT)
+ * output  [batches, out_h, out_w, out_c] int8; may overlap the input when every output pixel
+ *         is written after the inputs of the 4 pixels it is computed with are read
+ * scratch TCM_CONV_SMLAD_SCRATCH_BYTES(taps), 4-byte aligned.
+ * Inner step: 4 output pixels x 1 output channel x 4 taps = 1 filter word, 2 SXTB16, 4 LDRD of
+ * the pixels' int16 patches, 8 SMLAD (16 MACs). */
 void tcm_conv2d_s8_smlad(const tcm_window *p, const int8_t *input, const int8_t *filter,
-                         const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                         int8_t *output, uint8_t *scratch);
+                         const int32_t *requant, int32_t mode, int8_t *output, uint8_t *scratch);
 
 #endif /* TCM_CONV_SMLAD_H */

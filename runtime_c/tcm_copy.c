@@ -1,6 +1,9 @@
-/* tcm_copy.c: PAD / PADV2, CONCATENATION, strided views.
+/* tcm_copy.c: PAD / PADV2, CONCATENATION, strided views, SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND,
+ * RESIZE_NEAREST_NEIGHBOR.
  * Numerics (none: copies): tensorflow/lite/kernels/internal/reference/pad.h PadImpl,
- * reference/concatenation.h Concatenation, reference/transpose.h, slice.h, strided_slice.h
+ * reference/concatenation.h Concatenation, reference/transpose.h, slice.h, strided_slice.h,
+ * reference/space_to_batch_nd.h SpaceToBatchND, reference/batch_to_space_nd.h BatchToSpaceND,
+ * reference/resize_nearest_neighbor.h ResizeNearestNeighbor
  * (TensorFlow 2.21). PadImpl walks the 5-D output in order, taking the next input value inside
  * the input box and pad_value outside; here the innermost axis is one memset / memcpy / memset
  * per row, the same bytes. The views walk the output in order as the references do.
@@ -85,6 +88,73 @@ void tcm_copy_view_s8(const tcm_view_params *p, const int8_t *input, int8_t *out
                         output += d[5];
                     }
                 }
+            }
+        }
+    }
+}
+
+/* The walk SpaceToBatchND and BatchToSpaceND share: the batch tensor in order, each element
+ * paired with its space element. to_batch: src is the space tensor, dst the batch tensor, and
+ * padding gets pad_value; otherwise src is the batch tensor, dst the space tensor, and batch
+ * elements in the crops are skipped. */
+static void space_batch(const tcm_space_batch_params *p, const int8_t *src, int8_t *dst,
+                        int to_batch)
+{
+    const int32_t n_space = p->space_dims[0], height = p->space_dims[1];
+    const int32_t width = p->space_dims[2];
+    const size_t depth = (size_t)p->space_dims[3];
+    const int pad = (int)(uint8_t)(int8_t)p->pad_value;
+    int32_t out_b, out_h, out_w;
+    for (out_b = 0; out_b < p->batch_dims[0]; ++out_b) {
+        const int32_t in_b = out_b % n_space;
+        const int32_t shift_h = (out_b / n_space) / p->block_w;
+        const int32_t shift_w = (out_b / n_space) % p->block_w;
+        for (out_h = 0; out_h < p->batch_dims[1]; ++out_h) {
+            const int32_t in_h = out_h * p->block_h + shift_h - p->top;
+            for (out_w = 0; out_w < p->batch_dims[2]; ++out_w) {
+                const int32_t in_w = out_w * p->block_w + shift_w - p->left;
+                const size_t batch_at = (((size_t)out_b * (size_t)p->batch_dims[1] +
+                                          (size_t)out_h) * (size_t)p->batch_dims[2] +
+                                         (size_t)out_w) * depth;
+                if (in_h >= 0 && in_h < height && in_w >= 0 && in_w < width) {
+                    const size_t space_at = (((size_t)in_b * (size_t)height + (size_t)in_h) *
+                                             (size_t)width + (size_t)in_w) * depth;
+                    if (to_batch) {
+                        memcpy(dst + batch_at, src + space_at, depth);
+                    } else {
+                        memcpy(dst + space_at, src + batch_at, depth);
+                    }
+                } else if (to_batch) {
+                    memset(dst + batch_at, pad, depth);
+                }
+            }
+        }
+    }
+}
+
+void tcm_space_to_batch_s8(const tcm_space_batch_params *p, const int8_t *input, int8_t *output)
+{
+    space_batch(p, input, output, 1);
+}
+
+void tcm_batch_to_space_s8(const tcm_space_batch_params *p, const int8_t *input, int8_t *output)
+{
+    space_batch(p, input, output, 0);
+}
+
+void tcm_resize_nearest_s8(const tcm_resize_params *p, const int32_t *in_y, const int32_t *in_x,
+                           const int8_t *input, int8_t *output)
+{
+    const size_t depth = (size_t)p->depth;
+    const size_t row = (size_t)p->in_w * depth;
+    int32_t b, out_y, out_x;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + (size_t)b * (size_t)p->in_h * row;
+        for (out_y = 0; out_y < p->out_h; ++out_y) {
+            const int8_t *src_row = image + (size_t)in_y[out_y] * row;
+            for (out_x = 0; out_x < p->out_w; ++out_x) {
+                memcpy(output, src_row + (size_t)in_x[out_x] * depth, depth);
+                output += depth;
             }
         }
     }

@@ -13,10 +13,25 @@
  * filter  int16, compile-time layout [k_h * k_w][c / 4][4] with each group of 4 channels
  *         stored as (c0, c2, c1, c3): the order SXTB16 / SXTB16 ROR 8 give the input
  * bias    [c]: the model's bias + input_offset * sum of the channel's taps
- * mult, shift [c]; output [batches, out_h, out_w, c] int8, must not alias the input
+ * mult, shift [c]; output [batches, out_h, out_w, c] int8, may lie over the input at
+ *         planner.window_gap below it
  * scratch c bytes (one pixel of input zero points, for taps outside the image). */
 void tcm_depthwise_conv2d_s8_smlad(const tcm_window *p, const int8_t *input, const int16_t *filter,
                                    const int32_t *bias, const int32_t *mult, const int32_t *shift,
                                    int8_t *output, uint8_t *scratch);
+
+/* 3x3 filters, depth multiplier 1, dilation 1, stride_w 1 or 2 (any stride_h, padding, channel
+ * count), every shift in [-31, -1] and |acc| < 2^30 (tcm_requant_dsp.h; checked at compile time).
+ * input   [batches, in_h, in_w, c] int8 NHWC
+ * params  int32 [c][9], per channel: six filter words of two int16 taps each (low half first),
+ *         two per filter_y: stride_w 1: (w0, w1), (w1, w2); stride_w 2: (w0, w1), (w2, 0);
+ *         then bias (the model's bias + input_offset * sum of the channel's taps), multiplier,
+ *         right shift (= -shift, in [1, 31])
+ * output  [batches, out_h, out_w, c]; may lie over the input at planner.window_gap below it
+ * scratch (3 * c + 1) * words * 4 + c bytes, 4-byte aligned: int16 planes of 2 * words columns,
+ *         words = ceil(max(stride_w == 1 ? out_w + 3 : 2 * out_w + 2, pad_w + in_w + 1) / 2),
+ *         then c bytes (tinycc_ml/ops/depthwise_conv2d.py computes the same). */
+void tcm_depthwise_conv2d_s8_3x3_smlad(const tcm_window *p, const int8_t *input,
+                                       const int32_t *params, int8_t *output, uint8_t *scratch);
 
 #endif /* TCM_DEPTHWISE_SMLAD_H */

@@ -20,13 +20,49 @@
 #define TCM_RESTRICT
 #endif
 
+/* x86 VNNI (AVX-VNNI, or AVX512-VNNI with AVX512-VL; e.g. -march=native on recent x86):
+ * TCM_DPBUSD(acc, u, w) adds to each int32 lane of acc the 4 products of u's unsigned bytes
+ * by w's signed bytes in that lane (vpdpbusd, exact: no saturation). The kernels that use it
+ * (tcm_conv.c, tcm_depthwise.c) keep a portable C99 path computing the same sums. */
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#define TCM_VNNI 1
+#define TCM_DPBUSD(acc, u8, s8) _mm256_dpbusd_epi32((acc), (u8), (s8))
+#elif defined(__AVXVNNI__)
+#define TCM_VNNI 1
+#define TCM_DPBUSD(acc, u8, s8) _mm256_dpbusd_avx_epi32((acc), (u8), (s8))
+#endif
+#ifdef TCM_VNNI
+#include <immintrin.h>
+#endif
+
 /* sum over i < n of xu[i] * w[i]; xu in [0, 255], w in [-128, 127]: |sum| < n * 2^15. */
 TCM_INLINE int32_t tcm_dot_u8s8(const uint8_t *TCM_RESTRICT xu, const int8_t *TCM_RESTRICT w,
                                 int32_t n)
 {
     int32_t acc = 0;
-    int32_t i;
-    for (i = 0; i < n; ++i) {
+    int32_t i = 0;
+#ifdef TCM_VNNI
+    if (n >= 32) {   /* 32 bytes per vpdpbusd, two chains, one horizontal sum at the end */
+        __m256i v = _mm256_setzero_si256(), u = v;
+        __m128i h;
+        for (; i + 64 <= n; i += 64) {
+            v = TCM_DPBUSD(v, _mm256_loadu_si256((const __m256i *)(const void *)(xu + i)),
+                           _mm256_loadu_si256((const __m256i *)(const void *)(w + i)));
+            u = TCM_DPBUSD(u, _mm256_loadu_si256((const __m256i *)(const void *)(xu + i + 32)),
+                           _mm256_loadu_si256((const __m256i *)(const void *)(w + i + 32)));
+        }
+        v = _mm256_add_epi32(v, u);
+        for (; i + 32 <= n; i += 32) {
+            v = TCM_DPBUSD(v, _mm256_loadu_si256((const __m256i *)(const void *)(xu + i)),
+                           _mm256_loadu_si256((const __m256i *)(const void *)(w + i)));
+        }
+        h = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
+        acc = _mm_cvtsi128_si32(h);
+    }
+#endif
+    for (; i < n; ++i) {
         acc += (int32_t)xu[i] * (int32_t)w[i];
     }
     return acc;

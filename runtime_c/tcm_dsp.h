@@ -7,6 +7,9 @@
  *   tcm_sxtb16_ror8(x)  = the same of x rotated right by 8: bytes 1 and 3            (SXTB16 ROR #8)
  *   tcm_smlad(a, b, c)  = c + a.lo * b.lo + a.hi * b.hi  (int16 halves)              (SMLAD)
  *   tcm_smlabb(a, b, c) = c + a.lo * b.lo;  tcm_smlatt(a, b, c) = c + a.hi * b.hi     (SMLABB, SMLATT)
+ *   tcm_smlabt(a, b, c) = c + a.lo * b.hi;  tcm_smlatb(a, b, c) = c + a.hi * b.lo     (SMLABT, SMLATB)
+ *   tcm_pack_lo(a, b)   = a.lo | b.lo << 16;  tcm_pack_hi(a, b) = a.hi | b.hi << 16    (PKHBT, PKHTB)
+ *   tcm_ssat8(x)        = x clamped to [-128, 127]                                     (SSAT #8)
  * SMLAD sets the Q flag on signed overflow of the sum; the kernels keep |acc| < 2^31.
  * Byte order: little-endian (every Cortex-M and host tinycc-ml builds for).
  */
@@ -44,6 +47,32 @@ TCM_INLINE int32_t tcm_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return __smlatt((int32_t)a, (int32_t)b, acc);
 }
+TCM_INLINE int32_t tcm_smlabt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlabt((int32_t)a, (int32_t)b, acc);
+}
+TCM_INLINE int32_t tcm_ssat8(int32_t x) { return __ssat(x, 8); }
+TCM_INLINE int32_t tcm_smlatb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlatb((int32_t)a, (int32_t)b, acc);
+}
+#if defined(__GNUC__)
+TCM_INLINE uint32_t tcm_pack_lo(uint32_t a, uint32_t b)
+{
+    uint32_t r;  /* gcc 12 spells it UXTH + ORR */
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+TCM_INLINE uint32_t tcm_pack_hi(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#else
+TCM_INLINE uint32_t tcm_pack_lo(uint32_t a, uint32_t b) { return (a & 0xffffu) | (b << 16); }
+TCM_INLINE uint32_t tcm_pack_hi(uint32_t a, uint32_t b) { return (a >> 16) | (b & 0xffff0000u); }
+#endif
 #else
 TCM_INLINE uint32_t tcm_sxtb16(uint32_t x)
 {
@@ -67,6 +96,27 @@ TCM_INLINE int32_t tcm_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)((int32_t)(int16_t)(a >> 16) * (int32_t)(int16_t)(b >> 16)));
 }
+TCM_INLINE int32_t tcm_smlabt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)((int32_t)(int16_t)(a & 0xffffu) * (int32_t)(int16_t)(b >> 16)));
+}
+TCM_INLINE int32_t tcm_smlatb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)((int32_t)(int16_t)(a >> 16) * (int32_t)(int16_t)(b & 0xffffu)));
+}
+TCM_INLINE uint32_t tcm_pack_lo(uint32_t a, uint32_t b) { return (a & 0xffffu) | (b << 16); }
+TCM_INLINE uint32_t tcm_pack_hi(uint32_t a, uint32_t b) { return (a >> 16) | (b & 0xffff0000u); }
+TCM_INLINE int32_t tcm_ssat8(int32_t x) { return tcm_clamp(x, -128, 127); }
+#endif
+
+/* lo, hi = words[off], words[off + 1] of a uint32_t array: one LDRD on Arm (gcc 12 tuned for
+ * Cortex-M4 issues two LDR for the C). `off` is a literal word offset. */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__)
+#define TCM_LOAD2(lo, hi, words, off)                                               \
+    __asm__("ldrd %0, %1, [%2, #4 * " #off "]" : "=r"(lo), "=r"(hi)                 \
+            : "r"(words), "m"(*(const uint32_t(*)[2])((words) + (off))))
+#else
+#define TCM_LOAD2(lo, hi, words, off) ((lo) = (words)[off], (hi) = (words)[(off) + 1])
 #endif
 
 /* Unaligned 32-bit loads (LDR allows them on Armv7E-M/v8-M Mainline; memcpy compiles to one). */

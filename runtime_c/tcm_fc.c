@@ -14,6 +14,7 @@
 #include "tcm_dot.h"
 #include "tcm_dsp.h"
 #include "tcm_math.h"
+#include "tcm_requant_dsp.h"
 
 /* Requantize and store one output (single rounding, as BUILTIN_REF's FULLY_CONNECTED). */
 TCM_INLINE int8_t fc_out(const tcm_fc_params *p, int32_t acc, int32_t unit, const int32_t *mult,
@@ -42,32 +43,57 @@ void tcm_fully_connected_s8(const tcm_fc_params *p, const int8_t *input, const i
     }
 }
 
-/* Four units, one word of input (xa = x0,x2; xb = x1,x3): 8 SMLAD over 4 packed weight words. */
-TCM_INLINE void fc_step4(const int8_t *w, uint32_t xa, uint32_t xb, int32_t acc[4])
+/* Requantize the accumulators of units unit..unit+3 and store them. `step` is 1 for per-channel
+ * multipliers, 0 for one; the other constants are the layer's, read once by the caller (int8
+ * stores may alias the parameter struct). */
+TCM_INLINE void fc_store4(const tcm_fc_params *p, int8_t *out, const int32_t acc[4], int32_t unit,
+                          const int32_t *mult, const int32_t *shift, int32_t step,
+                          int32_t offset, int32_t lo, int32_t hi, int32_t right_shift_only)
 {
-    const uint32_t wa = tcm_load32(w);
-    const uint32_t wb = tcm_load32(w + 4);
-    const uint32_t wc = tcm_load32(w + 8);
-    const uint32_t wd = tcm_load32(w + 12);
-    acc[0] = tcm_smlad(tcm_sxtb16_ror8(wa), xb, tcm_smlad(tcm_sxtb16(wa), xa, acc[0]));
-    acc[1] = tcm_smlad(tcm_sxtb16_ror8(wb), xb, tcm_smlad(tcm_sxtb16(wb), xa, acc[1]));
-    acc[2] = tcm_smlad(tcm_sxtb16_ror8(wc), xb, tcm_smlad(tcm_sxtb16(wc), xa, acc[2]));
-    acc[3] = tcm_smlad(tcm_sxtb16_ror8(wd), xb, tcm_smlad(tcm_sxtb16(wd), xa, acc[3]));
+    int32_t i;
+    if (right_shift_only) {
+        for (i = 0; i < 4; ++i) {
+            const int32_t ch = (unit + i) * step;
+            out[i] = (int8_t)tcm_clamp(tcm_mbqm_single_right(acc[i], mult[ch], -shift[ch]) + offset,
+                                       lo, hi);
+        }
+    } else {
+        for (i = 0; i < 4; ++i) {
+            out[i] = fc_out(p, acc[i], unit + i, mult, shift);
+        }
+    }
+}
+
+/* Four units against one input word (xa = x0,x2; xb = x1,x3): 2 LDRD, 8 SXTB16, 8 SMLAD. */
+TCM_INLINE void fc_step4(const uint32_t *w, uint32_t xa, uint32_t xb, int32_t *a0, int32_t *a1,
+                         int32_t *a2, int32_t *a3)
+{
+    uint32_t w0, w1;
+    TCM_LOAD2(w0, w1, w, 0);
+    *a0 = tcm_smlad(tcm_sxtb16_ror8(w0), xb, tcm_smlad(tcm_sxtb16(w0), xa, *a0));
+    *a1 = tcm_smlad(tcm_sxtb16_ror8(w1), xb, tcm_smlad(tcm_sxtb16(w1), xa, *a1));
+    TCM_LOAD2(w0, w1, w, 2);
+    *a2 = tcm_smlad(tcm_sxtb16_ror8(w0), xb, tcm_smlad(tcm_sxtb16(w0), xa, *a2));
+    *a3 = tcm_smlad(tcm_sxtb16_ror8(w1), xb, tcm_smlad(tcm_sxtb16(w1), xa, *a3));
 }
 
 void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
-                                  const int8_t *weights, const int32_t *bias, const int32_t *mult,
-                                  const int32_t *shift, int8_t *output)
+                                  const int32_t *weights, const int32_t *bias,
+                                  const int32_t *mult, const int32_t *shift,
+                                  int32_t right_shift_only, int8_t *output)
 {
     const int32_t depth = p->depth;
     const int32_t groups = depth / 4;       /* whole words of the input row */
     const int32_t rest = depth - 4 * groups;
     const int32_t depth_pad = (depth + 3) & ~3;
+    const int32_t step = p->per_channel ? 1 : 0;
+    const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t units = p->units, batches = p->batches;
     int32_t b, unit, k;
-    for (b = 0; b < p->batches; ++b) {
+    for (b = 0; b < batches; ++b) {
         const int8_t *x = input + (size_t)b * (size_t)depth;
-        int8_t *out = output + (size_t)b * (size_t)p->units;
-        const int8_t *w = weights;
+        int8_t *out = output + (size_t)b * (size_t)units;
+        const uint32_t *w = (const uint32_t *)weights;
         uint32_t xa_tail = 0, xb_tail = 0;  /* the last partial word, zero-padded */
         if (rest) {
             int8_t tail[4] = {0, 0, 0, 0};
@@ -75,30 +101,39 @@ void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
             xa_tail = tcm_sxtb16(tcm_load32(tail));
             xb_tail = tcm_sxtb16_ror8(tcm_load32(tail));
         }
-        for (unit = 0; unit + 4 <= p->units; unit += 4) {
+        for (unit = 0; unit + 4 <= units; unit += 4) {
             int32_t acc[4];
-            acc[0] = bias[unit];
-            acc[1] = bias[unit + 1];
-            acc[2] = bias[unit + 2];
-            acc[3] = bias[unit + 3];
-            for (k = 0; k < groups; ++k) {
-                const uint32_t xw = tcm_load32(x + 4 * k);
-                fc_step4(w, tcm_sxtb16(xw), tcm_sxtb16_ror8(xw), acc);
-                w += 16;
+            int32_t a0 = bias[unit], a1 = bias[unit + 1], a2 = bias[unit + 2], a3 = bias[unit + 3];
+            const int8_t *xp = x;
+            const int8_t *const x_end = x + 4 * groups;
+            if (groups & 1) {
+                const uint32_t xw = tcm_load32(xp);
+                fc_step4(w, tcm_sxtb16(xw), tcm_sxtb16_ror8(xw), &a0, &a1, &a2, &a3);
+                w += 4;
+                xp += 4;
+            }
+            while (xp < x_end) {    /* two input words per turn */
+                const uint32_t xw0 = tcm_load32(xp), xw1 = tcm_load32(xp + 4);
+                fc_step4(w, tcm_sxtb16(xw0), tcm_sxtb16_ror8(xw0), &a0, &a1, &a2, &a3);
+                fc_step4(w + 4, tcm_sxtb16(xw1), tcm_sxtb16_ror8(xw1), &a0, &a1, &a2, &a3);
+                w += 8;
+                xp += 8;
             }
             if (rest) {
-                fc_step4(w, xa_tail, xb_tail, acc);
-                w += 16;
+                fc_step4(w, xa_tail, xb_tail, &a0, &a1, &a2, &a3);
+                w += 4;
             }
-            out[unit] = fc_out(p, acc[0], unit, mult, shift);
-            out[unit + 1] = fc_out(p, acc[1], unit + 1, mult, shift);
-            out[unit + 2] = fc_out(p, acc[2], unit + 2, mult, shift);
-            out[unit + 3] = fc_out(p, acc[3], unit + 3, mult, shift);
+            acc[0] = a0;
+            acc[1] = a1;
+            acc[2] = a2;
+            acc[3] = a3;
+            fc_store4(p, out + unit, acc, unit, mult, shift, step, offset, lo, hi,
+                      right_shift_only);
         }
-        for (; unit < p->units; ++unit) {
+        for (; unit < units; ++unit) {
             int32_t acc = bias[unit];
             for (k = 0; k < depth_pad / 4; ++k) {
-                const uint32_t wa = tcm_load32(w);
+                const uint32_t wa = *w++;
                 uint32_t xa = xa_tail, xb = xb_tail;
                 if (k < groups) {
                     const uint32_t xw = tcm_load32(x + 4 * k);
@@ -107,9 +142,11 @@ void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
                 }
                 acc = tcm_smlad(tcm_sxtb16(wa), xa, acc);
                 acc = tcm_smlad(tcm_sxtb16_ror8(wa), xb, acc);
-                w += 4;
             }
-            out[unit] = fc_out(p, acc, unit, mult, shift);
+            out[unit] = right_shift_only
+                ? (int8_t)tcm_clamp(tcm_mbqm_single_right(acc, mult[unit * step], -shift[unit * step]) +
+                                        offset, lo, hi)
+                : fc_out(p, acc, unit, mult, shift);
         }
     }
 }

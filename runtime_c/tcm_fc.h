@@ -27,12 +27,16 @@ void tcm_fully_connected_s8(const tcm_fc_params *p, const int8_t *input, const i
 
 /* The Cortex-M (DSP extension) variant: SMLAD over int16 pairs, four units at a time.
  * bias    [units]: the model's bias + input_offset * sum(weights row) (no +128 offset here)
- * weights packed at compile time, rows zero-padded to depth_pad = depth rounded up to 4:
- *         units in blocks of 4, each block as [depth_pad / 4][4 units][4 values] (one pointer
- *         walks a block), then the units % 4 remaining rows as [row][depth_pad]
+ * weights int8, packed at compile time into 32-bit words (little-endian, 4 values each), rows
+ *         zero-padded to depth_pad = depth rounded up to 4: units in blocks of 4, each block as
+ *         [depth_pad / 4][4 units][4 values] (one pointer walks a block, two LDRD per step),
+ *         then the units % 4 remaining rows as [row][depth_pad]
+ * right_shift_only: nonzero when every shift is in [-31, -2]: the single-rounding
+ *         requantization is then one SMMUL, an add and a shift (exact, see tcm_fc.c)
  * The input is read a word at a time and sign-extended in registers: no scratch. */
 void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
-                                  const int8_t *weights, const int32_t *bias, const int32_t *mult,
-                                  const int32_t *shift, int8_t *output);
+                                  const int32_t *weights, const int32_t *bias,
+                                  const int32_t *mult, const int32_t *shift,
+                                  int32_t right_shift_only, int8_t *output);
 
 #endif /* TCM_FC_H */

@@ -38,6 +38,29 @@ TCM_INLINE int32_t tcm_smmulr(int32_t a, int32_t b)
 #endif
 }
 
+/* floor(a * b / 2^32): SMMUL with the DSP extension. */
+TCM_INLINE int32_t tcm_smmul(int32_t a, int32_t b)
+{
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__)
+    int32_t r;
+    __asm__("smmul %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (int32_t)(((int64_t)a * (int64_t)b) >> 32);
+#endif
+}
+
+/* Single rounding (TFLITE_SINGLE_ROUNDING's MultiplyByQuantizedMultiplier, tcm_mbqm_single,
+ * what BUILTIN_REF's int8 FULLY_CONNECTED does) for shift <= -2, right = -shift in [2, 31], any
+ * int32 acc: the rounding term 2^(30 + right) is a multiple of 2^32, so
+ * floor((acc * mult + 2^(30 + right)) / 2^(31 + right))
+ *   = (floor(acc * mult / 2^32) + 2^(right - 2)) >> (right - 1), exactly; no overflow, as
+ * |floor(acc * mult / 2^32)| <= 2^30 and 2^(right - 2) <= 2^29. */
+TCM_INLINE int32_t tcm_mbqm_single_right(int32_t acc, int32_t mult, int32_t right)
+{
+    return (tcm_smmul(acc, mult) + (int32_t)((uint32_t)1 << (right - 2))) >> (right - 1);
+}
+
 /* MultiplyByQuantizedMultiplier(acc, mult, -right) under the preconditions above. */
 TCM_INLINE int32_t tcm_mbqm_right(int32_t acc, int32_t mult, int32_t right)
 {

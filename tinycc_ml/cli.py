@@ -49,11 +49,19 @@ def _model_options(p: argparse.ArgumentParser, name_default: str = "model") -> N
                    help="fail if the arena needs more RAM than this (e.g. 65536 or 64k)")
     p.add_argument("--max-flash", type=_size, metavar="BYTES",
                    help="fail if the model's constant data (weights, biases, requantization tables, parameter structs; not the kernels' code) needs more flash than this")
+    p.add_argument("--cmsis-nn-inexact-fc", action="store_true",
+                   help="with --kernels cmsis-nn, also call CMSIS-NN's arm_fully_connected_s8 "
+                        "for per-tensor FULLY_CONNECTED layers, which is NOT bit-exact with "
+                        "TFLite: it rounds twice, TFLite's reference once (a few LSB apart; "
+                        "verify reports the difference)")
 
 
 def _options(a) -> Options:
+    if a.cmsis_nn_inexact_fc and a.kernels != "cmsis-nn":
+        raise CompileError("--cmsis-nn-inexact-fc needs --kernels cmsis-nn")
     return Options(name=a.name, target=a.target, kernels=a.kernels, caller_arena=a.caller_arena,
-                   max_arena=a.max_arena, max_flash=a.max_flash)
+                   max_arena=a.max_arena, max_flash=a.max_flash,
+                   cmsis_nn_inexact=("FULLY_CONNECTED",) if a.cmsis_nn_inexact_fc else ())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,7 +130,15 @@ def cmd_compile(a) -> int:
 
 def cmd_verify(a) -> int:
     from .verify import verify
+    if a.kernels == "cmsis-nn" and (a.target == "generic" or a.per_layer):
+        # the host build (also behind --per-layer) has no CMSIS-NN to link
+        raise CompileError("verify --kernels cmsis-nn runs on a Cortex-M core under QEMU with your "
+                           "CMSIS-NN: give --target cortex-m4/m7/m55 and --cmsis-nn DIR "
+                           "(not --per-layer, which runs on the host)")
     c = compile_file(a.model, _options(a))
+    if a.cmsis_nn_inexact_fc:     # say up front why the comparison may not be bit-exact
+        for note in c.notes:
+            print(f"note: {note}")
     res = verify(c, a.model, n_random=a.inputs, npy_inputs=a.input, seed=a.seed,
                  per_layer=a.per_layer, target=a.target, cmsis_nn=a.cmsis_nn)
     return 0 if res.exact else 1

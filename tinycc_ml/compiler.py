@@ -22,6 +22,7 @@ from .frontends import load
 from .ir import Graph
 from .ops.base import lookup
 from .passes.check import check
+from .passes.dilate import dilate
 from .passes.fold import fold
 from .passes.shapes import infer_shapes
 from .passes.prepare import prepare
@@ -38,6 +39,9 @@ class Options:
     caller_arena: bool = False        # NAME_invoke(..., void *arena_buffer) instead of a static array
     max_arena: int | None = None
     max_flash: int | None = None
+    # op kinds whose CMSIS-NN call is used although it is NOT bit-exact with BUILTIN_REF (the
+    # user's explicit opt-in, e.g. ("FULLY_CONNECTED",) from --cmsis-nn-inexact-fc)
+    cmsis_nn_inexact: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ class Compiled:
 
 
 def pipeline(g: Graph) -> Graph:
-    for step in (fold, infer_shapes, check, prepare):
+    for step in (fold, infer_shapes, dilate, check, prepare):
         g = step(g)
     return g
 
@@ -105,10 +109,14 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
         if k is not None:
             alias[pos] = k
     # With --kernels cmsis-nn a layer calls CMSIS-NN where its op says it is eligible.
-    use_cmsis = {}
+    use_cmsis, inexact = {}, set()
     for pos, (op, d) in enumerate(zip(g.ops, defs)):
         if opts.kernels == "cmsis-nn":
             use_cmsis[pos] = d.cmsis_nn_scratch_bytes(op, g, opts.target)
+            if use_cmsis[pos] is None and op.kind in opts.cmsis_nn_inexact:
+                use_cmsis[pos] = d.cmsis_nn_inexact_scratch_bytes(op, g, opts.target)
+                if use_cmsis[pos] is not None:
+                    inexact.add(pos)
     scratch = {pos: (use_cmsis[pos] if use_cmsis.get(pos) is not None
                      else d.scratch_bytes(op, g, opts.target))
                for pos, (op, d) in enumerate(zip(g.ops, defs))}
@@ -151,7 +159,8 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
                           f"(arena + {scr})" if scr is not None else None, opts.target, opts.kernels)
         call, backend = None, "portable"
         if use_cmsis.get(pos) is not None:
-            call = d.emit_cmsis_nn(op, g, em)
+            call = (d.emit_cmsis_nn_inexact(op, g, em) if pos in inexact
+                    else d.emit_cmsis_nn(op, g, em))
             if call is None:
                 raise RuntimeError(f"op {op.index} declared CMSIS-NN scratch but emitted no call")
             backend = "cmsis-nn"
@@ -181,6 +190,7 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
                               ", ".join(where(t) for t in op.outputs),
                               f"scratch {scratch[pos]} B @{scr}" if scr is not None else "",
                               "CMSIS-NN" if backend == "cmsis-nn" else "",
+                              "not bit-exact with TFLite" if pos in inexact else "",
                               "no code: output aliases input" if not call else "") if x]
         comment = (f"Layer {pos}: {op.kind} '{comment_text(op.name.split(';')[0])}' "
                    f"(op {op.index})  {shapes_in} -> {shapes_out}\n     * " + "; ".join(detail))
@@ -247,6 +257,9 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
         notes.append(f"CMSIS-NN: {n_cmsis} layers call CMSIS-NN, {len(kept)} keep tinycc-ml's kernel")
         notes += [f"op {info.op_index} ({info.kind}) keeps tinycc-ml's kernel: {d.cmsis_nn_note}"
                   for info, d in kept]
+        notes += [f"op {info.op_index} ({info.kind}) calls CMSIS-NN, NOT bit-exact (opted in): "
+                  f"{d.cmsis_nn_inexact_note}"
+                  for info, d in zip(infos, defs) if info.position in inexact]
     compiled = Compiled(graph=g, plan=plan, options=opts, layers=infos, files=files,
                         runtime_files=runtime, const_bytes=const_bytes, lower_bound=lb,
                         lower_bound_no_io=lb_noio, notes=notes)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tests.ops._ir import compile_error, single_op, tensor
+from tests.cli.tflite_edit import edit
 from tests.ops._tflite_edit import set_option
 from tests.ops._conv_edits import op_index, with_batch, with_shape
 from tests.util import REPO, assert_bitexact, compile_and_build, int8_tflite, keras, write_model
@@ -67,10 +68,13 @@ def _converted(case: str, per_channel: bool = True) -> bytes:
 
 
 def _check(data: bytes, tmp_path: Path, seed: int, cortex_m: bool = True) -> None:
-    """Bit-exact with BUILTIN_REF: the portable kernel and, with cortex_m, the Cortex-M SMLAD
-    kernel built on the host (tcm_dsp.h emulates the DSP instructions in C)."""
+    """Bit-exact with BUILTIN_REF: the portable kernel (-O2), the host's vector build (-O3
+    -march=native: tcm_conv.c's VNNI intrinsics where the CPU has AVX-VNNI or AVX512-VNNI) and,
+    with cortex_m, the Cortex-M SMLAD kernel built on the host (tcm_dsp.h emulates the DSP
+    instructions in C)."""
     path = write_model(data, tmp_path)
     assert_bitexact(path, n=4, seed=seed)
+    assert_bitexact(path, n=3, seed=seed, cflags=("-O3", "-march=native"))
     if cortex_m:
         assert_bitexact(path, n=3, seed=seed, host=compile_and_build(path, target="cortex-m4"))
 
@@ -93,7 +97,49 @@ EDITS = {
     "k1_s1_valid_relu_17to33_batch2": ("k1_s1_valid_relu_17to33", lambda d: with_batch(d, 2)),
     "k3_s2_valid_relu_n1_to_1_5to7": ("k3_s2_valid_none_5to7",
                                       lambda d: _activation(d, "RELU_N1_TO_1")),
+    # output scale / 300: multipliers above 1 (positive shifts), the SMLAD kernel's general
+    # requantization
+    "k3_s2_same_relu6_8to16_out_scale_small": ("k3_s2_same_relu6_8to16",
+                                               lambda d: _output_scale(d, 1 / 300)),
+    "k1_s1_valid_relu_17to33_out_scale_small": ("k1_s1_valid_relu_17to33",
+                                                lambda d: _output_scale(d, 1 / 300)),
+    # dead channels as trained models have them (vww): all-zero filter rows with a bias of
+    # +-2^30, and a zero filter scale (multiplier 0)
+    "k1_s1_same_relu_64to64_kws_dead_channels": ("k1_s1_same_relu_64to64_kws",
+                                                 lambda d: _dead_channels(d)),
+    "k3_s1_same_none_64to64_ic_dead_channels": ("k3_s1_same_none_64to64_ic",
+                                                lambda d: _dead_channels(d)),
 }
+
+
+def _output_scale(data: bytes, factor: float) -> bytes:
+    def change(model):
+        sg = model.subgraphs[0]
+        q = sg.tensors[sg.outputs[0]].quantization
+        q.scale = (np.asarray(q.scale, np.float32) * np.float32(factor)).astype(np.float32)
+    return edit(data, change)
+
+
+def _dead_channels(data: bytes) -> bytes:
+    """Channels 0 and 2: zero filter rows, biases 2^30 and -2^30 + 5; channel 3: zero filter
+    scale."""
+    index = op_index(data, "CONV_2D")
+
+    def change(model):
+        sg = model.subgraphs[0]
+        op = sg.operators[index]
+        w, b = sg.tensors[op.inputs[1]], sg.tensors[op.inputs[2]]
+        wb, bb = model.buffers[w.buffer], model.buffers[b.buffer]
+        rows = np.asarray(wb.data, np.uint8).view(np.int8).reshape(int(w.shape[0]), -1).copy()
+        rows[[0, 2]] = 0
+        wb.data = rows.view(np.uint8).reshape(-1)
+        bias = np.asarray(bb.data, np.uint8).view(np.int32).copy()
+        bias[0], bias[2] = 2**30, -2**30 + 5
+        bb.data = bias.view(np.uint8).reshape(-1)
+        scale = np.asarray(w.quantization.scale, np.float32).copy()
+        scale[3] = 0
+        w.quantization.scale = scale
+    return edit(data, change)
 
 
 def _dilate(data: bytes, h: int, w: int) -> bytes:

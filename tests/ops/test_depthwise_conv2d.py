@@ -37,6 +37,17 @@ CASES = {
     "k3_s2_same_relu_c16_vww": ((16, 16, 16), (3, 3), (2, 2), "same", 1, "relu"),
     "k3_s1_same_relu_c32_vww": ((8, 8, 32), (3, 3), (1, 1), "same", 1, "relu"),
     "k3_s1_same_relu_c256_vww": ((3, 3, 256), (3, 3), (1, 1), "same", 1, "relu"),
+    # Cortex-M 3x3 kernel (tcm_depthwise_conv2d_s8_3x3_smlad): odd out_w (the single last
+    # pixel), odd in_w (the last column widened with a zero-point column), channels not a
+    # multiple of 4, stride_h != stride_w, left padding 0 and 1
+    "k3_s2_same_relu_c12_odd_out_w": ((9, 14, 12), (3, 3), (2, 2), "same", 1, "relu"),
+    "k3_s1_valid_none_c6": ((7, 9, 6), (3, 3), (1, 1), "valid", 1, None),
+    "k3_s2x1_same_relu_c7": ((11, 7, 7), (3, 3), (2, 1), "same", 1, "relu"),
+    "k3_s1x2_valid_relu6_c10": ((8, 11, 10), (3, 3), (1, 2), "valid", 1, "relu6"),
+    "k3_s1_same_none_c2_w1": ((6, 1, 2), (3, 3), (1, 1), "same", 1, None),
+    # rows wider than 8 output pixels (passes of 4, then 2, then 1 inside the channel loop)
+    "k3_s2_same_relu_c4_out_w11": ((6, 21, 4), (3, 3), (2, 2), "same", 1, "relu"),
+    "k3_s1_same_none_c5_out_w11": ((5, 11, 5), (3, 3), (1, 1), "same", 1, None),
 }
 
 
@@ -66,6 +77,8 @@ def _check(data: bytes, tmp_path: Path, seed: int, cortex_m: bool = True) -> Non
     built on the host (tcm_dsp.h emulates the DSP instructions in C)."""
     path = write_model(data, tmp_path)
     assert_bitexact(path, n=4, seed=seed)
+    # the host's vector build: tcm_depthwise.c's VNNI path where the CPU has it
+    assert_bitexact(path, n=3, seed=seed, cflags=("-O3", "-march=native"))
     if cortex_m:
         assert_bitexact(path, n=3, seed=seed, host=compile_and_build(path, target="cortex-m4"))
 
@@ -98,6 +111,10 @@ EDITS = {
     "k3_s2_valid_none_c1_mult3_batch3": ("k3_s2_valid_none_c1_mult3", lambda d: with_batch(d, 3)),
     "k3_s2_valid_relu_n1_to_1_c5": ("k3_s2_valid_none_c5",
                                     lambda d: _activation(d, "RELU_N1_TO_1")),
+    # an activation range narrower than int8 on the Cortex-M 3x3 kernel's stride-1 path
+    "k3_s1_same_relu_n1_to_1_c8": ("k3_s1_same_relu_c8",
+                                   lambda d: _activation(d, "RELU_N1_TO_1")),
+    "k3_s2x1_same_relu_c7_batch2": ("k3_s2x1_same_relu_c7", lambda d: with_batch(d, 2)),
 }
 
 
@@ -105,6 +122,46 @@ EDITS = {
 def test_depthwise_edited_bitexact(edit, tmp_path):
     case, change = EDITS[edit]
     _check(change(_converted(case)), tmp_path, seed=len(edit))
+
+
+def _cortex_m_call(data: bytes, tmp_path: Path) -> str:
+    """The depthwise kernel the cortex-m4 build of a one-layer model calls."""
+    from tinycc_ml.compiler import Options, compile_file
+    c = compile_file(write_model(data, tmp_path, "call.tflite"), Options(name="m", target="cortex-m4"))
+    calls = {k for text in c.files.values()
+             for k in ("tcm_depthwise_conv2d_s8_3x3_smlad", "tcm_depthwise_conv2d_s8_smlad",
+                       "tcm_depthwise_conv2d_s8") if k + "(&" in text}
+    assert len(calls) == 1, calls
+    return calls.pop()
+
+
+def test_cortex_m_kernel_choice(tmp_path):
+    """The grid reaches each Cortex-M kernel: the 3x3 one for 3x3 filters at stride_w 1 or 2,
+    the general SMLABB one for dilation (and for shifts >= 0, where tcm_requant_dsp.h's fast
+    requantization would be inexact), the portable one for depth multipliers."""
+    assert _cortex_m_call(_converted("k3_s1_same_relu_c8"), tmp_path) == (
+        "tcm_depthwise_conv2d_s8_3x3_smlad")
+    assert _cortex_m_call(_converted("k3_s1x2_valid_relu6_c10"), tmp_path) == (
+        "tcm_depthwise_conv2d_s8_3x3_smlad")
+    assert _cortex_m_call(EDITS["k3_s1_same_dil2_relu_c8"][1](_converted("k3_s1_same_relu_c8")),
+                          tmp_path) == "tcm_depthwise_conv2d_s8_smlad"
+    assert _cortex_m_call(_converted("k3_s1_same_relu_c4_mult2"), tmp_path) == (
+        "tcm_depthwise_conv2d_s8")
+    from tinycc_ml.ops.depthwise_conv2d import DepthwiseConv2D
+    from tinycc_ml.compiler import pipeline
+    dw = DepthwiseConv2D()
+    g = pipeline(_dw_graph())
+    assert dw._smlad_3x3(g.ops[0], g, "cortex-m4")
+    # output scale 1/50 of the input's: effective multiplier 2.5, shift 2
+    w = tensor("w", (1, 3, 3, 4), data=np.ones((1, 3, 3, 4), np.int8))
+    b = tensor("b", (4,), "int32", data=np.zeros(4, np.int32))
+    g = pipeline(single_op("DEPTHWISE_CONV_2D", [tensor("x", (1, 5, 5, 4)), w, b],
+                           tensor("y", (1, 5, 5, 4), scale=0.001), stride_h=1, stride_w=1,
+                           padding="SAME", dilation_hfactor=1, dilation_wfactor=1,
+                           depth_multiplier=1, fused_activation_function="NONE"))
+    assert g.ops[0].params.rq.shift.max() >= 0
+    assert not dw._smlad_3x3(g.ops[0], g, "cortex-m4")
+    assert dw._smlad(g.ops[0], g, "cortex-m4")
 
 
 def test_depthwise_per_tensor_filter(tmp_path):
@@ -173,5 +230,34 @@ def test_c_contract(tmp_path):
     strict_builds(path, tmp_path / "strict")
     ref = TFLiteReference(path)
     xs = random_inputs([(d["shape"], d["dtype"]) for d in ref.inputs], np.random.default_rng(12))
+    got = sanitized_run(path, xs, tmp_path / "asan")[0]
+    np.testing.assert_array_equal(got, ref.run(xs)[0].reshape(got.shape))
+
+
+def test_c_contract_cortex_m(tmp_path, monkeypatch):
+    """The same contract for the Cortex-M 3x3 kernel's C (--target cortex-m4, built for the host
+    through tcm_dsp.h's C emulation under the sanitizers): 3x3 stride 1, stride 2 and stride
+    (1, 2) layers with odd widths and 6 channels, the stride-2 layer's output planned over its
+    input."""
+    from tests.ops._c_contract import sanitized_run, strict_builds
+    import tests.test_sanitizers as san
+    from tinycc_ml import compiler
+    from tinycc_ml.reference import TFLiteReference, random_inputs
+    plain = compiler.Options
+    monkeypatch.setattr(compiler, "Options", lambda **kw: plain(**{"target": "cortex-m4", **kw}))
+    monkeypatch.setattr(san, "Options", compiler.Options)
+
+    def build():
+        k = keras()
+        inp = k.Input((9, 11, 6))
+        x = k.layers.DepthwiseConv2D(3, padding="same", activation="relu",
+                                     bias_initializer="random_normal")(inp)
+        x = k.layers.DepthwiseConv2D(3, strides=2, padding="same")(x)
+        return k.Model(inp, k.layers.DepthwiseConv2D(3, strides=(1, 2))(x))
+    path = write_model(int8_tflite(build, [(9, 11, 6)], seed=13, n_calib=8), tmp_path)
+    assert _cortex_m_call(path.read_bytes(), tmp_path) == "tcm_depthwise_conv2d_s8_3x3_smlad"
+    strict_builds(path, tmp_path / "strict")
+    ref = TFLiteReference(path)
+    xs = random_inputs([(d["shape"], d["dtype"]) for d in ref.inputs], np.random.default_rng(13))
     got = sanitized_run(path, xs, tmp_path / "asan")[0]
     np.testing.assert_array_equal(got, ref.run(xs)[0].reshape(got.shape))

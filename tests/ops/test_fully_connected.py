@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.util import assert_bitexact, int8_tflite, tf, write_model
+from tests.util import assert_bitexact, compile_and_build, int8_tflite, tf, write_model
 
 CASES = {
     # id: (input shape without batch, units per layer, activation, per-channel weights)
@@ -64,3 +64,37 @@ def test_fully_connected_bitexact(case, tmp_path):
         op.kind == "ADD" for op in g.ops), "the case should carry a bias"
     assert any(g.tensor(op.inputs[1]).per_channel for op in fc) == per_channel
     assert_bitexact(path, n=30)
+    # the Cortex-M SMLAD kernel, built on the host (tcm_dsp.h emulates the DSP instructions)
+    assert_bitexact(path, n=10, host=compile_and_build(path, target="cortex-m4"))
+
+
+def _with_multiplier(data: bytes, multiplier: float) -> bytes:
+    """The last FULLY_CONNECTED's output scale set so that its effective requantization
+    multiplier (input scale * weight scale / output scale) is `multiplier`."""
+    import numpy as np
+    from tests.cli.tflite_edit import edit
+
+    def change(model):
+        sg = model.subgraphs[0]
+        op = sg.operators[-1]
+        x, w, y = (sg.tensors[op.inputs[0]], sg.tensors[op.inputs[1]], sg.tensors[op.outputs[0]])
+        scale = float(x.quantization.scale[0]) * float(w.quantization.scale[0]) / multiplier
+        y.quantization.scale = np.array([scale], np.float32)
+    return edit(data, change)
+
+
+# multiplier -> requantization shift: 0.2 -> -2 (the SMLAD kernel's short form, at its edge),
+# 0.4 -> -1 and 3.0 -> +2 (its general form)
+@pytest.mark.parametrize("multiplier", [0.2, 0.4, 3.0])
+def test_fully_connected_shift_edges(multiplier, tmp_path):
+    shape, units, act, _ = CASES["per_tensor_d40_to16_relu"]
+    data = _with_multiplier(_convert(_model(shape, units, act), shape, False, seed=3), multiplier)
+    path = write_model(data, tmp_path)
+    from tinycc_ml.frontends import load
+    from tinycc_ml.ops import fully_connected
+    g = load(path)
+    op = [op for op in g.ops if op.kind == "FULLY_CONNECTED"][-1]
+    shift = int(fully_connected.FullyConnected().prepare(op, g).shift[0])
+    assert shift == {0.2: -2, 0.4: -1, 3.0: 2}[multiplier]
+    assert_bitexact(path, n=10)
+    assert_bitexact(path, n=10, host=compile_and_build(path, target="cortex-m4"))

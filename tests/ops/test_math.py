@@ -555,7 +555,8 @@ def test_round_half_away(x):
 
 @pytest.fixture(scope="module")
 def dsp(tmp_path_factory):
-    return build("requant_dsp", "int32_t tcm_mbqm_right(int32_t acc, int32_t mult, int32_t right);",
+    return build("requant_dsp", "int32_t tcm_mbqm_right(int32_t acc, int32_t mult, int32_t right);"
+                 "int32_t tcm_mbqm_single_right(int32_t acc, int32_t mult, int32_t right);",
                  '#include "tcm_requant_dsp.h"', tmp_path_factory.mktemp("ffi")).lib
 
 
@@ -569,6 +570,14 @@ QMULT = st.one_of(st.sampled_from([0, 2**30, 2**30 + 1, INT32_MAX]),
 @given(ACC30, QMULT, st.integers(1, 31))
 def test_mbqm_right_is_mbqm(dsp, acc, m, right):
     assert dsp.tcm_mbqm_right(acc, m, right) == mbqm(acc, m, -right)
+
+
+@FAST
+@given(int32, QMULT, st.integers(2, 31))
+@example(INT32_MIN, INT32_MAX, 2)
+@example(INT32_MAX, INT32_MAX, 2)
+def test_mbqm_single_right_is_single_rounding(dsp, acc, m, right):
+    assert dsp.tcm_mbqm_single_right(acc, m, right) == mbqm_single(acc, m, -right)
 
 
 def test_mbqm_right_ties(dsp):

@@ -10,8 +10,29 @@ Scratch sizes mirror CMSIS-NN's `*_get_buffer_size_dsp` / `*_get_buffer_size_mve
 arm_depthwise_conv_get_buffer_sizes_s8.c, FullyConnectedFunctions/
 arm_fully_connected_get_buffer_sizes_s8.c, PoolingFunctions/arm_avgpool_get_buffer_sizes_s8.c),
 chosen by the target core: Helium (MVE) on cortex-m55, the DSP extension on cortex-m4/m7/m33,
-the pure-C path elsewhere. A debug build of the generated code checks them against CMSIS-NN's
-own functions (`-D<NAME>_CHECK_CMSIS_NN_BUFFERS`).
+the pure-C path elsewhere. Built with `-DTCM_CHECK_CMSIS_NN_BUFFERS`, the generated code checks
+them against CMSIS-NN's own `*_get_buffer_size` before each call (NAME_invoke returns -2 on a
+difference, as it does when a CMSIS-NN call reports an argument error).
+
+Which calls are bit-exact with BUILTIN_REF, read from CMSIS-NN's sources (DSP, Helium and C
+paths), for a CMSIS-NN built without CMSIS_NN_USE_SINGLE_ROUNDING (its default):
+- arm_convolve_wrapper_s8, arm_depthwise_conv_wrapper_s8: arm_nn_requantize is
+  MultiplyByQuantizedMultiplier (doubling high-multiply rounding half away from zero, then a
+  rounding divide by 2^n), as ConvPerChannel / DepthwiseConvPerChannel.
+- arm_avgpool_s8: sums the taps inside the image only, divides by their count with
+  `sum > 0 ? (sum + count/2) / count : (sum - count/2) / count`, clamps: reference_integer_ops::
+  AveragePool line for line. arm_max_pool_s8: maximum over the taps inside the image, clamped.
+- arm_elementwise_add_s8: (x + offset) << left_shift, arm_nn_requantize per input (shift <= 0:
+  MultiplyByQuantizedMultiplierSmallerThanOneExp), sum, requantize, offset, clamp: AddElementwise.
+  Its DSP path shifts the low 16 bits of each offset input, exact for left_shift >= 16 only
+  (TFLite's int8 ADD uses 20). Same shapes only: it has no broadcasting.
+- arm_softmax_s8: arm_nn_exp_on_negative_values, arm_nn_one_over_one_plus_x_for_x_in_0_1 and
+  MUL_SAT are gemmlowp's exp_on_negative_values, one_over_one_plus_x_for_x_in_0_1 and
+  SaturatingRoundingDoublingHighMul step for step (the Helium variant's VQRDMULH rounds the same);
+  `diff * (1 << shift)` then MUL_SAT is MultiplyByQuantizedMultiplierGreaterThanOne, entries below
+  diff_min give -128, the output shift is 12 - headroom + 23: reference_ops::Softmax<int8, int8>.
+- arm_fully_connected_s8 is NOT bit-exact: it rounds twice (arm_nn_requantize), BUILTIN_REF's int8
+  FULLY_CONNECTED once. It is used only on request (Options.cmsis_nn_inexact).
 """
 
 from __future__ import annotations
@@ -19,6 +40,7 @@ from __future__ import annotations
 from .targets import has_dsp, has_mve
 
 HEADER = "arm_nnfunctions.h"
+CHECK_BUFFERS = "TCM_CHECK_CMSIS_NN_BUFFERS"
 
 CH_IN_BLOCK_MVE = 124
 # CONVERT_DW_CONV_WITH_ONE_INPUT_CH_AND_OUTPUT_CH_ABOVE_THRESHOLD (arm_nnsupportfunctions.h, MVE)
@@ -123,6 +145,7 @@ def fully_connected_buffer_size(target: str, units: int) -> int:
 
 
 def avgpool_buffer_size(target: str, channels: int) -> int:
+    """arm_avgpool_s8_get_buffer_size: an int32 sum per channel on the DSP path only."""
     return channels * 4 if isa(target) == "dsp" else 0
 
 
@@ -131,6 +154,13 @@ def avgpool_buffer_size(target: str, channels: int) -> int:
 
 def _checked(call: str) -> str:
     return f"if ({call} != ARM_CMSIS_NN_SUCCESS) {{\n    return -2;\n}}"
+
+
+def _buffer_checked(required: str, size: int, call: str) -> str:
+    """`call`, preceded under TCM_CHECK_CMSIS_NN_BUFFERS by a comparison of the `size` bytes
+    reserved at compile time with CMSIS-NN's own answer (`required`, a C expression)."""
+    return (f"#ifdef {CHECK_BUFFERS}\nif ({required} != {size}) {{\n    return -2;\n}}\n#endif\n"
+            f"{call}")
 
 
 def _per_channel(em, mult, shift) -> str:
@@ -160,8 +190,11 @@ def conv2d(em, *, x, y, win, input_zp, output_zp, act_min, act_max, mult, shift,
     w = em.const("filter", filt)
     b = em.const("bias", bias)
     ctx = context(em.scratch if scratch_size else None, scratch_size)
-    return _checked(f"arm_convolve_wrapper_s8({ctx}, &{params}, &{quant}, &{d_in}, {x}, &{d_f}, "
-                    f"{w}, &{d_b}, {b}, &{d_out}, {y})")
+    return _buffer_checked(
+        f"arm_convolve_wrapper_s8_get_buffer_size(&{params}, &{d_in}, &{d_f}, &{d_out})",
+        scratch_size,
+        _checked(f"arm_convolve_wrapper_s8({ctx}, &{params}, &{quant}, &{d_in}, {x}, &{d_f}, "
+                 f"{w}, &{d_b}, {b}, &{d_out}, {y})"))
 
 
 def depthwise_conv2d(em, *, x, y, win, multiplier, input_zp, output_zp, act_min, act_max, mult,
@@ -180,21 +213,28 @@ def depthwise_conv2d(em, *, x, y, win, multiplier, input_zp, output_zp, act_min,
     w = em.const("filter", filt)
     b = em.const("bias", bias)
     ctx = context(em.scratch if scratch_size else None, scratch_size)
-    return _checked(f"arm_depthwise_conv_wrapper_s8({ctx}, &{params}, &{quant}, &{d_in}, {x}, "
-                    f"&{d_f}, {w}, &{d_b}, {b}, &{d_out}, {y})")
+    return _buffer_checked(
+        f"arm_depthwise_conv_wrapper_s8_get_buffer_size(&{params}, &{d_in}, &{d_f}, &{d_out})",
+        scratch_size,
+        _checked(f"arm_depthwise_conv_wrapper_s8({ctx}, &{params}, &{quant}, &{d_in}, {x}, "
+                 f"&{d_f}, {w}, &{d_b}, {b}, &{d_out}, {y})"))
 
 
 def pool(em, function: str, *, x, y, win, act_min, act_max, scratch_size) -> str:
-    """arm_avgpool_s8 / arm_max_pool_s8 (batch 1)."""
+    """arm_avgpool_s8 / arm_max_pool_s8 (any batch count: both loop over input_dims->n)."""
     em.use(HEADER)
     params = em.struct("cmsis_pool", "cmsis_nn_pool_params", {
         "stride": tile(win.stride_w, win.stride_h), "padding": tile(win.pad_w, win.pad_h),
         "activation": activation(act_min, act_max)})
-    d_in = _dims(em, "in_dims", 1, win.in_h, win.in_w, win.in_c)
+    d_in = _dims(em, "in_dims", win.batches, win.in_h, win.in_w, win.in_c)
     d_f = _dims(em, "filter_dims", 1, win.k_h, win.k_w, 1)
-    d_out = _dims(em, "out_dims", 1, win.out_h, win.out_w, win.out_c)
+    d_out = _dims(em, "out_dims", win.batches, win.out_h, win.out_w, win.out_c)
     ctx = context(em.scratch if scratch_size else None, scratch_size)
-    return _checked(f"{function}({ctx}, &{params}, &{d_in}, {x}, &{d_f}, &{d_out}, {y})")
+    call = _checked(f"{function}({ctx}, &{params}, &{d_in}, {x}, &{d_f}, &{d_out}, {y})")
+    if function != "arm_avgpool_s8":
+        return call               # arm_max_pool_s8 needs no buffer
+    return _buffer_checked(f"arm_avgpool_s8_get_buffer_size({win.out_w}, {win.in_c})",
+                           scratch_size, call)
 
 
 def elementwise_add(em, *, a, b, y, f: dict) -> str:
@@ -211,3 +251,37 @@ def softmax(em, *, x, y, rows, depth, mult, left_shift, diff_min) -> str:
     """arm_softmax_s8 (void: no status)."""
     em.use(HEADER)
     return f"arm_softmax_s8({x}, {rows}, {depth}, {mult}, {left_shift}, {diff_min}, {y});"
+
+
+def fully_connected(em, *, x, y, batches, depth, units, input_zp, output_zp, act_min, act_max,
+                    multiplier, shift, weights, bias, kernel_sums) -> str:
+    """arm_fully_connected_s8, per-tensor. NOT bit-exact with BUILTIN_REF: double rounding.
+
+    `weights` int8 [units][depth]; `bias` int32 [units] as in the model, or None. On Helium the
+    call reads per-row kernel sums from its context buffer (arm_fully_connected_s8_get_buffer_size
+    = units * 4 bytes) instead of the bias: `kernel_sums` is that array, arm_vector_sum_s8's
+    result computed at compile time (bias + input_offset * sum of the row, int32 wrapping), and is
+    passed as a flash constant (CMSIS-NN only reads it). The DSP and C paths need no buffer."""
+    em.use(HEADER)
+    params = em.struct("cmsis_fc", "cmsis_nn_fc_params", {
+        "input_offset": -input_zp, "filter_offset": 0, "output_offset": output_zp,
+        "activation": activation(act_min, act_max)})
+    quant = em.struct("cmsis_quant", "cmsis_nn_per_tensor_quant_params",
+                      {"multiplier": multiplier, "shift": shift})
+    d_in = _dims(em, "in_dims", batches, 1, 1, depth)
+    d_f = _dims(em, "filter_dims", depth, 1, 1, units)     # [N = accumulation depth, C = units]
+    d_b = _dims(em, "bias_dims", 1, 1, 1, units)
+    d_out = _dims(em, "out_dims", batches, 1, 1, units)
+    w = em.const("weights", weights)
+    b = em.const("bias", bias) if bias is not None else "NULL"
+    if isa(em.target) == "mve":
+        sums = em.const("kernel_sums", kernel_sums,
+                        comment="arm_vector_sum_s8: bias + input_offset * sum(weights row)")
+        ctx = context(sums, fully_connected_buffer_size(em.target, units))
+    else:
+        ctx = context(None, 0)
+    return _buffer_checked(
+        f"arm_fully_connected_s8_get_buffer_size(&{d_f})",
+        fully_connected_buffer_size(em.target, units),
+        _checked(f"arm_fully_connected_s8({ctx}, &{params}, &{quant}, &{d_in}, {x}, &{d_f}, "
+                 f"{w}, &{d_b}, {b}, &{d_out}, {y})"))

@@ -66,6 +66,16 @@ _OPTIONS_OF = {
     "SOFTMAX": "SoftmaxOptions",
     "RESHAPE": "ReshapeOptions",
     "SQUEEZE": "SqueezeOptions",
+    "SPACE_TO_BATCH_ND": "SpaceToBatchNDOptions",
+    "BATCH_TO_SPACE_ND": "BatchToSpaceNDOptions",
+    "ARG_MAX": "ArgMaxOptions",
+    "ARG_MIN": "ArgMinOptions",
+    "MAXIMUM": "MaximumMinimumOptions",
+    "MINIMUM": "MaximumMinimumOptions",
+    "SPLIT": "SplitOptions",
+    "SPLIT_V": "SplitVOptions",
+    "RESIZE_NEAREST_NEIGHBOR": "ResizeNearestNeighborOptions",
+    "RESIZE_BILINEAR": "ResizeBilinearOptions",
 }
 
 MAX_ELEMENTS = 1 << 31           # no tensor on a microcontroller has more elements than this ...

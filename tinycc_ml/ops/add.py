@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import quant
+from ..backends import cmsis_nn
 from . import _elementwise as ew
 from .base import OpDef, fused_activation, register
 
@@ -99,6 +100,28 @@ class _AddSub(OpDef):
 @register("ADD")
 class Add(_AddSub):
     subtract = False
+    cmsis_nn_note = ("its operands broadcast and arm_elementwise_add_s8 needs equal shapes: "
+                     "tinycc-ml's broadcasting kernel is kept")
+
+    # CMSIS-NN: arm_elementwise_add_s8 is AddElementwise bit for bit with left_shift 20
+    # (backends/cmsis_nn.py); it walks both inputs contiguously, so only operands that need no
+    # broadcasting (after dropping extent-1 axes) are eligible. SUB keeps tinycc-ml's kernel.
+    def cmsis_nn_scratch_bytes(self, op, g, target):
+        p = op.params if op.params is not None else self.prepare(op, g)
+        return None if p.loop.broadcast else 0
+
+    def emit_cmsis_nn(self, op, g, em):
+        p = op.params
+        if p.loop.broadcast:
+            return None
+        return cmsis_nn.elementwise_add(
+            em, a=em.tensor(op.inputs[0]), b=em.tensor(op.inputs[1]), y=em.tensor(op.outputs[0]),
+            f={"input1_offset": p.input1.offset, "input1_multiplier": p.input1.multiplier,
+               "input1_shift": p.input1.shift, "input2_offset": p.input2.offset,
+               "input2_multiplier": p.input2.multiplier, "input2_shift": p.input2.shift,
+               "left_shift": LEFT_SHIFT, "output_offset": p.output_offset,
+               "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
+               "act_min": p.act_min, "act_max": p.act_max, "size": g.tensor(op.outputs[0]).size})
 
 
 @register("SUB")

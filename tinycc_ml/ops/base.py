@@ -17,6 +17,8 @@ in the order the pipeline calls them:
 - `cmsis_nn_scratch_bytes(op, g, target) -> int | None` and `emit_cmsis_nn(op, g, em)`: with
   `--kernels cmsis-nn`, the layer's CMSIS-NN scratch and call, or None where the layer is not
   eligible (not bit-exact with BUILTIN_REF, or not supported): it then keeps the portable kernel.
+  `cmsis_nn_inexact_scratch_bytes` / `emit_cmsis_nn_inexact`: a call that is not bit-exact,
+  used only when the user opts in for that op kind (Options.cmsis_nn_inexact).
 """
 
 from __future__ import annotations
@@ -108,6 +110,18 @@ class OpDef:
         return None
 
     def emit_cmsis_nn(self, op: Op, g: Graph, em) -> str | None:
+        return None
+
+    # A CMSIS-NN call that is NOT bit-exact with BUILTIN_REF (FULLY_CONNECTED: double rounding)
+    # is offered only behind an explicit opt-in (Options.cmsis_nn_inexact, e.g. compile
+    # --cmsis-nn-inexact-fc): the same contract as the two methods above, and
+    # `cmsis_nn_inexact_note` says how the outputs differ (printed in the compile summary).
+    cmsis_nn_inexact_note: ClassVar[str] = ""
+
+    def cmsis_nn_inexact_scratch_bytes(self, op: Op, g: Graph, target: str) -> int | None:
+        return None
+
+    def emit_cmsis_nn_inexact(self, op: Op, g: Graph, em) -> str | None:
         return None
 
 

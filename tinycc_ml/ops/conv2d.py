@@ -2,9 +2,9 @@
 
 Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerChannel; Prepare:
 tensorflow/lite/kernels/conv.cc + kernel_util.cc PopulateConvolutionQuantizationParams.
-Kernel: runtime_c/tcm_conv.c (im2col of 4 output pixels, then 4 x 4 uint8 x int8 dot products
-over filter rows zero-padded to whole 16-byte vectors); on Cortex-M cores with the DSP extension,
-runtime_c/tcm_conv_smlad.c.
+Kernel: runtime_c/tcm_conv.c (im2col of 4 output pixels, then uint8 x int8 dot products of 4
+pixels x 16 channels over the filter packed in blocks of 8 channels x 4 taps); on Cortex-M cores with the DSP extension,
+runtime_c/tcm_conv_smlad.c; with Helium (MVE, cortex-m55), runtime_c/tcm_conv_mve.c.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
-from ..backends.targets import has_dsp
+from ..backends.targets import has_dsp, has_mve
 from .. import planner
-from . import _conv_common as cc
-from ._smlad import pack_rows, pad4
+from . import _conv_common as cc, _mve
+from ._smlad import pack_rows, pad4, right_shift_requant
 from .base import OpDef, fused_activation, register
 
 
@@ -26,8 +26,19 @@ PIXELS, CHANNELS = 4, 32     # TCM_CONV_PIXELS, TCM_CONV_CHANNELS (tcm_conv.h)
 
 def conv_depth(taps: int) -> int:
     """The filter row length of tcm_conv2d_s8 (its `depth`) for k_h * k_w * in_c taps: whole
-    16-byte vectors, so that no dot product ends in a scalar loop."""
-    return (taps + 15) // 16 * 16
+    groups of 4 (the 4 bytes one 32-bit lane of a u8 x s8 dot instruction takes)."""
+    return (taps + 3) // 4 * 4
+
+
+def pack_conv_filter(rows: np.ndarray) -> np.ndarray:
+    """tcm_conv2d_s8's filter layout: rows [out_c, taps] zero-padded to [out_c rounded up to 8,
+    conv_depth(taps)], then each block of 8 rows stored as [depth / 4][8][4] (tcm_conv.h)."""
+    out_c, taps = rows.shape
+    depth = conv_depth(taps)
+    blocks = (out_c + 7) // 8
+    padded = np.zeros((blocks * 8, depth), np.int8)
+    padded[:out_c, :taps] = rows
+    return padded.reshape(blocks, 8, depth // 4, 4).transpose(0, 2, 1, 3).reshape(blocks, -1)
 
 
 @dataclass(frozen=True)
@@ -63,8 +74,8 @@ class Conv2D(OpDef):
         return 0
 
     def inplace_gap(self, op, g):
-        # im2col: the patches of 4 adjacent pixels (tcm_conv.c; a pair in tcm_conv_smlad.c) are
-        # gathered before any of their outputs is written. window_gap with one pixel per step
+        # im2col: the patches of 4 adjacent pixels (tcm_conv.c, tcm_conv_mve.c and
+        # tcm_conv_smlad.c) are gathered before any of their outputs is written. window_gap with one pixel per step
         # is at least the gap of either (a kernel writing later needs less).
         return planner.window_gap(op.params.win)
 
@@ -75,8 +86,10 @@ class Conv2D(OpDef):
     def scratch_bytes(self, op, g, target):
         w = g.tensor(op.inputs[1]).shape
         taps = w[1] * w[2] * w[3]
+        if has_mve(target):
+            return 4 * _mve.pad16(taps)     # tcm_conv_mve.h: the im2col patches of 4 pixels
         if has_dsp(target):
-            return 5 * pad4(taps)
+            return 9 * pad4(taps)           # TCM_CONV_SMLAD_SCRATCH_BYTES (tcm_conv_smlad.h)
         # TCM_CONV_SCRATCH_BYTES (tcm_conv.h): the patches, then the int32 accumulators
         return PIXELS * conv_depth(taps) + PIXELS * min(w[0], CHANNELS) * 4
 
@@ -85,29 +98,47 @@ class Conv2D(OpDef):
         return cc.describe(w, fused_activation(op, g), f"{w.in_c} -> {w.out_c} channels")
 
     def emit(self, op, g, em):
-        """Cortex-M with DSP: tcm_conv2d_s8_smlad over filters packed for SMLAD; elsewhere
+        """Cortex-M with DSP: tcm_conv2d_s8_smlad over filter rows padded to 4 taps, with the
+        short requantization (_smlad.right_shift_requant) when it is exact; elsewhere
         tcm_conv2d_s8 (tcm_dot.h's unsigned x signed dot product)."""
         p = op.params
         params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq))
         filt = g.tensor(op.inputs[1]).data
-        if has_dsp(em.target):
-            em.use("tcm_conv_smlad.c")
-            w = em.const("filter", pack_rows(filt.reshape(filt.shape[0], -1), 2),
-                         comment="pairs of output channels interleaved by 4 taps (tcm_conv_smlad.h)")
+        if has_mve(em.target):
+            em.use("tcm_conv_mve.c")
+            rows = filt.reshape(filt.shape[0], -1)
+            w = em.const("filter", _mve.pad_rows(rows, _mve.pad16(rows.shape[1])),
+                         comment="[out_c][k_h * k_w * in_c rounded up to 16, zero-padded]")
             b = em.const("bias", cc.wrap_int32(p.bias.astype(np.int64) + 128 * _row_sums(filt)),
                          comment="bias + input_offset * sum(filter)")
             m = em.const("mult", p.rq.multiplier)
             s = em.const("shift", p.rq.shift)
-            return (f"tcm_conv2d_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, "
-                    f"{s}, {em.tensor(op.outputs[0])}, {em.scratch});")
+            return (f"tcm_conv2d_s8_mve(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, {s}, "
+                    f"{em.tensor(op.outputs[0])}, {em.scratch});")
+        if has_dsp(em.target):
+            em.use("tcm_conv_smlad.c")
+            rows = filt.reshape(filt.shape[0], -1)
+            w = em.const("filter", pack_rows(rows, 1),
+                         comment="[out_c][k_h * k_w * in_c rounded up to 4, zero-padded]")
+            bias = cc.wrap_int32(p.bias.astype(np.int64) + 128 * _row_sums(filt))
+            mult, shift = p.rq.multiplier, p.rq.shift
+            short = right_shift_requant(bias, rows, mult, shift)
+            if short is not None:
+                bias, mult, shift = short
+            rq = em.const("requant", np.stack([bias, mult, shift], axis=1).astype(np.int32),
+                          comment="[out_c][bias + input_offset * sum(filter), multiplier, shift] "
+                                  "(all-zero filter rows: _smlad.right_shift_requant)")
+            mode = ("TCM_CONV_REQUANT_ANY" if short is None else
+                    "TCM_CONV_REQUANT_RIGHT_SAT" if (p.rq.act_min, p.rq.act_max) == (-128, 127)
+                    else "TCM_CONV_REQUANT_RIGHT")
+            return (f"tcm_conv2d_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, {w}, {rq}, {mode}, "
+                    f"{em.tensor(op.outputs[0])}, {em.scratch});")
         em.use("tcm_conv.c")
         rows = filt.reshape(filt.shape[0], -1)
         depth = conv_depth(rows.shape[1])
-        padded = np.zeros((rows.shape[0], depth), np.int8)
-        padded[:, :rows.shape[1]] = rows
-        zeros = depth - rows.shape[1]
-        w = em.const("filter", padded,
-                     comment=f"[out_c][k_h * k_w * in_c + {zeros} zeros]" if zeros else "")
+        w = em.const("filter", pack_conv_filter(rows),
+                     comment=f"[out_c / 8][depth / 4][8][4], depth = {depth}: k_h * k_w * in_c = "
+                             f"{rows.shape[1]} taps + zeros (tcm_conv.h)")
         b = em.const("bias", p.bias, comment="bias + (input_offset - 128) * sum(filter)")
         m = em.const("mult", p.rq.multiplier)
         s = em.const("shift", p.rq.shift)

@@ -2,7 +2,8 @@
 
 Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h
 DepthwiseConvPerChannel; Prepare: tensorflow/lite/kernels/depthwise_conv.cc.
-Kernel: runtime_c/tcm_depthwise.c.
+Kernel: runtime_c/tcm_depthwise.c; DSP cores: runtime_c/tcm_depthwise_smlad.c; Helium (MVE,
+cortex-m55): runtime_c/tcm_depthwise_mve.c.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
-from ..backends.targets import has_dsp
-from .. import planner
-from . import _conv_common as cc
+from ..backends.targets import has_dsp, has_mve
+from .. import planner, quant
+from . import _conv_common as cc, _mve
 from .base import OpDef, fused_activation, register
 
 
@@ -71,8 +72,10 @@ class DepthwiseConv2D(OpDef):
     def inplace_gap(self, op, g):
         # tcm_depthwise.c reads the windows of a pass (one pixel, or up to `pixels` adjacent
         # ones) before writing it; tcm_depthwise_smlad.c writes channels c..c+3 right after
-        # reading them (the pool case). window_gap with one pixel per step is at least the gap
-        # of either.
+        # reading them (the pool case), and its 3x3 kernel writes an output row once the input
+        # rows under it are widened into scratch (so after every read of rows above them).
+        # tcm_depthwise_mve.c writes 1 to 4 adjacent pixels after reading all their windows.
+        # window_gap with one pixel per step is at least the gap of each.
         return planner.window_gap(op.params.win)
 
     def macs(self, op, g):
@@ -86,9 +89,35 @@ class DepthwiseConv2D(OpDef):
         in_c = g.tensor(op.inputs[0]).shape[-1]
         return has_dsp(target) and w[3] == in_c and in_c % 4 == 0 and w[1] * w[2] <= 64
 
+    def _smlad_3x3(self, op, g, target) -> bool:
+        """tcm_depthwise_conv2d_s8_3x3_smlad: DSP core, multiplier 1, 3x3, dilation 1, stride_w
+        1 or 2, and tcm_requant_dsp.h's fast requantization exact for every channel."""
+        if not has_dsp(target):
+            return False
+        p = op.params if op.params is not None else self.prepare(op, g)
+        w = p.win
+        if not (p.multiplier == 1 and (w.k_h, w.k_w, w.dil_h, w.dil_w) == (3, 3, 1, 1)
+                and w.stride_w in (1, 2)):
+            return False
+        taps = g.tensor(op.inputs[1]).data.reshape(-1, w.out_c).T
+        return quant.fast_requant_ok(p.rq.shift, quant.acc_bound(p.bias, taps))
+
+    @staticmethod
+    def _plane_words(win) -> int:
+        """Words of one int16 plane of tcm_depthwise_conv2d_s8_3x3_smlad (its plane_words)."""
+        need = win.out_w + 3 if win.stride_w == 1 else 2 * win.out_w + 2
+        return (max(need, win.pad_w + win.in_w + 1) + 1) // 2
+
     def scratch_bytes(self, op, g, target):
         w = g.tensor(op.inputs[1]).shape
         in_c = g.tensor(op.inputs[0]).shape[-1]
+        if has_mve(target):
+            return _mve.depthwise_scratch(w[1], w[2], in_c, int(op.attrs.get("stride_w", 1)),
+                                          int(op.attrs.get("dilation_wfactor", 1)))
+        if self._smlad_3x3(op, g, target):
+            # (3 * in_c + 1) int16 planes and a pixel of zero points (tcm_depthwise_smlad.h)
+            win = (op.params if op.params is not None else self.prepare(op, g)).win
+            return (3 * in_c + 1) * 4 * self._plane_words(win) + in_c
         if self._smlad(op, g, target):
             return in_c
         # TCM_DEPTHWISE_SCRATCH_BYTES (tcm_depthwise.h)
@@ -112,6 +141,34 @@ class DepthwiseConv2D(OpDef):
     def emit(self, op, g, em):
         p = op.params
         params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq, p.multiplier))
+        if has_mve(em.target):
+            em.use("tcm_depthwise_mve.c")
+            t = _mve.depthwise_tables(g.tensor(op.inputs[1]).data, p.bias, p.rq.multiplier,
+                                      p.rq.shift, p.multiplier)
+            w = em.const("filter", t["filter"], comment="[k_h * k_w][out_c] + 16 zero bytes")
+            b = em.const("bias", t["bias"], comment="bias + input_offset * sum(filter taps), "
+                                                    "padded to 4")
+            m = em.const("mult", t["mult"])
+            s = em.const("shift", t["shift"])
+            chan = "NULL" if t["in_channel"] is None else em.const(
+                "in_channel", t["in_channel"], comment="out_channel / depth_multiplier")
+            return (f"tcm_depthwise_conv2d_s8_mve(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, "
+                    f"{m}, {s}, {chan}, {em.tensor(op.outputs[0])}, {em.scratch});")
+        if self._smlad_3x3(op, g, em.target):
+            em.use("tcm_depthwise_smlad.c")
+            t = g.tensor(op.inputs[1]).data.reshape(3, 3, -1).astype(np.int64)  # [fy][fx][c]
+            if p.win.stride_w == 1:   # words (w0, w1), (w1, w2)
+                lo, hi = t[:, [0, 1], :], t[:, [1, 2], :]
+            else:                     # words (w0, w1), (w2, 0)
+                lo, hi = t[:, [0, 2], :], np.stack([t[:, 1, :], np.zeros_like(t[:, 1, :])], 1)
+            words = (lo & 0xFFFF) | ((hi & 0xFFFF) << 16)          # [fy][2][c]
+            record = np.concatenate([words.reshape(6, -1), p.bias[None, :],
+                                     p.rq.multiplier[None, :], -p.rq.shift[None, :]])
+            prm = em.const("channel_params", cc.wrap_int32(record.T.reshape(-1)),
+                           comment="int32 [c][9]: 6 words of two int16 taps, bias + input_offset"
+                                   " * sum(taps), multiplier, -shift")
+            return (f"tcm_depthwise_conv2d_s8_3x3_smlad(&{params}, {em.tensor(op.inputs[0])}, "
+                    f"{prm}, {em.tensor(op.outputs[0])}, {em.scratch});")
         if self._smlad(op, g, em.target):
             em.use("tcm_depthwise_smlad.c")
             taps = g.tensor(op.inputs[1]).data.reshape(-1, p.win.out_c).astype(np.int16)

@@ -3,7 +3,7 @@
 Numerics: tensorflow/lite/kernels/fully_connected.cc, kReference int8, TensorFlow 2.21. Its
 requantization rounds ONCE, (acc * M + 2^(n-1)) >> n, unlike CONV_2D (see ../shared/BASELINES.md);
 the multiplier comes from GetQuantizedConvolutionMultipler (in*w formed in float32).
-Kernel: runtime_c/tcm_fc.c.
+Kernel: runtime_c/tcm_fc.c; with Helium (MVE, cortex-m55), runtime_c/tcm_fc_mve.c.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
-from ..backends.targets import has_dsp
+from ..backends import cmsis_nn
+from ..backends.targets import has_dsp, has_mve
 from ._conv_common import wrap_int32
 from ._smlad import pack_rows
 from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
@@ -36,7 +37,12 @@ class FCParams:
 @register("FULLY_CONNECTED")
 class FullyConnected(OpDef):
     cmsis_nn_note = ("arm_fully_connected_s8 rounds twice, BUILTIN_REF once (up to 2 LSB apart): "
-                     "tinycc-ml's exact kernel is kept")
+                     "tinycc-ml's exact kernel is kept (--cmsis-nn-inexact-fc calls CMSIS-NN for "
+                     "per-tensor layers)")
+    cmsis_nn_inexact_note = ("arm_fully_connected_s8 rounds twice (SaturatingRoundingDoublingHighMul "
+                             "then RoundingDivideByPOT), BUILTIN_REF once: outputs may differ from "
+                             "TFLite by a few LSB")
+
     def check(self, op, g):
         expect_arity(op, g, (2, 3))
         x, w = op.inputs[0], op.inputs[1]
@@ -108,6 +114,8 @@ class FullyConnected(OpDef):
 
     def scratch_bytes(self, op, g, target):
         depth = g.tensor(op.inputs[1]).shape[1]
+        if has_mve(target):
+            return 0        # tcm_fc_mve.h
         return 0 if has_dsp(target) else depth
 
     def describe(self, op, g):
@@ -116,7 +124,8 @@ class FullyConnected(OpDef):
         return f"{p.depth} -> {p.units}" + ("" if act == "NONE" else f", {act}")
 
     def emit(self, op, g, em):
-        """Cortex-M with DSP: tcm_fully_connected_s8_smlad (rows padded to 4 for SMLAD);
+        """Cortex-M with DSP: tcm_fully_connected_s8_smlad (rows padded to 4 for SMLAD, packed
+        into words; the short single-rounding requantization when every shift is <= -2);
         elsewhere tcm_fully_connected_s8 (tcm_dot.h's unsigned x signed dot product, whose
         +128 input offset is folded into the bias as well)."""
         p = op.params
@@ -126,19 +135,49 @@ class FullyConnected(OpDef):
             "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max,
             "per_channel": int(len(p.multiplier) > 1)})
         w = g.tensor(op.inputs[1]).data.astype(np.int8)
-        if has_dsp(em.target):
-            function = "tcm_fully_connected_s8_smlad"
-            weights = em.const("weights", pack_rows(w, 4),
-                                comment="blocks of 4 rows, interleaved by groups of 4 (tcm_fc.h)")
-            bias = em.const("bias", p.bias, comment="bias + input_offset * sum(weights row)")
-        else:
-            function = "tcm_fully_connected_s8"
+        if has_mve(em.target):
+            em.use("tcm_fc_mve.c")
             weights = em.const("weights", w)
-            bias = em.const("bias", wrap_int32(p.bias.astype(np.int64) - 128 * w.astype(np.int64).sum(axis=1)),
-                            comment="bias + (input_offset - 128) * sum(weights row)")
+            bias = em.const("bias", p.bias, comment="bias + input_offset * sum(weights row)")
+            mult = em.const("mult", p.multiplier)
+            shift = em.const("shift", p.shift)
+            return (f"tcm_fully_connected_s8_mve(&{params}, {em.tensor(op.inputs[0])}, {weights}, "
+                    f"{bias}, {mult}, {shift}, {em.tensor(op.outputs[0])});")
+        if has_dsp(em.target):
+            # little-endian words of 4 int8 values: word-aligned for LDRD (tcm_fc.h)
+            weights = em.const("weights", pack_rows(w, 4).view("<i4"),
+                               comment="blocks of 4 rows, interleaved by groups of 4 (tcm_fc.h)")
+            bias = em.const("bias", p.bias, comment="bias + input_offset * sum(weights row)")
+            mult = em.const("mult", p.multiplier)
+            shift = em.const("shift", p.shift)
+            fast = int(bool(np.all((p.shift <= -2) & (p.shift >= -31))))
+            return (f"tcm_fully_connected_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, "
+                    f"{weights}, {bias}, {mult}, {shift}, {fast} /* right_shift_only */, "
+                    f"{em.tensor(op.outputs[0])});")
+        weights = em.const("weights", w)
+        bias = em.const("bias", wrap_int32(p.bias.astype(np.int64) - 128 * w.astype(np.int64).sum(axis=1)),
+                        comment="bias + (input_offset - 128) * sum(weights row)")
         mult = em.const("mult", p.multiplier)
         shift = em.const("shift", p.shift)
-        scratch = "" if has_dsp(em.target) else f", {em.scratch}"
-        return (f"{function}(&{params}, {em.tensor(op.inputs[0])}, {weights}, {bias}, "
-                f"{mult}, {shift}, {em.tensor(op.outputs[0])}{scratch});")
+        return (f"tcm_fully_connected_s8(&{params}, {em.tensor(op.inputs[0])}, {weights}, {bias}, "
+                f"{mult}, {shift}, {em.tensor(op.outputs[0])}, {em.scratch});")
 
+    # CMSIS-NN, on request only (Options.cmsis_nn_inexact): arm_fully_connected_s8 is per-tensor
+    # and rounds twice. Its Helium path reads the kernel sums arm_vector_sum_s8 would compute;
+    # they equal FCParams.bias (bias + input_offset * sum(row)) and are emitted as a constant.
+    def cmsis_nn_inexact_scratch_bytes(self, op, g, target):
+        p = op.params if op.params is not None else self.prepare(op, g)
+        return None if len(p.multiplier) > 1 else 0
+
+    def emit_cmsis_nn_inexact(self, op, g, em):
+        p = op.params
+        if len(p.multiplier) > 1:
+            return None
+        b = g.tensor(op.inputs[2]).data.astype(np.int32) \
+            if len(op.inputs) > 2 and op.inputs[2] else None
+        return cmsis_nn.fully_connected(
+            em, x=em.tensor(op.inputs[0]), y=em.tensor(op.outputs[0]), batches=p.batches,
+            depth=p.depth, units=p.units, input_zp=g.tensor(op.inputs[0]).qparams()[1],
+            output_zp=p.output_offset, act_min=p.act_min, act_max=p.act_max,
+            multiplier=int(p.multiplier[0]), shift=int(p.shift[0]),
+            weights=g.tensor(op.inputs[1]).data.astype(np.int8), bias=b, kernel_sums=p.bias)

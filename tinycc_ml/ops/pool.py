@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import quant
+from ..backends import cmsis_nn
 from . import _conv_common as cc
 from .base import (OpDef, expect_arity, expect_dtype, expect_per_tensor, fused_activation,
                    register)
@@ -69,12 +70,34 @@ class _Pool(OpDef):
         params = em.struct("params", "tcm_window", fields)
         return f"{self.function}(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
 
+    # CMSIS-NN: arm_avgpool_s8 and arm_max_pool_s8 are bit-exact with the reference (taps inside
+    # the image only, the same rounded division; backends/cmsis_nn.py): every layer is eligible.
+    cmsis_function = ""
+
+    def _cmsis_scratch(self, win, target) -> int:
+        return 0
+
+    def cmsis_nn_scratch_bytes(self, op, g, target):
+        return self._cmsis_scratch(self._window(op, g), target)
+
+    def emit_cmsis_nn(self, op, g, em):
+        p = op.params
+        return cmsis_nn.pool(em, self.cmsis_function, x=em.tensor(op.inputs[0]),
+                             y=em.tensor(op.outputs[0]), win=p.win, act_min=p.act_min,
+                             act_max=p.act_max, scratch_size=self._cmsis_scratch(p.win, em.target))
+
 
 @register("AVERAGE_POOL_2D")
 class AveragePool2D(_Pool):
     function = "tcm_avg_pool_s8"
+    cmsis_function = "arm_avgpool_s8"
+
+    def _cmsis_scratch(self, win, target):
+        """arm_avgpool_s8_get_buffer_size(output_w, channels), _dsp or _mve for the core."""
+        return cmsis_nn.avgpool_buffer_size(target, win.in_c)
 
 
 @register("MAX_POOL_2D")
 class MaxPool2D(_Pool):
     function = "tcm_max_pool_s8"
+    cmsis_function = "arm_max_pool_s8"

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
+from ..backends import cmsis_nn
 from .base import OpDef, expect_arity, expect_dtype, expect_per_tensor, register
 
 SCALED_DIFF_INTEGER_BITS = 5    # kScaledDiffIntegerBits in SoftmaxPrepare and softmax.h
@@ -46,6 +47,8 @@ def _output_scale_ok(scale: float) -> bool:
 
 @register("SOFTMAX")
 class Softmax(OpDef):
+    cmsis_nn_note = ("int16 output: tinycc-ml calls CMSIS-NN's arm_softmax_s8 for int8 -> int8 "
+                     "only and keeps its own kernel")
     def check(self, op, g):
         expect_arity(op, g, (1,))
         expect_dtype(op, g, op.inputs[0], ("int8",), "input")
@@ -105,3 +108,16 @@ class Softmax(OpDef):
             "input_left_shift": p.input_left_shift, "diff_min": p.diff_min})
         fn = "tcm_softmax_s8" if p.output_dtype == "int8" else "tcm_softmax_s8_s16"
         return f"{fn}(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
+
+    # CMSIS-NN: arm_softmax_s8 is reference_ops::Softmax<int8_t, int8_t> bit for bit (the same
+    # gemmlowp exp and reciprocal, diff_min, output shift; backends/cmsis_nn.py), no scratch.
+    def cmsis_nn_scratch_bytes(self, op, g, target):
+        return 0 if g.tensor(op.outputs[0]).dtype == "int8" else None
+
+    def emit_cmsis_nn(self, op, g, em):
+        p = op.params
+        if p.output_dtype != "int8":
+            return None
+        return cmsis_nn.softmax(em, x=em.tensor(op.inputs[0]), y=em.tensor(op.outputs[0]),
+                                rows=p.rows, depth=p.depth, mult=p.input_multiplier,
+                                left_shift=p.input_left_shift, diff_min=p.diff_min)

@@ -1,0 +1,53 @@
+"""What RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR share: TFLite's Prepare rules (int8 NHWC
+input, a constant int32 [2] size, output [batches, size, channels]), the output shape from the
+size, the two option flags and the layer description. Each op's index arithmetic and kernel
+stay in its own module (resize_bilinear.py, resize_nearest.py)."""
+
+from __future__ import annotations
+
+from .base import OpDef, expect_arity, expect_const, expect_dtype, expect_rank
+
+
+class ResizeOp(OpDef):
+    def check(self, op, g):
+        expect_arity(op, g, (2,))
+        x, size, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        expect_dtype(op, g, x, ("int8",), "input")
+        expect_dtype(op, g, y, ("int8",), "output")
+        expect_dtype(op, g, size, ("int32",), "size")
+        expect_const(op, g, size, "size")
+        expect_rank(op, g, x, (4,), "input")
+        xt, st = g.tensor(x), g.tensor(size)
+        if xt.is_const:
+            raise g.error(op, f"input '{x}' is a constant; not supported")
+        if st.shape != (2,):
+            raise g.error(op, f"size has shape {list(st.shape)}; expected [2] (height, width)")
+        out_h, out_w = (int(v) for v in st.data)
+        if out_h < 1 or out_w < 1:
+            raise g.error(op, f"output size {out_h}x{out_w} must be positive")
+        want = (xt.shape[0], out_h, out_w, xt.shape[3])
+        if tuple(g.tensor(y).shape) != want:
+            raise g.error(op, f"output {list(g.tensor(y).shape)} differs from {list(want)} "
+                              "(input batches and channels, size)")
+        if xt.size == 0:
+            raise g.error(op, "the input is empty")
+
+    def output_shape(self, op, g):
+        if len(op.inputs) != 2 or None in op.inputs:
+            return None
+        x, size = g.tensor(op.inputs[0]), g.tensor(op.inputs[1])
+        if len(x.shape) != 4 or not size.is_const or size.shape != (2,):
+            return None     # check() words the problem
+        return (x.shape[0], int(size.data[0]), int(size.data[1]), x.shape[3])
+
+    @staticmethod
+    def options(op) -> tuple[bool, bool]:
+        """(align_corners, half_pixel_centers)."""
+        return (bool(op.attrs.get("align_corners", False)),
+                bool(op.attrs.get("half_pixel_centers", False)))
+
+    def describe(self, op, g):
+        x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        flags = [name for name, on in zip(("align_corners", "half_pixel_centers"),
+                                          self.options(op)) if on]
+        return ", ".join([f"{x.shape[1]}x{x.shape[2]} -> {y.shape[1]}x{y.shape[2]}"] + flags)

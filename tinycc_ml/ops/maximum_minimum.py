@@ -1,0 +1,63 @@
+"""MAXIMUM and MINIMUM of two int8 tensors with broadcasting (TFLite MAXIMUM / MINIMUM; Keras
+Maximum / Minimum layers, keras.ops.maximum / minimum and tf.maximum / minimum become them; a
+constant operand, e.g. max(x, 0), is emitted as a static const array).
+
+Numerics: tensorflow/lite/kernels/maximum_minimum.cc (TensorFlow 2.21): Prepare checks only the
+two input types and resizes the output to the broadcast shape (CalculateShapeForBroadcast); it
+does NOT require equal quantization. Eval (reference_ops::MaximumMinimumBroadcastSlow, the same
+for BUILTIN_REF) compares the raw int8 values and stores the winner unchanged. The converter
+gives both inputs and the output one scale and zero point; for a model that does not, the raw
+values are still what TFLite computes, and so does the kernel here.
+Kernel: runtime_c/tcm_minmax.c, loop nest from ops/_elementwise.py (shared with ADD / MUL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import _elementwise as ew
+from .base import OpDef, register
+
+
+@dataclass(frozen=True)
+class MinMaxParams:
+    loop: ew.LoopNest
+
+
+class _MinMax(OpDef):
+    fn = ""
+
+    def check(self, op, g):
+        ew.check_binary(op, g)
+        a, b = (g.tensor(t) for t in op.inputs)
+        if a.is_const and b.is_const:
+            raise g.error(op, "both inputs are constants; not supported")
+
+    def output_shape(self, op, g):
+        return ew.output_shape(op, g)
+
+    def prepare(self, op, g):
+        a, b = (g.tensor(t) for t in op.inputs)
+        return MinMaxParams(ew.loop_nest(a.shape, b.shape))
+
+    def inplace_input(self, op, g):
+        return ew.inplace_operand(op, g)
+
+    def describe(self, op, g):
+        return ew.describe(op, g, op.params.loop)
+
+    def emit(self, op, g, em):
+        em.use("tcm_minmax.c")
+        loop = em.struct("loop", "tcm_broadcast", op.params.loop.fields())
+        return (f"{self.fn}(&{loop}, {em.tensor(op.inputs[0])}, {em.tensor(op.inputs[1])}, "
+                f"{em.tensor(op.outputs[0])});")
+
+
+@register("MAXIMUM")
+class Maximum(_MinMax):
+    fn = "tcm_maximum_s8"
+
+
+@register("MINIMUM")
+class Minimum(_MinMax):
+    fn = "tcm_minimum_s8"
