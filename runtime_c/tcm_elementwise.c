@@ -19,25 +19,6 @@
 
 #include "tcm_math.h"
 
-/* Steps the outer axes of `loop` like an odometer, moving each input's offset; returns 0 once
- * every run has been visited. */
-static int next_run(const tcm_broadcast *loop, int32_t *index, size_t *off1, size_t *off2)
-{
-    int32_t axis;
-    for (axis = loop->rank - 1; axis >= 0; --axis) {
-        *off1 += (size_t)loop->stride1[axis];
-        *off2 += (size_t)loop->stride2[axis];
-        if (++index[axis] < loop->dims[axis]) {
-            return 1;
-        }
-        /* back to the start of this axis: the offsets moved dims * stride along it */
-        *off1 -= (size_t)loop->stride1[axis] * (size_t)loop->dims[axis];
-        *off2 -= (size_t)loop->stride2[axis] * (size_t)loop->dims[axis];
-        index[axis] = 0;
-    }
-    return 0;
-}
-
 /* ---- ADD, SUB ---------------------------------------------------------------------------- */
 
 /* The ADD/SUB arithmetic, hoisted into plain locals so that gcc and clang vectorize the loops
@@ -171,7 +152,7 @@ void tcm_add_s8(const tcm_add_params *p, const tcm_broadcast *loop, const int8_t
                       in2 + (size_t)(i * loop->step2), loop->step2, out + i, n);
         }
         out += loop->inner;
-    } while (next_run(loop, index, &off1, &off2));
+    } while (tcm_broadcast_next(loop, index, &off1, &off2));
 }
 
 /* ---- MUL --------------------------------------------------------------------------------- */
@@ -216,5 +197,5 @@ void tcm_mul_s8(const tcm_mul_params *p, const tcm_broadcast *loop, const int8_t
                               loop->inner);
         }
         out += loop->inner;
-    } while (next_run(loop, index, &off1, &off2));
+    } while (tcm_broadcast_next(loop, index, &off1, &off2));
 }

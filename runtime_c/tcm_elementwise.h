@@ -13,7 +13,10 @@
 #ifndef TCM_ELEMENTWISE_H
 #define TCM_ELEMENTWISE_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "tcm_math.h"
 
 #define TCM_MAX_RANK 6
 
@@ -28,6 +31,26 @@ typedef struct {
     int32_t inner;
     int32_t step1, step2;
 } tcm_broadcast;
+
+/* Steps the outer axes of `loop` like an odometer, moving each input's offset; returns 0 once
+ * every run has been visited (shared by tcm_elementwise.c and tcm_elementwise_mve.c). */
+TCM_INLINE int tcm_broadcast_next(const tcm_broadcast *loop, int32_t *index, size_t *off1,
+                                  size_t *off2)
+{
+    int32_t axis;
+    for (axis = loop->rank - 1; axis >= 0; --axis) {
+        *off1 += (size_t)loop->stride1[axis];
+        *off2 += (size_t)loop->stride2[axis];
+        if (++index[axis] < loop->dims[axis]) {
+            return 1;
+        }
+        /* back to the start of this axis: the offsets moved dims * stride along it */
+        *off1 -= (size_t)loop->stride1[axis] * (size_t)loop->dims[axis];
+        *off2 -= (size_t)loop->stride2[axis] * (size_t)loop->dims[axis];
+        index[axis] = 0;
+    }
+    return 0;
+}
 
 /* One ADD/SUB operand: scaled = +/- MultiplyByQuantizedMultiplierSmallerThanOneExp(
  * (x + offset) << left_shift, multiplier, shift). offset = -zero_point in [-127, 128];

@@ -12,7 +12,7 @@ static void min_max(const tcm_broadcast *loop, const int8_t *input1, const int8_
 {
     int32_t index[TCM_MAX_RANK] = {0};
     size_t off1 = 0, off2 = 0;
-    int32_t axis, i;
+    int32_t i;
     for (;;) {
         const int8_t *a = input1 + off1;
         const int8_t *b = input2 + off2;
@@ -22,18 +22,7 @@ static void min_max(const tcm_broadcast *loop, const int8_t *input1, const int8_
             output[i] = is_max ? (x > y ? x : y) : (x < y ? x : y);
         }
         output += loop->inner;
-        /* the next run: step the outer axes, innermost first */
-        for (axis = loop->rank - 1; axis >= 0; --axis) {
-            off1 += (size_t)loop->stride1[axis];
-            off2 += (size_t)loop->stride2[axis];
-            if (++index[axis] < loop->dims[axis]) {
-                break;
-            }
-            off1 -= (size_t)loop->stride1[axis] * (size_t)loop->dims[axis];
-            off2 -= (size_t)loop->stride2[axis] * (size_t)loop->dims[axis];
-            index[axis] = 0;
-        }
-        if (axis < 0) {
+        if (!tcm_broadcast_next(loop, index, &off1, &off2)) {
             return;
         }
     }

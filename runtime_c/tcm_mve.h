@@ -1,5 +1,5 @@
 /* tcm_mve.h: Helium (MVE, Cortex-M55/M85) building blocks shared by the int8 MVE kernels
- * (tcm_conv_mve.c, tcm_depthwise_mve.c, tcm_fc_mve.c).
+ * (tcm_conv_mve.c, tcm_depthwise_mve.c, tcm_fc_mve.c, tcm_elementwise_mve.c).
  *
  * TCM_MVE is 1 when the compiler targets integer MVE (-mcpu=cortex-m55: __ARM_FEATURE_MVE bit 0);
  * the kernels then use the ACLE intrinsics of <arm_mve.h>, and their plain C twins otherwise
@@ -46,15 +46,20 @@ TCM_INLINE int32x4_t tcm_mve_requant(int32x4_t acc, int32x4_t mult, int32x4_t sh
     return vrshlq_s32(vqaddq_s32(high, fixup), neg_right);
 }
 
+/* RoundingDivideByPOT(high, -neg_right) for the 4 lanes, neg_right in [-31, 0] (step 3 above). */
+TCM_INLINE int32x4_t tcm_mve_rdbpot_n(int32x4_t high, int32_t neg_right)
+{
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, vdupq_n_s32(neg_right)), 31);
+    return vrshlq_n_s32(vqaddq_s32(high, fixup), neg_right);
+}
+
 /* tcm_mve_requant with one multiplier and shift for the 4 lanes (scalar operands: fewer
  * instructions than broadcasting them). */
 TCM_INLINE int32x4_t tcm_mve_requant_n(int32x4_t acc, int32_t mult, int32_t shift)
 {
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t neg_right = shift > 0 ? 0 : shift;
-    const int32x4_t high = vqrdmulhq_n_s32(vshlq_r_s32(acc, left), mult);
-    const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, vdupq_n_s32(neg_right)), 31);
-    return vrshlq_n_s32(vqaddq_s32(high, fixup), neg_right);
+    return tcm_mve_rdbpot_n(vqrdmulhq_n_s32(vshlq_r_s32(acc, left), mult), neg_right);
 }
 
 /* tcm_mbqm_single (FULLY_CONNECTED's single rounding): (acc * mult + 2^(n-1)) >> n with

@@ -17,6 +17,9 @@ from .errors import CompileError
 
 def _tf():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # TensorFlow's oneDNN notice (its float ops only; the TFLite interpreter does not use them)
+    # is printed through absl before TF_CPP_MIN_LOG_LEVEL applies: keep verify's output clean
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     try:
         import tensorflow as tf  # noqa: PLC0415
     except ImportError:

@@ -1,5 +1,5 @@
 """The Helium (MVE) kernels chosen for --target cortex-m55 (runtime_c/tcm_conv_mve.c,
-tcm_depthwise_mve.c, tcm_fc_mve.c): bit-exact with TFLite BUILTIN_REF under QEMU (mps3-an547),
+tcm_depthwise_mve.c, tcm_fc_mve.c, tcm_elementwise_mve.c): bit-exact with TFLite BUILTIN_REF under QEMU (mps3-an547),
 warning-free under arm-none-eabi-gcc's strict flags, and their plain C twins (the same files
 built on the host, where MVE is absent) bit-exact too.
 
@@ -8,7 +8,8 @@ Each model gathers several layers as parallel outputs, so that one QEMU run chec
 depths that are not multiples of 4 or 16 (the predicated tails), depth multipliers, images
 whose width is not a multiple of 4 (the depthwise kernel's groups of 4 pixels), fully
 connected layers of odd sizes, per-tensor weights, batches above 1, and per-channel shifts of
-both signs (tcm_mve_requant's left shift and its round-half-away-from-zero fixup).
+both signs (tcm_mve_requant's left shift and its round-half-away-from-zero fixup); ADD and SUB
+with and without broadcasting, fused RELU and in place (plus every int8 input pair on the core).
 """
 
 from __future__ import annotations
@@ -74,9 +75,32 @@ def _fc_model():
                          k.layers.Dense(3)(k.layers.Dense(130)(inp))])
 
 
+ADD_SHAPE = (6, 7, 19)      # 798 elements: runs of 19 and a whole-tensor run, both with tails
+
+
+def _add_model():
+    """ADD and SUB (tcm_add_s8_mve): same shapes with differing scales, fused RELU, each input
+    broadcast along the run (SUB both ways round: the scaled input subtracted from a constant),
+    runs of C with an input broadcast across pixels, and an ADD written in place over an input
+    that dies there."""
+    k = keras()
+    a, b = k.Input(ADD_SHAPE, name="in_a"), k.Input(ADD_SHAPE[:2] + (1,), name="in_b")
+    c = k.Input((1, 1, ADD_SHAPE[2]), name="in_c")
+    ca = k.layers.Conv2D(ADD_SHAPE[2], 1)(a)
+    cb = k.layers.Conv2D(ADD_SHAPE[2], 1, activation="relu")(a)
+    last = k.layers.Conv2D(ADD_SHAPE[2], 3, padding="same")(a) + k.layers.Conv2D(
+        ADD_SHAPE[2], 1)(a)                                          # in place: both inputs die
+    return k.Model([a, b, c], [
+        k.layers.ReLU()(ca + cb), a - ca, ca + b, b - cb, cb - c, a + c,
+        k.layers.MaxPooling2D(2)(last)])
+
+
 @functools.lru_cache(maxsize=None)
 def _model(name: str) -> bytes:
-    k_seed = {"conv": 1, "depthwise": 2, "fc": 3, "fc_per_tensor": 4, "scaled": 5}[name]
+    k_seed = {"conv": 1, "depthwise": 2, "fc": 3, "fc_per_tensor": 4, "scaled": 5, "add": 6}[name]
+    if name == "add":
+        return int8_tflite(_add_model, [ADD_SHAPE, ADD_SHAPE[:2] + (1,), (1, 1, ADD_SHAPE[2])],
+                           seed=k_seed, n_calib=8)
     if name == "conv":
         return int8_tflite(_conv_model, [(9, 11, 5)], seed=k_seed, n_calib=8)
     if name == "depthwise":
@@ -112,10 +136,10 @@ def _graph(data: bytes):
         return load(write_model(data, Path(d)))
 
 
-MODELS = ["conv", "depthwise", "fc", "fc_per_tensor", "scaled"]
+MODELS = ["conv", "depthwise", "fc", "fc_per_tensor", "scaled", "add"]
 KERNELS = {"conv": "tcm_conv2d_s8_mve", "depthwise": "tcm_depthwise_conv2d_s8_mve",
            "fc": "tcm_fully_connected_s8_mve", "fc_per_tensor": "tcm_fully_connected_s8_mve",
-           "scaled": "tcm_depthwise_conv2d_s8_mve"}
+           "scaled": "tcm_depthwise_conv2d_s8_mve", "add": "tcm_add_s8_mve"}
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -132,6 +156,8 @@ def test_mve_kernels_on_qemu(name, tmp_path):
     run = build_and_run(c, inputs, TARGET, work=tmp_path / "qemu")
     source = (tmp_path / "qemu").rglob("m.c")
     assert any(KERNELS[name] in p.read_text() for p in source), "the MVE kernel was not chosen"
+    if name == "add":       # the last ADD writes over its first input (tcm_elementwise_mve.h)
+        assert [link.input for link in c.plan.inplace] == [0], c.plan.inplace
     for k, (xs, got) in enumerate(zip(inputs, run.outputs)):
         want = ref.run(xs)
         assert len(got) == len(want)
@@ -150,7 +176,7 @@ def test_mve_kernels_plain_c_on_host(name, tmp_path):
 def test_mve_kernels_strict_build(tmp_path):
     from tinycc_ml.cli import main
     from tinycc_ml.cortexm import CORES
-    for name in ("conv", "depthwise", "fc"):
+    for name in ("conv", "depthwise", "fc", "add"):
         out = tmp_path / name
         assert main(["compile", str(write_model(_model(name), tmp_path, f"{name}.tflite")),
                      "-o", str(out), "--target", TARGET, "-q"]) == 0
@@ -257,3 +283,123 @@ def test_mve_requantization_edges_on_qemu(tmp_path):
     p = run_elf(elf, TARGET, timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "bad 0" in p.stdout and int(p.stdout.split()[1]) > 100000
+
+
+# tcm_add_s8_mve against tcm_add_s8 (the portable kernel, bit-exact with BUILTIN_REF in
+# tests/ops/test_add.py) on the core, for every pair of int8 inputs: same shapes (with a tail),
+# each input broadcast along the run, in place over input 1; parameters chosen so that both
+# rescales meet rounding ties (multiplier 2^30 with shifts that halve odd values), and random.
+# Random model data almost never meets those ties after the output rescale.
+ADD_GUEST = r"""
+#include <stdio.h>
+#include <string.h>
+#include "tcm_elementwise_mve.h"
+
+#define N (65536 + 3)
+static int8_t in1[N], in2[N], want[N], got[N];
+static uint32_t seed = 777u;
+static uint32_t next(void) { seed = seed * 1664525u + 1013904223u; return seed ^ (seed >> 15); }
+static long checked, bad;
+
+static void compare(const tcm_add_params *p, const tcm_broadcast *loop, int32_t n, int in_place)
+{
+    int32_t i;
+    tcm_add_s8(p, loop, in1, in2, want);
+    if (in_place) {
+        memcpy(got, in1, sizeof got);
+        tcm_add_s8_mve(p, loop, got, in2, got);
+    } else {
+        tcm_add_s8_mve(p, loop, in1, in2, got);
+    }
+    for (i = 0; i < n; ++i) {
+        ++checked;
+        if (got[i] != want[i]) {
+            if (bad < 5) printf("bad i %ld got %d want %d m1 %ld s1 %ld m2 %ld s2 %ld\n",
+                                (long)i, got[i], want[i], (long)p->input1.multiplier,
+                                (long)p->input1.shift, (long)p->input2.multiplier,
+                                (long)p->input2.shift);
+            ++bad;
+        }
+    }
+}
+
+static void check(const tcm_add_params *p)
+{
+    tcm_broadcast same = {0, {0}, {0}, {0}, N, 1, 1};
+    tcm_broadcast bcast2 = {1, {256}, {255}, {1}, 255, 1, 0};
+    tcm_broadcast bcast1 = {1, {256}, {1}, {255}, 255, 0, 1};
+    int32_t i;
+    for (i = 0; i < N; ++i) {                       /* every (x1, x2) pair */
+        in1[i] = (int8_t)(i & 255);
+        in2[i] = (int8_t)((i >> 8) & 255);
+    }
+    compare(p, &same, N, 0);
+    compare(p, &same, N, 1);
+    for (i = 0; i < 256 * 255; ++i) {               /* runs of 255 shifted by 255: every pair */
+        in1[i] = (int8_t)(i & 255);
+        in2[i] = (int8_t)(i & 255);
+    }
+    compare(p, &bcast2, 256 * 255, 0);
+    compare(p, &bcast1, 256 * 255, 0);
+}
+
+static int32_t rnd(int32_t lo, int32_t hi) { return lo + (int32_t)(next() % (uint32_t)(hi - lo + 1)); }
+
+int main(void)
+{
+    tcm_add_params p;
+    int32_t k, t;
+    p.left_shift = 20;
+    for (t = 0; t < 16; ++t) {                       /* rounding ties in both rescales */
+        p.input1.offset = t & 1 ? 0 : -3;
+        p.input1.multiplier = 1073741824;
+        p.input1.shift = -20 - (t & 3);
+        p.input1.negate = 0;
+        p.input2.offset = t & 2 ? 5 : 0;
+        p.input2.multiplier = 1073741824;
+        p.input2.shift = -19 - (t >> 2);
+        p.input2.negate = t & 4 ? 1 : 0;
+        p.output_multiplier = 1073741824;
+        p.output_shift = -(t & 3);
+        p.output_offset = t - 8;
+        p.act_min = -128;
+        p.act_max = 127;
+        check(&p);
+    }
+    for (k = 0; k < 24; ++k) {                       /* random parameters */
+        p.input1.offset = rnd(-127, 128);
+        p.input1.multiplier = rnd(1073741824, 2147483647);
+        p.input1.shift = k & 1 ? 0 : rnd(-12, 0);
+        p.input1.negate = 0;
+        p.input2.offset = rnd(-127, 128);
+        p.input2.multiplier = rnd(1073741824, 2147483647);
+        p.input2.shift = rnd(-12, 0);
+        p.input2.negate = k & 2 ? 1 : 0;
+        p.output_multiplier = rnd(1073741824, 2147483647);
+        p.output_shift = rnd(-24, -12);
+        p.output_offset = rnd(-128, 127);
+        p.act_min = k & 4 ? p.output_offset : -128;
+        p.act_max = k & 8 ? rnd(p.act_min, 127) : 127;
+        check(&p);
+    }
+    printf("checked %ld bad %ld\n", checked, bad);
+    return bad != 0;
+}
+"""
+
+
+def test_mve_add_every_input_pair_on_qemu(tmp_path):
+    from tinycc_ml.cortexm import CORES, HERE, run_elf
+    from tests.util import REPO
+    flags, _, ld = CORES[TARGET]
+    rt = REPO / "runtime_c"
+    (tmp_path / "g.c").write_text(ADD_GUEST)
+    elf = tmp_path / "g.elf"
+    subprocess.run(["arm-none-eabi-gcc", *flags, "-O2", "-Wall", "-Wextra", "-Werror",
+                    "-I", str(rt), "--specs=nano.specs", "--specs=rdimon.specs",
+                    "-nostartfiles", "-L", str(HERE), "-T", str(HERE / ld), "-Wl,--gc-sections",
+                    str(HERE / "startup.c"), str(tmp_path / "g.c"), str(rt / "tcm_elementwise.c"),
+                    str(rt / "tcm_elementwise_mve.c"), "-o", str(elf)], check=True)
+    p = run_elf(elf, TARGET, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "bad 0" in p.stdout and int(p.stdout.split()[1]) > 10_000_000

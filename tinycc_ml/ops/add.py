@@ -8,7 +8,8 @@ both inputs offset, shifted left by 20, rescaled to a common scale
 Prepare: tensorflow/lite/kernels/add.cc / sub.cc PrepareGeneralSubOp (int8: left_shift = 20;
 twice_max_input_scale = 2 * max(s1, s2) formed in float, exact; the three real multipliers
 in double from the float32 scales; QuantizeMultiplierSmallerThanOneExp for each).
-Kernel: runtime_c/tcm_elementwise.c tcm_add_s8.
+Kernel: runtime_c/tcm_elementwise.c tcm_add_s8; with Helium (MVE, cortex-m55),
+runtime_c/tcm_elementwise_mve.c tcm_add_s8_mve.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from dataclasses import dataclass
 
 from .. import quant
 from ..backends import cmsis_nn
+from ..backends.targets import has_mve
 from . import _elementwise as ew
 from .base import OpDef, fused_activation, register
 
 LEFT_SHIFT = 20     # int8 (add.cc: "20 in case of 8-bit")
+MVE_MIN_RUN = 4     # Helium: runs shorter than one 4-lane vector keep the portable kernel
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,11 @@ class _AddSub(OpDef):
             "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
             "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max})
         loop = em.struct("loop", "tcm_broadcast", p.loop.fields())
-        return (f"tcm_add_s8(&{params}, &{loop}, {em.tensor(op.inputs[0])}, "
+        kernel = "tcm_add_s8"
+        if has_mve(em.target) and p.loop.inner >= MVE_MIN_RUN and not p.input1.negate:
+            em.use("tcm_elementwise_mve.c")       # 4 lanes per step (tcm_elementwise_mve.h)
+            kernel = "tcm_add_s8_mve"
+        return (f"{kernel}(&{params}, &{loop}, {em.tensor(op.inputs[0])}, "
                 f"{em.tensor(op.inputs[1])}, {em.tensor(op.outputs[0])});")
 
 
