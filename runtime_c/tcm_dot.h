@@ -68,6 +68,68 @@ TCM_INLINE int32_t tcm_dot_u8s8(const uint8_t *TCM_RESTRICT xu, const int8_t *TC
     return acc;
 }
 
+/* Four dot products sharing one input row: acc[r] = sum over i < n of xu[i] * w[r * stride + i]
+ * for r < 4 (rows `stride` bytes apart). Each input byte is loaded once for the four rows. */
+TCM_INLINE void tcm_dot4_u8s8(const uint8_t *TCM_RESTRICT xu, const int8_t *TCM_RESTRICT w,
+                              int32_t stride, int32_t n, int32_t acc[4])
+{
+    const int8_t *const w0 = w;
+    const int8_t *const w1 = w + stride;
+    const int8_t *const w2 = w1 + stride;
+    const int8_t *const w3 = w2 + stride;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t x = xu[i];
+        a0 += x * w0[i];
+        a1 += x * w1[i];
+        a2 += x * w2[i];
+        a3 += x * w3[i];
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+#ifdef TCM_VNNI
+/* Eight dot products sharing one input row, with VNNI: lane r of the result is
+ * sum over i < 32 * chunks of xu[i] * w[r * stride + i], r < 8. One input load per 8 vpdpbusd,
+ * eight independent accumulators, then one transposing horizontal sum for all eight.
+ * Reads 32 * chunks bytes of each row: the caller zero-pads xu up to there, and the bytes read
+ * past a row's end (the next row's, or padding after the last row) then add nothing. */
+TCM_INLINE __m256i tcm_dot8_u8s8_vnni(const uint8_t *xu, const int8_t *w, int32_t stride,
+                                      int32_t chunks)
+{
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    __m256i a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    __m256i t0, t1;
+    const size_t s = (size_t)stride;
+    int32_t c;
+    for (c = 0; c < chunks; ++c) {
+        const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)xu);
+#define TCM_DOT8_ROW(a, r) \
+        a = TCM_DPBUSD(a, x, _mm256_loadu_si256((const __m256i *)(const void *)(w + (r) * s)))
+        TCM_DOT8_ROW(a0, 0);
+        TCM_DOT8_ROW(a1, 1);
+        TCM_DOT8_ROW(a2, 2);
+        TCM_DOT8_ROW(a3, 3);
+        TCM_DOT8_ROW(a4, 4);
+        TCM_DOT8_ROW(a5, 5);
+        TCM_DOT8_ROW(a6, 6);
+        TCM_DOT8_ROW(a7, 7);
+#undef TCM_DOT8_ROW
+        xu += 32;
+        w += 32;
+    }
+    /* per 128-bit half: t0 = [row 0, 1, 2, 3], t1 = [row 4, 5, 6, 7], each a half's sum */
+    t0 = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+    t1 = _mm256_hadd_epi32(_mm256_hadd_epi32(a4, a5), _mm256_hadd_epi32(a6, a7));
+    return _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20),
+                            _mm256_permute2x128_si256(t0, t1, 0x31));
+}
+#endif
+
 /* xu[i] = x[i] + 128 as uint8 (the activation offset of tcm_dot_u8s8). Adding 128 flips each
  * byte's top bit: 8 bytes per step through a uint64 (a memcpy of 8 bytes is one load or store),
  * then 4, then byte by byte, which stays fast for the short rows of an im2col gather. */

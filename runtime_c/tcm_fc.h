@@ -14,13 +14,18 @@ typedef struct {
     int32_t per_channel;    /* 1: mult/shift hold N entries; 0: one entry */
 } tcm_fc_params;
 
+/* tcm_fully_connected_s8's row padding (weights) and scratch rounding: one vpdpbusd of bytes. */
+#define TCM_FC_DEPTH_ALIGN 32
+
 /* input   [batches, depth] int8
- * weights [units, depth] int8, zero point 0
+ * weights [units, depth] int8, zero point 0, followed by depth_pad - depth zero bytes, with
+ *         depth_pad = depth rounded up to TCM_FC_DEPTH_ALIGN (the VNNI path reads each row in
+ *         32-byte chunks: past a row's end it reads the next row, or this padding, against zeros)
  * bias    [units] int32: the model's bias + (input_offset - 128) * sum(weights row), folded at
  *         compile time, so the inner loop is the plain dot product of tcm_dot.h
  * mult, shift: requantization (QuantizeMultiplier), single rounding as BUILTIN_REF
  * output  [batches, units] int8; may alias nothing
- * scratch `depth` bytes (one input row offset to uint8). */
+ * scratch depth_pad bytes (one input row offset to uint8, then zeros). */
 void tcm_fully_connected_s8(const tcm_fc_params *p, const int8_t *input, const int8_t *weights,
                             const int32_t *bias, const int32_t *mult, const int32_t *shift,
                             int8_t *output, uint8_t *scratch);

@@ -16,7 +16,16 @@ CASES = {
     "per_tensor_d40_to16_relu": ((40,), (16, 4), "relu", False),
     # Dense on [5, 8]: Keras 3's Tensordot computes shapes at run time (folded at compile time)
     "seq5x8_to6_relu_tensordot": ((5, 8), (6,), "relu", True),
+    # host kernel paths: blocks of 8 units (VNNI), of 4, single units; depth not a multiple of 32
+    "d100_to28_relu": ((100,), (28,), "relu", True),
+    "per_tensor_seq3x40_to19_relu": ((3, 40), (19,), "relu", False),
 }
+
+
+def _assert_native_bitexact(path):
+    """The -O2 builds run tcm_fc.c's portable C; at -O3 -march=native on an x86 CPU with VNNI,
+    its intrinsics path (blocks of 8 units, vector requantization)."""
+    assert_bitexact(path, n=10, cflags=("-O3", "-march=native"))
 
 
 def _model(shape, units, act):
@@ -64,6 +73,7 @@ def test_fully_connected_bitexact(case, tmp_path):
         op.kind == "ADD" for op in g.ops), "the case should carry a bias"
     assert any(g.tensor(op.inputs[1]).per_channel for op in fc) == per_channel
     assert_bitexact(path, n=30)
+    _assert_native_bitexact(path)
     # the Cortex-M SMLAD kernel, built on the host (tcm_dsp.h emulates the DSP instructions)
     assert_bitexact(path, n=10, host=compile_and_build(path, target="cortex-m4"))
 
@@ -97,4 +107,5 @@ def test_fully_connected_shift_edges(multiplier, tmp_path):
     shift = int(fully_connected.FullyConnected().prepare(op, g).shift[0])
     assert shift == {0.2: -2, 0.4: -1, 3.0: 2}[multiplier]
     assert_bitexact(path, n=10)
+    _assert_native_bitexact(path)
     assert_bitexact(path, n=10, host=compile_and_build(path, target="cortex-m4"))

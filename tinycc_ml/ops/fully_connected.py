@@ -21,6 +21,15 @@ from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_t
                    fused_activation, register)
 
 
+# tcm_fc.h TCM_FC_DEPTH_ALIGN: tcm_fully_connected_s8's weight rows are followed by
+# depth_pad - depth zero bytes and its scratch row holds depth_pad bytes
+HOST_DEPTH_ALIGN = 32
+
+
+def _host_depth_pad(depth: int) -> int:
+    return -(-depth // HOST_DEPTH_ALIGN) * HOST_DEPTH_ALIGN
+
+
 @dataclass(frozen=True)
 class FCParams:
     batches: int
@@ -116,7 +125,7 @@ class FullyConnected(OpDef):
         depth = g.tensor(op.inputs[1]).shape[1]
         if has_mve(target):
             return 0        # tcm_fc_mve.h
-        return 0 if has_dsp(target) else depth
+        return 0 if has_dsp(target) else _host_depth_pad(depth)
 
     def describe(self, op, g):
         p = op.params
@@ -154,7 +163,9 @@ class FullyConnected(OpDef):
             return (f"tcm_fully_connected_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, "
                     f"{weights}, {bias}, {mult}, {shift}, {fast} /* right_shift_only */, "
                     f"{em.tensor(op.outputs[0])});")
-        weights = em.const("weights", w)
+        pad = np.zeros(_host_depth_pad(p.depth) - p.depth, np.int8)
+        weights = em.const("weights", np.concatenate([w.reshape(-1), pad]),
+                           comment="[units, depth] rows, then depth_pad - depth zeros (tcm_fc.h)")
         bias = em.const("bias", wrap_int32(p.bias.astype(np.int64) - 128 * w.astype(np.int64).sum(axis=1)),
                         comment="bias + (input_offset - 128) * sum(weights row)")
         mult = em.const("mult", p.multiplier)
