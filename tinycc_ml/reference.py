@@ -29,25 +29,42 @@ def _tf():
 
 
 class TFLiteReference:
+    """The model in TFLite's interpreter with its reference kernels (BUILTIN_REF). When those
+    lack an op's version (TF 2.21's reference resolver has no TILE v3, which Keras 3's
+    UpSampling2D writes), TFLite's builtin kernels without delegates are used instead (not
+    XNNPACK, which rounds differently) and `resolver` says so: verify prints it. Only
+    data-movement ops are missing from BUILTIN_REF in practice."""
+
     def __init__(self, model_path: str | Path, preserve_all: bool = False, reference: bool = True):
         tf = _tf()
-        kwargs = {}
-        if reference:
-            kwargs["experimental_op_resolver_type"] = tf.lite.experimental.OpResolverType.BUILTIN_REF
+        self.resolver = "BUILTIN_REF" if reference else "BUILTIN"
         content = accepted_by_tflite(Path(model_path).read_bytes())
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self.it = tf.lite.Interpreter(model_content=content,
-                                              experimental_preserve_all_tensors=preserve_all,
-                                              **kwargs)
-            self.it.allocate_tensors()
+            self.it = self._load(tf, content, preserve_all)
         except (ValueError, RuntimeError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise CompileError(f"{Path(model_path).name}: TFLite's reference interpreter refuses "
-                               f"the model, nothing to compare with: {first[:300]}") from None
+            if self.resolver == "BUILTIN_REF" and "Didn't find op for builtin opcode" in first:
+                self.resolver = "BUILTIN_WITHOUT_DEFAULT_DELEGATES (its reference kernels lack " + \
+                    first.split("builtin opcode ")[-1].split(".")[0] + ")"
+                self.it = self._load(tf, content, preserve_all)
+            else:
+                raise CompileError(f"{Path(model_path).name}: TFLite's reference interpreter "
+                                   f"refuses the model, nothing to compare with: {first[:300]}"
+                                   ) from None
         self.inputs = self.it.get_input_details()
         self.outputs = self.it.get_output_details()
+
+    def _load(self, tf, content: bytes, preserve_all: bool):
+        kwargs = {}
+        if self.resolver != "BUILTIN":      # BUILTIN: TFLite's default, XNNPACK delegate included
+            kwargs["experimental_op_resolver_type"] = getattr(
+                tf.lite.experimental.OpResolverType, self.resolver.split()[0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            it = tf.lite.Interpreter(model_content=content,
+                                     experimental_preserve_all_tensors=preserve_all, **kwargs)
+        it.allocate_tensors()
+        return it
 
     def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         for d, x in zip(self.inputs, inputs):

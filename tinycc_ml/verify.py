@@ -152,6 +152,6 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
             "per layer: every layer's output matches on the checked input")
     verdict = "BIT-EXACT" if res.exact else f"MISMATCH in {res.mismatched_runs} of {res.runs} runs"
     where = f" on {target} (QEMU)" if on_target else ""
-    log(f"{g.source}: {verdict}{where} against TFLite BUILTIN_REF ({res.runs} inputs)")
+    log(f"{g.source}: {verdict}{where} against TFLite {ref.resolver} ({res.runs} inputs)")
     sys.stdout.flush()
     return res

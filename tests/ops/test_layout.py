@@ -86,3 +86,39 @@ def test_bad_parameters(case, operand, values, reason, tmp_path):
     op = read(data, "m").ops[0]
     msg = compile_error(set_data(data, op.inputs[operand], np.array(values, np.int32)), tmp_path)
     assert reason in msg
+
+
+# --- TILE -------------------------------------------------------------------------------------
+
+TILES = {
+    "rank3_rows": ((3, 4, 2), (1, 2, 1, 1)),
+    "rank4_all": ((2, 3, 2, 3), (1, 2, 1, 3, 2)),
+    "channels": ((5, 3), (1, 1, 4)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TILES))
+def test_tile(case, tmp_path):
+    shape, reps = TILES[case]
+    path = check_keras(single_layer(shape, lambda k, x: k.ops.tile(x, reps[:len(shape) + 1])),
+                       [shape], tmp_path, n=5, expect_kinds=["TILE"])
+    assert_c_contract(path, random_inputs([((1,) + shape, np.int8)], np.random.default_rng(2)),
+                      tmp_path)
+
+
+def test_upsampling_nearest_is_reshape_and_tile(tmp_path):
+    """Keras 3's UpSampling2D(nearest) is RESHAPE/TILE; TF 2.21's reference resolver has no TILE
+    v3, so the comparison runs on TFLite's builtin kernels without delegates, and says so."""
+    from tinycc_ml.reference import TFLiteReference
+    path = check_keras(single_layer((4, 3, 5), lambda k, x: k.layers.UpSampling2D((2, 3))(x)),
+                       [(4, 3, 5)], tmp_path, n=5, expect_kinds=["TILE"])
+    resolver = TFLiteReference(path).resolver
+    assert resolver.startswith("BUILTIN_WITHOUT_DEFAULT_DELEGATES") and "TILE" in resolver
+
+
+def test_tile_multiples_must_be_positive(tmp_path):
+    shape, reps = TILES["channels"]
+    data = int8_tflite(single_layer(shape, lambda k, x: k.ops.tile(x, reps)), [shape])
+    op = read(data, "m").ops[0]
+    msg = compile_error(set_data(data, op.inputs[1], np.array([1, 0, 4], np.int32)), tmp_path)
+    assert "multiples [1, 0, 4] must be positive" in msg

@@ -1,5 +1,6 @@
-"""TRANSPOSE, SLICE and STRIDED_SLICE int8 with constant parameters (TFLite builtins of those
-names; Keras Permute, Cropping1D/2D, keras.ops.slice and tensor indexing become them).
+"""TRANSPOSE, SLICE, STRIDED_SLICE and TILE int8 with constant parameters (TFLite builtins of
+those names; Keras Permute, Cropping1D/2D, keras.ops.slice, tensor indexing, and Keras 3's
+UpSampling2D(interpolation="nearest") -- RESHAPE/TILE chains -- become them).
 
 Numerics: none -- each output element is one input element, copied unchanged (TensorFlow 2.21
 tensorflow/lite/kernels/transpose.cc, slice.cc, strided_slice.cc: reference_ops::Transpose,
@@ -7,7 +8,8 @@ Slice, StridedSlice do not rescale, whatever the two quantizations). All three a
 view of the input: output element (i0, .., ik) is input element offset + sum(i_a * stride_a).
 The compiler finds that view by applying the op to the array of input positions with numpy
 (strided-slice semantics as in passes/fold.py, which evaluates the same op on constants), and
-checks it is affine. Neighbouring axes that stay contiguous are merged, so most copies run as
+checks it is affine. TILE is affine once each output axis is seen as (multiple, extent): its
+positions come in that expanded shape, the multiple axes with stride 0. Neighbouring axes that stay contiguous are merged, so most copies run as
 memcpy rows; a view that is the first bytes of the input (a slice of leading rows) shares the
 input's buffer and emits no code. Kernel: runtime_c/tcm_copy.c tcm_copy_view_s8.
 """
@@ -63,8 +65,13 @@ class _View(OpDef):
     n_inputs: tuple[int, ...] = ()
 
     def positions(self, op, g, idx: np.ndarray) -> np.ndarray:
-        """The op applied to the array of input element positions."""
+        """The op applied to the array of input element positions (in output order; its shape
+        is the output's, or a finer one: see output_dims)."""
         raise NotImplementedError
+
+    def output_dims(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape of positions of this shape."""
+        return tuple(shape)
 
     def check(self, op, g):
         if len(op.inputs) not in self.n_inputs or len(op.outputs) != 1:
@@ -85,9 +92,9 @@ class _View(OpDef):
             pos = self.positions(op, g, np.arange(x.size, dtype=np.int64).reshape(x.shape))
         except (ValueError, IndexError, TypeError) as e:
             raise g.error(op, f"invalid parameters: {e}") from None
-        if tuple(pos.shape) != tuple(y.shape):
+        if self.output_dims(pos.shape) != tuple(y.shape):
             raise g.error(op, f"output shape {list(y.shape)} is not the computed shape "
-                              f"{list(pos.shape)}")
+                              f"{list(self.output_dims(pos.shape))}")
         view = affine_view(pos)
         if view is None:
             raise g.error(op, "the output is empty")
@@ -192,3 +199,22 @@ class StridedSlice(_View):
         if (strides == 0).any():
             raise ValueError(f"strides {strides.tolist()} include 0")
         return strided_slice(op.attrs, idx, begin, end, strides)
+
+
+@register("TILE")
+class Tile(_View):
+    """tile.cc / reference Tile: output axis a holds multiples[a] copies of the input along it."""
+    max_rank = 6
+    n_inputs = (2,)
+
+    def positions(self, op, g, idx):
+        reps = _values(g, op.inputs[1])
+        if len(reps) != idx.ndim:
+            raise ValueError(f"multiples {reps} need {idx.ndim} values")
+        if min(reps, default=1) < 1:
+            raise ValueError(f"multiples {reps} must be positive")
+        expanded = idx.reshape(tuple(x for d in idx.shape for x in (1, d)))
+        return np.broadcast_to(expanded, tuple(x for r, d in zip(reps, idx.shape) for x in (r, d)))
+
+    def output_dims(self, shape):
+        return tuple(shape[2 * a] * shape[2 * a + 1] for a in range(len(shape) // 2))
