@@ -67,7 +67,8 @@ class OpDef:
     def output_shape(self, op: Op, g: Graph) -> tuple[int, ...] | None:
         """The output's shape from the inputs (passes/shapes.py writes it into the graph), or
         None to keep the shape the model stores. Needed where converters store placeholders
-        for shapes computed at run time (RESHAPE after Keras 3's shape arithmetic)."""
+        for shapes computed at run time (RESHAPE after Keras 3's shape arithmetic). Runs before
+        check(): on a malformed op (missing inputs, odd ranks) return None, never raise."""
         return None
 
     def prepare(self, op: Op, g: Graph) -> Any:

@@ -90,6 +90,8 @@ class FullyConnected(OpDef):
             raise g.error(op, "shuffled weights format is not supported")
 
     def output_shape(self, op, g):
+        if len(op.inputs) < 2 or op.inputs[1] is None:
+            return None  # check() words the problem
         x, w = g.tensor(op.inputs[0]), g.tensor(op.inputs[1])
         if len(w.shape) != 2 or w.shape[1] == 0 or x.size % w.shape[1]:
             return None  # check() words the problem
