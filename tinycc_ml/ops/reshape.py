@@ -19,6 +19,10 @@ class _Reshape(OpDef):
             raise g.error(op, f"input {list(x.shape)} and output {list(out.shape)} differ in size")
         if x.dtype != out.dtype:
             raise g.error(op, f"input type {x.dtype} differs from output type {out.dtype}")
+        for name in op.inputs[1:]:      # RESHAPE's shape, EXPAND_DIMS's axis
+            if name is not None and g.tensor(name).dtype not in ("int32", "int64"):
+                raise g.error(op, f"input '{name}' has type {g.tensor(name).dtype}; expected "
+                                  "int32 or int64")
         if x.is_quantized and out.is_quantized and (
                 x.qparams() != out.qparams()):
             raise g.error(op, "input and output quantization differ; a requantizing reshape is "
@@ -30,8 +34,9 @@ class _Reshape(OpDef):
             return None
         x = g.tensor(op.inputs[0])
         target = None
-        if len(op.inputs) > 1 and op.inputs[1] is not None and g.tensor(op.inputs[1]).is_const:
-            target = [int(v) for v in g.tensor(op.inputs[1]).data.reshape(-1)]
+        shape_t = g.tensor(op.inputs[1]) if len(op.inputs) > 1 and op.inputs[1] is not None else None
+        if shape_t is not None and shape_t.is_const and shape_t.dtype in ("int32", "int64"):
+            target = [int(v) for v in shape_t.data.reshape(-1)]
         elif op.attrs.get("new_shape"):
             target = [int(v) for v in op.attrs["new_shape"]]
         if target is None:
