@@ -48,22 +48,25 @@ class BilinearParams:
                 "out_h": self.out_h, "out_w": self.out_w, "depth": self.depth}
 
 
+def _div_trunc(a: np.ndarray, b: int) -> np.ndarray:
+    """C integer division by b > 0, truncating toward zero, elementwise."""
+    return np.where(a >= 0, a // b, -((-a) // b))
+
+
 def bilinear_taps(in_size: int, out_size: int, align_corners: bool,
-                  half_pixel_centers: bool) -> list[tuple[int, int, int]]:
-    """(lo, hi, w) per output index: ResizeBilinearInteger's scale_10 and
-    ComputeInterpolationValuesInteger, in C integer arithmetic."""
+                  half_pixel_centers: bool) -> np.ndarray:
+    """int64 [out_size, 3]: (lo, hi, w) per output index, ResizeBilinearInteger's scale_10 and
+    ComputeInterpolationValuesInteger in C integer arithmetic (vectorized: sizes come from the
+    file, up to the reader's element limit)."""
     scale_10 = fx.div_trunc((1 << 10) * in_size + out_size // 2, out_size)
     if align_corners and out_size > 1:
         scale_10 = fx.div_trunc((1 << 10) * (in_size - 1) + (out_size - 1) // 2, out_size - 1)
-    taps = []
-    for i in range(out_size):
-        scaled = i * scale_10
-        if half_pixel_centers:
-            scaled += fx.div_trunc(scale_10, 2) - (1 << 9)
-        lo = max(fx.div_trunc(scaled, 1 << 10), 0)
-        hi = min(fx.div_trunc(scaled + (1 << 10) - 1, 1 << 10), in_size - 1)
-        taps.append((lo, hi, scaled - (1 << 10) * lo))
-    return taps
+    scaled = np.arange(out_size, dtype=np.int64) * scale_10
+    if half_pixel_centers:
+        scaled += fx.div_trunc(scale_10, 2) - (1 << 9)
+    lo = np.maximum(_div_trunc(scaled, 1 << 10), 0)
+    hi = np.minimum(_div_trunc(scaled + (1 << 10) - 1, 1 << 10), in_size - 1)
+    return np.stack([lo, hi, scaled - (1 << 10) * lo], axis=1)
 
 
 @register("RESIZE_BILINEAR")
@@ -79,7 +82,7 @@ class ResizeBilinear(ResizeOp):
         if ac and hp:   # resize_bilinear.cc Prepare
             raise g.error(op, "align_corners and half_pixel_centers cannot both be true")
         for axis, in_size, out_size in (("rows", in_h, out_h), ("columns", in_w, out_w)):
-            lo_max = max(t[0] for t in bilinear_taps(in_size, out_size, ac, hp))
+            lo_max = int(bilinear_taps(in_size, out_size, ac, hp)[:, 0].max())
             if lo_max > in_size - 1:   # TFLite would read past the input
                 raise g.error(op, f"{axis}: resizing {in_size} to {out_size} reads source "
                                   f"{lo_max}, past the input (TFLite's 10-bit scale rounding)")
