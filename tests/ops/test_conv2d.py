@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import functools
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.ops._ir import compile_error, single_op, tensor
+from tests.ops._ir import compile_error
 from tests.cli.tflite_edit import edit
-from tests.ops._tflite_edit import set_option
-from tests.ops._conv_edits import op_index, with_batch, with_shape
-from tests.util import REPO, assert_bitexact, compile_and_build, int8_tflite, keras, write_model
+from tests.ops._conv_edits import (activation, check_builds, op_index, window_graph,
+                                    with_activation, with_batch, with_dilation, with_shape)
+from tests.util import REPO, int8_tflite, keras, write_model
 
 # id: (input HWC, filters, kernel, strides, padding, activation)
 CASES = {
@@ -52,11 +51,7 @@ def _model(shape, filters, kernel, strides, padding, act, use_bias=True):
         inp = k.Input(shape)
         x = k.layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=use_bias,
                             bias_initializer="random_normal")(inp)
-        if act == "relu6":
-            x = k.layers.ReLU(6.0)(x)
-        elif act:
-            x = k.layers.Activation(act)(x)
-        return k.Model(inp, x)
+        return k.Model(inp, activation(k, x, act))
     return build
 
 
@@ -67,36 +62,24 @@ def _converted(case: str, per_channel: bool = True) -> bytes:
                        per_channel=per_channel)
 
 
-def _check(data: bytes, tmp_path: Path, seed: int, cortex_m: bool = True) -> None:
-    """Bit-exact with BUILTIN_REF: the portable kernel (-O2), the host's vector build (-O3
-    -march=native: tcm_conv.c's VNNI intrinsics where the CPU has AVX-VNNI or AVX512-VNNI) and,
-    with cortex_m, the Cortex-M SMLAD kernel built on the host (tcm_dsp.h emulates the DSP
-    instructions in C)."""
-    path = write_model(data, tmp_path)
-    assert_bitexact(path, n=4, seed=seed)
-    assert_bitexact(path, n=3, seed=seed, cflags=("-O3", "-march=native"))
-    if cortex_m:
-        assert_bitexact(path, n=3, seed=seed, host=compile_and_build(path, target="cortex-m4"))
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_conv2d_bitexact(case, tmp_path):
-    _check(_converted(case), tmp_path, seed=len(case))
+    check_builds(_converted(case), tmp_path, seed=len(case))
 
 
 # Edits of converted grid models: (case, edit of the bytes)
 EDITS = {
     # SAME keeps the output shape whatever the dilation
     "k3_s1_same_dil2_relu_3to8": ("k3_s1_same_relu_3to8",
-                                  lambda d: _dilate(d, 2, 2)),
+                                  lambda d: with_dilation(d, "CONV_2D", 2, 2)),
     "k3_s2_same_dil2x3_relu6_8to16": ("k3_s2_same_relu6_8to16",
-                                      lambda d: _dilate(d, 2, 3)),
+                                      lambda d: with_dilation(d, "CONV_2D", 2, 3)),
     "k3_s2_valid_dil2_none_5to7": ("k3_s2_valid_none_5to7",
-                                   lambda d: with_shape(_dilate(d, 2, 2), "output", (1, 4, 3, 7))),
+                                   lambda d: with_shape(with_dilation(d, "CONV_2D", 2, 2), "output", (1, 4, 3, 7))),
     "k3_s2_same_relu6_8to16_batch3": ("k3_s2_same_relu6_8to16", lambda d: with_batch(d, 3)),
     "k1_s1_valid_relu_17to33_batch2": ("k1_s1_valid_relu_17to33", lambda d: with_batch(d, 2)),
     "k3_s2_valid_relu_n1_to_1_5to7": ("k3_s2_valid_none_5to7",
-                                      lambda d: _activation(d, "RELU_N1_TO_1")),
+                                      lambda d: with_activation(d, "CONV_2D", "RELU_N1_TO_1")),
     # output scale / 300: multipliers above 1 (positive shifts), the SMLAD kernel's general
     # requantization
     "k3_s2_same_relu6_8to16_out_scale_small": ("k3_s2_same_relu6_8to16",
@@ -142,21 +125,10 @@ def _dead_channels(data: bytes) -> bytes:
     return edit(data, change)
 
 
-def _dilate(data: bytes, h: int, w: int) -> bytes:
-    i = op_index(data, "CONV_2D")
-    return set_option(set_option(data, i, "dilationHFactor", h), i, "dilationWFactor", w)
-
-
-def _activation(data: bytes, name: str) -> bytes:
-    from tests.cli.tflite_edit import schema
-    code = vars(schema().ActivationFunctionType)[name]
-    return set_option(data, op_index(data, "CONV_2D"), "fusedActivationFunction", code)
-
-
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_conv2d_edited_bitexact(edit, tmp_path):
     case, change = EDITS[edit]
-    _check(change(_converted(case)), tmp_path, seed=len(edit))
+    check_builds(change(_converted(case)), tmp_path, seed=len(edit))
 
 
 def test_conv2d_per_tensor_filter(tmp_path):
@@ -165,7 +137,7 @@ def test_conv2d_per_tensor_filter(tmp_path):
     g = load(write_model(data, tmp_path, "per_tensor.tflite"))
     conv = next(op for op in g.ops if op.kind == "CONV_2D")
     assert not g.tensor(conv.inputs[1]).per_channel
-    _check(data, tmp_path, seed=3, cortex_m=False)
+    check_builds(data, tmp_path, seed=3, cortex_m=False)
 
 
 def test_conv2d_batchnorm_folded(tmp_path):
@@ -179,20 +151,11 @@ def test_conv2d_batchnorm_folded(tmp_path):
                                         moving_mean_initializer="random_normal",
                                         moving_variance_initializer="ones")(x)
         return k.Model(inp, k.layers.ReLU()(x))
-    _check(int8_tflite(build, [(10, 10, 3)], n_calib=8), tmp_path, seed=5, cortex_m=False)
+    check_builds(int8_tflite(build, [(10, 10, 3)], n_calib=8), tmp_path, seed=5, cortex_m=False)
 
 
-def _conv_graph(x_shape=(1, 5, 5, 4), w_shape=(6, 3, 3, 4), y_shape=(1, 5, 5, 6), x_dtype="int8",
-                w_const=True, w_zp=0, bias=6, **attrs):
-    opts = dict(stride_h=1, stride_w=1, padding="SAME", dilation_hfactor=1, dilation_wfactor=1,
-                fused_activation_function="NONE")
-    opts.update(attrs)
-    w = tensor("w", w_shape, zero_point=w_zp,
-               data=np.ones(w_shape, np.int8) if w_const else None)
-    inputs = [tensor("x", x_shape, x_dtype), w]
-    if bias:
-        inputs.append(tensor("b", (bias,), "int32", data=np.zeros(bias, np.int32)))
-    return single_op("CONV_2D", inputs, tensor("y", y_shape, x_dtype), **opts)
+def _conv_graph(x_shape=(1, 5, 5, 4), w_shape=(6, 3, 3, 4), y_shape=(1, 5, 5, 6), bias=6, **kw):
+    return window_graph("CONV_2D", x_shape, w_shape, y_shape, bias=bias, **kw)
 
 
 def test_conv2d_bad_input():

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.ops._conv_edits import op_index, with_batch, with_shape
+from tests.ops._conv_edits import (activation, check_builds, window_graph,
+                                    with_activation, with_batch, with_dilation, with_shape)
 from tests.ops._ir import compile_error, single_op, tensor
-from tests.ops._tflite_edit import set_option
-from tests.util import assert_bitexact, compile_and_build, int8_tflite, keras, write_model
+from tests.util import int8_tflite, keras, write_model
 
 # id: (input HWC, kernel, strides, padding, depth multiplier, activation)
 # With stride_w 1 and multiplier 1 the portable kernel does several pixels per pass (up to 64
@@ -57,11 +57,7 @@ def _model(shape, kernel, strides, padding, mult, act):
         inp = k.Input(shape)
         x = k.layers.DepthwiseConv2D(kernel, strides=strides, padding=padding,
                                      depth_multiplier=mult, bias_initializer="random_normal")(inp)
-        if act == "relu6":
-            x = k.layers.ReLU(6.0)(x)
-        elif act:
-            x = k.layers.Activation(act)(x)
-        return k.Model(inp, x)
+        return k.Model(inp, activation(k, x, act))
     return build
 
 
@@ -72,48 +68,26 @@ def _converted(case: str, per_channel: bool = True) -> bytes:
                        per_channel=per_channel)
 
 
-def _check(data: bytes, tmp_path: Path, seed: int, cortex_m: bool = True) -> None:
-    """Bit-exact with BUILTIN_REF: the portable kernel and, with cortex_m, the Cortex-M kernel
-    built on the host (tcm_dsp.h emulates the DSP instructions in C)."""
-    path = write_model(data, tmp_path)
-    assert_bitexact(path, n=4, seed=seed)
-    # the host's vector build: tcm_depthwise.c's VNNI path where the CPU has it
-    assert_bitexact(path, n=3, seed=seed, cflags=("-O3", "-march=native"))
-    if cortex_m:
-        assert_bitexact(path, n=3, seed=seed, host=compile_and_build(path, target="cortex-m4"))
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_depthwise_bitexact(case, tmp_path):
-    _check(_converted(case), tmp_path, seed=len(case))
-
-
-def _dilate(data: bytes, h: int, w: int) -> bytes:
-    i = op_index(data, "DEPTHWISE_CONV_2D")
-    return set_option(set_option(data, i, "dilationHFactor", h), i, "dilationWFactor", w)
-
-
-def _activation(data: bytes, name: str) -> bytes:
-    from tests.cli.tflite_edit import schema
-    code = vars(schema().ActivationFunctionType)[name]
-    return set_option(data, op_index(data, "DEPTHWISE_CONV_2D"), "fusedActivationFunction", code)
+    check_builds(_converted(case), tmp_path, seed=len(case))
 
 
 # Edits of converted grid models: (case, edit of the bytes)
 EDITS = {
     # SAME keeps the output shape whatever the dilation
-    "k3_s1_same_dil2_relu_c8": ("k3_s1_same_relu_c8", lambda d: _dilate(d, 2, 2)),
-    "k3_s2_same_dil3x2_relu6_c16": ("k3_s2_same_relu6_c16", lambda d: _dilate(d, 3, 2)),
-    "k3_s1_same_dil2_relu_c4_mult2": ("k3_s1_same_relu_c4_mult2", lambda d: _dilate(d, 2, 2)),
+    "k3_s1_same_dil2_relu_c8": ("k3_s1_same_relu_c8", lambda d: with_dilation(d, "DEPTHWISE_CONV_2D", 2, 2)),
+    "k3_s2_same_dil3x2_relu6_c16": ("k3_s2_same_relu6_c16", lambda d: with_dilation(d, "DEPTHWISE_CONV_2D", 3, 2)),
+    "k3_s1_same_dil2_relu_c4_mult2": ("k3_s1_same_relu_c4_mult2", lambda d: with_dilation(d, "DEPTHWISE_CONV_2D", 2, 2)),
     "k3_s1_valid_dil2_relu_c1": ("k3_s1_valid_relu_c1",
-                                 lambda d: with_shape(_dilate(d, 1, 2), "output", (1, 4, 66, 1))),
+                                 lambda d: with_shape(with_dilation(d, "DEPTHWISE_CONV_2D", 1, 2), "output", (1, 4, 66, 1))),
     "k3_s1_same_relu_c8_batch2": ("k3_s1_same_relu_c8", lambda d: with_batch(d, 2)),
     "k3_s2_valid_none_c1_mult3_batch3": ("k3_s2_valid_none_c1_mult3", lambda d: with_batch(d, 3)),
     "k3_s2_valid_relu_n1_to_1_c5": ("k3_s2_valid_none_c5",
-                                    lambda d: _activation(d, "RELU_N1_TO_1")),
+                                    lambda d: with_activation(d, "DEPTHWISE_CONV_2D", "RELU_N1_TO_1")),
     # an activation range narrower than int8 on the Cortex-M 3x3 kernel's stride-1 path
     "k3_s1_same_relu_n1_to_1_c8": ("k3_s1_same_relu_c8",
-                                   lambda d: _activation(d, "RELU_N1_TO_1")),
+                                   lambda d: with_activation(d, "DEPTHWISE_CONV_2D", "RELU_N1_TO_1")),
     "k3_s2x1_same_relu_c7_batch2": ("k3_s2x1_same_relu_c7", lambda d: with_batch(d, 2)),
 }
 
@@ -121,7 +95,7 @@ EDITS = {
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_depthwise_edited_bitexact(edit, tmp_path):
     case, change = EDITS[edit]
-    _check(change(_converted(case)), tmp_path, seed=len(edit))
+    check_builds(change(_converted(case)), tmp_path, seed=len(edit))
 
 
 def _cortex_m_call(data: bytes, tmp_path: Path) -> str:
@@ -170,7 +144,7 @@ def test_depthwise_per_tensor_filter(tmp_path):
     g = load(write_model(data, tmp_path, "per_tensor.tflite"))
     dw = next(op for op in g.ops if op.kind == "DEPTHWISE_CONV_2D")
     assert not g.tensor(dw.inputs[1]).per_channel
-    _check(data, tmp_path, seed=4, cortex_m=False)
+    check_builds(data, tmp_path, seed=4, cortex_m=False)
 
 
 def test_depthwise_batchnorm_folded(tmp_path):
@@ -184,19 +158,11 @@ def test_depthwise_batchnorm_folded(tmp_path):
                                         moving_mean_initializer="random_normal",
                                         moving_variance_initializer="ones")(x)
         return k.Model(inp, k.layers.ReLU(6.0)(x))
-    _check(int8_tflite(build, [(9, 9, 12)], n_calib=8), tmp_path, seed=6, cortex_m=False)
+    check_builds(int8_tflite(build, [(9, 9, 12)], n_calib=8), tmp_path, seed=6, cortex_m=False)
 
 
-def _dw_graph(x_shape=(1, 5, 5, 4), w_shape=(1, 3, 3, 4), y_shape=(1, 5, 5, 4), x_dtype="int8",
-              w_const=True, bias=4, **attrs):
-    opts = dict(stride_h=1, stride_w=1, padding="SAME", dilation_hfactor=1, dilation_wfactor=1,
-                depth_multiplier=1, fused_activation_function="NONE")
-    opts.update(attrs)
-    w = tensor("w", w_shape, data=np.ones(w_shape, np.int8) if w_const else None)
-    inputs = [tensor("x", x_shape, x_dtype), w]
-    if bias:
-        inputs.append(tensor("b", (bias,), "int32", data=np.zeros(bias, np.int32)))
-    return single_op("DEPTHWISE_CONV_2D", inputs, tensor("y", y_shape, x_dtype), **opts)
+def _dw_graph(x_shape=(1, 5, 5, 4), w_shape=(1, 3, 3, 4), y_shape=(1, 5, 5, 4), bias=4, **kw):
+    return window_graph("DEPTHWISE_CONV_2D", x_shape, w_shape, y_shape, bias=bias, **kw)
 
 
 def test_depthwise_bad_input():
