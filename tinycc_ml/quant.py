@@ -34,6 +34,13 @@ def round_half_away(x: float) -> int:
     return n if x >= 0 else -n
 
 
+def round_half_away_array(x: np.ndarray) -> np.ndarray:
+    """round_half_away elementwise on a float array, exactly (x - trunc(x) is exact)."""
+    x = np.asarray(x)
+    whole = np.trunc(x)
+    return whole + np.sign(x) * (np.abs(x - whole) >= 0.5)
+
+
 def quantize_multiplier(m: float) -> tuple[int, int]:
     """QuantizeMultiplier: m ~= q * 2^(shift - 31), q in [2^30, 2^31). Returns (q, shift)."""
     if m == 0.0:

@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from .compiler import Compiled
+from . import quant
 from .errors import CompileError
 from .hostbuild import build
 from .ir import DTYPES
@@ -80,12 +81,12 @@ def _npy_batches(path: Path, g, specs, log) -> list[list[np.ndarray]]:
                                "quantization to convert it with")
         if not np.all(np.isfinite(arr)):
             raise CompileError(f"{path}: holds NaN or infinite values")
-        scale, zp = float(t.scale[0]), int(t.zero_point[0])
-        v = arr.astype(np.float64) / scale
-        q = np.sign(v) * np.floor(np.abs(v) + 0.5) + zp
+        scale, zp = np.float32(t.scale[0]), int(t.zero_point[0])
+        # NAME_quantize_input: x / scale in float32, std::round, + zero point, clamped
+        q = quant.round_half_away_array(arr.astype(np.float32) / scale) + zp
         info = np.iinfo(dt)
         arr = np.clip(q, info.min, info.max).astype(dt)
-        log(f"{path.name}: float data quantized with the input's scale {scale:g} and zero "
+        log(f"{path.name}: float data quantized with the input's scale {float(scale):g} and zero "
             f"point {zp}")
     elif dt.kind in "iu":
         info = np.iinfo(dt)

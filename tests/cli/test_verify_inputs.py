@@ -26,8 +26,8 @@ def test_float_windows_are_quantized_and_checked(capsys):
 
 
 def test_quantization_of_float_data(tmp_path):
-    """std::round(x / scale) + zero_point, clamped: the rule of TFLite's QUANTIZE and of the
-    generated NAME_quantize_input, computed here in exact rationals."""
+    """std::round(x / scale) + zero_point, clamped, x / scale in float32: the rule of TFLite's
+    QUANTIZE and of the generated NAME_quantize_input; the rounding here in exact rationals."""
     g = compile_file(MODEL, Options(name="m")).graph
     t = g.tensor(g.inputs[0])
     scale, zp = float(t.scale[0]), int(t.zero_point[0])
@@ -40,7 +40,7 @@ def test_quantization_of_float_data(tmp_path):
                                                           lambda *_: None)])
 
     def spec(v: float) -> int:
-        r = Fraction(float(v)) / Fraction(scale)
+        r = Fraction(float(np.float32(v) / np.float32(scale)))    # the helper's float32 x / scale
         n = int(abs(r) + Fraction(1, 2))
         return max(-128, min(127, (n if r >= 0 else -n) + zp))
     want = np.array([spec(v) for v in x.reshape(-1)], np.int8).reshape(got.shape)

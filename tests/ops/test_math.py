@@ -549,6 +549,8 @@ def test_quantize_multiplier_carry(d):
 @example(-2.5)
 def test_round_half_away(x):
     assert quant.round_half_away(x) == std_round(x)
+    assert quant.round_half_away_array(np.array([x, -x]))[0] == std_round(x)
+    assert quant.round_half_away_array(np.array([x, -x]))[1] == std_round(-x)
 
 
 # --- tcm_requant_dsp.h: the short requantization under its preconditions ----------------------

@@ -75,8 +75,8 @@ class Conv2D(OpDef):
 
     def inplace_gap(self, op, g):
         # im2col: the patches of 4 adjacent pixels (tcm_conv.c, tcm_conv_mve.c and
-        # tcm_conv_smlad.c) are gathered before any of their outputs is written. window_gap with one pixel per step
-        # is at least the gap of either (a kernel writing later needs less).
+        # tcm_conv_smlad.c) are gathered before any of their outputs is written. window_gap
+        # with one pixel per step is at least the gap of each (a kernel writing later needs less).
         return planner.window_gap(op.params.win)
 
     def macs(self, op, g):
