@@ -16,6 +16,8 @@ counts are ints; positions are layer numbers in execution order:
 
     schema, model (file name), sha256, name (C name), target, kernels
     layers[]: position, op_index (in the model), kind, name, backend, describe,
+        kernel (the C function the layer's code calls; null for a layer with no code),
+        passed_over[] ([kernel, reason] for each kernel selection tried before it, in order),
         inputs[] / outputs[] (activation tensors): name, shape, dtype, bytes,
             where ("arena" | "input" | "output"), offset (arena) or null, index (I/O) or null
         macs, weight_bytes (constant inputs as stored in the model),
@@ -186,7 +188,8 @@ def report(c: Compiled, model_path: str | Path | None = None, tflm: bool = True)
         pin = pins.get(pos)
         layers.append({
             "position": pos, "op_index": info.op_index, "kind": info.kind, "name": info.name,
-            "backend": info.backend, "describe": info.describe,
+            "backend": info.backend, "describe": info.describe, "kernel": info.kernel,
+            "passed_over": [[k, why] for k, why in info.passed_over],
             "inputs": [_tensor_ref(g, plan, t) for t in acts],
             "outputs": [_tensor_ref(g, plan, t) for t in info.outputs],
             "macs": int(info.macs), "weight_bytes": int(info.weight_bytes),
@@ -291,6 +294,17 @@ def _table(header: list[str], rows: list[list[str]], left: set[int]) -> list[str
     return [line(header)] + [line(r) for r in rows]
 
 
+def _kernels_text(d: dict) -> list[str]:
+    """Per layer with code: its kernel, then each kernel passed over and why."""
+    out = ["", "kernels (passed over: why):"]
+    for x in d["layers"]:
+        if x["kernel"] is None:
+            continue
+        out.append(f"  {x['position']:>3} {x['kind']:<18} {x['kernel']}")
+        out += [f"        {'':<18} not {k}: {why}" for k, why in x["passed_over"]]
+    return out
+
+
 def format_text(d: dict) -> str:
     t = d["totals"]
     out = [f"{d['model']} (sha256 {d['sha256'][:16]}): {t['layers']} layers, "
@@ -317,6 +331,7 @@ def format_text(d: dict) -> str:
     out.append("  live: arena bytes in use during the layer (* = peak); +I/O: adding the "
                "caller's input/output buffers alive then")
 
+    out += _kernels_text(d)
     p = d["peak"]
     if p["positions"]:
         layers = "layers" if len(p["positions"]) > 1 else "layer"

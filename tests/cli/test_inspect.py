@@ -14,8 +14,9 @@ from tinycc_ml.cli import main
 
 TOP_KEYS = {"schema", "model", "sha256", "name", "target", "kernels", "layers", "buffers",
             "inplace", "peak", "totals", "stack"}
-LAYER_KEYS = {"position", "op_index", "kind", "name", "backend", "describe", "inputs", "outputs",
-              "macs", "weight_bytes", "scratch", "inplace", "live_arena_bytes", "live_io_bytes"}
+LAYER_KEYS = {"position", "op_index", "kind", "name", "backend", "describe", "kernel",
+              "passed_over", "inputs", "outputs", "macs", "weight_bytes", "scratch", "inplace",
+              "live_arena_bytes", "live_io_bytes"}
 TOTAL_KEYS = {"layers", "macs", "weight_bytes", "flash_bytes", "arena_bytes", "io_bytes",
               "arena_plus_io_bytes", "liveness_bound_bytes", "liveness_bound_no_io_bytes",
               "arena_live_bound_bytes", "heuristic_arena_bytes", "placement", "io_in_arena_bytes",
@@ -55,6 +56,7 @@ def test_json_schema(ad_run):
     assert d["model"] == "ad_autoencoder_int8.tflite" and len(d["layers"]) == 10
     for x in d["layers"]:
         assert set(x) == LAYER_KEYS
+        assert all(len(p) == 2 and all(isinstance(v, str) for v in p) for p in x["passed_over"])
 
 
 def test_json_matches_the_generated_c(ad_run):
@@ -165,3 +167,63 @@ def test_inplace_layers_in_the_json(shared_models):
         assert x["inplace"] == {"input": pin["input"], "gap": pin["gap"]}
         assert x["inputs"][pin["input"]]["offset"] == offset[pin["src"]]
         assert x["outputs"][0]["offset"] == offset[pin["dst"]] <= offset[pin["src"]] - pin["gap"]
+
+
+def _layer_calls(c_text: str) -> dict[int, str]:
+    """Layer position -> the first function its code in NAME_invoke calls."""
+    out = {}
+    for pos, body in re.findall(r"/\* Layer (\d+): .*?\*/\n(.*?)(?=\n\s*/\* Layer|\n\s*return 0;)",
+                                c_text, re.S):
+        body = re.sub(r"#ifdef .*?#endif", "", body, flags=re.S)   # CMSIS-NN's buffer check
+        names = [n for n in re.findall(r"\b([A-Za-z_]\w*)\(", body)
+                 if n not in ("if", "AD_TRACE_TENSOR", "IC_TRACE_TENSOR")]
+        out[int(pos)] = names[0] if names else None
+    return out
+
+
+def test_json_names_each_layers_kernel(ad_run):
+    """ad_autoencoder on the generic target: each FULLY_CONNECTED calls tcm_fully_connected_s8
+    after CMSIS-NN's (not requested), Helium's and the DSP kernel (other cores) were passed
+    over; "kernel" is the function the layer's C calls."""
+    calls = _layer_calls(ad_run["c"])
+    for x in ad_run["json"]["layers"]:
+        assert x["kernel"] == calls[x["position"]]
+        if x["kind"] == "FULLY_CONNECTED":
+            assert x["kernel"] == "tcm_fully_connected_s8"
+            assert [k for k, _ in x["passed_over"]] == [
+                "arm_fully_connected_s8", "tcm_fully_connected_s8_mve",
+                "tcm_fully_connected_s8_smlad"]
+            reasons = dict(x["passed_over"])
+            assert "not requested" in reasons["arm_fully_connected_s8"]
+            assert "Helium" in reasons["tcm_fully_connected_s8_mve"]
+            assert "DSP" in reasons["tcm_fully_connected_s8_smlad"]
+    assert "kernels (passed over: why):" in ad_run["text"]
+    assert "not tcm_fully_connected_s8_mve: needs Helium" in ad_run["text"]
+
+
+@pytest.mark.parametrize("target,kernels,inexact,fc_kernel,fc_passed", [
+    ("cortex-m4", "portable", (), "tcm_fully_connected_s8_smlad",
+     ["arm_fully_connected_s8", "tcm_fully_connected_s8_mve"]),
+    ("cortex-m55", "portable", (), "tcm_fully_connected_s8_mve", ["arm_fully_connected_s8"]),
+    ("cortex-m4", "cmsis-nn", (), "tcm_fully_connected_s8_smlad",
+     ["arm_fully_connected_s8", "tcm_fully_connected_s8_mve"]),
+    ("cortex-m4", "cmsis-nn", ("FULLY_CONNECTED",), "arm_fully_connected_s8", []),
+])
+def test_kernel_choice_follows_target_and_options(shared_models, target, kernels, inexact,
+                                                  fc_kernel, fc_passed):
+    from tinycc_ml.compiler import Options, compile_file
+    from tinycc_ml.inspect import report
+    c = compile_file(shared_models / "ad_autoencoder_int8.tflite",
+                     Options(name="ad", target=target, kernels=kernels, cmsis_nn_inexact=inexact))
+    d = report(c, tflm=False)
+    calls = _layer_calls(c.files["ad.c"])
+    fcs = [x for x in d["layers"] if x["kind"] == "FULLY_CONNECTED"]
+    assert fcs
+    for x in fcs:
+        assert x["kernel"] == fc_kernel == calls[x["position"]]
+        assert [k for k, _ in x["passed_over"]] == fc_passed
+    if kernels == "cmsis-nn" and not inexact:
+        # the summary's note is the reason selection recorded for passing CMSIS-NN over
+        reason = dict(fcs[0]["passed_over"])["arm_fully_connected_s8"]
+        assert reason.startswith("arm_fully_connected_s8 rounds twice")
+        assert any(n.endswith(f"keeps tinycc-ml's kernel: {reason}") for n in c.notes)

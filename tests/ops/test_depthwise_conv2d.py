@@ -5,6 +5,7 @@ int8, and edits of converted models for what the converter never writes (dilatio
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -104,8 +105,10 @@ def _cortex_m_call(data: bytes, tmp_path: Path) -> str:
     c = compile_file(write_model(data, tmp_path, "call.tflite"), Options(name="m", target="cortex-m4"))
     calls = {k for text in c.files.values()
              for k in ("tcm_depthwise_conv2d_s8_3x3_smlad", "tcm_depthwise_conv2d_s8_smlad",
-                       "tcm_depthwise_conv2d_s8") if k + "(&" in text}
+                       "tcm_depthwise_conv2d_s8") if re.search(rf"\b{k}\(\s*&", text)}
     assert len(calls) == 1, calls
+    (layer,) = c.layers
+    assert layer.kernel in calls            # the choice inspect reports is the call in the C
     return calls.pop()
 
 
@@ -121,11 +124,12 @@ def test_cortex_m_kernel_choice(tmp_path):
                           tmp_path) == "tcm_depthwise_conv2d_s8_smlad"
     assert _cortex_m_call(_converted("k3_s1_same_relu_c4_mult2"), tmp_path) == (
         "tcm_depthwise_conv2d_s8")
-    from tinycc_ml.ops.depthwise_conv2d import DepthwiseConv2D
+    from tinycc_ml.ops.base import Context, Layer
+    from tinycc_ml.ops.depthwise_conv2d import Depthwise3x3Smlad, DepthwiseSmlad
     from tinycc_ml.compiler import pipeline
-    dw = DepthwiseConv2D()
+    m4 = Context("cortex-m4")
     g = pipeline(_dw_graph())
-    assert dw._smlad_3x3(g.ops[0], g, "cortex-m4")
+    assert Depthwise3x3Smlad().why_not(Layer(g.ops[0], g), m4) is None
     # output scale 1/50 of the input's: effective multiplier 2.5, shift 2
     w = tensor("w", (1, 3, 3, 4), data=np.ones((1, 3, 3, 4), np.int8))
     b = tensor("b", (4,), "int32", data=np.zeros(4, np.int32))
@@ -134,8 +138,8 @@ def test_cortex_m_kernel_choice(tmp_path):
                            padding="SAME", dilation_hfactor=1, dilation_wfactor=1,
                            depth_multiplier=1, fused_activation_function="NONE"))
     assert g.ops[0].params.rq.shift.max() >= 0
-    assert not dw._smlad_3x3(g.ops[0], g, "cortex-m4")
-    assert dw._smlad(g.ops[0], g, "cortex-m4")
+    assert "short requantization is not exact" in Depthwise3x3Smlad().why_not(Layer(g.ops[0], g), m4)
+    assert DepthwiseSmlad().why_not(Layer(g.ops[0], g), m4) is None
 
 
 def test_depthwise_per_tensor_filter(tmp_path):

@@ -1,8 +1,8 @@
 """The CMSIS-NN backend's shared pieces: argument structs, scratch sizes, eligibility.
 
-Each op module's `emit_cmsis_nn` decides whether its layer may call CMSIS-NN (the call must be
-bit-exact with TFLite's BUILTIN_REF, otherwise the layer keeps the portable kernel) and builds
-the call with these helpers. CMSIS-NN itself is the user's (public ARM-software/CMSIS-NN or a
+Each op module's CMSIS-NN kernel object (ops/conv2d.py `ConvCmsisNN`, ...) says in `why_not`
+whether its layer may call CMSIS-NN (the call must be bit-exact with TFLite's BUILTIN_REF,
+otherwise the layer keeps tinycc-ml's kernel) and builds the call with these helpers. CMSIS-NN itself is the user's (public ARM-software/CMSIS-NN or a
 vendor SDK copy): tinycc-ml only emits `#include "arm_nnfunctions.h"` and the calls.
 
 Scratch sizes mirror CMSIS-NN's `*_get_buffer_size_dsp` / `*_get_buffer_size_mve`
@@ -37,6 +37,7 @@ paths), for a CMSIS-NN built without CMSIS_NN_USE_SINGLE_ROUNDING (its default):
 
 from __future__ import annotations
 
+from .calls import render_call
 from .targets import has_dsp, has_mve
 
 HEADER = "arm_nnfunctions.h"
@@ -152,7 +153,8 @@ def avgpool_buffer_size(target: str, channels: int) -> int:
 # --- calls ---------------------------------------------------------------------------------
 # Each returns the C statement; a CMSIS-NN argument error makes NAME_invoke return -2.
 
-def _checked(call: str) -> str:
+def _checked(function: str, *args) -> str:
+    call = render_call(function, args, end="")
     return f"if ({call} != ARM_CMSIS_NN_SUCCESS) {{\n    return -2;\n}}"
 
 
@@ -193,8 +195,8 @@ def conv2d(em, *, x, y, win, input_zp, output_zp, act_min, act_max, mult, shift,
     return _buffer_checked(
         f"arm_convolve_wrapper_s8_get_buffer_size(&{params}, &{d_in}, &{d_f}, &{d_out})",
         scratch_size,
-        _checked(f"arm_convolve_wrapper_s8({ctx}, &{params}, &{quant}, &{d_in}, {x}, &{d_f}, "
-                 f"{w}, &{d_b}, {b}, &{d_out}, {y})"))
+        _checked("arm_convolve_wrapper_s8", ctx, f"&{params}", f"&{quant}", f"&{d_in}", x,
+                 f"&{d_f}", w, f"&{d_b}", b, f"&{d_out}", y))
 
 
 def depthwise_conv2d(em, *, x, y, win, multiplier, input_zp, output_zp, act_min, act_max, mult,
@@ -216,8 +218,8 @@ def depthwise_conv2d(em, *, x, y, win, multiplier, input_zp, output_zp, act_min,
     return _buffer_checked(
         f"arm_depthwise_conv_wrapper_s8_get_buffer_size(&{params}, &{d_in}, &{d_f}, &{d_out})",
         scratch_size,
-        _checked(f"arm_depthwise_conv_wrapper_s8({ctx}, &{params}, &{quant}, &{d_in}, {x}, "
-                 f"&{d_f}, {w}, &{d_b}, {b}, &{d_out}, {y})"))
+        _checked("arm_depthwise_conv_wrapper_s8", ctx, f"&{params}", f"&{quant}", f"&{d_in}", x,
+                 f"&{d_f}", w, f"&{d_b}", b, f"&{d_out}", y))
 
 
 def pool(em, function: str, *, x, y, win, act_min, act_max, scratch_size) -> str:
@@ -230,7 +232,7 @@ def pool(em, function: str, *, x, y, win, act_min, act_max, scratch_size) -> str
     d_f = _dims(em, "filter_dims", 1, win.k_h, win.k_w, 1)
     d_out = _dims(em, "out_dims", win.batches, win.out_h, win.out_w, win.out_c)
     ctx = context(em.scratch if scratch_size else None, scratch_size)
-    call = _checked(f"{function}({ctx}, &{params}, &{d_in}, {x}, &{d_f}, &{d_out}, {y})")
+    call = _checked(function, ctx, f"&{params}", f"&{d_in}", x, f"&{d_f}", f"&{d_out}", y)
     if function != "arm_avgpool_s8":
         return call               # arm_max_pool_s8 needs no buffer
     return _buffer_checked(f"arm_avgpool_s8_get_buffer_size({win.out_w}, {win.in_c})",
@@ -241,16 +243,16 @@ def elementwise_add(em, *, a, b, y, f: dict) -> str:
     """arm_elementwise_add_s8, same shapes only: TFLite's int8 ADD arithmetic."""
     em.use(HEADER)
     return _checked(
-        f"arm_elementwise_add_s8({a}, {b}, {f['input1_offset']}, {f['input1_multiplier']}, "
-        f"{f['input1_shift']}, {f['input2_offset']}, {f['input2_multiplier']}, {f['input2_shift']}, "
-        f"{f['left_shift']}, {y}, {f['output_offset']}, {f['output_multiplier']}, "
-        f"{f['output_shift']}, {f['act_min']}, {f['act_max']}, {f['size']})")
+        "arm_elementwise_add_s8", a, b, f["input1_offset"], f["input1_multiplier"],
+        f["input1_shift"], f["input2_offset"], f["input2_multiplier"], f["input2_shift"],
+        f["left_shift"], y, f["output_offset"], f["output_multiplier"], f["output_shift"],
+        f["act_min"], f["act_max"], f["size"])
 
 
 def softmax(em, *, x, y, rows, depth, mult, left_shift, diff_min) -> str:
     """arm_softmax_s8 (void: no status)."""
     em.use(HEADER)
-    return f"arm_softmax_s8({x}, {rows}, {depth}, {mult}, {left_shift}, {diff_min}, {y});"
+    return render_call("arm_softmax_s8", (x, rows, depth, mult, left_shift, diff_min, y))
 
 
 def fully_connected(em, *, x, y, batches, depth, units, input_zp, output_zp, act_min, act_max,
@@ -283,5 +285,5 @@ def fully_connected(em, *, x, y, batches, depth, units, input_zp, output_zp, act
     return _buffer_checked(
         f"arm_fully_connected_s8_get_buffer_size(&{d_f})",
         fully_connected_buffer_size(em.target, units),
-        _checked(f"arm_fully_connected_s8({ctx}, &{params}, &{quant}, &{d_in}, {x}, &{d_f}, "
-                 f"{w}, &{d_b}, {b}, &{d_out}, {y})"))
+        _checked("arm_fully_connected_s8", ctx, f"&{params}", f"&{quant}", f"&{d_in}", x,
+                 f"&{d_f}", w, f"&{d_b}", b, f"&{d_out}", y))

@@ -4,7 +4,8 @@
 or output), `em.const(hint, array)` declares a `static const` array in flash and returns its
 identifier (identical arrays are declared once), `em.struct(hint, ctype, fields)` declares a
 `static const` parameter struct, `em.scratch` is this layer's scratch pointer in the arena,
-`em.use("tcm_conv.c")` asks for a runtime source file to be copied next to the model.
+`em.use("tcm_conv.c")` asks for a runtime source file to be copied next to the model,
+`em.call(function, *args)` writes the call (backends/calls.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..ir import Graph, Op, c_type
+from .calls import render_call
 from .cnames import Namer
 from .csize import struct_size
 
@@ -110,7 +112,8 @@ class ConstTable:
 
 class LayerEmitter:
     def __init__(self, g: Graph, op: Op, position: int, stem: str, consts: ConstTable,
-                 pointers: Mapping[str, str], scratch: str | None, target: str, kernels: str):
+                 pointers: Mapping[str, str], scratch: str | None, target: str, kernels: str,
+                 scratch_bytes: int = 0):
         self.g = g
         self.op = op
         self.position = position
@@ -118,6 +121,7 @@ class LayerEmitter:
         self.consts = consts
         self._pointers = pointers
         self._scratch = scratch
+        self.scratch_bytes = scratch_bytes   # what the layer's kernel choice reserved
         self.target = target      # 'generic', 'cortex-m4', ...
         self.kernels = kernels    # 'portable' or 'cmsis-nn'
         self.sources: set[str] = set()
@@ -145,6 +149,10 @@ class LayerEmitter:
         if self._scratch is None:
             raise RuntimeError(f"op {self.op.index} asked for scratch it did not declare")
         return self._scratch
+
+    def call(self, function: str, *args) -> str:
+        """The C statement `function(args...);`, wrapped one argument per line when long."""
+        return render_call(function, args)
 
     def use(self, *sources: str) -> None:
         self.sources.update(sources)

@@ -101,8 +101,9 @@ class Requant:
     output_zp: int
     act_min: int
     act_max: int
-    multiplier: np.ndarray      # int32 [out_c]
-    shift: np.ndarray           # int32 [out_c]
+    multiplier: np.ndarray      # int32 [out_c] (or [1]: per-tensor FULLY_CONNECTED)
+    shift: np.ndarray           # int32, as many
+    form: str                   # the arithmetic: "tflite_double", "tflite_single", ... (base.py)
 
 
 def conv_requant(op, g, filter_name: str, out_c: int) -> Requant:
@@ -129,7 +130,7 @@ def conv_requant(op, g, filter_name: str, out_c: int) -> Requant:
         raise g.error(op, f"output channel {int(big[0])}: effective scale input * filter / output "
                           f"= {in_scale * float(scales[big[0]]) / out_scale:.6g} is too large")
     act_min, act_max = quant.activation_range(fused_activation(op, g), out_scale, out_zp)
-    return Requant(in_zp, out_zp, act_min, act_max, mult, shift)
+    return Requant(in_zp, out_zp, act_min, act_max, mult, shift, "tflite_double")
 
 
 def check_conv_operands(op, g, filter_axis: int, out_c: int) -> None:
@@ -164,6 +165,13 @@ def bias_of(op, g, out_c: int) -> np.ndarray:
     if b is None:
         return np.zeros(out_c, np.int64)
     return g.tensor(b).data.astype(np.int64).reshape(-1)
+
+
+def folded_bias(bias: np.ndarray, sums: np.ndarray, offset: int) -> np.ndarray:
+    """bias + offset * sums wrapped to int32: what a kernel packs when it accumulates
+    filter * x and adds the offset's share through the bias (offset -input_zp, or -input_zp -
+    128 for the kernels whose dot product reads x + 128 as unsigned)."""
+    return wrap_int32(np.asarray(bias, np.int64) + offset * np.asarray(sums, np.int64))
 
 
 def wrap_int32(a) -> np.ndarray:

@@ -8,8 +8,9 @@ both inputs offset, shifted left by 20, rescaled to a common scale
 Prepare: tensorflow/lite/kernels/add.cc / sub.cc PrepareGeneralSubOp (int8: left_shift = 20;
 twice_max_input_scale = 2 * max(s1, s2) formed in float, exact; the three real multipliers
 in double from the float32 scales; QuantizeMultiplierSmallerThanOneExp for each).
-Kernel: runtime_c/tcm_elementwise.c tcm_add_s8; with Helium (MVE, cortex-m55),
-runtime_c/tcm_elementwise_mve.c tcm_add_s8_mve.
+Kernels: AddCmsisNN (arm_elementwise_add_s8, equal shapes, --kernels cmsis-nn); AddMve,
+runtime_c/tcm_elementwise_mve.c tcm_add_s8_mve (Helium); AddPortable,
+runtime_c/tcm_elementwise.c tcm_add_s8.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from dataclasses import dataclass
 
 from .. import quant
 from ..backends import cmsis_nn
-from ..backends.targets import has_mve
 from . import _elementwise as ew
-from .base import OpDef, fused_activation, register
+from .base import Kernel, OpDef, fused_activation, needs_mve, register
 
 LEFT_SHIFT = 20     # int8 (add.cc: "20 in case of 8-bit")
 MVE_MIN_RUN = 4     # Helium: runs shorter than one 4-lane vector keep the portable kernel
@@ -67,6 +67,71 @@ def add_params(op, g, subtract: bool) -> AddParams:
                      mo, sho, zo, lo, hi, ew.loop_nest(a.shape, b.shape))
 
 
+def _add_params(layer, em) -> str:
+    p = layer.params
+    return "&" + em.struct("params", "tcm_add_params", {
+        "input1": p.input1.field(), "input2": p.input2.field(), "left_shift": LEFT_SHIFT,
+        "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
+        "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max})
+
+
+class AddPortable(Kernel):
+    """tcm_add_s8 (tcm_elementwise.c): any broadcast, in place over an operand of the output's
+    shape (gap 0: element i is written after both inputs' element i are read)."""
+    c_function = "tcm_add_s8"
+    sources = ("tcm_elementwise.c",)
+
+    def inplace(self, layer, decision):
+        k = ew.inplace_operand(layer.op, layer.g)
+        return None if k is None else (k, 0)
+
+    def emit(self, layer, em, decision):
+        op = layer.op
+        em.use(*self.sources)
+        params = _add_params(layer, em)
+        loop = em.struct("loop", "tcm_broadcast", layer.params.loop.fields())
+        return em.call(self.c_function, params, f"&{loop}", em.tensor(op.inputs[0]),
+                       em.tensor(op.inputs[1]), em.tensor(op.outputs[0]))
+
+
+class AddMve(AddPortable):
+    """tcm_add_s8_mve (tcm_elementwise_mve.c): 4 lanes per step, for innermost runs of at
+    least MVE_MIN_RUN values."""
+    c_function = "tcm_add_s8_mve"
+    sources = ("tcm_elementwise.c", "tcm_elementwise_mve.c")
+
+    def why_not(self, layer, ctx):
+        inner = layer.params.loop.inner
+        if inner < MVE_MIN_RUN:
+            return f"innermost run of {inner} values, shorter than {MVE_MIN_RUN} lanes"
+        return needs_mve(ctx)
+
+
+class AddCmsisNN(Kernel):
+    """arm_elementwise_add_s8: AddElementwise bit for bit with left_shift 20
+    (backends/cmsis_nn.py); it walks both inputs contiguously, so only operands that need no
+    broadcasting (after dropping extent-1 axes) are eligible."""
+    c_function = "arm_elementwise_add_s8"
+    backend = "cmsis-nn"
+
+    def why_not(self, layer, ctx):
+        if layer.params.loop.broadcast:
+            return ("its operands broadcast and arm_elementwise_add_s8 needs equal shapes: "
+                    "tinycc-ml's broadcasting kernel is kept")
+        return None
+
+    def emit(self, layer, em, decision):
+        p, op = layer.params, layer.op
+        return cmsis_nn.elementwise_add(
+            em, a=em.tensor(op.inputs[0]), b=em.tensor(op.inputs[1]), y=em.tensor(op.outputs[0]),
+            f={"input1_offset": p.input1.offset, "input1_multiplier": p.input1.multiplier,
+               "input1_shift": p.input1.shift, "input2_offset": p.input2.offset,
+               "input2_multiplier": p.input2.multiplier, "input2_shift": p.input2.shift,
+               "left_shift": LEFT_SHIFT, "output_offset": p.output_offset,
+               "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
+               "act_min": p.act_min, "act_max": p.act_max, "size": layer.output().size})
+
+
 class _AddSub(OpDef):
     subtract = False
 
@@ -82,55 +147,18 @@ class _AddSub(OpDef):
     def prepare(self, op, g):
         return add_params(op, g, self.subtract)
 
-    def inplace_input(self, op, g):
-        return ew.inplace_operand(op, g)
-
     def describe(self, op, g):
         return ew.describe(op, g, op.params.loop)
-
-    def emit(self, op, g, em):
-        p = op.params
-        em.use("tcm_elementwise.c")
-        params = em.struct("params", "tcm_add_params", {
-            "input1": p.input1.field(), "input2": p.input2.field(), "left_shift": LEFT_SHIFT,
-            "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
-            "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max})
-        loop = em.struct("loop", "tcm_broadcast", p.loop.fields())
-        kernel = "tcm_add_s8"
-        if has_mve(em.target) and p.loop.inner >= MVE_MIN_RUN and not p.input1.negate:
-            em.use("tcm_elementwise_mve.c")       # 4 lanes per step (tcm_elementwise_mve.h)
-            kernel = "tcm_add_s8_mve"
-        return (f"{kernel}(&{params}, &{loop}, {em.tensor(op.inputs[0])}, "
-                f"{em.tensor(op.inputs[1])}, {em.tensor(op.outputs[0])});")
 
 
 @register("ADD")
 class Add(_AddSub):
     subtract = False
-    cmsis_nn_note = ("its operands broadcast and arm_elementwise_add_s8 needs equal shapes: "
-                     "tinycc-ml's broadcasting kernel is kept")
-
-    # CMSIS-NN: arm_elementwise_add_s8 is AddElementwise bit for bit with left_shift 20
-    # (backends/cmsis_nn.py); it walks both inputs contiguously, so only operands that need no
-    # broadcasting (after dropping extent-1 axes) are eligible. SUB keeps tinycc-ml's kernel.
-    def cmsis_nn_scratch_bytes(self, op, g, target):
-        p = op.params if op.params is not None else self.prepare(op, g)
-        return None if p.loop.broadcast else 0
-
-    def emit_cmsis_nn(self, op, g, em):
-        p = op.params
-        if p.loop.broadcast:
-            return None
-        return cmsis_nn.elementwise_add(
-            em, a=em.tensor(op.inputs[0]), b=em.tensor(op.inputs[1]), y=em.tensor(op.outputs[0]),
-            f={"input1_offset": p.input1.offset, "input1_multiplier": p.input1.multiplier,
-               "input1_shift": p.input1.shift, "input2_offset": p.input2.offset,
-               "input2_multiplier": p.input2.multiplier, "input2_shift": p.input2.shift,
-               "left_shift": LEFT_SHIFT, "output_offset": p.output_offset,
-               "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
-               "act_min": p.act_min, "act_max": p.act_max, "size": g.tensor(op.outputs[0]).size})
+    kernels = (AddCmsisNN(), AddMve(), AddPortable())
 
 
 @register("SUB")
 class Sub(_AddSub):
+    """SUB: tinycc-ml's kernels (the second operand negated); CMSIS-NN has no SUB."""
     subtract = True
+    kernels = (AddMve(), AddPortable())

@@ -1,4 +1,4 @@
-"""The op interface: one module per op holds its checks, shape rules, constants and C emission.
+"""The op interface: one module per op holds its checks, shape rules, kernels and constants.
 
 An op module defines a subclass of `OpDef` and decorates it with `@register("KIND")`. The parts,
 in the order the pipeline calls them:
@@ -6,27 +6,48 @@ in the order the pipeline calls them:
 - `check(op, g)`: validate types, shapes, options; `raise g.error(op, "reason")`.
 - `output_shape(op, g)`: the output shape from the input shapes, where the model's stored one may
   be a placeholder (passes/shapes.py).
-- `prepare(op, g) -> Params`: every number the kernel reads, computed once at compile time
-  (TFLM's Prepare moved to compile time). Stored in `op.params` by passes/prepare.py.
-- `macs(op, g)`, `scratch_bytes(op, g, target)`: for the summary and the arena planner.
+- `prepare(op, g) -> Params`: every number the kernels read, computed once at compile time
+  (TFLM's Prepare moved to compile time). Stored in `op.params` by passes/prepare.py. A
+  requantizing op's Params carry a `Requant` whose `form` names the arithmetic the layer needs
+  ("tflite_double", "tflite_single", later "tflite_int64", "ort_float"); `bias` is the model's
+  int32 bias as stored: each kernel folds input_offset * filter sums into it as it packs.
+- `macs(op, g)`, `describe(op, g)`: the summary and the per-layer comment.
 - `alias_input(op, g)`: index of an input whose buffer the output may reuse (RESHAPE: 0), or None.
-- `inplace_input(op, g)`: index of an input the kernel may overwrite in place (ADD with equal
-  shapes), or None; used by the planner only when that input dies at this op.
-- `emit(op, g, em) -> str`: the C statement(s) of the portable kernel call; constants are
-  registered through `em` (see backends/emit.py `LayerEmitter`).
-- `cmsis_nn_scratch_bytes(op, g, target) -> int | None` and `emit_cmsis_nn(op, g, em)`: with
-  `--kernels cmsis-nn`, the layer's CMSIS-NN scratch and call, or None where the layer is not
-  eligible (not bit-exact with BUILTIN_REF, or not supported): it then keeps the portable kernel.
-  `cmsis_nn_inexact_scratch_bytes` / `emit_cmsis_nn_inexact`: a call that is not bit-exact,
-  used only when the user opts in for that op kind (Options.cmsis_nn_inexact).
+- `kernels`: the op's implementations (`Kernel` objects, below), most specialised first.
+  passes/select.py takes the first that can run the layer; the planner and the emitter read
+  only that `Choice`. An op with one implementation leaves `kernels` alone and writes
+  `emit(op, g, em)` (and `inplace_input(op, g)` if its kernel may write over an input): the
+  default `kernels` is one `OwnKernel` that calls them, so every op goes through selection.
+
+The kernel object contract (`Kernel`): one implementation of an op (portable, DSP/SMLAD,
+Helium/MVE, CMSIS-NN, a CMSIS-NN call that is not bit-exact, later sparse, int16, ort_float),
+written in its op's module.
+- `c_function`: the C function its call names (the "kernel" of `inspect`); `backend`:
+  "portable" (tinycc-ml's runtime_c) or "cmsis-nn"; `forms`: the requantization forms it
+  implements (selection passes it over for a layer of another form).
+- `inexact`: empty for a kernel bit-exact with the reference; otherwise how its outputs differ,
+  and `opt_in` names the option that allows it (Options.cmsis_nn_inexact holds the op kinds).
+- `why_not(layer, ctx) -> str | None`: why it cannot run this layer on ctx.target / ctx.kernels
+  (None: it can). Selection itself passes over a CMSIS-NN kernel without --kernels cmsis-nn, an
+  inexact one without its opt-in and one lacking the layer's form.
+- `decide(layer, ctx)`: a data-dependent choice made once (depthwise's 3x3 path on the weight
+  values, the short requantization), recorded in the `Choice` as `decision` and handed to the
+  methods below, so no two of them recompute it.
+- `scratch_bytes(layer, ctx, decision)`: arena bytes the call needs during the layer.
+- `inplace(layer, decision) -> (input index, gap) | None`: the input it may overwrite and the
+  gap for ITS loop order (see planner.py, "In place"); None for a kernel that never does.
+- `emit(layer, em, decision) -> str`: packs the constants it reads (through `em`,
+  backends/emit.py `LayerEmitter`) and returns its call; "" for no code (a zero-copy view).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..backends.targets import has_dsp, has_mve
 from ..errors import CompileError
-from ..ir import Graph, Op
+from ..ir import Graph, Op, Tensor
 
 _REGISTRY: dict[str, "OpDef"] = {}
 
@@ -56,10 +77,116 @@ def _load_all() -> None:
     from . import _all  # noqa: F401  (imports every op module, which registers itself)
 
 
+@dataclass(frozen=True)
+class Context:
+    """What kernel selection honours: --target, --kernels and the inexact opt-in."""
+    target: str = "generic"
+    kernels: str = "portable"              # 'portable' or 'cmsis-nn'
+    inexact: tuple[str, ...] = ()          # op kinds whose inexact kernel the user accepts
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One op of the prepared graph, as its kernels see it."""
+    op: Op
+    g: Graph
+
+    @property
+    def params(self) -> Any:
+        return self.op.params
+
+    def input(self, k: int) -> Tensor:
+        return self.g.tensor(self.op.inputs[k])
+
+    def output(self, k: int = 0) -> Tensor:
+        return self.g.tensor(self.op.outputs[k])
+
+    @property
+    def form(self) -> str | None:
+        """The requantization form the layer needs (its Params' Requant), or None."""
+        rq = getattr(self.op.params, "rq", None)
+        return getattr(rq, "form", None)
+
+
+class Kernel:
+    """One implementation of an op; see the module docstring for the contract."""
+    c_function: ClassVar[str | None] = None
+    backend: ClassVar[str] = "portable"
+    forms: ClassVar[tuple[str, ...]] = ("tflite_double",)
+    inexact: ClassVar[str] = ""
+    opt_in: ClassVar[str] = ""
+
+    @property
+    def name(self) -> str:
+        return self.c_function or type(self).__name__
+
+    def why_not(self, layer: Layer, ctx: Context) -> str | None:
+        return None
+
+    def decide(self, layer: Layer, ctx: Context) -> Any:
+        return None
+
+    def scratch_bytes(self, layer: Layer, ctx: Context, decision: Any) -> int:
+        return 0
+
+    def inplace(self, layer: Layer, decision: Any) -> tuple[int, int] | None:
+        return None
+
+    def emit(self, layer: Layer, em, decision: Any) -> str:
+        raise NotImplementedError
+
+
+class OwnKernel(Kernel):
+    """The one kernel of an op with one implementation: its OpDef's `emit` and `inplace_input`
+    (gap 0: an elementwise loop). Any requantization form its prepare() records."""
+    forms = ()
+
+    def __init__(self, opdef: "OpDef"):
+        self.opdef = opdef
+
+    @property
+    def name(self) -> str:
+        return f"{self.opdef.kind} kernel"
+
+    def inplace(self, layer, decision):
+        k = self.opdef.inplace_input(layer.op, layer.g)
+        return None if k is None else (k, 0)
+
+    def emit(self, layer, em, decision):
+        return self.opdef.emit(layer.op, layer.g, em)
+
+
+def needs_dsp(ctx: Context) -> str | None:
+    """why_not of a kernel written for the Armv7E-M DSP extension (SMLAD, SXTB16)."""
+    return None if has_dsp(ctx.target) else f"needs the DSP extension; --target {ctx.target}"
+
+
+def needs_mve(ctx: Context) -> str | None:
+    """why_not of a kernel written for Helium (MVE)."""
+    return None if has_mve(ctx.target) else f"needs Helium (MVE); --target {ctx.target}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The kernel selection picked for one layer: what the planner and the emitter read."""
+    kernel: Kernel
+    decision: Any
+    scratch: int
+    inplace: tuple[int, int] | None
+    alias: int | None                                # OpDef.alias_input: a zero-copy output
+    passed_over: tuple[tuple[Kernel, str], ...]      # kernels tried first, each with its reason
+
+    @property
+    def backend(self) -> str:
+        return self.kernel.backend
+
+    @property
+    def inexact(self) -> bool:
+        return bool(self.kernel.inexact)
+
+
 class OpDef:
     kind: ClassVar[str] = ""
-    # why a layer of this op keeps the portable kernel under --kernels cmsis-nn (compile summary)
-    cmsis_nn_note: ClassVar[str] = "tinycc-ml does not call CMSIS-NN for this op"
 
     def check(self, op: Op, g: Graph) -> None:
         pass
@@ -77,53 +204,30 @@ class OpDef:
     def macs(self, op: Op, g: Graph) -> int:
         return 0
 
-    def scratch_bytes(self, op: Op, g: Graph, target: str) -> int:
-        return 0
-
     def alias_input(self, op: Op, g: Graph) -> int | None:
         return None
 
+    def describe(self, op: Op, g: Graph) -> str:
+        """Options for the per-layer comment, e.g. '3x3, stride 2, pad SAME (0,1), ReLU'."""
+        return ""
+
+    @property
+    def kernels(self) -> tuple[Kernel, ...]:
+        """The implementations, most specialised first (an op with several overrides this)."""
+        own = self.__dict__.get("_own")
+        if own is None:
+            own = self.__dict__["_own"] = (OwnKernel(self),)
+        return own
+
+    # The body of OwnKernel, for an op with one implementation:
     def inplace_input(self, op: Op, g: Graph) -> int | None:
         """Index of an input the kernel may overwrite with its output, when that input is not
         read after this op: its output[i] is written only after every input value it needs
         (elementwise ops with equal shapes, ...). The planner decides whether to use it."""
         return None
 
-    def inplace_gap(self, op: Op, g: Graph) -> int:
-        """With `inplace_input` k: bytes the output must start below input k (0: exactly over it).
-        Output byte j then lands on input byte j - gap, so a kernel may declare gap if it never
-        reads an input byte after writing the output byte placed over it (also for any larger
-        gap). Streaming kernels use it: a stride-1 SAME KxK depthwise conv writing NHWC in order
-        needs C * p * (W + 1), p = K // 2 (MCUNet-style in place, no temporary);
-        planner.window_gap(win) computes it for the windowed kernels."""
-        return 0
-
-    def describe(self, op: Op, g: Graph) -> str:
-        """Options for the per-layer comment, e.g. '3x3, stride 2, pad SAME (0,1), ReLU'."""
-        return ""
-
     def emit(self, op: Op, g: Graph, em) -> str:
         raise NotImplementedError
-
-    def cmsis_nn_scratch_bytes(self, op: Op, g: Graph, target: str) -> int | None:
-        """Scratch bytes of this layer's CMSIS-NN call on `target`, or None when the layer is not
-        eligible for CMSIS-NN (then it keeps the portable kernel and its scratch_bytes)."""
-        return None
-
-    def emit_cmsis_nn(self, op: Op, g: Graph, em) -> str | None:
-        return None
-
-    # A CMSIS-NN call that is NOT bit-exact with BUILTIN_REF (FULLY_CONNECTED: double rounding)
-    # is offered only behind an explicit opt-in (Options.cmsis_nn_inexact, e.g. compile
-    # --cmsis-nn-inexact-fc): the same contract as the two methods above, and
-    # `cmsis_nn_inexact_note` says how the outputs differ (printed in the compile summary).
-    cmsis_nn_inexact_note: ClassVar[str] = ""
-
-    def cmsis_nn_inexact_scratch_bytes(self, op: Op, g: Graph, target: str) -> int | None:
-        return None
-
-    def emit_cmsis_nn_inexact(self, op: Op, g: Graph, em) -> str | None:
-        return None
 
 
 # Shared checks, so every op words the same problem the same way.
@@ -178,6 +282,7 @@ def padding_of(op: Op, g: Graph) -> str:
     return pad
 
 
-__all__ = ["CompileError", "OpDef", "register", "lookup", "supported_kinds", "expect_arity",
-           "expect_dtype", "expect_per_tensor", "expect_rank", "expect_const", "fused_activation",
+__all__ = ["CompileError", "Choice", "Context", "Kernel", "Layer", "OpDef", "OwnKernel", "needs_dsp",
+           "needs_mve", "register",
+           "lookup", "supported_kinds", "expect_arity", "expect_dtype", "expect_per_tensor", "expect_rank", "expect_const", "fused_activation",
            "padding_of"]

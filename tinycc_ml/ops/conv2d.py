@@ -2,9 +2,11 @@
 
 Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerChannel; Prepare:
 tensorflow/lite/kernels/conv.cc + kernel_util.cc PopulateConvolutionQuantizationParams.
-Kernel: runtime_c/tcm_conv.c (im2col of 4 output pixels, then uint8 x int8 dot products of 4
-pixels x 16 channels over the filter packed in blocks of 8 channels x 4 taps); on Cortex-M cores with the DSP extension,
-runtime_c/tcm_conv_smlad.c; with Helium (MVE, cortex-m55), runtime_c/tcm_conv_mve.c.
+Kernels (most specialised first): ConvCmsisNN (arm_convolve_wrapper_s8, --kernels cmsis-nn);
+ConvMve, runtime_c/tcm_conv_mve.c (Helium, cortex-m55); ConvSmlad, runtime_c/tcm_conv_smlad.c
+(cores with the DSP extension); ConvPortable, runtime_c/tcm_conv.c (im2col of 4 output pixels,
+then uint8 x int8 dot products of 4 pixels x 16 channels over the filter packed in blocks of 8
+channels x 4 taps).
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
-from ..backends.targets import has_dsp, has_mve
 from .. import planner
 from . import _conv_common as cc, _mve
 from ._smlad import pack_rows, pad4, right_shift_requant
-from .base import OpDef, fused_activation, register
+from .base import Kernel, OpDef, fused_activation, needs_dsp, needs_mve, register
 
 
 PIXELS, CHANNELS = 4, 32     # TCM_CONV_PIXELS, TCM_CONV_CHANNELS (tcm_conv.h)
@@ -45,11 +46,147 @@ def pack_conv_filter(rows: np.ndarray) -> np.ndarray:
 class ConvParams:
     win: cc.Window
     rq: cc.Requant
-    bias: np.ndarray        # int32 [out_c]: bias + (input_offset - 128) * sum(filter[out_c])
+    bias: np.ndarray        # int32 [out_c]: the model's bias (0 if absent)
+    sums: np.ndarray        # int64 [out_c]: sum of each filter row, for the kernels' bias folding
+
+
+def _rows(layer) -> np.ndarray:
+    """The filter as [out_c, k_h * k_w * in_c]."""
+    filt = layer.input(1).data
+    return filt.reshape(filt.shape[0], -1)
+
+
+def _taps(layer) -> int:
+    return _rows(layer).shape[1]
+
+
+def _inplace(layer, decision):
+    # im2col: the patches of 4 adjacent pixels (tcm_conv.c, tcm_conv_mve.c and
+    # tcm_conv_smlad.c) are gathered before any of their outputs is written; window_gap with
+    # one pixel per step is at least that kernel's gap.
+    return 0, planner.window_gap(layer.params.win)
+
+
+class ConvPortable(Kernel):
+    """tcm_conv2d_s8 (tcm_dot.h's unsigned x signed dot product: x + 128 as uint8, so the
+    bias packs (input_offset - 128) * sum(filter))."""
+    c_function = "tcm_conv2d_s8"
+    inplace = staticmethod(_inplace)
+
+    def scratch_bytes(self, layer, ctx, decision):
+        # TCM_CONV_SCRATCH_BYTES (tcm_conv.h): the patches, then the int32 accumulators
+        return PIXELS * conv_depth(_taps(layer)) + PIXELS * min(layer.params.win.out_c, CHANNELS) * 4
+
+    def emit(self, layer, em, decision):
+        params = _params(layer, em)
+        p = layer.params
+        em.use("tcm_conv.c")
+        rows = _rows(layer)
+        depth = conv_depth(rows.shape[1])
+        w = em.const("filter", pack_conv_filter(rows),
+                     comment=f"[out_c / 8][depth / 4][8][4], depth = {depth}: k_h * k_w * in_c = "
+                             f"{rows.shape[1]} taps + zeros (tcm_conv.h)")
+        b = em.const("bias", cc.folded_bias(p.bias, p.sums, -p.rq.input_zp - 128),
+                     comment="bias + (input_offset - 128) * sum(filter)")
+        return em.call(self.c_function, params, f"{depth} /* depth */",
+                       em.tensor(layer.op.inputs[0]), w, b, em.const("mult", p.rq.multiplier),
+                       em.const("shift", p.rq.shift), em.tensor(layer.op.outputs[0]), em.scratch)
+
+
+class ConvSmlad(Kernel):
+    """tcm_conv2d_s8_smlad (DSP cores) over filter rows padded to 4 taps, with the short
+    requantization (_smlad.right_shift_requant) where it is exact for the layer's weights."""
+    c_function = "tcm_conv2d_s8_smlad"
+    inplace = staticmethod(_inplace)
+
+    def why_not(self, layer, ctx):
+        return needs_dsp(ctx)
+
+    def decide(self, layer, ctx):
+        """The packed [bias, multiplier, shift] rows and the requantization mode."""
+        p = layer.params
+        bias = cc.folded_bias(p.bias, p.sums, -p.rq.input_zp)
+        short = right_shift_requant(bias, _rows(layer), p.rq.multiplier, p.rq.shift)
+        if short is None:
+            return (bias, p.rq.multiplier, p.rq.shift), "TCM_CONV_REQUANT_ANY"
+        mode = ("TCM_CONV_REQUANT_RIGHT_SAT" if (p.rq.act_min, p.rq.act_max) == (-128, 127)
+                else "TCM_CONV_REQUANT_RIGHT")
+        return short, mode
+
+    def scratch_bytes(self, layer, ctx, decision):
+        return 9 * pad4(_taps(layer))           # TCM_CONV_SMLAD_SCRATCH_BYTES (tcm_conv_smlad.h)
+
+    def emit(self, layer, em, decision):
+        params = _params(layer, em)
+        em.use("tcm_conv_smlad.c")
+        (bias, mult, shift), mode = decision
+        w = em.const("filter", pack_rows(_rows(layer), 1),
+                     comment="[out_c][k_h * k_w * in_c rounded up to 4, zero-padded]")
+        rq = em.const("requant", np.stack([bias, mult, shift], axis=1).astype(np.int32),
+                      comment="[out_c][bias + input_offset * sum(filter), multiplier, shift] "
+                              "(all-zero filter rows: _smlad.right_shift_requant)")
+        return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]), w, rq,
+                       mode, em.tensor(layer.op.outputs[0]), em.scratch)
+
+
+class ConvMve(Kernel):
+    """tcm_conv2d_s8_mve (Helium): filter rows padded to 16 taps."""
+    c_function = "tcm_conv2d_s8_mve"
+    inplace = staticmethod(_inplace)
+
+    def why_not(self, layer, ctx):
+        return needs_mve(ctx)
+
+    def scratch_bytes(self, layer, ctx, decision):
+        return 4 * _mve.pad16(_taps(layer))     # tcm_conv_mve.h: the im2col patches of 4 pixels
+
+    def emit(self, layer, em, decision):
+        params = _params(layer, em)
+        p = layer.params
+        em.use("tcm_conv_mve.c")
+        rows = _rows(layer)
+        w = em.const("filter", _mve.pad_rows(rows, _mve.pad16(rows.shape[1])),
+                     comment="[out_c][k_h * k_w * in_c rounded up to 16, zero-padded]")
+        b = em.const("bias", cc.folded_bias(p.bias, p.sums, -p.rq.input_zp),
+                     comment="bias + input_offset * sum(filter)")
+        return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]), w, b,
+                       em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
+                       em.tensor(layer.op.outputs[0]), em.scratch)
+
+
+class ConvCmsisNN(Kernel):
+    """arm_convolve_wrapper_s8: per channel, double rounding (arm_nn_requantize) as
+    ConvPerChannel, so every CONV_2D layer is eligible; CMSIS-NN folds the input offset itself."""
+    c_function = "arm_convolve_wrapper_s8"
+    backend = "cmsis-nn"
+
+    def scratch_bytes(self, layer, ctx, decision):
+        w = layer.params.win
+        return cmsis_nn.conv_buffer_size(ctx.target, in_h=w.in_h, in_w=w.in_w, in_c=w.in_c,
+                                         k_h=w.k_h, k_w=w.k_w, out_w=w.out_w,
+                                         stride_w=w.stride_w, stride_h=w.stride_h,
+                                         pad_w=w.pad_w, pad_h=w.pad_h, dil_w=w.dil_w,
+                                         dil_h=w.dil_h)
+
+    def emit(self, layer, em, decision):
+        p = layer.params
+        return cmsis_nn.conv2d(
+            em, x=em.tensor(layer.op.inputs[0]), y=em.tensor(layer.op.outputs[0]), win=p.win,
+            input_zp=p.rq.input_zp, output_zp=p.rq.output_zp, act_min=p.rq.act_min,
+            act_max=p.rq.act_max, mult=p.rq.multiplier, shift=p.rq.shift,
+            filt=layer.input(1).data, bias=p.bias,
+            scratch_size=em.scratch_bytes)
+
+
+def _params(layer, em) -> str:
+    p = layer.params
+    return "&" + em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq))
 
 
 @register("CONV_2D")
 class Conv2D(OpDef):
+    kernels = (ConvCmsisNN(), ConvMve(), ConvSmlad(), ConvPortable())
+
     def check(self, op, g):
         if len(op.inputs) < 2 or op.inputs[1] is None:
             raise g.error(op, "expects input, filter and optional bias")
@@ -67,106 +204,13 @@ class Conv2D(OpDef):
         win = cc.window(op, g, w.shape[1], w.shape[2], w.shape[0])
         rq = cc.conv_requant(op, g, op.inputs[1], w.shape[0])
         sums = w.data.astype(np.int64).reshape(w.shape[0], -1).sum(axis=1)
-        bias = cc.bias_of(op, g, w.shape[0]) + (-rq.input_zp - 128) * sums
-        return ConvParams(win=win, rq=rq, bias=cc.wrap_int32(bias))
-
-    def inplace_input(self, op, g):
-        return 0
-
-    def inplace_gap(self, op, g):
-        # im2col: the patches of 4 adjacent pixels (tcm_conv.c, tcm_conv_mve.c and
-        # tcm_conv_smlad.c) are gathered before any of their outputs is written. window_gap
-        # with one pixel per step is at least the gap of each (a kernel writing later needs less).
-        return planner.window_gap(op.params.win)
+        return ConvParams(win=win, rq=rq, bias=cc.wrap_int32(cc.bias_of(op, g, w.shape[0])),
+                          sums=sums)
 
     def macs(self, op, g):
         w = op.params.win
         return w.batches * w.out_h * w.out_w * w.out_c * w.k_h * w.k_w * w.in_c
 
-    def scratch_bytes(self, op, g, target):
-        w = g.tensor(op.inputs[1]).shape
-        taps = w[1] * w[2] * w[3]
-        if has_mve(target):
-            return 4 * _mve.pad16(taps)     # tcm_conv_mve.h: the im2col patches of 4 pixels
-        if has_dsp(target):
-            return 9 * pad4(taps)           # TCM_CONV_SMLAD_SCRATCH_BYTES (tcm_conv_smlad.h)
-        # TCM_CONV_SCRATCH_BYTES (tcm_conv.h): the patches, then the int32 accumulators
-        return PIXELS * conv_depth(taps) + PIXELS * min(w[0], CHANNELS) * 4
-
     def describe(self, op, g):
         w = op.params.win
         return cc.describe(w, fused_activation(op, g), f"{w.in_c} -> {w.out_c} channels")
-
-    def emit(self, op, g, em):
-        """Cortex-M with DSP: tcm_conv2d_s8_smlad over filter rows padded to 4 taps, with the
-        short requantization (_smlad.right_shift_requant) when it is exact; elsewhere
-        tcm_conv2d_s8 (tcm_dot.h's unsigned x signed dot product)."""
-        p = op.params
-        params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq))
-        filt = g.tensor(op.inputs[1]).data
-        if has_mve(em.target):
-            em.use("tcm_conv_mve.c")
-            rows = filt.reshape(filt.shape[0], -1)
-            w = em.const("filter", _mve.pad_rows(rows, _mve.pad16(rows.shape[1])),
-                         comment="[out_c][k_h * k_w * in_c rounded up to 16, zero-padded]")
-            b = em.const("bias", cc.wrap_int32(p.bias.astype(np.int64) + 128 * _row_sums(filt)),
-                         comment="bias + input_offset * sum(filter)")
-            m = em.const("mult", p.rq.multiplier)
-            s = em.const("shift", p.rq.shift)
-            return (f"tcm_conv2d_s8_mve(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, {s}, "
-                    f"{em.tensor(op.outputs[0])}, {em.scratch});")
-        if has_dsp(em.target):
-            em.use("tcm_conv_smlad.c")
-            rows = filt.reshape(filt.shape[0], -1)
-            w = em.const("filter", pack_rows(rows, 1),
-                         comment="[out_c][k_h * k_w * in_c rounded up to 4, zero-padded]")
-            bias = cc.wrap_int32(p.bias.astype(np.int64) + 128 * _row_sums(filt))
-            mult, shift = p.rq.multiplier, p.rq.shift
-            short = right_shift_requant(bias, rows, mult, shift)
-            if short is not None:
-                bias, mult, shift = short
-            rq = em.const("requant", np.stack([bias, mult, shift], axis=1).astype(np.int32),
-                          comment="[out_c][bias + input_offset * sum(filter), multiplier, shift] "
-                                  "(all-zero filter rows: _smlad.right_shift_requant)")
-            mode = ("TCM_CONV_REQUANT_ANY" if short is None else
-                    "TCM_CONV_REQUANT_RIGHT_SAT" if (p.rq.act_min, p.rq.act_max) == (-128, 127)
-                    else "TCM_CONV_REQUANT_RIGHT")
-            return (f"tcm_conv2d_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, {w}, {rq}, {mode}, "
-                    f"{em.tensor(op.outputs[0])}, {em.scratch});")
-        em.use("tcm_conv.c")
-        rows = filt.reshape(filt.shape[0], -1)
-        depth = conv_depth(rows.shape[1])
-        w = em.const("filter", pack_conv_filter(rows),
-                     comment=f"[out_c / 8][depth / 4][8][4], depth = {depth}: k_h * k_w * in_c = "
-                             f"{rows.shape[1]} taps + zeros (tcm_conv.h)")
-        b = em.const("bias", p.bias, comment="bias + (input_offset - 128) * sum(filter)")
-        m = em.const("mult", p.rq.multiplier)
-        s = em.const("shift", p.rq.shift)
-        return (f"tcm_conv2d_s8(&{params}, {depth} /* depth */, {em.tensor(op.inputs[0])}, {w}, "
-                f"{b}, {m}, {s}, {em.tensor(op.outputs[0])}, {em.scratch});")
-
-    # CMSIS-NN: arm_convolve_wrapper_s8 requantizes per channel with double rounding
-    # (arm_nn_requantize), as ConvPerChannel: every CONV_2D layer is eligible.
-    def _cmsis_scratch(self, p, target):
-        w = p.win
-        return cmsis_nn.conv_buffer_size(target, in_h=w.in_h, in_w=w.in_w, in_c=w.in_c, k_h=w.k_h,
-                                         k_w=w.k_w, out_w=w.out_w, stride_w=w.stride_w,
-                                         stride_h=w.stride_h, pad_w=w.pad_w, pad_h=w.pad_h,
-                                         dil_w=w.dil_w, dil_h=w.dil_h)
-
-    def cmsis_nn_scratch_bytes(self, op, g, target):
-        return self._cmsis_scratch(self.prepare(op, g), target)
-
-    def emit_cmsis_nn(self, op, g, em):
-        p = op.params
-        w = g.tensor(op.inputs[1])
-        return cmsis_nn.conv2d(
-            em, x=em.tensor(op.inputs[0]), y=em.tensor(op.outputs[0]), win=p.win,
-            input_zp=p.rq.input_zp, output_zp=p.rq.output_zp, act_min=p.rq.act_min,
-            act_max=p.rq.act_max, mult=p.rq.multiplier, shift=p.rq.shift, filt=w.data,
-            bias=cc.wrap_int32(cc.bias_of(op, g, w.shape[0])),
-            scratch_size=self._cmsis_scratch(p, em.target))
-
-
-def _row_sums(filt: np.ndarray) -> np.ndarray:
-    return filt.astype(np.int64).reshape(filt.shape[0], -1).sum(axis=1)

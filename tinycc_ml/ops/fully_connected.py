@@ -3,7 +3,9 @@
 Numerics: tensorflow/lite/kernels/fully_connected.cc, kReference int8, TensorFlow 2.21. Its
 requantization rounds ONCE, (acc * M + 2^(n-1)) >> n, unlike CONV_2D (see ../shared/BASELINES.md);
 the multiplier comes from GetQuantizedConvolutionMultipler (in*w formed in float32).
-Kernel: runtime_c/tcm_fc.c; with Helium (MVE, cortex-m55), runtime_c/tcm_fc_mve.c.
+Kernels (most specialised first): FCCmsisNN (arm_fully_connected_s8, NOT bit-exact: only with
+--cmsis-nn-inexact-fc); FCMve, runtime_c/tcm_fc_mve.c (Helium); FCSmlad and FCPortable,
+runtime_c/tcm_fc.c (DSP cores, elsewhere).
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ import numpy as np
 
 from .. import quant
 from ..backends import cmsis_nn
-from ..backends.targets import has_dsp, has_mve
-from ._conv_common import wrap_int32
+from ._conv_common import Requant, folded_bias, wrap_int32
 from ._smlad import pack_rows
-from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
-                   fused_activation, register)
+from .base import (Kernel, OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
+                   fused_activation, needs_dsp, needs_mve, register)
 
 
 # tcm_fc.h TCM_FC_DEPTH_ALIGN: tcm_fully_connected_s8's weight rows are followed by
@@ -35,22 +36,130 @@ class FCParams:
     batches: int
     depth: int
     units: int
-    output_offset: int
-    act_min: int
-    act_max: int
-    multiplier: np.ndarray   # int32, 1 or `units` entries
-    shift: np.ndarray
-    bias: np.ndarray         # int32 [units]: the model's bias (0 if absent) + input_offset * sum(row)
+    rq: Requant              # multiplier/shift: 1 or `units` entries; form "tflite_single"
+    bias: np.ndarray         # int32 [units]: the model's bias (0 if absent)
+    sums: np.ndarray         # int64 [units]: sum of each weights row
+
+    def folded(self, offset: int) -> np.ndarray:
+        """bias + offset * sum(row): the bias a kernel adds to its accumulator."""
+        return folded_bias(self.bias, self.sums, offset)
+
+
+def _weights(layer) -> np.ndarray:
+    return layer.input(1).data.astype(np.int8)
+
+
+def _params(layer, em) -> str:
+    p = layer.params
+    return "&" + em.struct("params", "tcm_fc_params", {
+        "batches": p.batches, "depth": p.depth, "units": p.units,
+        "output_offset": p.rq.output_zp, "act_min": p.rq.act_min, "act_max": p.rq.act_max,
+        "per_channel": int(len(p.rq.multiplier) > 1)})
+
+
+class FCPortable(Kernel):
+    """tcm_fully_connected_s8: tcm_dot.h's unsigned x signed dot product (x + 128 as uint8, so
+    the bias packs (input_offset - 128) * sum(row)); rows padded to HOST_DEPTH_ALIGN."""
+    c_function = "tcm_fully_connected_s8"
+    forms = ("tflite_single",)
+
+    def scratch_bytes(self, layer, ctx, decision):
+        return _host_depth_pad(layer.params.depth)
+
+    def emit(self, layer, em, decision):
+        params = _params(layer, em)
+        p = layer.params
+        em.use("tcm_fc.c")
+        pad = np.zeros(_host_depth_pad(p.depth) - p.depth, np.int8)
+        weights = em.const("weights", np.concatenate([_weights(layer).reshape(-1), pad]),
+                           comment="[units, depth] rows, then depth_pad - depth zeros (tcm_fc.h)")
+        bias = em.const("bias", p.folded(-p.rq.input_zp - 128),
+                        comment="bias + (input_offset - 128) * sum(weights row)")
+        return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]),
+                       weights, bias, em.const("mult", p.rq.multiplier),
+                       em.const("shift", p.rq.shift), em.tensor(layer.op.outputs[0]), em.scratch)
+
+
+class FCSmlad(Kernel):
+    """tcm_fully_connected_s8_smlad (DSP cores): rows padded to 4 for SMLAD, packed into words;
+    the short single-rounding requantization when every shift is in [-31, -2] (the decision)."""
+    c_function = "tcm_fully_connected_s8_smlad"
+    forms = ("tflite_single",)
+
+    def why_not(self, layer, ctx):
+        return needs_dsp(ctx)
+
+    def decide(self, layer, ctx):
+        s = layer.params.rq.shift
+        return int(bool(np.all((s <= -2) & (s >= -31))))
+
+    def emit(self, layer, em, decision):
+        params = _params(layer, em)
+        p = layer.params
+        em.use("tcm_fc.c")
+        # little-endian words of 4 int8 values: word-aligned for LDRD (tcm_fc.h)
+        weights = em.const("weights", pack_rows(_weights(layer), 4).view("<i4"),
+                           comment="blocks of 4 rows, interleaved by groups of 4 (tcm_fc.h)")
+        bias = em.const("bias", p.folded(-p.rq.input_zp),
+                        comment="bias + input_offset * sum(weights row)")
+        return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]),
+                       weights, bias, em.const("mult", p.rq.multiplier),
+                       em.const("shift", p.rq.shift), f"{decision} /* right_shift_only */",
+                       em.tensor(layer.op.outputs[0]))
+
+
+class FCMve(Kernel):
+    """tcm_fully_connected_s8_mve (Helium)."""
+    c_function = "tcm_fully_connected_s8_mve"
+    forms = ("tflite_single",)
+
+    def why_not(self, layer, ctx):
+        return needs_mve(ctx)
+
+    def emit(self, layer, em, decision):
+        params = _params(layer, em)
+        p = layer.params
+        em.use("tcm_fc.c", "tcm_fc_mve.c")
+        weights = em.const("weights", _weights(layer))
+        bias = em.const("bias", p.folded(-p.rq.input_zp),
+                        comment="bias + input_offset * sum(weights row)")
+        return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]),
+                       weights, bias, em.const("mult", p.rq.multiplier),
+                       em.const("shift", p.rq.shift), em.tensor(layer.op.outputs[0]))
+
+
+class FCCmsisNN(Kernel):
+    """arm_fully_connected_s8, per-tensor, on request only: it rounds twice. Its Helium path
+    reads the kernel sums arm_vector_sum_s8 would compute: bias + input_offset * sum(row),
+    emitted as a constant."""
+    c_function = "arm_fully_connected_s8"
+    backend = "cmsis-nn"
+    inexact = ("arm_fully_connected_s8 rounds twice (SaturatingRoundingDoublingHighMul then "
+               "RoundingDivideByPOT), BUILTIN_REF once: outputs may differ from TFLite by a few "
+               "LSB")
+    opt_in = "--cmsis-nn-inexact-fc, per-tensor layers"
+
+    def why_not(self, layer, ctx):
+        return "per-channel weights" if len(layer.params.rq.multiplier) > 1 else None
+
+    def emit(self, layer, em, decision):
+        p = layer.params
+        b = layer.input(2).data.astype(np.int32) if _has_bias(layer.op) else None
+        return cmsis_nn.fully_connected(
+            em, x=em.tensor(layer.op.inputs[0]), y=em.tensor(layer.op.outputs[0]),
+            batches=p.batches, depth=p.depth, units=p.units, input_zp=p.rq.input_zp,
+            output_zp=p.rq.output_zp, act_min=p.rq.act_min, act_max=p.rq.act_max,
+            multiplier=int(p.rq.multiplier[0]), shift=int(p.rq.shift[0]),
+            weights=_weights(layer), bias=b, kernel_sums=p.folded(-p.rq.input_zp))
+
+
+def _has_bias(op) -> bool:
+    return len(op.inputs) > 2 and op.inputs[2] is not None
 
 
 @register("FULLY_CONNECTED")
 class FullyConnected(OpDef):
-    cmsis_nn_note = ("arm_fully_connected_s8 rounds twice, BUILTIN_REF once (up to 2 LSB apart): "
-                     "tinycc-ml's exact kernel is kept (--cmsis-nn-inexact-fc calls CMSIS-NN for "
-                     "per-tensor layers)")
-    cmsis_nn_inexact_note = ("arm_fully_connected_s8 rounds twice (SaturatingRoundingDoublingHighMul "
-                             "then RoundingDivideByPOT), BUILTIN_REF once: outputs may differ from "
-                             "TFLite by a few LSB")
+    kernels = (FCCmsisNN(), FCMve(), FCSmlad(), FCPortable())
 
     def check(self, op, g):
         expect_arity(op, g, (2, 3))
@@ -113,84 +222,16 @@ class FullyConnected(OpDef):
         if np.any(shift > 30):
             raise g.error(op, "the requantization scale is too large (shift > 30)")
         bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)
-        folded = bias + (-in_zp) * w.data.astype(np.int64).sum(axis=1)
         act_min, act_max = quant.activation_range(fused_activation(op, g), out_scale, out_zp)
-        return FCParams(batches=x.size // depth, depth=depth, units=units, output_offset=out_zp,
-                        act_min=act_min, act_max=act_max, multiplier=mult, shift=shift,
-                        bias=wrap_int32(folded))
+        rq = Requant(in_zp, out_zp, act_min, act_max, mult, shift, "tflite_single")
+        return FCParams(batches=x.size // depth, depth=depth, units=units, rq=rq,
+                        bias=wrap_int32(bias), sums=w.data.astype(np.int64).sum(axis=1))
 
     def macs(self, op, g):
         p = op.params
         return p.batches * p.depth * p.units if p else 0
 
-    def scratch_bytes(self, op, g, target):
-        depth = g.tensor(op.inputs[1]).shape[1]
-        if has_mve(target):
-            return 0        # tcm_fc_mve.h
-        return 0 if has_dsp(target) else _host_depth_pad(depth)
-
     def describe(self, op, g):
         p = op.params
         act = op.attrs.get("fused_activation_function", "NONE")
         return f"{p.depth} -> {p.units}" + ("" if act == "NONE" else f", {act}")
-
-    def emit(self, op, g, em):
-        """Cortex-M with DSP: tcm_fully_connected_s8_smlad (rows padded to 4 for SMLAD, packed
-        into words; the short single-rounding requantization when every shift is <= -2);
-        elsewhere tcm_fully_connected_s8 (tcm_dot.h's unsigned x signed dot product, whose
-        +128 input offset is folded into the bias as well)."""
-        p = op.params
-        em.use("tcm_fc.c")
-        params = em.struct("params", "tcm_fc_params", {
-            "batches": p.batches, "depth": p.depth, "units": p.units,
-            "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max,
-            "per_channel": int(len(p.multiplier) > 1)})
-        w = g.tensor(op.inputs[1]).data.astype(np.int8)
-        if has_mve(em.target):
-            em.use("tcm_fc_mve.c")
-            weights = em.const("weights", w)
-            bias = em.const("bias", p.bias, comment="bias + input_offset * sum(weights row)")
-            mult = em.const("mult", p.multiplier)
-            shift = em.const("shift", p.shift)
-            return (f"tcm_fully_connected_s8_mve(&{params}, {em.tensor(op.inputs[0])}, {weights}, "
-                    f"{bias}, {mult}, {shift}, {em.tensor(op.outputs[0])});")
-        if has_dsp(em.target):
-            # little-endian words of 4 int8 values: word-aligned for LDRD (tcm_fc.h)
-            weights = em.const("weights", pack_rows(w, 4).view("<i4"),
-                               comment="blocks of 4 rows, interleaved by groups of 4 (tcm_fc.h)")
-            bias = em.const("bias", p.bias, comment="bias + input_offset * sum(weights row)")
-            mult = em.const("mult", p.multiplier)
-            shift = em.const("shift", p.shift)
-            fast = int(bool(np.all((p.shift <= -2) & (p.shift >= -31))))
-            return (f"tcm_fully_connected_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, "
-                    f"{weights}, {bias}, {mult}, {shift}, {fast} /* right_shift_only */, "
-                    f"{em.tensor(op.outputs[0])});")
-        pad = np.zeros(_host_depth_pad(p.depth) - p.depth, np.int8)
-        weights = em.const("weights", np.concatenate([w.reshape(-1), pad]),
-                           comment="[units, depth] rows, then depth_pad - depth zeros (tcm_fc.h)")
-        bias = em.const("bias", wrap_int32(p.bias.astype(np.int64) - 128 * w.astype(np.int64).sum(axis=1)),
-                        comment="bias + (input_offset - 128) * sum(weights row)")
-        mult = em.const("mult", p.multiplier)
-        shift = em.const("shift", p.shift)
-        return (f"tcm_fully_connected_s8(&{params}, {em.tensor(op.inputs[0])}, {weights}, {bias}, "
-                f"{mult}, {shift}, {em.tensor(op.outputs[0])}, {em.scratch});")
-
-    # CMSIS-NN, on request only (Options.cmsis_nn_inexact): arm_fully_connected_s8 is per-tensor
-    # and rounds twice. Its Helium path reads the kernel sums arm_vector_sum_s8 would compute;
-    # they equal FCParams.bias (bias + input_offset * sum(row)) and are emitted as a constant.
-    def cmsis_nn_inexact_scratch_bytes(self, op, g, target):
-        p = op.params if op.params is not None else self.prepare(op, g)
-        return None if len(p.multiplier) > 1 else 0
-
-    def emit_cmsis_nn_inexact(self, op, g, em):
-        p = op.params
-        if len(p.multiplier) > 1:
-            return None
-        b = g.tensor(op.inputs[2]).data.astype(np.int32) \
-            if len(op.inputs) > 2 and op.inputs[2] else None
-        return cmsis_nn.fully_connected(
-            em, x=em.tensor(op.inputs[0]), y=em.tensor(op.outputs[0]), batches=p.batches,
-            depth=p.depth, units=p.units, input_zp=g.tensor(op.inputs[0]).qparams()[1],
-            output_zp=p.output_offset, act_min=p.act_min, act_max=p.act_max,
-            multiplier=int(p.multiplier[0]), shift=int(p.shift[0]),
-            weights=g.tensor(op.inputs[1]).data.astype(np.int8), bias=b, kernel_sums=p.bias)

@@ -7,7 +7,8 @@ tensorflow/lite/kernels/pooling.cc GenericPrepare: padding from ComputePaddingHe
 (tinycc_ml/ops/_conv_common.py, shared with the convolutions), activation range from the
 output's quantization; input and output must share scale and zero point (TFLite DCHECKs
 |scale difference| <= 1e-6 and equal zero points; the kernels do not rescale).
-Kernel: runtime_c/tcm_pool.c.
+Kernels: PoolCmsisNN (arm_avgpool_s8, arm_max_pool_s8; --kernels cmsis-nn), PoolPortable
+(runtime_c/tcm_pool.c).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from .. import quant
 from ..backends import cmsis_nn
 from . import _conv_common as cc
-from .base import (OpDef, expect_arity, expect_dtype, expect_per_tensor, fused_activation,
+from .base import (Kernel, OpDef, expect_arity, expect_dtype, expect_per_tensor, fused_activation,
                    register)
 
 SCALE_TOLERANCE = 1e-6      # pooling.cc: TFLITE_DCHECK_LE(|input scale - output scale|, 1e-6)
@@ -30,9 +31,45 @@ class PoolParams:
     act_max: int
 
 
-class _Pool(OpDef):
-    function = ""
+class PoolPortable(Kernel):
+    """tcm_avg_pool_s8 / tcm_max_pool_s8 (tcm_pool.c)."""
 
+    def __init__(self, c_function: str):
+        self.c_function = c_function
+
+    def emit(self, layer, em, decision):
+        p = layer.params
+        em.use("tcm_pool.c")
+        fields = cc.window_fields(p.win, None)
+        fields.update(act_min=p.act_min, act_max=p.act_max)
+        params = em.struct("params", "tcm_window", fields)
+        return em.call(self.c_function, f"&{params}", em.tensor(layer.op.inputs[0]),
+                       em.tensor(layer.op.outputs[0]))
+
+
+class PoolCmsisNN(Kernel):
+    """arm_avgpool_s8 / arm_max_pool_s8: bit-exact with the reference (taps inside the image
+    only, the same rounded division; backends/cmsis_nn.py), so every layer is eligible."""
+    backend = "cmsis-nn"
+
+    def __init__(self, c_function: str):
+        self.c_function = c_function
+
+    def scratch_bytes(self, layer, ctx, decision):
+        """arm_avgpool_s8_get_buffer_size(output_w, channels), _dsp or _mve for the core;
+        arm_max_pool_s8 needs none."""
+        if self.c_function != "arm_avgpool_s8":
+            return 0
+        return cmsis_nn.avgpool_buffer_size(ctx.target, layer.params.win.in_c)
+
+    def emit(self, layer, em, decision):
+        p = layer.params
+        return cmsis_nn.pool(em, self.c_function, x=em.tensor(layer.op.inputs[0]),
+                             y=em.tensor(layer.op.outputs[0]), win=p.win, act_min=p.act_min,
+                             act_max=p.act_max, scratch_size=em.scratch_bytes)
+
+
+class _Pool(OpDef):
     def _window(self, op, g) -> cc.Window:
         kh, kw = int(op.attrs.get("filter_height", 0)), int(op.attrs.get("filter_width", 0))
         return cc.window(op, g, kh, kw, g.tensor(op.inputs[0]).shape[-1])
@@ -62,42 +99,12 @@ class _Pool(OpDef):
     def describe(self, op, g):
         return cc.describe(op.params.win, fused_activation(op, g))
 
-    def emit(self, op, g, em):
-        p = op.params
-        em.use("tcm_pool.c")
-        fields = cc.window_fields(p.win, None)
-        fields.update(act_min=p.act_min, act_max=p.act_max)
-        params = em.struct("params", "tcm_window", fields)
-        return f"{self.function}(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
-
-    # CMSIS-NN: arm_avgpool_s8 and arm_max_pool_s8 are bit-exact with the reference (taps inside
-    # the image only, the same rounded division; backends/cmsis_nn.py): every layer is eligible.
-    cmsis_function = ""
-
-    def _cmsis_scratch(self, win, target) -> int:
-        return 0
-
-    def cmsis_nn_scratch_bytes(self, op, g, target):
-        return self._cmsis_scratch(self._window(op, g), target)
-
-    def emit_cmsis_nn(self, op, g, em):
-        p = op.params
-        return cmsis_nn.pool(em, self.cmsis_function, x=em.tensor(op.inputs[0]),
-                             y=em.tensor(op.outputs[0]), win=p.win, act_min=p.act_min,
-                             act_max=p.act_max, scratch_size=self._cmsis_scratch(p.win, em.target))
-
 
 @register("AVERAGE_POOL_2D")
 class AveragePool2D(_Pool):
-    function = "tcm_avg_pool_s8"
-    cmsis_function = "arm_avgpool_s8"
-
-    def _cmsis_scratch(self, win, target):
-        """arm_avgpool_s8_get_buffer_size(output_w, channels), _dsp or _mve for the core."""
-        return cmsis_nn.avgpool_buffer_size(target, win.in_c)
+    kernels = (PoolCmsisNN("arm_avgpool_s8"), PoolPortable("tcm_avg_pool_s8"))
 
 
 @register("MAX_POOL_2D")
 class MaxPool2D(_Pool):
-    function = "tcm_max_pool_s8"
-    cmsis_function = "arm_max_pool_s8"
+    kernels = (PoolCmsisNN("arm_max_pool_s8"), PoolPortable("tcm_max_pool_s8"))

@@ -4,7 +4,8 @@ Numerics, TensorFlow 2.21 BUILTIN_REF: tensorflow/lite/kernels/activations.cc
 SoftmaxPrepare<kReference> computes PreprocessSoftmaxScaling(beta, input_scale, 5) and
 diff_min = -CalculateInputRadius(5, input_left_shift) (quantization_util.cc; here
 quant.softmax_input_params), and SoftmaxEval runs reference_ops::Softmax<int8_t, OutputT>
-(internal/reference/softmax.h): gemmlowp fixed point, no lookup table. Kernel:
+(internal/reference/softmax.h): gemmlowp fixed point, no lookup table. Kernels:
+SoftmaxCmsisNN (arm_softmax_s8, int8 output, --kernels cmsis-nn); SoftmaxPortable,
 runtime_c/tcm_softmax.c (`tcm_softmax_s8`, `tcm_softmax_s8_s16`).
 
 What TFLite's Prepare and Eval refuse, this module refuses with one line: an int8 output whose
@@ -23,7 +24,7 @@ import numpy as np
 
 from .. import quant
 from ..backends import cmsis_nn
-from .base import OpDef, expect_arity, expect_dtype, expect_per_tensor, register
+from .base import Kernel, OpDef, expect_arity, expect_dtype, expect_per_tensor, register
 
 SCALED_DIFF_INTEGER_BITS = 5    # kScaledDiffIntegerBits in SoftmaxPrepare and softmax.h
 
@@ -45,10 +46,54 @@ def _output_scale_ok(scale: float) -> bool:
     return bool(delta <= np.float32(0.001) * np.float32(1.0) / np.float32(256))
 
 
+class SoftmaxPortable(Kernel):
+    """tcm_softmax_s8 (int8 output; in place: element c of a row is written after the whole
+    row was read and after in[c]) or tcm_softmax_s8_s16 (int16 output, never in place)."""
+
+    def __init__(self, c_function: str, output_dtype: str):
+        self.c_function, self.output_dtype = c_function, output_dtype
+
+    def why_not(self, layer, ctx):
+        dtype = layer.params.output_dtype
+        return None if dtype == self.output_dtype else f"{dtype} output"
+
+    def inplace(self, layer, decision):
+        return (0, 0) if self.output_dtype == "int8" else None
+
+    def emit(self, layer, em, decision):
+        p = layer.params
+        em.use("tcm_softmax.c")
+        params = em.struct("params", "tcm_softmax_params", {
+            "rows": p.rows, "depth": p.depth, "input_multiplier": p.input_multiplier,
+            "input_left_shift": p.input_left_shift, "diff_min": p.diff_min})
+        return em.call(self.c_function, f"&{params}", em.tensor(layer.op.inputs[0]),
+                       em.tensor(layer.op.outputs[0]))
+
+
+class SoftmaxCmsisNN(Kernel):
+    """arm_softmax_s8: reference_ops::Softmax<int8_t, int8_t> bit for bit (the same gemmlowp
+    exp and reciprocal, diff_min, output shift; backends/cmsis_nn.py), no scratch."""
+    c_function = "arm_softmax_s8"
+    backend = "cmsis-nn"
+
+    def why_not(self, layer, ctx):
+        if layer.params.output_dtype != "int8":
+            return "int16 output: arm_softmax_s8 is int8 -> int8 only"
+        return None
+
+    def emit(self, layer, em, decision):
+        p = layer.params
+        return cmsis_nn.softmax(em, x=em.tensor(layer.op.inputs[0]),
+                                y=em.tensor(layer.op.outputs[0]), rows=p.rows, depth=p.depth,
+                                mult=p.input_multiplier, left_shift=p.input_left_shift,
+                                diff_min=p.diff_min)
+
+
 @register("SOFTMAX")
 class Softmax(OpDef):
-    cmsis_nn_note = ("int16 output: tinycc-ml calls CMSIS-NN's arm_softmax_s8 for int8 -> int8 "
-                     "only and keeps its own kernel")
+    kernels = (SoftmaxCmsisNN(), SoftmaxPortable("tcm_softmax_s8", "int8"),
+               SoftmaxPortable("tcm_softmax_s8_s16", "int16"))
+
     def check(self, op, g):
         expect_arity(op, g, (1,))
         expect_dtype(op, g, op.inputs[0], ("int8",), "input")
@@ -89,35 +134,9 @@ class Softmax(OpDef):
                              input_multiplier=mult, input_left_shift=shift, diff_min=diff_min,
                              output_dtype=y.dtype)
 
-    def inplace_input(self, op, g):
-        # int8 out: element c of a row is written after the whole row was read and after in[c].
-        return 0 if g.tensor(op.outputs[0]).dtype == "int8" else None
-
     def describe(self, op, g):
         p = op.params
         text = f"{p.rows} x {p.depth}"
         if self.beta(op) != 1.0:
             text += f", beta {self.beta(op):.6g}"
         return text + (", int16 output" if p.output_dtype == "int16" else "")
-
-    def emit(self, op, g, em):
-        p = op.params
-        em.use("tcm_softmax.c")
-        params = em.struct("params", "tcm_softmax_params", {
-            "rows": p.rows, "depth": p.depth, "input_multiplier": p.input_multiplier,
-            "input_left_shift": p.input_left_shift, "diff_min": p.diff_min})
-        fn = "tcm_softmax_s8" if p.output_dtype == "int8" else "tcm_softmax_s8_s16"
-        return f"{fn}(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
-
-    # CMSIS-NN: arm_softmax_s8 is reference_ops::Softmax<int8_t, int8_t> bit for bit (the same
-    # gemmlowp exp and reciprocal, diff_min, output shift; backends/cmsis_nn.py), no scratch.
-    def cmsis_nn_scratch_bytes(self, op, g, target):
-        return 0 if g.tensor(op.outputs[0]).dtype == "int8" else None
-
-    def emit_cmsis_nn(self, op, g, em):
-        p = op.params
-        if p.output_dtype != "int8":
-            return None
-        return cmsis_nn.softmax(em, x=em.tensor(op.inputs[0]), y=em.tensor(op.outputs[0]),
-                                rows=p.rows, depth=p.depth, mult=p.input_multiplier,
-                                left_shift=p.input_left_shift, diff_min=p.diff_min)

@@ -1,0 +1,52 @@
+"""Kernel selection: one `Choice` per layer, made once, before planning and emission.
+
+Each op lists its kernels most specialised first (ops/base.py `OpDef.kernels`); the first that
+can run the layer is chosen, and the ones tried before it are recorded with their reasons
+(`inspect` prints them; the compile summary's CMSIS-NN notes are read from them). Selection
+itself passes over a kernel that the options exclude:
+- a CMSIS-NN kernel unless `--kernels cmsis-nn`;
+- a kernel that is not bit-exact with the reference unless the user opted in for that op kind
+  (`--cmsis-nn-inexact-fc`), the opt-in being the user's acceptance of its other arithmetic;
+- a kernel that does not implement the layer's requantization form (`Layer.form`);
+then asks the kernel (`Kernel.why_not`: target, shapes, weight values). The chosen kernel's
+data-dependent decision (`Kernel.decide`), scratch and in-place declaration are stored in the
+choice; nothing downstream asks the kernels again.
+"""
+
+from __future__ import annotations
+
+from ..ir import Graph
+from ..ops.base import Choice, Context, Kernel, Layer, lookup
+
+
+def select(g: Graph, ctx: Context) -> tuple[Choice, ...]:
+    return tuple(select_layer(Layer(op, g), ctx) for op in g.ops)
+
+
+def select_layer(layer: Layer, ctx: Context) -> Choice:
+    opdef = lookup(layer.op, layer.g)
+    passed: list[tuple[Kernel, str]] = []
+    for kernel in opdef.kernels:
+        reason = why_not(kernel, layer, ctx)
+        if reason is not None:
+            passed.append((kernel, reason))
+            continue
+        decision = kernel.decide(layer, ctx)
+        return Choice(kernel=kernel, decision=decision,
+                      scratch=kernel.scratch_bytes(layer, ctx, decision),
+                      inplace=kernel.inplace(layer, decision),
+                      alias=opdef.alias_input(layer.op, layer.g), passed_over=tuple(passed))
+    # every op's last kernel takes every layer check() accepted
+    raise RuntimeError(f"op {layer.op.index} ({layer.op.kind}): no kernel: {passed}")
+
+
+def why_not(kernel: Kernel, layer: Layer, ctx: Context) -> str | None:
+    if kernel.backend == "cmsis-nn" and ctx.kernels != "cmsis-nn":
+        return f"CMSIS-NN not requested (--kernels {ctx.kernels})"
+    if kernel.inexact:
+        if layer.op.kind not in ctx.inexact:
+            return f"{kernel.inexact}; kept out unless opted in ({kernel.opt_in})"
+    elif kernel.forms and layer.form is not None and layer.form not in kernel.forms:
+        return (f"implements {', '.join(kernel.forms)} requantization, the layer needs "
+                f"{layer.form}")
+    return kernel.why_not(layer, ctx)
