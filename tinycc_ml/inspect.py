@@ -48,6 +48,7 @@ import sys
 from pathlib import Path
 
 from . import planner
+from .backends.render import shape_text
 from .compiler import Compiled
 
 SCHEMA = "tinycc-ml-inspect/1"
@@ -265,10 +266,6 @@ def _list(numbers, most: int = 12) -> str:
     return ", ".join(map(str, numbers[:most])) + (", ..." if len(numbers) > most else "")
 
 
-def _shape(shape) -> str:
-    return "[" + ",".join(str(d) for d in shape) + "]"
-
-
 def _si(n: int) -> str:
     if n >= 1_000_000:
         return f"{n / 1e6:.2f}M"
@@ -313,8 +310,8 @@ def format_text(d: dict) -> str:
     peak = set(d["peak"]["positions"])
     label = _labels([x["name"] for x in d["layers"]])
     for x in d["layers"]:
-        shapes = (", ".join(_shape(r["shape"]) for r in x["inputs"]) + " -> " +
-                  ", ".join(_shape(r["shape"]) for r in x["outputs"]))
+        shapes = (", ".join(shape_text(r["shape"]) for r in x["inputs"]) + " -> " +
+                  ", ".join(shape_text(r["shape"]) for r in x["outputs"]))
         where = ("in " + ",".join(_where(r) for r in x["inputs"]) + " out " +
                  ",".join(_where(r) for r in x["outputs"]))
         if x["inplace"]:

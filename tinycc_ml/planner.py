@@ -4,22 +4,22 @@ Buffers
     Every non-constant tensor that is neither a graph input nor a graph output needs arena
     bytes (graph inputs and outputs live in the caller's buffers, passed to `NAME_invoke`).
     Ops whose output is a view of an input (`OpDef.alias_input`: RESHAPE, ...) join the two
-    tensors into one buffer. Each op's scratch memory (`OpDef.scratch_bytes`) is a buffer alive
-    during that op only.
+    tensors into one buffer. Each layer's scratch memory (its kernel `Choice.scratch`) is a
+    buffer alive during that op only.
 
 Lifetimes
     A buffer is alive from the op that first writes it to the last op that reads it (positions
     in execution order, inclusive): branches, residuals and multi-input ops need nothing
     special, since every read counts. A tensor nobody reads still lives at its producer.
 
-In place (`OpDef.inplace_input`, `OpDef.inplace_gap`)
+In place (`Choice.inplace`: the chosen kernel's `Kernel.inplace`, input index and gap)
     An op may declare that its output can be written over input k. The planner may use it
     when input k dies at that op (no later reader, including through aliases), neither side is
     a graph input or output, and no other input of the op shares input k's buffer. The output
     is then pinned `gap` bytes below input k: 0 for elementwise ops (ADD); for a streaming
     kernel the gap keeps its writes behind its reads (`window_gap` computes it for the
-    windowed kernels, so a convolution, an in-place depthwise convolution or a pool declares
-    itself with two methods; a kernel that needs a temporary declares it as scratch). Pinned
+    windowed kernels, so a convolution, an in-place depthwise convolution or a pool kernel
+    declares itself in one method; a kernel that needs a temporary declares it as scratch). Pinned
     buffers form a *block* with fixed relative offsets; a lone buffer is a one-part block.
     Pins save bytes at their op, but a chain of pins drifts down by the sum of its gaps, so
     they are chosen: tried by bytes saved, each kept if the heuristic arena does not grow;
@@ -593,7 +593,8 @@ def replan(p: Plan, g: Graph, io_in_arena: bool = False) -> Plan:
 
 
 def window_gap(win, pixels_per_step: int = 1) -> int:
-    """The smallest `OpDef.inplace_gap` of an int8 NHWC windowed kernel writing its output in order.
+    """The smallest in-place gap (`Kernel.inplace`) of an int8 NHWC windowed kernel writing its
+    output in order.
 
     `win` has the fields of tcm_window (batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h,
     k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w). The kernel reads the window of an

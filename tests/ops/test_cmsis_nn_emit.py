@@ -21,6 +21,7 @@ import pytest
 
 from tests.ops._ir import single_op, tensor
 from tests.util import int8_tflite, keras, tf, write_model
+from tinycc_ml.backends.calls import split_args
 from tinycc_ml.compiler import Options, compile_file, compile_graph
 from tinycc_ml.ir import Tensor, frozen_array
 
@@ -69,21 +70,6 @@ def _compile(model, target, **kw):
 
 # --- reading the generated C ---------------------------------------------------------------------
 
-def _split_args(text: str) -> list[str]:
-    args, depth, cur = [], 0, ""
-    for ch in text:
-        if ch in "({":
-            depth += 1
-        elif ch in ")}":
-            depth -= 1
-        if ch == "," and depth == 0:
-            args.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    return args + [cur.strip()]
-
-
 def calls(c_text: str, function: str) -> list[list[str]]:
     """The argument lists of every call to `function` in the model's C."""
     out = []
@@ -92,7 +78,7 @@ def calls(c_text: str, function: str) -> list[list[str]]:
         while depth:
             depth += {"(": 1, ")": -1}.get(c_text[i], 0)
             i += 1
-        out.append(_split_args(c_text[m.end():i - 1]))
+        out.append(split_args(c_text[m.end():i - 1]))
     return out
 
 

@@ -118,7 +118,7 @@ def layer_info(g: Graph, op, pos: int, stem: str, choice: Choice, code: str) -> 
                      choice.inexact)
 
 
-def _shape(shape) -> str:
+def shape_text(shape) -> str:
     return "[" + ",".join(str(d) for d in shape) + "]"
 
 
@@ -137,8 +137,8 @@ def layer_comment(g: Graph, op, info: LayerInfo, plan: planner.Plan, scr: int | 
             return "-"
         return f"@{loc[1]}" if loc[0] == "arena" else f"{loc[0]} {loc[1]}"
     act_in = [t for t in info.inputs if not g.tensor(t).is_const]
-    shapes_in = ", ".join(_shape(g.tensor(t).shape) for t in act_in)
-    shapes_out = ", ".join(_shape(g.tensor(t).shape) for t in op.outputs)
+    shapes_in = ", ".join(shape_text(g.tensor(t).shape) for t in act_in)
+    shapes_out = ", ".join(shape_text(g.tensor(t).shape) for t in op.outputs)
     detail = [x for x in (info.describe, fmt_macs(info.macs) if info.macs else "",
                           "in " + ", ".join(where(t) for t in act_in) + "; out " +
                           ", ".join(where(t) for t in op.outputs),
