@@ -50,9 +50,9 @@ class ConvParams:
 
 @register("CONV_2D")
 class Conv2D(OpDef):
+    signature = cc.CONV_SIGNATURE
+
     def check(self, op, g):
-        if len(op.inputs) < 2 or op.inputs[1] is None:
-            raise g.error(op, "expects input, filter and optional bias")
         w = g.tensor(op.inputs[1])
         if len(w.shape) != 4:
             raise g.error(op, f"filter has shape {list(w.shape)}; expected [out_c, k_h, k_w, in_c]")

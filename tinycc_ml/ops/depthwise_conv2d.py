@@ -32,9 +32,9 @@ class DepthwiseParams:
 
 @register("DEPTHWISE_CONV_2D")
 class DepthwiseConv2D(OpDef):
+    signature = cc.CONV_SIGNATURE
+
     def check(self, op, g):
-        if len(op.inputs) < 2 or op.inputs[1] is None:
-            raise g.error(op, "expects input, filter and optional bias")
         w = g.tensor(op.inputs[1])
         if len(w.shape) != 4 or w.shape[0] != 1:
             raise g.error(op, f"filter has shape {list(w.shape)}; expected [1, k_h, k_w, out_c]")

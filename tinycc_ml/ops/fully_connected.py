@@ -17,8 +17,8 @@ from ..backends import cmsis_nn
 from ..backends.targets import has_dsp, has_mve
 from ._conv_common import wrap_int32
 from ._smlad import pack_rows
-from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
-                   clamp_of, register)
+from .base import OpDef, clamp_of, expect_per_tensor, register
+from .signature import Operand, Signature
 
 
 # tcm_fc.h TCM_FC_DEPTH_ALIGN: tcm_fully_connected_s8's weight rows are followed by
@@ -52,19 +52,14 @@ class FullyConnected(OpDef):
                              "then RoundingDivideByPOT), BUILTIN_REF once: outputs may differ from "
                              "TFLite by a few LSB")
 
+    signature = Signature((Operand("input", ("int8",)), Operand("weights", ("int8",), const=True),
+                           Operand("bias", ("int32",), const=True, optional=True)))
+
     def check(self, op, g):
-        expect_arity(op, g, (2, 3))
         x, w = op.inputs[0], op.inputs[1]
         b = op.inputs[2] if len(op.inputs) > 2 else None
-        expect_dtype(op, g, x, ("int8",), "input")
-        expect_dtype(op, g, w, ("int8",), "weights")
-        expect_dtype(op, g, op.outputs[0], ("int8",), "output")
-        expect_const(op, g, w, "weights")
         expect_per_tensor(op, g, x, "input")
         expect_per_tensor(op, g, op.outputs[0], "output")
-        if b is not None:
-            expect_dtype(op, g, b, ("int32",), "bias")
-            expect_const(op, g, b, "bias")
         wt = g.tensor(w)
         if len(wt.shape) != 2:
             raise g.error(op, f"weights have shape {list(wt.shape)}; expected [units, depth]")
@@ -87,8 +82,6 @@ class FullyConnected(OpDef):
                               f"{xt.size // depth} x {units} values")
 
     def output_shape(self, op, g):
-        if len(op.inputs) < 2 or op.inputs[1] is None:
-            return None  # check() words the problem
         x, w = g.tensor(op.inputs[0]), g.tensor(op.inputs[1])
         if len(w.shape) != 2 or w.shape[1] == 0 or x.size % w.shape[1]:
             return None  # check() words the problem
