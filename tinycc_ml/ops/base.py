@@ -63,9 +63,9 @@ class OpDef:
     # why a layer of this op keeps the portable kernel under --kernels cmsis-nn (compile summary)
     cmsis_nn_note: ClassVar[str] = "tinycc-ml does not call CMSIS-NN for this op"
 
-    # arity and operand types, checked before shape inference (passes/validate.py); None: the
-    # op's check() does it all
-    signature: ClassVar[Any] = None     # an ops.signature.Signature
+    # the op's operands (an ops.signature.Signature: count, types, constness), checked before
+    # shape inference (passes/validate.py); every op declares one (tests/passes/test_validate.py)
+    signature: ClassVar[Any] = None
 
     def check(self, op: Op, g: Graph) -> None:
         pass
