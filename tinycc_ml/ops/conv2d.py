@@ -21,7 +21,7 @@ from .. import planner
 from ..cmacros import c_define
 from . import _conv_common as cc, _mve
 from ._smlad import pack_rows, pad4, right_shift_requant
-from .base import OpDef, fused_activation, register
+from .base import OpDef, clamp_of, register
 
 
 # tcm_conv2d_s8_host's blocking: output pixels and channels computed together
@@ -105,7 +105,7 @@ class Conv2D(OpDef):
 
     def describe(self, op, g):
         w = op.params.win
-        return cc.describe(w, fused_activation(op, g), f"{w.in_c} -> {w.out_c} channels")
+        return cc.describe(w, clamp_of(op), f"{w.in_c} -> {w.out_c} channels")
 
     def emit(self, op, g, em):
         """Cortex-M with DSP: tcm_conv2d_s8_smlad over filter rows padded to 4 taps, with the
