@@ -28,7 +28,7 @@ from .passes.shapes import infer_shapes
 from .passes.validate import validate
 from .passes.prepare import prepare
 
-TARGETS = ("generic", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+TARGETS = ("generic", "host", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 KERNELS = ("portable", "cmsis-nn")
 
 
