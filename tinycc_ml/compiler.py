@@ -28,8 +28,9 @@ from .passes.fold import fold
 from .passes.prepare import prepare
 from .passes.select import select
 from .passes.shapes import infer_shapes
+from .passes.validate import validate
 
-TARGETS = ("generic", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+TARGETS = ("generic", "host", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 KERNELS = ("portable", "cmsis-nn")
 
 __all__ = ["Compiled", "LayerInfo", "Options", "compile_file", "compile_graph", "pipeline",
@@ -74,7 +75,7 @@ class Compiled:
 
 
 def pipeline(g: Graph) -> Graph:
-    for step in (fold, infer_shapes, dilate, check, prepare):
+    for step in (fold, validate, infer_shapes, dilate, check, prepare):
         g = step(g)
     return g
 

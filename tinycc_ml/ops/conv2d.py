@@ -4,9 +4,10 @@ Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerC
 tensorflow/lite/kernels/conv.cc + kernel_util.cc PopulateConvolutionQuantizationParams.
 Kernels (most specialised first): ConvCmsisNN (arm_convolve_wrapper_s8, --kernels cmsis-nn);
 ConvMve, runtime_c/tcm_conv_mve.c (Helium, cortex-m55); ConvSmlad, runtime_c/tcm_conv_smlad.c
-(cores with the DSP extension); ConvPortable, runtime_c/tcm_conv.c (im2col of 4 output pixels,
-then uint8 x int8 dot products of 4 pixels x 16 channels over the filter packed in blocks of 8
-channels x 4 taps).
+(cores with the DSP extension); ConvHost, runtime_c/tcm_conv_host.c (--target host: im2col of 4
+output pixels, then uint8 x int8 dot products of 4 pixels x 16 channels over the filter packed
+in blocks of 8 channels x 4 taps, x86 VNNI under #if); ConvPortable, runtime_c/tcm_conv.c
+(portable C99, TFLite's reference loop).
 """
 
 from __future__ import annotations
@@ -16,24 +17,29 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
+from ..backends.targets import is_host
 from .. import planner
+from ..cmacros import c_define
 from . import _conv_common as cc, _mve
 from ._smlad import pack_rows, pad4, right_shift_requant
-from .base import Kernel, OpDef, fused_activation, needs_dsp, needs_mve, register
+from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_mve, register
 
 
-PIXELS, CHANNELS = 4, 32     # TCM_CONV_PIXELS, TCM_CONV_CHANNELS (tcm_conv.h)
+# tcm_conv2d_s8_host's blocking: output pixels and channels computed together
+PIXELS = c_define("tcm_conv_host.h", "TCM_CONV_HOST_PIXELS")
+CHANNELS = c_define("tcm_conv_host.h", "TCM_CONV_HOST_CHANNELS")
 
 
 def conv_depth(taps: int) -> int:
-    """The filter row length of tcm_conv2d_s8 (its `depth`) for k_h * k_w * in_c taps: whole
+    """The filter row length of tcm_conv2d_s8_host (its `depth`) for k_h * k_w * in_c taps: whole
     groups of 4 (the 4 bytes one 32-bit lane of a u8 x s8 dot instruction takes)."""
     return (taps + 3) // 4 * 4
 
 
 def pack_conv_filter(rows: np.ndarray) -> np.ndarray:
-    """tcm_conv2d_s8's filter layout: rows [out_c, taps] zero-padded to [out_c rounded up to 8,
-    conv_depth(taps)], then each block of 8 rows stored as [depth / 4][8][4] (tcm_conv.h)."""
+    """tcm_conv2d_s8_host's filter layout: rows [out_c, taps] zero-padded to [out_c rounded up
+    to 8, conv_depth(taps)], then each block of 8 rows stored as [depth / 4][8][4]
+    (tcm_conv_host.h)."""
     out_c, taps = rows.shape
     depth = conv_depth(taps)
     blocks = (out_c + 7) // 8
@@ -61,31 +67,54 @@ def _taps(layer) -> int:
 
 
 def _inplace(layer, decision):
-    # im2col: the patches of 4 adjacent pixels (tcm_conv.c, tcm_conv_mve.c and
-    # tcm_conv_smlad.c) are gathered before any of their outputs is written; window_gap with
-    # one pixel per step is at least that kernel's gap.
+    # tcm_conv.c accumulates a whole pixel before writing it; im2col: the patches of 4
+    # adjacent pixels (tcm_conv_host.c, tcm_conv_mve.c and tcm_conv_smlad.c) are gathered
+    # before any of their outputs is written. window_gap with one pixel per step is at least
+    # the gap of each.
     return 0, planner.window_gap(layer.params.win)
 
 
 class ConvPortable(Kernel):
-    """tcm_conv2d_s8 (tcm_dot.h's unsigned x signed dot product: x + 128 as uint8, so the
-    bias packs (input_offset - 128) * sum(filter))."""
+    """tcm_conv2d_s8: TFLite's reference loop over the model's filter and bias."""
     c_function = "tcm_conv2d_s8"
     inplace = staticmethod(_inplace)
 
     def scratch_bytes(self, layer, ctx, decision):
-        # TCM_CONV_SCRATCH_BYTES (tcm_conv.h): the patches, then the int32 accumulators
+        return 4 * layer.params.win.out_c       # TCM_CONV_SCRATCH_BYTES (tcm_conv.h)
+
+    def emit(self, layer, em, decision):
+        params = _params(layer, em)
+        p, op = layer.params, layer.op
+        em.use("tcm_conv.c")
+        w = em.const("filter", layer.input(1).data, comment="[out_c][k_h][k_w][in_c], the model's")
+        b = cc.model_bias_const(op, layer.g, em, p.win.out_c)
+        return em.call(self.c_function, params, em.tensor(op.inputs[0]), w, b,
+                       em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
+                       em.tensor(op.outputs[0]), em.scratch)
+
+
+class ConvHost(Kernel):
+    """tcm_conv2d_s8_host (--target host; tcm_dot_host.h's unsigned x signed dot product: x +
+    128 as uint8, so the bias packs (input_offset - 128) * sum(filter))."""
+    c_function = "tcm_conv2d_s8_host"
+    inplace = staticmethod(_inplace)
+
+    def why_not(self, layer, ctx):
+        return None if is_host(ctx.target) else f"--target host only; --target {ctx.target}"
+
+    def scratch_bytes(self, layer, ctx, decision):
+        # TCM_CONV_HOST_SCRATCH_BYTES (tcm_conv_host.h): the patches, then the accumulators
         return PIXELS * conv_depth(_taps(layer)) + PIXELS * min(layer.params.win.out_c, CHANNELS) * 4
 
     def emit(self, layer, em, decision):
         params = _params(layer, em)
         p = layer.params
-        em.use("tcm_conv.c")
+        em.use("tcm_conv_host.c")
         rows = _rows(layer)
         depth = conv_depth(rows.shape[1])
         w = em.const("filter", pack_conv_filter(rows),
                      comment=f"[out_c / 8][depth / 4][8][4], depth = {depth}: k_h * k_w * in_c = "
-                             f"{rows.shape[1]} taps + zeros (tcm_conv.h)")
+                             f"{rows.shape[1]} taps + zeros (tcm_conv_host.h)")
         b = em.const("bias", cc.folded_bias(p.bias, p.sums, -p.rq.input_zp - 128),
                      comment="bias + (input_offset - 128) * sum(filter)")
         return em.call(self.c_function, params, f"{depth} /* depth */",
@@ -185,11 +214,10 @@ def _params(layer, em) -> str:
 
 @register("CONV_2D")
 class Conv2D(OpDef):
-    kernels = (ConvCmsisNN(), ConvMve(), ConvSmlad(), ConvPortable())
+    kernels = (ConvCmsisNN(), ConvMve(), ConvSmlad(), ConvHost(), ConvPortable())
+    signature = cc.CONV_SIGNATURE
 
     def check(self, op, g):
-        if len(op.inputs) < 2 or op.inputs[1] is None:
-            raise g.error(op, "expects input, filter and optional bias")
         w = g.tensor(op.inputs[1])
         if len(w.shape) != 4:
             raise g.error(op, f"filter has shape {list(w.shape)}; expected [out_c, k_h, k_w, in_c]")
@@ -213,4 +241,4 @@ class Conv2D(OpDef):
 
     def describe(self, op, g):
         w = op.params.win
-        return cc.describe(w, fused_activation(op, g), f"{w.in_c} -> {w.out_c} channels")
+        return cc.describe(w, clamp_of(op), f"{w.in_c} -> {w.out_c} channels")

@@ -4,7 +4,9 @@ Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.
 DepthwiseConvPerChannel; Prepare: tensorflow/lite/kernels/depthwise_conv.cc.
 Kernels (most specialised first): DepthwiseCmsisNN (--kernels cmsis-nn); DepthwiseMve,
 runtime_c/tcm_depthwise_mve.c (Helium); Depthwise3x3Smlad and DepthwiseSmlad,
-runtime_c/tcm_depthwise_smlad.c (DSP cores); DepthwisePortable, runtime_c/tcm_depthwise.c.
+runtime_c/tcm_depthwise_smlad.c (DSP cores); DepthwiseHost, runtime_c/tcm_depthwise_host.c
+(--target host: passes over adjacent pixels, x86 VNNI under #if); DepthwisePortable,
+runtime_c/tcm_depthwise.c (portable C99, TFLite's reference loop).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
+from ..backends.targets import is_host
 from .. import planner, quant
 from . import _conv_common as cc, _mve
-from .base import Kernel, OpDef, fused_activation, needs_dsp, needs_mve, register
+from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_mve, register
 
 
-PASS_VALUES = 64     # outputs per pass the portable kernel aims at (tcm_depthwise.c)
+PASS_VALUES = 64     # outputs per pass the host kernel aims at (tcm_depthwise_host.c)
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,8 @@ def _taps(layer) -> np.ndarray:
 
 
 def _inplace(layer, decision):
-    # tcm_depthwise.c reads the windows of a pass (one pixel, or up to `pixels` adjacent ones)
-    # before writing it; tcm_depthwise_smlad.c writes channels c..c+3 right after reading them
+    # tcm_depthwise.c accumulates a whole pixel before writing it; tcm_depthwise_host.c reads
+    # the windows of a pass (one pixel, or up to `pixels` adjacent ones) before writing it; tcm_depthwise_smlad.c writes channels c..c+3 right after reading them
     # (the pool case), and its 3x3 kernel writes an output row once the input rows under it
     # are widened into scratch (so after every read of rows above them); tcm_depthwise_mve.c
     # writes 1 to 4 adjacent pixels after reading all their windows. window_gap with one pixel
@@ -57,9 +60,32 @@ def _params(layer, em) -> str:
 
 
 class DepthwisePortable(Kernel):
-    """tcm_depthwise_conv2d_s8: `pixels` output pixels per pass (the decision)."""
+    """tcm_depthwise_conv2d_s8: TFLite's reference loop over the model's filter and bias."""
     c_function = "tcm_depthwise_conv2d_s8"
     inplace = staticmethod(_inplace)
+
+    def scratch_bytes(self, layer, ctx, decision):
+        return 4 * layer.params.win.out_c       # TCM_DEPTHWISE_SCRATCH_BYTES (tcm_depthwise.h)
+
+    def emit(self, layer, em, decision):
+        params = _params(layer, em)
+        p, op = layer.params, layer.op
+        em.use("tcm_depthwise.c")
+        w = em.const("filter", layer.input(1).data, comment="[1][k_h][k_w][out_c], the model's")
+        b = cc.model_bias_const(op, layer.g, em, p.win.out_c)
+        return em.call(self.c_function, params, em.tensor(op.inputs[0]), w, b,
+                       em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
+                       em.tensor(op.outputs[0]), em.scratch)
+
+
+class DepthwiseHost(Kernel):
+    """tcm_depthwise_conv2d_s8_host (--target host): `pixels` adjacent output pixels per pass
+    (the decision), x86 VNNI under #if."""
+    c_function = "tcm_depthwise_conv2d_s8_host"
+    inplace = staticmethod(_inplace)
+
+    def why_not(self, layer, ctx):
+        return None if is_host(ctx.target) else f"--target host only; --target {ctx.target}"
 
     def decide(self, layer, ctx):
         """Pixels per pass: enough for about PASS_VALUES values when the channels are few
@@ -70,12 +96,12 @@ class DepthwisePortable(Kernel):
         return max(1, min(PASS_VALUES // w.out_c, w.out_w))
 
     def scratch_bytes(self, layer, ctx, decision):
-        return 5 * decision * layer.params.win.out_c    # TCM_DEPTHWISE_SCRATCH_BYTES
+        return 5 * decision * layer.params.win.out_c    # TCM_DEPTHWISE_HOST_SCRATCH_BYTES
 
     def emit(self, layer, em, decision):
         params = _params(layer, em)
         p, n = layer.params, decision
-        em.use("tcm_depthwise.c")
+        em.use("tcm_depthwise_host.c")
         note = f", each row repeated for {n} pixels" if n > 1 else ""
         w = em.const("filter", np.tile(_taps(layer), (1, n)),
                      comment=f"[k_h * k_w][{n}][out_c]{note}")
@@ -232,11 +258,10 @@ class DepthwiseCmsisNN(Kernel):
 @register("DEPTHWISE_CONV_2D")
 class DepthwiseConv2D(OpDef):
     kernels = (DepthwiseCmsisNN(), DepthwiseMve(), Depthwise3x3Smlad(), DepthwiseSmlad(),
-               DepthwisePortable())
+               DepthwiseHost(), DepthwisePortable())
+    signature = cc.CONV_SIGNATURE
 
     def check(self, op, g):
-        if len(op.inputs) < 2 or op.inputs[1] is None:
-            raise g.error(op, "expects input, filter and optional bias")
         w = g.tensor(op.inputs[1])
         if len(w.shape) != 4 or w.shape[0] != 1:
             raise g.error(op, f"filter has shape {list(w.shape)}; expected [1, k_h, k_w, out_c]")
@@ -275,4 +300,4 @@ class DepthwiseConv2D(OpDef):
         p = op.params
         extra = f"{p.win.in_c} channels" + (f", depth multiplier {p.multiplier}"
                                               if p.multiplier > 1 else "")
-        return cc.describe(p.win, fused_activation(op, g), extra)
+        return cc.describe(p.win, clamp_of(op), extra)

@@ -4,8 +4,9 @@ Numerics: tensorflow/lite/kernels/fully_connected.cc, kReference int8, TensorFlo
 requantization rounds ONCE, (acc * M + 2^(n-1)) >> n, unlike CONV_2D (see ../shared/BASELINES.md);
 the multiplier comes from GetQuantizedConvolutionMultipler (in*w formed in float32).
 Kernels (most specialised first): FCCmsisNN (arm_fully_connected_s8, NOT bit-exact: only with
---cmsis-nn-inexact-fc); FCMve, runtime_c/tcm_fc_mve.c (Helium); FCSmlad and FCPortable,
-runtime_c/tcm_fc.c (DSP cores, elsewhere).
+--cmsis-nn-inexact-fc); FCMve, runtime_c/tcm_fc_mve.c (Helium); FCSmlad, runtime_c/tcm_fc.c
+(DSP cores); FCHost, runtime_c/tcm_fc_host.c (--target host); FCPortable, runtime_c/tcm_fc.c
+(portable C99, TFLite's reference loop).
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ import numpy as np
 
 from .. import quant
 from ..backends import cmsis_nn
-from ._conv_common import Requant, folded_bias, wrap_int32
+from ..backends.targets import is_host
+from ..cmacros import c_define
+from ._conv_common import Requant, check_accum_depth, folded_bias, model_bias_const, wrap_int32
 from ._smlad import pack_rows
-from .base import (Kernel, OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
-                   fused_activation, needs_dsp, needs_mve, register)
+from .base import Kernel, OpDef, clamp_of, expect_per_tensor, needs_dsp, needs_mve, register
+from .signature import Operand, Signature
 
 
-# tcm_fc.h TCM_FC_DEPTH_ALIGN: tcm_fully_connected_s8's weight rows are followed by
-# depth_pad - depth zero bytes and its scratch row holds depth_pad bytes
-HOST_DEPTH_ALIGN = 32
+# tcm_fully_connected_s8_host's weight rows are followed by depth_pad - depth zero bytes and its
+# scratch row holds depth_pad bytes
+HOST_DEPTH_ALIGN = c_define("tcm_fc_host.h", "TCM_FC_HOST_DEPTH_ALIGN")
 
 
 def _host_depth_pad(depth: int) -> int:
@@ -58,21 +61,42 @@ def _params(layer, em) -> str:
 
 
 class FCPortable(Kernel):
-    """tcm_fully_connected_s8: tcm_dot.h's unsigned x signed dot product (x + 128 as uint8, so
-    the bias packs (input_offset - 128) * sum(row)); rows padded to HOST_DEPTH_ALIGN."""
+    """tcm_fully_connected_s8: TFLite's reference loop over the model's weights and bias."""
     c_function = "tcm_fully_connected_s8"
     forms = ("tflite_single",)
+
+    def emit(self, layer, em, decision):
+        p, op = layer.params, layer.op
+        em.use("tcm_fc.c")
+        params = _params(layer, em)
+        weights = em.const("weights", _weights(layer), comment="[units][depth], the model's")
+        bias = model_bias_const(op, layer.g, em, p.units)
+        return em.call(self.c_function, params, f"{-p.rq.input_zp} /* input_offset */",
+                       em.tensor(op.inputs[0]), weights, bias, em.const("mult", p.rq.multiplier),
+                       em.const("shift", p.rq.shift), em.tensor(op.outputs[0]))
+
+
+class FCHost(Kernel):
+    """tcm_fully_connected_s8_host (--target host): tcm_dot_host.h's unsigned x signed dot
+    product (x + 128 as uint8, so the bias packs (input_offset - 128) * sum(row)); rows padded
+    to HOST_DEPTH_ALIGN."""
+    c_function = "tcm_fully_connected_s8_host"
+    forms = ("tflite_single",)
+
+    def why_not(self, layer, ctx):
+        return None if is_host(ctx.target) else f"--target host only; --target {ctx.target}"
 
     def scratch_bytes(self, layer, ctx, decision):
         return _host_depth_pad(layer.params.depth)
 
     def emit(self, layer, em, decision):
-        params = _params(layer, em)
         p = layer.params
-        em.use("tcm_fc.c")
+        em.use("tcm_fc.c", "tcm_fc_host.c")
+        params = _params(layer, em)
         pad = np.zeros(_host_depth_pad(p.depth) - p.depth, np.int8)
         weights = em.const("weights", np.concatenate([_weights(layer).reshape(-1), pad]),
-                           comment="[units, depth] rows, then depth_pad - depth zeros (tcm_fc.h)")
+                           comment="[units, depth] rows, then depth_pad - depth zeros "
+                                   "(tcm_fc_host.h)")
         bias = em.const("bias", p.folded(-p.rq.input_zp - 128),
                         comment="bias + (input_offset - 128) * sum(weights row)")
         return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]),
@@ -159,22 +183,15 @@ def _has_bias(op) -> bool:
 
 @register("FULLY_CONNECTED")
 class FullyConnected(OpDef):
-    kernels = (FCCmsisNN(), FCMve(), FCSmlad(), FCPortable())
+    kernels = (FCCmsisNN(), FCMve(), FCSmlad(), FCHost(), FCPortable())
+    signature = Signature((Operand("input", ("int8",)), Operand("weights", ("int8",), const=True),
+                           Operand("bias", ("int32",), const=True, optional=True)))
 
     def check(self, op, g):
-        expect_arity(op, g, (2, 3))
         x, w = op.inputs[0], op.inputs[1]
         b = op.inputs[2] if len(op.inputs) > 2 else None
-        expect_dtype(op, g, x, ("int8",), "input")
-        expect_dtype(op, g, w, ("int8",), "weights")
-        expect_dtype(op, g, op.outputs[0], ("int8",), "output")
-        expect_const(op, g, w, "weights")
         expect_per_tensor(op, g, x, "input")
         expect_per_tensor(op, g, op.outputs[0], "output")
-        if b is not None:
-            expect_dtype(op, g, b, ("int32",), "bias")
-            expect_const(op, g, b, "bias")
-        fused_activation(op, g)
         wt = g.tensor(w)
         if len(wt.shape) != 2:
             raise g.error(op, f"weights have shape {list(wt.shape)}; expected [units, depth]")
@@ -189,22 +206,19 @@ class FullyConnected(OpDef):
         if depth == 0 or xt.size % depth:
             raise g.error(op, f"input {list(xt.shape)} has {xt.size} values, not a multiple of "
                               f"the weights' depth {depth}")
+        check_accum_depth(op, g, depth)
         if b is not None and g.tensor(b).size != units:
             raise g.error(op, f"bias has {g.tensor(b).size} values for {units} units")
         out = g.tensor(op.outputs[0])
         if out.size != (xt.size // depth) * units:
             raise g.error(op, f"output {list(out.shape)} does not hold "
                               f"{xt.size // depth} x {units} values")
-        if op.attrs.get("weights_format", 0) != 0:
-            raise g.error(op, "shuffled weights format is not supported")
 
     def output_shape(self, op, g):
-        if len(op.inputs) < 2 or op.inputs[1] is None:
-            return None  # check() words the problem
         x, w = g.tensor(op.inputs[0]), g.tensor(op.inputs[1])
         if len(w.shape) != 2 or w.shape[1] == 0 or x.size % w.shape[1]:
             return None  # check() words the problem
-        if op.attrs.get("keep_num_dims", False):
+        if op.attrs.get("keep_dims", False):
             return tuple(x.shape[:-1]) + (w.shape[0],)
         return (x.size // w.shape[1], w.shape[0])
 
@@ -222,7 +236,7 @@ class FullyConnected(OpDef):
         if np.any(shift > 30):
             raise g.error(op, "the requantization scale is too large (shift > 30)")
         bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)
-        act_min, act_max = quant.activation_range(fused_activation(op, g), out_scale, out_zp)
+        act_min, act_max = quant.activation_range(clamp_of(op), out_scale, out_zp)
         rq = Requant(in_zp, out_zp, act_min, act_max, mult, shift, "tflite_single")
         return FCParams(batches=x.size // depth, depth=depth, units=units, rq=rq,
                         bias=wrap_int32(bias), sums=w.data.astype(np.int64).sum(axis=1))
@@ -233,5 +247,5 @@ class FullyConnected(OpDef):
 
     def describe(self, op, g):
         p = op.params
-        act = op.attrs.get("fused_activation_function", "NONE")
+        act = quant.clamp_name(clamp_of(op))
         return f"{p.depth} -> {p.units}" + ("" if act == "NONE" else f", {act}")

@@ -24,7 +24,8 @@ import numpy as np
 
 from .. import quant
 from ..backends import cmsis_nn
-from .base import Kernel, OpDef, expect_arity, expect_dtype, expect_per_tensor, register
+from .base import Kernel, OpDef, expect_per_tensor, register
+from .signature import Operand, Signature
 
 SCALED_DIFF_INTEGER_BITS = 5    # kScaledDiffIntegerBits in SoftmaxPrepare and softmax.h
 
@@ -93,11 +94,9 @@ class SoftmaxCmsisNN(Kernel):
 class Softmax(OpDef):
     kernels = (SoftmaxCmsisNN(), SoftmaxPortable("tcm_softmax_s8", "int8"),
                SoftmaxPortable("tcm_softmax_s8_s16", "int16"))
+    signature = Signature((Operand("input", ("int8",)),), (Operand("output", ("int8", "int16")),))
 
     def check(self, op, g):
-        expect_arity(op, g, (1,))
-        expect_dtype(op, g, op.inputs[0], ("int8",), "input")
-        expect_dtype(op, g, op.outputs[0], ("int8", "int16"), "output")
         expect_per_tensor(op, g, op.inputs[0], "input")
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
         if x.is_const:
