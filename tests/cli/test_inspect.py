@@ -183,8 +183,8 @@ def _layer_calls(c_text: str) -> dict[int, str]:
 
 def test_json_names_each_layers_kernel(ad_run):
     """ad_autoencoder on the generic target: each FULLY_CONNECTED calls tcm_fully_connected_s8
-    after CMSIS-NN's (not requested), Helium's and the DSP kernel (other cores) were passed
-    over; "kernel" is the function the layer's C calls."""
+    after CMSIS-NN's (not requested), Helium's, the DSP and the host kernel (other targets)
+    were passed over; "kernel" is the function the layer's C calls."""
     calls = _layer_calls(ad_run["c"])
     for x in ad_run["json"]["layers"]:
         assert x["kernel"] == calls[x["position"]]
@@ -192,16 +192,19 @@ def test_json_names_each_layers_kernel(ad_run):
             assert x["kernel"] == "tcm_fully_connected_s8"
             assert [k for k, _ in x["passed_over"]] == [
                 "arm_fully_connected_s8", "tcm_fully_connected_s8_mve",
-                "tcm_fully_connected_s8_smlad"]
+                "tcm_fully_connected_s8_smlad", "tcm_fully_connected_s8_host"]
             reasons = dict(x["passed_over"])
             assert "not requested" in reasons["arm_fully_connected_s8"]
             assert "Helium" in reasons["tcm_fully_connected_s8_mve"]
             assert "DSP" in reasons["tcm_fully_connected_s8_smlad"]
+            assert "--target host only" in reasons["tcm_fully_connected_s8_host"]
     assert "kernels (passed over: why):" in ad_run["text"]
     assert "not tcm_fully_connected_s8_mve: needs Helium" in ad_run["text"]
 
 
 @pytest.mark.parametrize("target,kernels,inexact,fc_kernel,fc_passed", [
+    ("host", "portable", (), "tcm_fully_connected_s8_host",
+     ["arm_fully_connected_s8", "tcm_fully_connected_s8_mve", "tcm_fully_connected_s8_smlad"]),
     ("cortex-m4", "portable", (), "tcm_fully_connected_s8_smlad",
      ["arm_fully_connected_s8", "tcm_fully_connected_s8_mve"]),
     ("cortex-m55", "portable", (), "tcm_fully_connected_s8_mve", ["arm_fully_connected_s8"]),
