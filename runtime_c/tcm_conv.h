@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_conv.h: int8 CONV_2D, bit-exact with TFLite's ConvPerChannel (reference integer kernel). */
 #ifndef TCM_CONV_H
 #define TCM_CONV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_depthwise.h: int8 DEPTHWISE_CONV_2D, bit-exact with TFLite's DepthwiseConvPerChannel. */
 #ifndef TCM_DEPTHWISE_H
 #define TCM_DEPTHWISE_H

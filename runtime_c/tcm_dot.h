@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_dot.h: the int8 dot product every matrix kernel is built on.
  *
  * The activation side is offset to unsigned (x + 128, i.e. x ^ 0x80) and the weights stay

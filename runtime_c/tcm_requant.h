@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_requant.h: int32 accumulators -> int8 outputs, a row at a time (CONV_2D, DEPTHWISE_CONV_2D).
  *
  * out[i] = clamp(MultiplyByQuantizedMultiplier(acc[i], mult[i], shift[i]) + output_offset,
