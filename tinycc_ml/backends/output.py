@@ -40,6 +40,8 @@ SPDX = "/* SPDX-License-Identifier: Apache-2.0 */"
 NAMES_H = "tcm_names.h"
 RESERVED_PREFIX = "tcm"
 FIXED_FILES = ("CMakeLists.txt", NAMES_H)
+MANIFEST_HEAD = ("# SPDX-License-Identifier: Apache-2.0\n# tinycc-ml output: every file it wrote "
+                 "here, removed when an output is compiled into this folder again\n")
 
 # a definition of an external function in a runtime .c file: a line that starts with its type
 # (no static, no TCM_INLINE) and names tcm_something before the parenthesis
@@ -194,7 +196,7 @@ def render(models: Sequence) -> dict[str, bytes]:
     external = any(c.options.kernels == "cmsis-nn" for c in models)
     add("CMakeLists.txt", _cmake(prefix, names[1:], sources, external))
     add(f"{prefix}.mk", _make(prefix, sources))
-    add(f"{prefix}.files", "".join(f + "\n" for f in sorted(files) + [f"{prefix}.files"]))
+    add(f"{prefix}.files", MANIFEST_HEAD + "".join(f + "\n" for f in sorted(files) + [f"{prefix}.files"]))
     return {k: v.encode("utf-8") for k, v in files.items()}
 
 
@@ -219,7 +221,8 @@ def _earlier(out: Path) -> set[str]:
     names: set[str] = set()
     for m in out.glob("*.files"):
         try:
-            listed = m.read_text(encoding="utf-8").split()
+            listed = [ln.strip() for ln in m.read_text(encoding="utf-8").splitlines()
+                      if ln.strip() and not ln.startswith("#")]
         except (OSError, UnicodeDecodeError):
             continue
         if m.name in listed:                        # ours: a manifest lists itself
