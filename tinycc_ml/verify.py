@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .backends.targets import ON_BUILD_MACHINE
 from .compiler import Compiled
 from . import quant
 from .errors import CompileError
@@ -19,9 +20,10 @@ from .reference import TFLiteReference, random_inputs
 
 
 def runnable_targets() -> tuple[str, ...]:
-    """The targets verify can run: the host, and every core with a QEMU board (cortexm.CORES)."""
+    """The targets verify can run: those that run on this machine (generic, host), and every
+    core with a QEMU board (cortexm.CORES)."""
     from .cortexm import CORES
-    return ("generic", *CORES)
+    return (*sorted(ON_BUILD_MACHINE), *CORES)
 
 
 def check_target(target: str) -> None:
@@ -118,11 +120,11 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
            npy_inputs: Sequence[Path] = (), seed: int = 0, per_layer: bool = False,
            cflags: Sequence[str] = ("-O2",), log=print, target: str = "generic",
            cmsis_nn: str | Path | None = None) -> VerifyResult:
-    """Compare the generated C with BUILTIN_REF: on the host (target 'generic'), or on the
-    target core under QEMU (cortex-m4, cortex-m7, cortex-m55)."""
+    """Compare the generated C with BUILTIN_REF: on the host (targets 'generic' and 'host'), or
+    on the target core under QEMU (cortex-m4, cortex-m7, cortex-m55)."""
     g = compiled.graph
     check_target(target)
-    on_target = target != "generic"
+    on_target = target not in ON_BUILD_MACHINE
     if on_target and per_layer:
         log("note: --per-layer runs on the host build")
     host = build(compiled, cflags=cflags, trace=per_layer) if (per_layer or not on_target) else None
