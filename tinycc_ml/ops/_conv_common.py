@@ -133,7 +133,7 @@ def conv_requant(op, g, filter_name: str, out_c: int) -> Requant:
         mult, shift = quant.per_channel_multipliers(in_scale, scales, out_scale)
     except ValueError as e:
         raise g.error(op, f"requantization: {e}") from None
-    # the kernels shift left by at most 30 (tcm_mbqm, tcm_requant.h); a larger effective scale
+    # the kernels shift left by at most 30 (tcm_mbqm, tcm_requant_host.h); a larger effective scale
     # (input * filter / output >= 2^30) means a broken model
     big = np.flatnonzero(shift > 30)
     if big.size:
