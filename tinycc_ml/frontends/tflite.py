@@ -9,8 +9,7 @@ So reading goes in three steps, each of which stops at the first problem with a 
    table this reader touches: each offset, vtable, table, vector and string lies inside the
    file, and each field fits inside its table. Only then do the generated `tflite` classes
    read the file.
-2. References: every tensor, buffer, opcode index is in range; the graph lists each input and
-   output once.
+2. References: every tensor, buffer, opcode index is in range.
 3. Values: shapes are non-negative and their element and byte counts stay under fixed limits
    (checked as the product grows, so nothing overflows downstream, in Python or in the C);
    types are known; quantization scales are finite and not negative (an activation's at
@@ -478,12 +477,10 @@ def _read(data: bytes, source: str) -> Graph:
         tensors[name] = (i, t, shape, dtype, ttype)
 
     def io_list(what: str, vec) -> tuple[str, ...]:
-        out = tuple(names[_check_range(f"graph {what} tensor index", int(j), n_tensors)]
-                    for j in vec)
-        if len(set(out)) != len(out):
-            raise _Corrupt(f"the graph lists {what} tensor "
-                           f"'{next(n for n in out if out.count(n) > 1)}' twice")
-        return out
+        # A tensor may be listed twice (TFLite loads and runs such graphs): the IR keeps the
+        # list as it is, one entry per listed position (compiler.py: one parameter each).
+        return tuple(names[_check_range(f"graph {what} tensor index", int(j), n_tensors)]
+                     for j in vec)
 
     graph_inputs = io_list("input", sg.InputsAsNumpy() if sg.InputsLength() else [])
     graph_outputs = io_list("output", sg.OutputsAsNumpy() if sg.OutputsLength() else [])
