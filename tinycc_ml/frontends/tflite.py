@@ -306,6 +306,28 @@ def _options(op: Any, kind: str) -> dict[str, Any]:
     return attrs
 
 
+# Canonical attributes (PLAN.md) of the ops added on the newops branch, beside the raw options.
+
+_CLAMP = {"NONE": (None, None), "RELU": (0.0, None), "RELU6": (0.0, 6.0),
+          "RELU_N1_TO_1": (-1.0, 1.0)}
+
+
+def _canonical_newops(kind: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    """TRANSPOSE_CONV: `strides`, `dilations` (1, 1), `clamp`, and `auto_pad` ("SAME_UPPER" for
+    TFLite's SAME, "VALID"): its explicit pads follow from the output shape, which may be
+    computed by shape ops the fold pass removes, so the op module derives them (padding.h).
+    The other new ops' options already have their canonical snake_case names."""
+    out: dict[str, Any] = {}
+    if kind == "TRANSPOSE_CONV":
+        act = attrs.get("fused_activation_function", "NONE")
+        out["strides"] = (int(attrs.get("stride_h", 1)), int(attrs.get("stride_w", 1)))
+        out["dilations"] = (1, 1)
+        out["clamp"] = _CLAMP.get(act, act)   # an unknown activation stays a string: refused
+        pad = attrs.get("padding", "SAME")
+        out["auto_pad"] = {"SAME": "SAME_UPPER"}.get(pad, pad)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # 2 and 3. References and values
 
@@ -530,6 +552,7 @@ def _read(data: bytes, source: str) -> Graph:
                         names[_check_range("input tensor index", int(j), n_tensors)]
                         for j in (o.InputsAsNumpy() if o.InputsLength() else []))
             attrs = _options(o, kind)
+            attrs.update(_canonical_newops(kind, attrs))
         except _Corrupt as e:
             raise op_error(f"corrupt TFLite file: {e}") from None
         for tname in ins + outs:
