@@ -70,3 +70,11 @@ def test_transpose_conv_bad_input(edit, reason, tmp_path):
     msg = compile_error(edit(data, op), tmp_path, starts=f"bad.tflite: op {op.index} (")
     assert f"(TRANSPOSE_CONV '{op.name}'): " in msg
     assert re.search(reason, msg), msg
+
+
+def test_transpose_conv_canonical_attrs():
+    """The frontend writes strides, dilations, clamp and auto_pad, and no TFLite option name."""
+    op = op_of(_model((5, 4, 3), 6, 3, (2, 1), "valid"), "TRANSPOSE_CONV")
+    assert (op.attrs["strides"], op.attrs["dilations"], op.attrs["auto_pad"],
+            op.attrs["clamp"]) == ((2, 1), (1, 1), "VALID", (None, None))
+    assert not {"padding", "stride_h", "stride_w", "fused_activation_function"} & set(op.attrs)

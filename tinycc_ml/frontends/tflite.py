@@ -308,28 +308,6 @@ def _options(op: Any, kind: str) -> dict[str, Any]:
     return attrs
 
 
-# Canonical attributes (PLAN.md) of the ops added on the newops branch, beside the raw options.
-
-_CLAMP = {"NONE": (None, None), "RELU": (0.0, None), "RELU6": (0.0, 6.0),
-          "RELU_N1_TO_1": (-1.0, 1.0)}
-
-
-def _canonical_newops(kind: str, attrs: dict[str, Any]) -> dict[str, Any]:
-    """TRANSPOSE_CONV: `strides`, `dilations` (1, 1), `clamp`, and `auto_pad` ("SAME_UPPER" for
-    TFLite's SAME, "VALID"): its explicit pads follow from the output shape, which may be
-    computed by shape ops the fold pass removes, so the op module derives them (padding.h).
-    The other new ops' options already have their canonical snake_case names."""
-    out: dict[str, Any] = {}
-    if kind == "TRANSPOSE_CONV":
-        act = attrs.get("fused_activation_function", "NONE")
-        out["strides"] = (int(attrs.get("stride_h", 1)), int(attrs.get("stride_w", 1)))
-        out["dilations"] = (1, 1)
-        out["clamp"] = _CLAMP.get(act, act)   # an unknown activation stays a string: refused
-        pad = attrs.get("padding", "SAME")
-        out["auto_pad"] = {"SAME": "SAME_UPPER"}.get(pad, pad)
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # Options -> the project's canonical attrs (tinycc_ml/ir.py, Op.attrs)
 
@@ -399,6 +377,21 @@ def canonical_attrs(kind: str, options: dict[str, Any], input_shapes) -> dict[st
     a["numerics"] = "tflite"
     if problems:
         a["unsupported"] = problems[0]
+    return a
+
+
+def _canonical_newops(kind: str, a: dict[str, Any]) -> dict[str, Any]:
+    """canonical_attrs' result completed for the ops added on the newops branch.
+    TRANSPOSE_CONV: `strides`, `dilations` (1, 1) and `auto_pad` ("SAME_UPPER" for TFLite's
+    SAME, "VALID") instead of explicit pads: they follow from its output shape, an input that
+    shape ops may compute until passes/fold.py folds them, so the op module derives them by
+    padding.h's rule. The other new ops' options already have their canonical names."""
+    if kind == "TRANSPOSE_CONV":
+        a = dict(a)
+        a["strides"] = (int(a.pop("stride_h", 1)), int(a.pop("stride_w", 1)))
+        a["dilations"] = (1, 1)
+        padding = a.pop("padding", "SAME")
+        a["auto_pad"] = {"SAME": "SAME_UPPER"}.get(padding, padding)
     return a
 
 
@@ -626,13 +619,13 @@ def _read(data: bytes, source: str) -> Graph:
                         names[_check_range("input tensor index", int(j), n_tensors)]
                         for j in (o.InputsAsNumpy() if o.InputsLength() else []))
             attrs = _options(o, kind)
-            attrs.update(_canonical_newops(kind, attrs))
         except _Corrupt as e:
             raise op_error(f"corrupt TFLite file: {e}") from None
         for tname in ins + outs:
             if tname is not None and tname in problems:
                 raise op_error(problems[tname])
         attrs = canonical_attrs(kind, attrs, [None if t is None else tensors[t][2] for t in ins])
+        attrs = _canonical_newops(kind, attrs)
         ops.append(Op(index=k, kind=kind, name=op_name, inputs=ins, outputs=outs,
                       attrs=MappingProxyType(attrs), source_kind=kind))
     for tname in graph_inputs + graph_outputs:

@@ -22,8 +22,7 @@ import numpy as np
 
 from .. import quant
 from . import _conv_common as cc
-from ._clamp import clamp_act, clamp_range
-from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
+from .base import (OpDef, clamp_of, expect_arity, expect_const, expect_dtype, expect_per_tensor,
                    expect_rank, register)
 
 SHAPE, FILTER, INPUT, BIAS = 0, 1, 2, 3
@@ -36,10 +35,10 @@ class TransposeConvParams:
     bias: np.ndarray | None         # int32 [out_c], the model's, or None
 
 
-def _pads(auto_pad: str, size: int, k: int, stride: int) -> int:
-    """ComputePaddingHeightWidth's padding before, on the transpose conv's output size."""
-    padding = "SAME" if auto_pad == "SAME_UPPER" else "VALID"
-    return cc.pad_before(size, k, stride, 1, cc.out_size(padding, size, k, stride, 1))
+def _pads(auto_pad: str, size: int, k: int, stride: int) -> tuple[int, int]:
+    """ComputePaddingHeightWidth on the transpose conv's *output* size: (before, after) of
+    TFLite's SAME rule; VALID is none (its total is never positive)."""
+    return cc.same_pads(size, k, stride, 1) if auto_pad == "SAME_UPPER" else (0, 0)
 
 
 @register("TRANSPOSE_CONV")
@@ -84,7 +83,6 @@ class TransposeConv(OpDef):
             raise g.error(op, f"strides ({sh},{sw}) must be positive, dilations 1")
         if op.attrs.get("auto_pad") not in ("SAME_UPPER", "VALID"):
             raise g.error(op, f"padding {op.attrs.get('auto_pad')} is not supported")
-        clamp_act(op, g)
         if 255 * 128 * k_h * k_w * in_c >= 2**31:
             raise g.error(op, f"{k_h}x{k_w}x{in_c} taps per output: the int32 sum may overflow")
         self._requant(op, g)
@@ -95,11 +93,11 @@ class TransposeConv(OpDef):
         (sh, sw), auto_pad = op.attrs["strides"], op.attrs["auto_pad"]
         n, h, wd, c = x.shape
         _, oh, ow, oc = y.shape
+        (top, bottom), (left, right) = (_pads(auto_pad, oh, w.shape[1], int(sh)),
+                                        _pads(auto_pad, ow, w.shape[2], int(sw)))
         return cc.Window(batches=n, in_h=h, in_w=wd, in_c=c, out_h=oh, out_w=ow, out_c=oc,
                          k_h=w.shape[1], k_w=w.shape[2], stride_h=int(sh), stride_w=int(sw),
-                         dil_h=1, dil_w=1, pad_h=_pads(auto_pad, oh, w.shape[1], int(sh)),
-                         pad_w=_pads(auto_pad, ow, w.shape[2], int(sw)),
-                         padding="SAME" if auto_pad == "SAME_UPPER" else "VALID")
+                         dil_h=1, dil_w=1, pad_h=top, pad_w=left, pads=(top, left, bottom, right))
 
     def _requant(self, op, g) -> cc.Requant:
         x, w, y = (g.tensor(op.inputs[INPUT]), g.tensor(op.inputs[FILTER]),
@@ -119,7 +117,7 @@ class TransposeConv(OpDef):
         if big.size:
             raise g.error(op, f"output channel {int(big[0])}: effective scale input * filter / "
                               "output is too large (shift > 30)")
-        lo, hi = clamp_range(op, g, out_scale, out_zp)
+        lo, hi = quant.activation_range(clamp_of(op), out_scale, out_zp)
         return cc.Requant(in_zp, out_zp, lo, hi, mult, shift)
 
     def prepare(self, op, g):
@@ -134,7 +132,7 @@ class TransposeConv(OpDef):
 
     def describe(self, op, g):
         w = op.params.win
-        return cc.describe(w, clamp_act(op, g), f"{w.in_c} -> {w.out_c} channels")
+        return cc.describe(w, clamp_of(op), f"{w.in_c} -> {w.out_c} channels")
 
     def emit(self, op, g, em):
         p = op.params
