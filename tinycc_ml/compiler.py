@@ -147,7 +147,7 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
         elif where[0] == "arena":
             pointers[t] = f"({ctype} *)(arena + {where[1]})"
         elif where[0] == "input":
-            pointers[t] = io_param["input", last_input[t]]
+            pointers[t] = io_param["input", last_input[g.inputs[where[1]]]]
         else:
             pointers[t] = io_param["output", where[1]]
 

@@ -385,13 +385,18 @@ def _canonical_newops(kind: str, a: dict[str, Any]) -> dict[str, Any]:
     TRANSPOSE_CONV: `strides`, `dilations` (1, 1) and `auto_pad` ("SAME_UPPER" for TFLite's
     SAME, "VALID") instead of explicit pads: they follow from its output shape, an input that
     shape ops may compute until passes/fold.py folds them, so the op module derives them by
-    padding.h's rule. The other new ops' options already have their canonical names."""
+    padding.h's rule. MIRROR_PAD: `mode` "reflect" or "symmetric" (ONNX Pad's words). The
+    other new ops' options already have their canonical names."""
     if kind == "TRANSPOSE_CONV":
         a = dict(a)
         a["strides"] = (int(a.pop("stride_h", 1)), int(a.pop("stride_w", 1)))
         a["dilations"] = (1, 1)
         padding = a.pop("padding", "SAME")
         a["auto_pad"] = {"SAME": "SAME_UPPER"}.get(padding, padding)
+    if kind == "MIRROR_PAD":      # MirrorPadMode: REFLECT = 0, SYMMETRIC = 1
+        a = dict(a)
+        mode = a.pop("mode", 0)
+        a["mode"] = {0: "reflect", 1: "symmetric"}.get(mode, f"unknown({mode})")
     return a
 
 
