@@ -25,9 +25,10 @@ from .passes.check import check
 from .passes.dilate import dilate
 from .passes.fold import fold
 from .passes.shapes import infer_shapes
+from .passes.validate import validate
 from .passes.prepare import prepare
 
-TARGETS = ("generic", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+TARGETS = ("generic", "host", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 KERNELS = ("portable", "cmsis-nn")
 
 
@@ -76,7 +77,7 @@ class Compiled:
 
 
 def pipeline(g: Graph) -> Graph:
-    for step in (fold, infer_shapes, dilate, check, prepare):
+    for step in (fold, validate, infer_shapes, dilate, check, prepare):
         g = step(g)
     return g
 

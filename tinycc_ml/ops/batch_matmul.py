@@ -15,7 +15,8 @@ import math
 from dataclasses import dataclass
 
 from .. import quant
-from .base import OpDef, expect_arity, expect_dtype, expect_per_tensor, register
+from .base import OpDef, expect_per_tensor, register
+from .signature import Operand, Signature
 
 BATCH = 3          # batch dimensions of tcm_batch_matmul_s8 (rank 5 at most)
 
@@ -61,16 +62,14 @@ def _layout(op, g):
 
 @register("BATCH_MATMUL")
 class BatchMatMul(OpDef):
+    signature = Signature((Operand("lhs", ("int8",)), Operand("rhs", ("int8",))))
+
     def output_shape(self, op, g):
-        if len(op.inputs) != 2 or None in op.inputs:
-            return None
         lay = _layout(op, g)
         return None if isinstance(lay, str) else lay[0]
 
     def check(self, op, g):
-        expect_arity(op, g, (2,))
         for name, role in ((op.inputs[0], "lhs"), (op.inputs[1], "rhs"), (op.outputs[0], "output")):
-            expect_dtype(op, g, name, ("int8",), role)
             expect_per_tensor(op, g, name, role)
         if g.tensor(op.inputs[0]).is_const and g.tensor(op.inputs[1]).is_const:
             raise g.error(op, "both operands are constants; not supported")

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import OpDef, expect_arity, expect_const, expect_dtype, register
+from .base import OpDef, register
+from .signature import Operand, Signature
 
 RANK = 6                       # TCM_GATHER_RANK
 
@@ -56,6 +57,9 @@ def emit_tables(op, em, p: GatherParams, src: str, dst: str, what: str) -> str:
 
 @register("GATHER")
 class Gather(OpDef):
+    signature = Signature((Operand("input", ("int8",)),
+                           Operand("indices", ("int32", "int64"), const=True)))
+
     def _axis(self, op, g) -> int:
         rank = len(g.tensor(op.inputs[0]).shape)
         axis = int(op.attrs.get("axis", 0))
@@ -64,12 +68,7 @@ class Gather(OpDef):
         return axis % rank
 
     def check(self, op, g):
-        expect_arity(op, g, (2,))
         x, idx, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        expect_dtype(op, g, x, ("int8",), "input")
-        expect_dtype(op, g, y, ("int8",), "output")
-        expect_dtype(op, g, idx, ("int32", "int64"), "indices")
-        expect_const(op, g, idx, "indices")
         xt = g.tensor(x)
         if xt.is_const:
             raise g.error(op, f"input '{x}' is a constant (an embedding lookup); not supported")

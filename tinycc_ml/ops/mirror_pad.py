@@ -14,21 +14,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import OpDef, expect_arity, expect_const, expect_dtype, register
+from .base import OpDef, register
 from .gather import RANK, axis_tables, emit_tables
+from .signature import Operand, Signature
 
 
 @register("MIRROR_PAD")
 class MirrorPad(OpDef):
+    signature = Signature((Operand("input", ("int8",)),
+                           Operand("paddings", ("int32", "int64"), const=True)))
+
     def _paddings(self, op, g) -> np.ndarray:
         return g.tensor(op.inputs[1]).data.astype(np.int64).reshape(-1, 2)
 
     def check(self, op, g):
-        expect_arity(op, g, (2,))
-        expect_dtype(op, g, op.inputs[0], ("int8",), "input")
-        expect_dtype(op, g, op.outputs[0], ("int8",), "output")
-        expect_dtype(op, g, op.inputs[1], ("int32", "int64"), "paddings")
-        expect_const(op, g, op.inputs[1], "paddings")
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
         if x.is_const:
             raise g.error(op, f"input '{x.name}' is a constant; not supported")

@@ -14,12 +14,12 @@ is runtime_c/tcm_copy.c tcm_copy_view_s8.
 from __future__ import annotations
 
 from .base import register
-from .layout import _View
+from .layout import _View, _view_signature
 
 
 class _SpaceDepth(_View):
     max_rank = 4
-    n_inputs = (1,)
+    signature = _view_signature(0)
 
     def block(self, op, idx) -> int:
         s = int(op.attrs.get("block_size", 0))

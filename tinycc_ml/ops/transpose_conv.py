@@ -22,8 +22,8 @@ import numpy as np
 
 from .. import quant
 from . import _conv_common as cc
-from .base import (OpDef, clamp_of, expect_arity, expect_const, expect_dtype, expect_per_tensor,
-                   expect_rank, register)
+from .base import OpDef, clamp_of, expect_per_tensor, expect_rank, register
+from .signature import Operand, Signature
 
 SHAPE, FILTER, INPUT, BIAS = 0, 1, 2, 3
 
@@ -43,15 +43,12 @@ def _pads(auto_pad: str, size: int, k: int, stride: int) -> tuple[int, int]:
 
 @register("TRANSPOSE_CONV")
 class TransposeConv(OpDef):
+    signature = Signature((Operand("output shape", ("int32",), const=True),
+                           Operand("filter", ("int8",), const=True), Operand("input", ("int8",)),
+                           Operand("bias", ("int32",), const=True, optional=True)))
+
     def check(self, op, g):
-        expect_arity(op, g, (3, 4))
         shape, w, x, y = op.inputs[SHAPE], op.inputs[FILTER], op.inputs[INPUT], op.outputs[0]
-        expect_dtype(op, g, shape, ("int32",), "output shape")
-        expect_const(op, g, shape, "output shape")
-        expect_dtype(op, g, w, ("int8",), "filter")
-        expect_const(op, g, w, "filter")
-        expect_dtype(op, g, x, ("int8",), "input")
-        expect_dtype(op, g, y, ("int8",), "output")
         expect_per_tensor(op, g, x, "input")
         expect_per_tensor(op, g, y, "output")
         expect_rank(op, g, x, (4,), "input")
@@ -73,8 +70,6 @@ class TransposeConv(OpDef):
             raise g.error(op, f"per-channel filter scales must be along axis 0 ({out_c} channels)")
         b = op.inputs[BIAS] if len(op.inputs) > BIAS else None
         if b is not None:
-            expect_dtype(op, g, b, ("int32",), "bias")
-            expect_const(op, g, b, "bias")
             if g.tensor(b).size != out_c:
                 raise g.error(op, f"bias has {g.tensor(b).size} values for {out_c} output "
                                   "channels")

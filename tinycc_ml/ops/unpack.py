@@ -11,12 +11,12 @@ It is SPLIT into pieces of 1 with the axis squeezed: ops/split.py's views and ke
 from __future__ import annotations
 
 from .base import register
-from .split import _Split
+from .split import _signature, _Split
 
 
 @register("UNPACK")
 class Unpack(_Split):
-    n_inputs = 1
+    signature = _signature(("input",))
     data_input = 0
 
     def _axis(self, op, g):
