@@ -50,7 +50,7 @@ def lookup(op: Op, g: Graph) -> "OpDef":
     _load_all()
     opdef = _REGISTRY.get(op.kind)
     if opdef is None:
-        raise g.error(op, "not supported; supported: " + ", ".join(sorted(_REGISTRY)))
+        raise g.error(op, "not supported (`tinycc-ml ops` lists the supported ops)")
     return opdef
 
 
@@ -135,6 +135,13 @@ class OpDef:
 
 # Shared checks, so every op words the same problem the same way.
 
+FLOAT_HINT = ("; this is a float or hybrid model: tinycc-ml compiles fully int8-quantized ones. "
+              "Convert it with full-integer post-training quantization: converter.optimizations = "
+              "[tf.lite.Optimize.DEFAULT]; converter.representative_dataset = <a few real inputs>; "
+              "converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8] "
+              "(the README's 'Quantizing a model')")
+
+
 def expect_arity(op: Op, g: Graph, n_in: tuple[int, ...], n_out: int = 1) -> None:
     present = len(op.inputs)
     if present not in n_in:
@@ -148,7 +155,8 @@ def expect_dtype(op: Op, g: Graph, name: str | None, dtypes: tuple[str, ...], ro
         raise g.error(op, f"the {role} is missing")
     t = g.tensor(name)
     if t.dtype not in dtypes:
-        raise g.error(op, f"{role} '{t.name}' has type {t.dtype}; supported: {', '.join(dtypes)}")
+        hint = FLOAT_HINT if t.dtype == "float32" and "float32" not in dtypes else ""
+        raise g.error(op, f"{role} '{t.name}' has type {t.dtype}; supported: {', '.join(dtypes)}{hint}")
 
 
 def expect_per_tensor(op: Op, g: Graph, name: str, role: str) -> None:
