@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import quant
 from . import _conv_common as cc
 from .base import OpDef, clamp_of, expect_per_tensor, expect_rank, register
 from .signature import Operand, Signature
@@ -95,25 +94,8 @@ class TransposeConv(OpDef):
                          dil_h=1, dil_w=1, pad_h=top, pad_w=left, pads=(top, left, bottom, right))
 
     def _requant(self, op, g) -> cc.Requant:
-        x, w, y = (g.tensor(op.inputs[INPUT]), g.tensor(op.inputs[FILTER]),
-                   g.tensor(op.outputs[0]))
-        (in_scale, in_zp), (out_scale, out_zp) = x.qparams(), y.qparams()
-        out_c = w.shape[0]
-        scales = np.asarray(w.scale, np.float32)
-        scales = np.repeat(scales, out_c) if len(scales) == 1 else scales
-        if not (in_scale > 0 and out_scale > 0 and np.all(np.isfinite(scales))
-                and np.all(scales >= 0)):
-            raise g.error(op, "scales must be positive and finite")
-        try:
-            mult, shift = quant.per_channel_multipliers(in_scale, scales, out_scale)
-        except ValueError as e:
-            raise g.error(op, f"requantization: {e}") from None
-        big = np.flatnonzero(shift > 30)
-        if big.size:
-            raise g.error(op, f"output channel {int(big[0])}: effective scale input * filter / "
-                              "output is too large (shift > 30)")
-        lo, hi = quant.activation_range(clamp_of(op), out_scale, out_zp)
-        return cc.Requant(in_zp, out_zp, lo, hi, mult, shift)
+        return cc.conv_requant(op, g, op.inputs[FILTER], g.tensor(op.inputs[FILTER]).shape[0],
+                               op.inputs[INPUT])
 
     def prepare(self, op, g):
         b = op.inputs[BIAS] if len(op.inputs) > BIAS else None
