@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_batch_matmul.c: int8 BATCH_MATMUL; see tcm_batch_matmul.h. */
 #include "tcm_batch_matmul.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_batch_matmul.h: int8 BATCH_MATMUL, bit-exact with TensorFlow Lite's BUILTIN_REF kernel
  * (tensorflow/lite/kernels/batch_matmul.cc EvalInt8 -> reference_ops::BatchMatMul<int8_t,
  * int32_t>, reference/batch_matmul.h, TensorFlow 2.21).

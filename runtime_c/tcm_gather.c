@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_gather.c: per-axis index-table copies (GATHER, MIRROR_PAD); see tcm_gather.h. */
 #include "tcm_gather.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_gather.h: copies whose every output axis reads the input through its own index table,
  * bit-exact with TensorFlow Lite's BUILTIN_REF kernels (TensorFlow 2.21) of GATHER with
  * constant indices (tensorflow/lite/kernels/gather.cc -> reference_ops::Gather) and MIRROR_PAD

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_transpose_conv.c: int8 TRANSPOSE_CONV; see tcm_transpose_conv.h. */
 #include "tcm_transpose_conv.h"
 

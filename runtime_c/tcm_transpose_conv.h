@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_transpose_conv.h: int8 TRANSPOSE_CONV (Keras Conv2DTranspose), bit-exact with TensorFlow
  * Lite's BUILTIN_REF kernel (tensorflow/lite/kernels/internal/reference/integer_ops/
  * transpose_conv.h TransposeConv, TensorFlow 2.21).
