@@ -136,8 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not measure TensorFlow Lite Micro's arena (it runs in a child process "
                         "when the tflite-micro package is installed)")
 
-    sub.add_parser("ops", help="list the supported ops",
-                   description="The ops tinycc-ml compiles, from its op registry.")
+    sub.add_parser("ops", help="list the supported ops and their operands' types",
+                   description="The ops tinycc-ml compiles, from its op registry, each with its "
+                               "operands and the types they may have.")
     return parser
 
 
@@ -194,9 +195,12 @@ def cmd_inspect(a) -> int:
 
 
 def cmd_ops(a) -> int:
-    from .ops.base import supported_kinds
+    """One line per op: its name and its operands' types (the op's declared signature)."""
+    from .ops.base import _REGISTRY, supported_kinds
+    width = max(len(k) for k in supported_kinds())
     for kind in supported_kinds():
-        print(kind)
+        sig = _REGISTRY[kind].signature
+        print(f"{kind:<{width}}  {sig.describe() if sig is not None else ''}".rstrip())
     return 0
 
 

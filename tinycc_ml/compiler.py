@@ -132,11 +132,13 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
 
     # Names: function parameters after the model's tensor names; layers after op names.
     params = Namer(reserved={"arena", "arena_buffer", name})
-    io_param = {}
-    for role, names in (("input", g.inputs), ("output", g.outputs)):
-        for k, t in enumerate(names):
-            if t not in io_param:
-                io_param[t] = params.unique(io_stem(t, role, k))
+    # One parameter per listed position: a graph may list a tensor twice among its inputs or
+    # outputs (TFLite runs it). A repeated input is read from its last parameter (TFLite's
+    # interpreter keeps the last value set); every output parameter is written (see io_copies).
+    io_param = {(role, k): params.unique(io_stem(t, role, k))
+                for role, names in (("input", g.inputs), ("output", g.outputs))
+                for k, t in enumerate(names)}
+    last_input = {t: k for k, t in enumerate(g.inputs)}
     pointers = {}
     for t, tensor in g.tensors.items():
         if tensor.is_const:
@@ -148,9 +150,9 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
         elif where[0] == "arena":
             pointers[t] = f"({ctype} *)(arena + {where[1]})"
         elif where[0] == "input":
-            pointers[t] = io_param[g.inputs[where[1]]]
+            pointers[t] = io_param["input", last_input[g.inputs[where[1]]]]
         else:
-            pointers[t] = io_param[g.outputs[where[1]]]
+            pointers[t] = io_param["output", where[1]]
 
     globals_ = Namer(reserved={f"{name}_invoke", f"{name}_arena", f"{name}_trace"})
     consts = ConstTable(globals_)
@@ -202,6 +204,7 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
         layers_ctx.append({"comment": comment, "call": call.replace("\n", "\n    ") if call else "",
                            "trace": trace})
 
+    layers_ctx += _io_copies(g, io_param, pointers)
     const_bytes = sum(c.nbytes for c in consts.decls)
     lb = planner.lower_bound(g)
     lb_noio = planner.lower_bound(g, include_io=False)
@@ -215,7 +218,7 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
             scale, zp = tensor.qparams()
             info = np.iinfo(np.dtype(tensor.dtype)) if tensor.dtype != "float32" else None
             ios.append({"role": role, "index": k, "model_name": comment_text(t),
-                        "param": io_param[t],
+                        "param": io_param[role, k],
                         "macro": f"{NAME}_{role.upper()}{k}", "ctype": tensor.ctype,
                         "describe": tensor.describe(), "size": tensor.size,
                         "dims": len(tensor.shape),
@@ -270,6 +273,19 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
     _check_limits(compiled)
     compiled.seconds = time.perf_counter() - t0
     return compiled
+
+
+def _io_copies(g: Graph, io_param, pointers) -> list[dict]:
+    """Graph outputs whose parameter is not where their tensor was computed (a tensor listed
+    twice among the outputs, or a graph input listed as an output): copied at the end."""
+    out = []
+    for k, t in enumerate(g.outputs):
+        dst, src = io_param["output", k], pointers[t]
+        if dst != src:
+            out.append({"comment": f"Graph output {k} is '{comment_text(t)}', computed in "
+                                   f"{src}: copied", "trace": [],
+                        "call": f"memcpy({dst}, {src}, {g.tensor(t).nbytes}u);"})
+    return out
 
 
 def _check_limits(c: Compiled) -> None:

@@ -93,7 +93,7 @@ def test_compile_summary(ad, tmp_path, capsys):
 
 def test_ops_lists_registry(capsys):
     assert main(["ops"]) == 0
-    kinds = capsys.readouterr().out.split()
+    kinds = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert "FULLY_CONNECTED" in kinds and kinds == sorted(kinds)
 
 

@@ -296,7 +296,6 @@ SEMANTIC = {
     "graph_input_out_of_range": (_set("subgraphs.0.inputs.0", 77), "graph input tensor index 77"),
     "graph_output_out_of_range": (_set("subgraphs.0.outputs.0", 77),
                                   "graph output tensor index 77"),
-    "graph_input_twice": (_set("subgraphs.0.inputs", np.array([0, 0], np.int32)), "twice"),
     "cycle": (_cycle, r"op 0 \(CONV_2D .*is not computed before this op"),
     "self_loop": (_set("subgraphs.0.operators.1.inputs.0", 8), "not computed before this op"),
     "ops_out_of_order": (lambda m: m.subgraphs[0].operators.reverse(), "not computed before"),

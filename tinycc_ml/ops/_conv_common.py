@@ -116,9 +116,12 @@ class Requant:
     shift: np.ndarray           # int32 [out_c]
 
 
-def conv_requant(op, g, filter_name: str, out_c: int) -> Requant:
-    """PopulateConvolutionQuantizationParams: per-channel multipliers (per-tensor repeated)."""
-    x, w, y = g.tensor(op.inputs[0]), g.tensor(filter_name), g.tensor(op.outputs[0])
+def conv_requant(op, g, filter_name: str, out_c: int,
+                 input_name: str | None = None) -> Requant:
+    """PopulateConvolutionQuantizationParams: per-channel multipliers (per-tensor repeated).
+    The input is op.inputs[0] unless `input_name` says otherwise (TRANSPOSE_CONV: input 2)."""
+    x = g.tensor(op.inputs[0] if input_name is None else input_name)
+    w, y = g.tensor(filter_name), g.tensor(op.outputs[0])
     in_scale, in_zp = x.qparams()
     out_scale, out_zp = y.qparams()
     scales = np.asarray(w.scale, np.float32)
