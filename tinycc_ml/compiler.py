@@ -42,6 +42,9 @@ class Options:
     # op kinds whose CMSIS-NN call is used although it is NOT bit-exact with BUILTIN_REF (the
     # user's explicit opt-in, e.g. ("FULLY_CONNECTED",) from --cmsis-nn-inexact-fc)
     cmsis_nn_inexact: tuple[str, ...] = ()
+    # ONNX only (frontends/onnx.py): fixed input shapes (--shape), the I/O layout (--io-layout)
+    onnx_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    io_layout: str = "nchw"
 
 
 @dataclass(frozen=True)
@@ -302,7 +305,8 @@ def _runtime_closure(sources: set[str]) -> list[str]:
 
 
 def compile_file(path: str | Path, opts: Options) -> Compiled:
-    g = load(path)
+    g = load(path, shapes=dict(opts.onnx_shapes), io_layout=opts.io_layout) \
+        if str(path).lower().endswith(".onnx") else load(path)
     try:
         return compile_graph(g, opts)
     except CompileError as e:

@@ -111,6 +111,7 @@ class Op:
     outputs: tuple[str, ...]
     attrs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     params: Any = None                         # the op's frozen Params, set by passes/prepare
+    source_kind: str = ""                      # the op's name in the source model ("QLinearConv")
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,8 +136,8 @@ class Graph:
     def error(self, op: Op | None, reason: str) -> CompileError:
         if op is None:
             return CompileError(reason, source=self.source)
-        return CompileError(reason, source=self.source, op_index=op.index, op_kind=op.kind,
-                            op_name=op.name)
+        return CompileError(reason, source=self.source, op_index=op.index,
+                            op_kind=op.source_kind or op.kind, op_name=op.name)
 
     def replace(self, **changes: Any) -> "Graph":
         return dataclasses.replace(self, **changes)
