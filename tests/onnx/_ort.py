@@ -37,14 +37,6 @@ def ort_run(path: Path, feeds: list[np.ndarray]) -> list[np.ndarray]:
     return sess.run(None, dict(zip(names, feeds)))
 
 
-def c_run(path: Path, feeds: list[np.ndarray], work: Path, **options) -> list[np.ndarray]:
-    from tinycc_ml import hostbuild
-    from tinycc_ml.compiler import Options, compile_file
-    compiled = compile_file(path, Options(name="m", **options))
-    model = hostbuild.build(compiled, work)
-    return model.run(feeds)
-
-
 def random_input(rng, dtype, shape) -> np.ndarray:
     if dtype == np.float32:
         return rng.uniform(-3, 3, size=shape).astype(np.float32)
@@ -52,8 +44,10 @@ def random_input(rng, dtype, shape) -> np.ndarray:
     return rng.integers(info.min, info.max + 1, size=shape).astype(dtype)
 
 
-def check(path: Path, work: Path, n: int = 5, seed: int = 0, **options) -> None:
-    """The generated C equals onnxruntime on n random inputs, exactly."""
+def check(path: Path, work: Path, n: int = 5, seed: int = 0, integer_only: bool = False,
+          **options) -> None:
+    """The generated C equals onnxruntime on n random inputs, exactly (integer_only: the C
+    built with TCM_ORT_INTEGER_ONLY, the requantization of cores without an FPU)."""
     import onnxruntime as ort
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(seed)
@@ -63,7 +57,8 @@ def check(path: Path, work: Path, n: int = 5, seed: int = 0, **options) -> None:
     from tinycc_ml import hostbuild
     from tinycc_ml.compiler import Options, compile_file
     compiled = compile_file(path, Options(name="m", **options))
-    model = hostbuild.build(compiled, work)
+    cflags = ("-O2", "-DTCM_ORT_INTEGER_ONLY") if integer_only else ("-O2",)
+    model = hostbuild.build(compiled, work, cflags=cflags)
     layout = options.get("io_layout", "nchw")
     for _ in range(n):
         feeds = [random_input(rng, t, s) for t, s in specs]
