@@ -943,7 +943,10 @@ class _Reader:
         p = tuple(int(a) for a in p) if p is not None else tuple(reversed(range(rank)))
         if sorted(p) != list(range(rank)):
             raise self.error(f"perm {list(p)} is not a permutation of {rank} axes")
-        x, out, s, z = self._movement_out(n)
+        if isinstance(v, _DQ):
+            x, out, s, z = self._movement_out(n)
+        else:
+            x, out = src, n.output[0]
         # onnx_out = onnx_in.transpose(p) = ir.transpose(perm).transpose(p)
         self.vals[out] = _Q(x.ir, tuple(x.perm[p[j]] for j in range(rank)))
 
