@@ -33,7 +33,7 @@ def _size(text: str) -> int:
 
 
 def _model_options(p: argparse.ArgumentParser, name_default: str = "model") -> None:
-    p.add_argument("model", type=Path, help="the .tflite model")
+    p.add_argument("model", type=Path, help="the .tflite or .onnx model")
     p.add_argument("--name", default=name_default,
                    help="C name of the model: NAME.c, NAME.h, NAME_invoke(), prefix of every "
                         "global symbol (default: %(default)s)")
@@ -54,6 +54,23 @@ def _model_options(p: argparse.ArgumentParser, name_default: str = "model") -> N
                         "for per-tensor FULLY_CONNECTED layers, which is NOT bit-exact with "
                         "TFLite: it rounds twice, TFLite's reference once (a few LSB apart; "
                         "verify reports the difference)")
+    p.add_argument("--shape", action="append", default=[], type=_shape, metavar="NAME=1x3x32x32",
+                   help=".onnx: fix the dimensions of input NAME (a dynamic batch alone is "
+                        "compiled as 1 without it)")
+    p.add_argument("--io-layout", choices=("nchw", "nhwc"), default="nchw",
+                   help=".onnx: layout of 4-D inputs and outputs of NAME_invoke: the model's "
+                        "(nchw) or NHWC (default: %(default)s)")
+
+
+def _shape(text: str) -> tuple[str, tuple[int, ...]]:
+    name, _, dims = text.rpartition("=")
+    try:
+        shape = tuple(int(d) for d in dims.lower().split("x"))
+    except ValueError:
+        shape = ()
+    if not name or not shape or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"expected NAME=1x3x32x32, got '{text}'")
+    return name, shape
 
 
 def _options(a) -> Options:
@@ -61,7 +78,8 @@ def _options(a) -> Options:
         raise CompileError("--cmsis-nn-inexact-fc needs --kernels cmsis-nn")
     return Options(name=a.name, target=a.target, kernels=a.kernels, caller_arena=a.caller_arena,
                    max_arena=a.max_arena, max_flash=a.max_flash,
-                   cmsis_nn_inexact=("FULLY_CONNECTED",) if a.cmsis_nn_inexact_fc else ())
+                   cmsis_nn_inexact=("FULLY_CONNECTED",) if a.cmsis_nn_inexact_fc else (),
+                   onnx_shapes=tuple(a.shape), io_layout=a.io_layout)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from . import quant
 from .errors import CompileError
 from .hostbuild import build
 from .ir import DTYPES
-from .reference import TFLiteReference, random_inputs
+from .reference import OnnxReference, TFLiteReference, random_inputs
 
 
 @dataclass
@@ -107,7 +107,12 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
     if on_target and per_layer:
         log("note: --per-layer runs on the host build")
     host = build(compiled, cflags=cflags, trace=per_layer) if (per_layer or not on_target) else None
-    ref = TFLiteReference(model_path, preserve_all=per_layer)
+    if g.meta.get("format") == "onnx":
+        if per_layer:
+            raise CompileError("--per-layer is not supported for .onnx models yet")
+        ref = OnnxReference(model_path, g.meta.get("io_layout", "nchw"))
+    else:
+        ref = TFLiteReference(model_path, preserve_all=per_layer)
     specs = [(g.tensor(t).shape, DTYPES[g.tensor(t).dtype][0]) for t in g.inputs]
     batches: list[list[np.ndarray]] = []
     for p in npy_inputs:
@@ -153,6 +158,6 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
             "per layer: every layer's output matches on the checked input")
     verdict = "BIT-EXACT" if res.exact else f"MISMATCH in {res.mismatched_runs} of {res.runs} runs"
     where = f" on {target} (QEMU)" if on_target else ""
-    log(f"{g.source}: {verdict}{where} against TFLite {ref.resolver} ({res.runs} inputs)")
+    log(f"{g.source}: {verdict}{where} against {ref.label} ({res.runs} inputs)")
     sys.stdout.flush()
     return res
