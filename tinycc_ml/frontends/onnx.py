@@ -108,6 +108,7 @@ def read(data: bytes, source: str, shapes: dict[str, tuple[int, ...]] | None = N
     except Exception as e:  # protobuf's DecodeError and friends
         raise CompileError(f"not a valid ONNX file ({type(e).__name__} while parsing the "
                            "protobuf)", source=source) from None
+    _clean_names(model)
     for vi in model.graph.output:   # the checker wants a shape; this reader never reads it
         if vi.type.HasField("tensor_type") and not vi.type.tensor_type.HasField("shape"):
             vi.type.tensor_type.shape.SetInParent()
@@ -984,6 +985,31 @@ class _Reader:
             self._bind(x, n.input[k + 1], n.input[k + 2])
             xs.append(x)
         self._concat(n, xs, n.output[0], scale, zp)
+
+
+def _text(v) -> str:
+    """A name as printable text: protobuf returns bytes for a string field that is not UTF-8."""
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(v))
+
+
+def _clean_names(model) -> None:
+    """Every name and op_type the reader uses, as printable str (a hostile file may hold
+    any bytes there)."""
+    g = model.graph
+    for n in g.node:
+        n.name, n.op_type, n.domain = _text(n.name), _text(n.op_type), _text(n.domain)
+        for field in (n.input, n.output):
+            clean = [_text(x) for x in field]
+            del field[:]
+            field.extend(clean)
+        for a in n.attribute:
+            a.name = _text(a.name)
+    for t in g.initializer:
+        t.name = _text(t.name)
+    for vi in list(g.input) + list(g.output) + list(g.value_info):
+        vi.name = _text(vi.name)
 
 
 def _meet(a, b):
