@@ -81,7 +81,7 @@ void tcm_ort_quantize_f32_s8(int32_t size, float scale, int32_t zp, const float 
     }
 }
 
-void tcm_ort_avg_pool_s8(const tcm_window *p, float x_scale, float y_scale,
+void tcm_ort_avg_pool_s8(const tcm_window *p, const float *x_table, float y_scale,
                          int32_t count_include_pad, int32_t zp_offset, const int8_t *input,
                          int8_t *output)
 {
@@ -106,8 +106,7 @@ void tcm_ort_avg_pool_s8(const tcm_window *p, float x_scale, float y_scale,
                         for (x = x_start; x < x_end; x++) {
                             const int8_t *in = input
                                 + (((int64_t)b * p->in_h + y) * p->in_w + x) * p->in_c;
-                            const float tap = x_scale * (float)((int32_t)in[c] - p->input_zp);
-                            sum += tap;
+                            sum += x_table[in[c] + 128];
                         }
                     }
                     sum /= (float)count;
@@ -139,6 +138,33 @@ void tcm_ort_global_avg_pool_s8(int32_t batches, int32_t n, int32_t channels, in
                 acc += in[(int64_t)i * channels + c];
             }
             output[(int64_t)b * channels + c] = (int8_t)tcm_ort_requant_channel(acc, rq, c);
+        }
+    }
+}
+
+void tcm_ort_add_s8(const tcm_ort_add *p, const int8_t *a, const int8_t *b, int8_t *output)
+{
+    const float lo = (float)(p->act_min - p->zp);
+    const float hi = (float)(p->act_max - p->zp);
+    int32_t i0, i1, i2, i3;
+    int64_t o = 0;
+    for (i0 = 0; i0 < p->dims[0]; i0++) {
+        for (i1 = 0; i1 < p->dims[1]; i1++) {
+            for (i2 = 0; i2 < p->dims[2]; i2++) {
+                const int64_t ab = (int64_t)i0 * p->a_strides[0] + (int64_t)i1 * p->a_strides[1]
+                                   + (int64_t)i2 * p->a_strides[2];
+                const int64_t bb = (int64_t)i0 * p->b_strides[0] + (int64_t)i1 * p->b_strides[1]
+                                   + (int64_t)i2 * p->b_strides[2];
+                for (i3 = 0; i3 < p->dims[3]; i3++) {
+                    const float fa = p->a_table[a[ab + (int64_t)i3 * p->a_strides[3]] + 128];
+                    const float fb = p->b_table[b[bb + (int64_t)i3 * p->b_strides[3]] + 128];
+                    float v = (fa + fb) / p->c_scale;
+                    v = v < lo ? lo : v;
+                    v = v > hi ? hi : v;
+                    v = (v + 12582912.0f) - 12582912.0f;    /* |v| <= 255: half to even */
+                    output[o++] = (int8_t)((int32_t)v + p->zp);
+                }
+            }
         }
     }
 }

@@ -163,13 +163,14 @@ void tcm_ort_fc_s8(int32_t batches, int32_t depth, int32_t units, const int8_t *
 
 /* AveragePool as onnxruntime's QLinearAveragePool (contrib_ops/cpu/quantization/qlinear_pool.cc)
  * computes it when the window is not the whole image: each tap dequantized to float32
- * x_scale * (x - x_zp), summed in float32 in row order, divided by the tap count (the taps
+ * x_scale * (x - x_zp) (x_table[x + 128], made at compile time, so that no multiply-add can be
+ * contracted), summed in float32 in row order, divided by the tap count (the taps
  * inside the image, or k_h * k_w with count_include_pad), then
  * clamp(nearbyintf(avg / y_scale + y_zp)) (round half to even, the zero point added first;
  * zp_offset 128 where the model's type is uint8: its zero point is output_offset + 128, and
  * the float sum rounds differently).
  * p: geometry as for tcm_ort_conv_s8 (out_c == in_c); input_zp and output_offset are used. */
-void tcm_ort_avg_pool_s8(const tcm_window *p, float x_scale, float y_scale,
+void tcm_ort_avg_pool_s8(const tcm_window *p, const float *x_table, float y_scale,
                          int32_t count_include_pad, int32_t zp_offset, const int8_t *input,
                          int8_t *output);
 
@@ -179,6 +180,22 @@ void tcm_ort_avg_pool_s8(const tcm_window *p, float x_scale, float y_scale,
  *   input [batches, n, channels] int8, output [batches, channels] int8. */
 void tcm_ort_global_avg_pool_s8(int32_t batches, int32_t n, int32_t channels, int32_t input_zp,
                                 const tcm_ort_requant *rq, const int8_t *input, int8_t *output);
+
+/* QLinearAdd as onnxruntime's x86-64 AVX2 kernel computes it (core/mlas/lib/x86_64/
+ * QLinearBinaryOpKernelAvx2.S): y = clamp(RNE((float(a - za) * sa + float(b - zb) * sb) / sc))
+ * + zc. The two products come from 256-entry float32 tables made at compile time (a_table[a +
+ * 128] = float32(a - za) * sa), so only an addition and a division run here: nothing can be
+ * contracted into a fused multiply-add. Broadcasting: 4-D index with element strides (0 on a
+ * broadcast axis) per operand. */
+typedef struct {
+    int32_t dims[4];            /* output shape, NHWC (rank padded with leading 1s) */
+    int32_t a_strides[4], b_strides[4];
+    const float *a_table, *b_table;
+    float c_scale;
+    int32_t zp, act_min, act_max;
+} tcm_ort_add;
+
+void tcm_ort_add_s8(const tcm_ort_add *p, const int8_t *a, const int8_t *b, int8_t *output);
 
 /* QuantizeLinear float32 -> int8: clamp(RNE(x / scale)) + zp (MlasQuantizeLinear), NaN -> zp. */
 void tcm_ort_quantize_f32_s8(int32_t size, float scale, int32_t zp, const float *input,

@@ -345,8 +345,10 @@ class OrtAveragePool2D(_OrtPool):
         fields = cc.window_fields(p.win, None)
         fields.update(input_zp=x_zp, output_offset=y_zp)
         params = em.struct("params", "tcm_window", fields)
+        table = em.const("x_table", dequantize_table(p.x_scale, x_zp),
+                         comment="float32(q - x_zp) * x_scale, q = -128 .. 127")
         from ..backends.emit import c_literal
-        return (f"tcm_ort_avg_pool_s8(&{params}, {c_literal(np.float32(p.x_scale))}, "
+        return (f"tcm_ort_avg_pool_s8(&{params}, {table}, "
                 f"{c_literal(np.float32(p.y_scale))}, "
                 f"{int(bool(op.attrs.get('count_include_pad', False)))}, "
                 f"{int(op.attrs.get('ort_zero_point_offset', 0))}, "
@@ -413,3 +415,87 @@ class OrtQuantize(OpDef):
         em.use("tcm_ort.c")
         return (f"tcm_ort_quantize_f32_s8({p.size}, {c_literal(np.float32(p.scale))}, "
                 f"{p.zero_point}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});")
+
+
+@dataclass(frozen=True)
+class OrtAddParams:
+    dims: tuple[int, int, int, int]
+    a_strides: tuple[int, int, int, int]
+    b_strides: tuple[int, int, int, int]
+    a_table: np.ndarray         # float32 [256]: float32(q - zp) * scale for q = -128 .. 127
+    b_table: np.ndarray
+    c_scale: float
+    zero_point: int
+    act_min: int
+    act_max: int
+
+
+def dequantize_table(scale: float, zp: int) -> np.ndarray:
+    return quant_ort.dequantize_linear(np.arange(-128, 128), scale, zp)
+
+
+def broadcast_strides(shape, out_shape) -> tuple[int, ...] | None:
+    """Element strides of `shape` read at the indices of `out_shape` (numpy broadcasting;
+    0 on a broadcast axis), ranks padded to 4 with leading 1s; None beyond rank 4."""
+    if len(out_shape) > 4 or len(shape) > len(out_shape):
+        return None
+    shape = (1,) * (len(out_shape) - len(shape)) + tuple(shape)
+    strides, step = [], 1
+    for d, o in zip(reversed(shape), reversed(out_shape)):
+        if d not in (1, o):
+            return None
+        strides.append(0 if d == 1 and o != 1 else step)
+        step *= d
+    return (0,) * (4 - len(out_shape)) + tuple(reversed(strides))
+
+
+@register("ADD", numerics=NUMERICS)
+class OrtAdd(OpDef):
+    """QLinearAdd (and DQ, DQ -> Add -> Q, which onnxruntime fuses into it), x86-64 AVX2 form:
+    runtime_c/tcm_ort.h tcm_ort_add_s8. Other machines compute it differently (NEON: an integer
+    path rounding half away from zero; SSE2 without AVX2: precomputed ratios): the reference
+    is x86-64 with AVX2."""
+
+    def check(self, op, g):
+        expect_arity(op, g, (2,))
+        for k, role in ((0, "first input"), (1, "second input")):
+            expect_dtype(op, g, op.inputs[k], ("int8",), role)
+            expect_per_tensor(op, g, op.inputs[k], role)
+        expect_dtype(op, g, op.outputs[0], ("int8",), "output")
+        expect_per_tensor(op, g, op.outputs[0], "output")
+        self.prepare(op, g)
+
+    def prepare(self, op, g):
+        a, b, y = g.tensor(op.inputs[0]), g.tensor(op.inputs[1]), g.tensor(op.outputs[0])
+        sa, sb = broadcast_strides(a.shape, y.shape), broadcast_strides(b.shape, y.shape)
+        if sa is None or sb is None or tuple(np.broadcast_shapes(a.shape, b.shape)) != y.shape:
+            raise g.error(op, f"shapes {list(a.shape)} and {list(b.shape)} do not broadcast to "
+                              f"the output {list(y.shape)} (rank <= 4)")
+        ys, yz = y.qparams()
+        lo, hi = act_range(op, g, op.outputs[0])
+        dims = (1,) * (4 - len(y.shape)) + tuple(y.shape)
+        return OrtAddParams(dims, sa, sb, dequantize_table(*a.qparams()),
+                            dequantize_table(*b.qparams()), ys, yz, lo, hi)
+
+    def inplace_input(self, op, g):
+        a, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        return 0 if a.shape == y.shape and not a.is_const else None
+
+    def macs(self, op, g):
+        return g.tensor(op.outputs[0]).size
+
+    def describe(self, op, g):
+        return "onnxruntime QLinearAdd (x86-64 AVX2 formula)"
+
+    def emit(self, op, g, em):
+        from ..backends.emit import c_literal
+        p = op.params
+        em.use("tcm_ort.c")
+        ta = em.const("a_table", p.a_table, comment="float32(q - zp) * scale, q = -128 .. 127")
+        tb = em.const("b_table", p.b_table, comment="float32(q - zp) * scale, q = -128 .. 127")
+        params = em.struct("params", "tcm_ort_add", {
+            "dims": list(p.dims), "a_strides": list(p.a_strides), "b_strides": list(p.b_strides),
+            "a_table": ta, "b_table": tb, "c_scale": c_literal(np.float32(p.c_scale)),
+            "zp": p.zero_point, "act_min": p.act_min, "act_max": p.act_max})
+        return (f"tcm_ort_add_s8(&{params}, {em.tensor(op.inputs[0])}, "
+                f"{em.tensor(op.inputs[1])}, {em.tensor(op.outputs[0])});")
