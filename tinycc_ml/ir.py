@@ -105,13 +105,14 @@ class Op:
     """One operator. `index` is its index in the source model and appears in every error."""
 
     index: int
-    kind: str                                  # TFLite builtin name, e.g. "CONV_2D"
+    kind: str                                  # canonical kind (TFLite's builtin names): "CONV_2D"
     name: str                                  # from the model (its first output's name)
     inputs: tuple[str | None, ...]             # None: optional input absent
     outputs: tuple[str, ...]
     attrs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     params: Any = None                         # the op's frozen Params, set by passes/prepare
-    source_kind: str = ""                      # the op's name in the source model ("QLinearConv")
+    source_kind: str = ""                      # the op's name in the source model, for errors
+                                               # ("CONV_2D", "QLinearConv"); "" = kind
 
 
 @dataclass(frozen=True, eq=False)

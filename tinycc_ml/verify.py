@@ -146,7 +146,7 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
                 m, c = _diff(arr, expect)
                 if c:
                     op = next(o for o in g.ops if o.index == op_index)
-                    first_bad = (f"op {op_index} ({op.kind} '{op.name}'): output '{tname}' "
+                    first_bad = (f"op {op_index} ({op.source_kind or op.kind} '{op.name}'): output '{tname}' "
                                  f"differs in {c} of {arr.size} values, max {m}")
                     break
     res.first_bad_layer = first_bad

@@ -174,7 +174,7 @@ def test_conv2d_bad_input():
         "stride (0,1), dilation (1,1) and window (3,3) must be positive")
     assert compile_error(_conv_graph(x_shape=(1, 2, 2, 4), y_shape=(1, 1, 1, 6),
                                      padding="VALID")) == base + (
-        "a 3x3 window does not fit the 2x2 input with padding VALID")
+        "a 3x3 window does not fit the 2x2 input with pads (0,0,0,0)")
     assert compile_error(_conv_graph(fused_activation_function="TANH")) == base + (
         "fused activation TANH is not supported")
 

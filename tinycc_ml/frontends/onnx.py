@@ -682,6 +682,12 @@ class _Reader:
             if ceil_mode and (o - 1) * strides[a] >= size[a] + pads[a]:
                 o -= 1
             out.append(o)
+        if ceil_mode:   # as explicit pads: the last window's taps beyond the image are skipped
+            pads = list(pads)
+            for a in range(2):
+                need = (out[a] - 1) * strides[a] + (k[a] - 1) * dil[a] + 1 - size[a] - pads[a]
+                pads[a + 2] = max(pads[a + 2], need)
+            pads = tuple(pads)
         return tuple(pads), tuple(out)
 
     def _bias(self, name: str):

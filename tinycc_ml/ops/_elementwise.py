@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import expect_arity, expect_dtype, expect_per_tensor, fused_activation
+from .. import quant
+from .base import clamp_of, expect_arity, expect_dtype, expect_per_tensor
 
 MAX_RANK = 6        # TFLite's BroadcastAdd6DSlow / BroadcastMul6DSlow
 
@@ -101,7 +102,6 @@ def check_binary(op, g, dtypes: tuple[str, ...] = ("int8",)) -> None:
         expect_per_tensor(op, g, op.inputs[k], role)
     expect_dtype(op, g, op.outputs[0], dtypes, "output")
     expect_per_tensor(op, g, op.outputs[0], "output")
-    fused_activation(op, g)
     a, b, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
     out = broadcast_shape(a.shape, b.shape)
     if out is None:
@@ -129,7 +129,7 @@ def inplace_operand(op, g) -> int | None:
 
 
 def describe(op, g, loop: LoopNest) -> str:
-    act = fused_activation(op, g)
+    act = quant.clamp_name(clamp_of(op))
     runs = 1
     for d in loop.dims:
         runs *= d

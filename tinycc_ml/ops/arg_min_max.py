@@ -4,7 +4,7 @@ ARG_MAX / ARG_MIN; tf.math.argmax / argmin become them -- a classifier's last op
 Numerics: tensorflow/lite/kernels/arg_min_max.cc (TensorFlow 2.21; BUILTIN_REF registers the
 same ArgMinMax): the raw int8 values are compared (quantization plays no part: it is monotonic),
 the first index wins a tie. Prepare: the axis is one int32 or int64 value, negative counted from
-the end, within the input's rank >= 1; the output type is the `output_type` option (int32 or
+the end, within the input's rank >= 1; the output type is the `output_dtype` attr (int32 or
 int64) and its shape the input's without the axis.
 Kernel: runtime_c/tcm_arg.c.
 """
@@ -14,12 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import tflite
-
 from .base import OpDef, expect_arity, expect_const, expect_dtype, register
-
-_OUTPUT_TYPES = {tflite.TensorType.INT32: "int32", tflite.TensorType.INT64: "int64"}
-
 
 @dataclass(frozen=True)
 class ArgParams:
@@ -56,14 +51,13 @@ class _ArgMinMax(OpDef):
             raise g.error(op, f"axis has {a.size} values; expected one")
         if not x.shape:
             raise g.error(op, "the input is a scalar; TFLite needs rank >= 1")
-        option = op.attrs.get("output_type")
-        want = _OUTPUT_TYPES.get(option)
-        if want is None:
-            raise g.error(op, f"output_type option {option} is not int32 or int64 (TFLite's "
-                              "Prepare refuses it)")
+        want = op.attrs.get("output_dtype")
+        if want not in ("int32", "int64"):
+            raise g.error(op, f"output type {want} is not int32 or int64 (TFLite's Prepare "
+                              "refuses it)")
         if want != y.dtype:
-            raise g.error(op, f"output '{y.name}' has type {y.dtype} but the op's output_type "
-                              f"option is {want}")
+            raise g.error(op, f"output '{y.name}' has type {y.dtype} but the op's output type "
+                              f"is {want}")
         axis = _axis(op, g)
         if axis is None:
             raise g.error(op, f"axis {int(a.data.reshape(-1)[0])} is out of range for rank "

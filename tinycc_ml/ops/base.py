@@ -168,20 +168,10 @@ def expect_const(op: Op, g: Graph, name: str | None, role: str) -> None:
         raise g.error(op, f"{role} '{g.tensor(name).name}' must be a constant")
 
 
-def fused_activation(op: Op, g: Graph) -> str:
-    act = op.attrs.get("fused_activation_function", "NONE")
-    if act not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
-        raise g.error(op, f"fused activation {act} is not supported")
-    return act
-
-
-def padding_of(op: Op, g: Graph) -> str:
-    pad = op.attrs.get("padding", "SAME")
-    if pad not in ("SAME", "VALID"):
-        raise g.error(op, f"padding {pad} is not supported")
-    return pad
+def clamp_of(op: Op) -> tuple[float | None, float | None]:
+    """The op's activation clamp (lo, hi) in real units, None for an open end (attr `clamp`)."""
+    return tuple(op.attrs.get("clamp", (None, None)))
 
 
 __all__ = ["CompileError", "OpDef", "register", "lookup", "supported_kinds", "expect_arity",
-           "expect_dtype", "expect_per_tensor", "expect_rank", "expect_const", "fused_activation",
-           "padding_of"]
+           "expect_dtype", "expect_per_tensor", "expect_rank", "expect_const", "clamp_of"]

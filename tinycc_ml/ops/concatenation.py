@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import OpDef, expect_dtype, register
+from .. import quant
+from .base import OpDef, clamp_of, expect_dtype, register
 
 DTYPES = ("int8",)
 
@@ -37,7 +38,7 @@ class Concatenation(OpDef):
                               f"and {len(op.outputs)}")
         y = g.tensor(op.outputs[0])
         expect_dtype(op, g, y.name, DTYPES, "output")
-        act = op.attrs.get("fused_activation_function", "NONE")
+        act = quant.clamp_name(clamp_of(op))
         if act != "NONE":
             raise g.error(op, f"fused activation {act} is not supported (TFLite requires NONE)")
         rank = len(y.shape)

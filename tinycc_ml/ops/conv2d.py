@@ -18,7 +18,7 @@ from ..backends.targets import has_dsp, has_mve
 from .. import planner
 from . import _conv_common as cc, _mve
 from ._smlad import pack_rows, pad4, right_shift_requant
-from .base import OpDef, fused_activation, register
+from .base import OpDef, clamp_of, register
 
 
 PIXELS, CHANNELS = 4, 32     # TCM_CONV_PIXELS, TCM_CONV_CHANNELS (tcm_conv.h)
@@ -95,7 +95,7 @@ class Conv2D(OpDef):
 
     def describe(self, op, g):
         w = op.params.win
-        return cc.describe(w, fused_activation(op, g), f"{w.in_c} -> {w.out_c} channels")
+        return cc.describe(w, clamp_of(op), f"{w.in_c} -> {w.out_c} channels")
 
     def emit(self, op, g, em):
         """Cortex-M with DSP: tcm_conv2d_s8_smlad over filter rows padded to 4 taps, with the

@@ -16,7 +16,7 @@ from ..backends import cmsis_nn
 from ..backends.targets import has_dsp, has_mve
 from .. import planner, quant
 from . import _conv_common as cc, _mve
-from .base import OpDef, fused_activation, register
+from .base import OpDef, clamp_of, register
 
 
 PASS_VALUES = 64     # outputs per pass the portable kernel aims at (tcm_depthwise.c)
@@ -112,8 +112,8 @@ class DepthwiseConv2D(OpDef):
         w = g.tensor(op.inputs[1]).shape
         in_c = g.tensor(op.inputs[0]).shape[-1]
         if has_mve(target):
-            return _mve.depthwise_scratch(w[1], w[2], in_c, int(op.attrs.get("stride_w", 1)),
-                                          int(op.attrs.get("dilation_wfactor", 1)))
+            return _mve.depthwise_scratch(w[1], w[2], in_c, int(op.attrs.get("strides", (1, 1))[1]),
+                                          int(op.attrs.get("dilations", (1, 1))[1]))
         if self._smlad_3x3(op, g, target):
             # (3 * in_c + 1) int16 planes and a pixel of zero points (tcm_depthwise_smlad.h)
             win = (op.params if op.params is not None else self.prepare(op, g)).win
@@ -128,7 +128,7 @@ class DepthwiseConv2D(OpDef):
         """Output pixels tcm_depthwise_conv2d_s8 computes in one pass: enough for about
         PASS_VALUES values when the channels are few (stride_w 1, multiplier 1 only)."""
         x, y, w = (g.tensor(n).shape for n in (op.inputs[0], op.outputs[0], op.inputs[1]))
-        if int(op.attrs.get("stride_w", 1)) != 1 or w[3] != x[3]:
+        if int(op.attrs.get("strides", (1, 1))[1]) != 1 or w[3] != x[3]:
             return 1
         return max(1, min(PASS_VALUES // w[3], y[2]))
 
@@ -136,7 +136,7 @@ class DepthwiseConv2D(OpDef):
         p = op.params
         extra = f"{p.win.in_c} channels" + (f", depth multiplier {p.multiplier}"
                                               if p.multiplier > 1 else "")
-        return cc.describe(p.win, fused_activation(op, g), extra)
+        return cc.describe(p.win, clamp_of(op), extra)
 
     def emit(self, op, g, em):
         p = op.params

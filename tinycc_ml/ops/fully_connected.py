@@ -18,7 +18,7 @@ from ..backends.targets import has_dsp, has_mve
 from ._conv_common import wrap_int32
 from ._smlad import pack_rows
 from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
-                   fused_activation, register)
+                   clamp_of, register)
 
 
 # tcm_fc.h TCM_FC_DEPTH_ALIGN: tcm_fully_connected_s8's weight rows are followed by
@@ -65,7 +65,6 @@ class FullyConnected(OpDef):
         if b is not None:
             expect_dtype(op, g, b, ("int32",), "bias")
             expect_const(op, g, b, "bias")
-        fused_activation(op, g)
         wt = g.tensor(w)
         if len(wt.shape) != 2:
             raise g.error(op, f"weights have shape {list(wt.shape)}; expected [units, depth]")
@@ -86,8 +85,6 @@ class FullyConnected(OpDef):
         if out.size != (xt.size // depth) * units:
             raise g.error(op, f"output {list(out.shape)} does not hold "
                               f"{xt.size // depth} x {units} values")
-        if op.attrs.get("weights_format", 0) != 0:
-            raise g.error(op, "shuffled weights format is not supported")
 
     def output_shape(self, op, g):
         if len(op.inputs) < 2 or op.inputs[1] is None:
@@ -95,7 +92,7 @@ class FullyConnected(OpDef):
         x, w = g.tensor(op.inputs[0]), g.tensor(op.inputs[1])
         if len(w.shape) != 2 or w.shape[1] == 0 or x.size % w.shape[1]:
             return None  # check() words the problem
-        if op.attrs.get("keep_num_dims", False):
+        if op.attrs.get("keep_dims", False):
             return tuple(x.shape[:-1]) + (w.shape[0],)
         return (x.size // w.shape[1], w.shape[0])
 
@@ -114,7 +111,7 @@ class FullyConnected(OpDef):
             raise g.error(op, "the requantization scale is too large (shift > 30)")
         bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)
         folded = bias + (-in_zp) * w.data.astype(np.int64).sum(axis=1)
-        act_min, act_max = quant.activation_range(fused_activation(op, g), out_scale, out_zp)
+        act_min, act_max = quant.activation_range(clamp_of(op), out_scale, out_zp)
         return FCParams(batches=x.size // depth, depth=depth, units=units, output_offset=out_zp,
                         act_min=act_min, act_max=act_max, multiplier=mult, shift=shift,
                         bias=wrap_int32(folded))
@@ -131,7 +128,7 @@ class FullyConnected(OpDef):
 
     def describe(self, op, g):
         p = op.params
-        act = op.attrs.get("fused_activation_function", "NONE")
+        act = quant.clamp_name(clamp_of(op))
         return f"{p.depth} -> {p.units}" + ("" if act == "NONE" else f", {act}")
 
     def emit(self, op, g, em):

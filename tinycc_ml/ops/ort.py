@@ -19,7 +19,9 @@ Numerics (onnxruntime 1.x CPU execution provider, default graph optimizations, x
 - QuantizeLinear: RNE(x / scale) + zp, saturated (MlasQuantizeLinear).
 
 Canonical attributes read here (PLAN.md): strides, dilations, pads (top, left, bottom, right),
-window, groups, depth_multiplier, clamp, count_include_pad, keep_dims.
+window, groups, depth_multiplier, clamp, count_include_pad, keep_dims (geometry:
+ops/_conv_common.py window; the ONNX frontend writes ceil_mode as extra bottom/right pads,
+which changes nothing since taps outside the image are skipped).
 """
 
 from __future__ import annotations
@@ -90,34 +92,6 @@ def emit_requant(em, rq: OrtRequant) -> str:
         "zp": rq.zero_point, "act_min": rq.act_min, "act_max": rq.act_max})
 
 
-def window(op, g, k_h: int, k_w: int, out_c: int) -> cc.Window:
-    """Geometry of an NHWC windowed op from the canonical strides, dilations and explicit pads;
-    the output size is the model's (ONNX shape inference: floor, or ceil with ceil_mode)."""
-    x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
-    if len(x.shape) != 4 or len(y.shape) != 4:
-        raise g.error(op, f"expects 4-D input and output, has {list(x.shape)} -> {list(y.shape)}")
-    sh, sw = (int(v) for v in op.attrs.get("strides", (1, 1)))
-    dh, dw = (int(v) for v in op.attrs.get("dilations", (1, 1)))
-    top, left, bottom, right = (int(v) for v in op.attrs.get("pads", (0, 0, 0, 0)))
-    if min(sh, sw, dh, dw, k_h, k_w) < 1 or min(top, left, bottom, right) < 0:
-        raise g.error(op, f"strides ({sh},{sw}), dilations ({dh},{dw}) and window ({k_h},{k_w}) "
-                          "must be positive, pads not negative")
-    n, h, w, c = x.shape
-    oh, ow = y.shape[1], y.shape[2]
-    floor_h = (h + top + bottom - (k_h - 1) * dh - 1) // sh + 1
-    floor_w = (w + left + right - (k_w - 1) * dw - 1) // sw + 1
-    ok = oh in (floor_h, floor_h + 1) and ow in (floor_w, floor_w + 1) and oh >= 1 and ow >= 1
-    # every window must start inside the image or its leading padding (ceil_mode's rule)
-    if not ok or (oh - 1) * sh - top >= h or (ow - 1) * sw - left >= w or \
-            tuple(y.shape) != (n, oh, ow, out_c):
-        raise g.error(op, f"output shape {list(y.shape)} disagrees with the window ({k_h}x{k_w}, "
-                          f"strides ({sh},{sw}), pads {[top, left, bottom, right]}) on "
-                          f"{list(x.shape)}")
-    return cc.Window(batches=n, in_h=h, in_w=w, in_c=c, out_h=oh, out_w=ow, out_c=out_c,
-                     k_h=k_h, k_w=k_w, stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw,
-                     pad_h=top, pad_w=left, padding="EXPLICIT")
-
-
 def _check_io(op, g) -> None:
     expect_dtype(op, g, op.inputs[0], ("int8",), "input")
     expect_dtype(op, g, op.outputs[0], ("int8",), "output")
@@ -179,7 +153,7 @@ class _OrtConv(OpDef):
         if groups < 1 or x.shape[-1] != per_group * groups or out_c % groups:
             raise g.error(op, f"{groups} groups of {per_group} input channels do not fit the "
                               f"input's {x.shape[-1]} channels and {out_c} filters")
-        win = window(op, g, k_h, k_w, out_c)
+        win = cc.window(op, g, k_h, k_w, out_c)
         rq = gemm_requant(op, g, op.inputs[0], op.inputs[1], op.outputs[0], out_c)
         return OrtConvParams(win, groups, np.ascontiguousarray(filt),
                              _weights_zero_point(op, g, op.inputs[1]), _bias(op, g, out_c), rq)
@@ -298,7 +272,7 @@ class _OrtPool(OpDef):
 
     def _window(self, op, g):
         k_h, k_w = (int(v) for v in op.attrs.get("window", (0, 0)))
-        return window(op, g, k_h, k_w, g.tensor(op.inputs[0]).shape[-1])
+        return cc.window(op, g, k_h, k_w, g.tensor(op.inputs[0]).shape[-1])
 
     def macs(self, op, g):
         w = op.params.win

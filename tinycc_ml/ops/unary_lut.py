@@ -261,26 +261,26 @@ class _ReluX(_UnaryLut):
 
     def table(self, op, g, q):
         m, s = _requant(op, g, _f32_ratio(q.x_scale, q.y_scale))
-        lo, hi = quant.activation_range(self.act, q.y_scale, q.y_zp)
+        lo, hi = quant.activation_range(quant.CLAMPS[self.act], q.y_scale, q.y_zp)
         return np.array([min(max(q.y_zp + fx.mbqm(int(x) - q.x_zp, m, s), lo), hi)
                          for x in INPUTS])
 
 
 @register("RELU")
 class Relu(_ReluX):
-    act = quant.ACT_RELU
+    act = "RELU"
 
 
 @register("RELU6")
 class Relu6(_ReluX):
-    act = quant.ACT_RELU6
+    act = "RELU6"
 
 
 @register("RELU_N1_TO_1")
 class ReluN1To1(_ReluX):
-    act = quant.ACT_RELU_N1_TO_1
+    act = "RELU_N1_TO_1"
 
 
 @register("RELU_0_TO_1")
 class Relu0To1(_ReluX):
-    act = quant.ACT_RELU_0_TO_1
+    act = "RELU_0_TO_1"

@@ -34,5 +34,7 @@ def check(g: Graph) -> Graph:
         if name not in written:
             raise g.error(None, f"graph output '{name}' is never computed")
     for op, opdef in zip(g.ops, opdefs):
+        if "unsupported" in op.attrs:   # an option the frontend could not translate
+            raise g.error(op, op.attrs["unsupported"])
         opdef.check(op, g)
     return g
