@@ -282,6 +282,10 @@ class _Reader:
             name = self.add_tensor(vi.name, ir_shape, dtype)
             self.graph_inputs.append(name)
         self.onnx_shape[vi.name] = shape
+        if dtype != "float32":
+            found = self._first_qparams(vi.name)
+            if found is not None:
+                self._set_input_qparams(_Q(name, perm), *found)
         if dtype == "float32":
             self.vals[vi.name] = _F(name, perm)
         else:
@@ -397,6 +401,42 @@ class _Reader:
         if t.name not in self.graph_inputs and t.name not in self.u8_inputs:
             raise self.error(f"'{q.ir}' has no quantization parameters")
         self.tensors[t.name] = _with_q(t, scale, zp)
+
+    _MOVES = ("Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity")
+    _QINPUTS = {"DequantizeLinear": {0: (1, 2)}, "QLinearConv": {0: (1, 2)},
+                "QLinearMatMul": {0: (1, 2)}, "QGemm": {0: (1, 2)},
+                "QLinearAdd": {0: (1, 2), 3: (4, 5)}, "QLinearAveragePool": {0: (1, 2)},
+                "QLinearGlobalAveragePool": {0: (1, 2)}}
+
+    def _first_qparams(self, name: str):
+        """(scale, zero point in the int8 domain) of a quantized graph input, from the first
+        node that states them, following data-movement nodes (tf2onnx reshapes the int8 input
+        before its DequantizeLinear); None if nothing does."""
+        seen = set()
+        todo = [name]
+        while todo:
+            t = todo.pop(0)
+            if t in seen:
+                continue
+            seen.add(t)
+            for k in self.consumers.get(t, []):
+                m = self.g.node[k]
+                if m.op_type in self._MOVES and m.input and m.input[0] == t:
+                    todo.extend(m.output[:1])
+                    continue
+                for pos, (si, zi) in self._QINPUTS.get(m.op_type, {}).items():
+                    if pos < len(m.input) and m.input[pos] == t and si < len(m.input):
+                        try:
+                            scale = float(np.float32(self.scalar(m.input[si], "scale")))
+                            zp = (self.const(m.input[zi], "zero point")
+                                  if zi < len(m.input) and m.input[zi] else np.zeros(1, np.uint8))
+                        except CompileError:
+                            return None
+                        if zp.size != 1:
+                            return None
+                        shift = 128 if zp.dtype == np.uint8 else 0
+                        return scale, int(zp.reshape(-1)[0]) - shift
+        return None
 
     def materialize(self, v, want: tuple[int, ...]) -> str:
         """An IR tensor holding value v with onnx value = tensor.transpose(want)."""
@@ -729,10 +769,27 @@ class _Reader:
 
     # matrix products
     def _op_MatMul(self, n):
+        """QDQ MatMul, with the bias Add that follows it in tf2onnx's output (onnxruntime fuses
+        MatMul + Add into Gemm, then the QDQ group into QGemm with that int32 bias)."""
         a = self.qact(n.input[0])
         b = self.qconst(n.input[1], "second operand (weights)")
-        out, scale, zp, dtype, clamp = self.fused_output(n)
-        self._fc(n, a, b, None, out, scale, zp, clamp, transposed=False)
+        tail, bias = n, None
+        users = self.consumers.get(n.output[0], [])
+        if len(users) == 1 and self.g.node[users[0]].op_type == "Add":
+            m = self.g.node[users[0]]
+            other = m.input[1] if m.input[0] == n.output[0] else m.input[0]
+            v = self.vals.get(other)
+            if isinstance(v, _DQ) and isinstance(v.src, _C) and v.src.data.dtype == np.int32:
+                want = (np.float32(self.qparams_of(a)[0]) * b.scale).astype(np.float32)
+                if v.src.scale.size not in (1, want.size) or \
+                        not np.array_equal(np.broadcast_to(v.src.scale, want.shape), want):
+                    raise self.error(f"the bias '{other}' is not quantized with scale "
+                                     "x_scale * w_scale")
+                bias = v.src.data.reshape(-1)
+                self.done.add(users[0])
+                tail = m
+        out, scale, zp, dtype, clamp = self.fused_output(tail)
+        self._fc(n, a, b, bias, out, scale, zp, clamp, transposed=False)
 
     def _op_QLinearMatMul(self, n):
         a = self.qact(n.input[0])
