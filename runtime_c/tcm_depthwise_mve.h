@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_depthwise_mve.h: int8 DEPTHWISE_CONV_2D for Cortex-M cores with Helium (MVE), bit-exact
  * with TFLite's BUILTIN_REF DepthwiseConvPerChannel
  * (tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h). */
@@ -7,6 +8,17 @@
 #include <stdint.h>
 
 #include "tcm_window.h"
+
+/* The input columns of 4 adjacent output pixels, and the scratch bytes (see below;
+ * tinycc_ml/ops/_mve.py depthwise_scratch computes the same). */
+#define TCM_DEPTHWISE_MVE_SPAN(k_w, stride_w, dil_w) (3 * (stride_w) + ((k_w) - 1) * (dil_w) + 1)
+#define TCM_DEPTHWISE_MVE_SCRATCH_BYTES(k_h, k_w, in_c, stride_w, dil_w)                       \
+    ((k_h) * (k_w) * (in_c) + 16 >                                                           \
+             (((k_h) * TCM_DEPTHWISE_MVE_SPAN(k_w, stride_w, dil_w) * (in_c) + 15) & ~15) +   \
+                 16 * (in_c)                                                                  \
+         ? (k_h) * (k_w) * (in_c) + 16                                                       \
+         : (((k_h) * TCM_DEPTHWISE_MVE_SPAN(k_w, stride_w, dil_w) * (in_c) + 15) & ~15) +     \
+               16 * (in_c))
 
 /* Any depth multiplier, padding, stride and dilation. C4 = out_c rounded up to 4.
  * input   [batches, in_h, in_w, in_c] int8 NHWC

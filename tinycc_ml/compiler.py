@@ -1,11 +1,9 @@
-"""The pipeline: load -> check -> prepare -> plan -> emit, and writing the output folder."""
+"""The pipeline: load -> check -> prepare -> plan -> emit. Writing the output folder is
+backends/output.py (`write`, re-exported here)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +15,7 @@ from . import __version__, planner
 from ._paths import runtime_dir, templates_dir
 from .backends.cnames import Namer, comment_text, io_stem, layer_stem, sanitize
 from .backends.emit import ConstTable, LayerEmitter, c_literal
+from .backends.output import write  # noqa: F401  (its home is backends/output.py)
 from .errors import CompileError
 from .frontends import load
 from .ir import Graph
@@ -25,9 +24,10 @@ from .passes.check import check
 from .passes.dilate import dilate
 from .passes.fold import fold
 from .passes.shapes import infer_shapes
+from .passes.validate import validate
 from .passes.prepare import prepare
 
-TARGETS = ("generic", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+TARGETS = ("generic", "host", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 KERNELS = ("portable", "cmsis-nn")
 
 
@@ -42,6 +42,9 @@ class Options:
     # op kinds whose CMSIS-NN call is used although it is NOT bit-exact with BUILTIN_REF (the
     # user's explicit opt-in, e.g. ("FULLY_CONNECTED",) from --cmsis-nn-inexact-fc)
     cmsis_nn_inexact: tuple[str, ...] = ()
+    # the C symbol of an arena several models of one output share (--shared-arena; defined in
+    # SYMBOL.c by backends/output.py), instead of NAME's own static array
+    shared_arena: str | None = None
     # ONNX only (frontends/onnx.py): fixed input shapes (--shape), the I/O layout (--io-layout)
     onnx_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
     io_layout: str = "nchw"
@@ -79,7 +82,7 @@ class Compiled:
 
 
 def pipeline(g: Graph) -> Graph:
-    for step in (fold, infer_shapes, dilate, check, prepare):
+    for step in (fold, validate, infer_shapes, dilate, check, prepare):
         g = step(g)
     return g
 
@@ -245,7 +248,8 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
                inputs=inputs, outputs=outputs, signature=", ".join(sig), null_check=null_check,
                consts=[c.text for c in consts.decls], layers=layers_ctx, headers=headers,
                external_headers=external,
-               target=opts.target, kernels=opts.kernels)
+               target=opts.target, kernels=opts.kernels, shared_arena=opts.shared_arena,
+               runtime_files=runtime)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined, autoescape=False)
@@ -311,28 +315,3 @@ def compile_file(path: str | Path, opts: Options) -> Compiled:
         return compile_graph(g, opts)
     except CompileError as e:
         raise e.with_source(g.source) from None
-
-
-def write(c: Compiled, out_dir: str | Path) -> list[Path]:
-    """Write the model and its runtime files; all or nothing (a temporary folder renamed)."""
-    out = Path(out_dir)
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tinycc-ml-", dir=parent))
-    try:
-        for fname, text in c.files.items():
-            (tmp / fname).write_text(text, encoding="utf-8", newline="\n")
-        for f in c.runtime_files:
-            shutil.copyfile(runtime_dir() / f, tmp / f)
-        if out.exists():
-            if not out.is_dir():
-                raise CompileError(f"output path {out} exists and is not a folder")
-            for f in tmp.iterdir():  # replace our files in an existing folder, keep the others
-                os.replace(f, out / f.name)
-            tmp.rmdir()
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return sorted(out / f for f in list(c.files) + c.runtime_files)

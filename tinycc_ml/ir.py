@@ -102,7 +102,15 @@ class Tensor:
 
 @dataclass(frozen=True, eq=False)
 class Op:
-    """One operator. `index` is its index in the source model and appears in every error."""
+    """One operator. `index` is its index in the source model and appears in every error.
+
+    `attrs` are the project's canonical attributes, whatever the source format (the frontends
+    translate into them; frontends/tflite.py `canonical_attrs` lists them): `strides`,
+    `dilations`, `pads` (top, left, bottom, right), `window`, `clamp` (lo, hi) in real units,
+    `keep_dims`, `axis`, `beta`, `alpha`, `output_dtype`, ...; `numerics` names whose
+    arithmetic the op reproduces ("tflite", later "onnxruntime"); `unsupported`, when present,
+    is why an option cannot be compiled (passes/validate.py reports it).
+    """
 
     index: int
     kind: str                                  # canonical kind (TFLite's builtin names): "CONV_2D"

@@ -20,6 +20,11 @@ import numpy as np
 
 INT32_MAX = 2**31 - 1
 
+# The portable kernels (runtime_c/tcm_conv.c, tcm_depthwise.c, tcm_fc.c) sum products
+# (x - input_zp) * w, each at most 255 * 128 = 32,640 in magnitude, in an int32 before adding the
+# bias: with at most this many products per output the sum cannot overflow.
+MAX_ACCUM_DEPTH = INT32_MAX // (255 * 128)
+
 # An activation clamp in real units, (lo, hi), None for an open end: op attrs carry it as
 # `clamp` (the frontends translate fused activations into it). These are the named ones.
 CLAMPS = {"NONE": (None, None), "RELU": (0.0, None), "RELU6": (0.0, 6.0),
@@ -150,5 +155,7 @@ def fast_requant_ok(shifts, acc_bound: int) -> bool:
 def acc_bound(bias, filt_rows, x_max: int = 128) -> int:
     """max over output channels of |bias| + x_max * sum(|filter row|): a bound on an int32
     accumulator that sums products of activations |x| <= x_max with the row, onto the bias."""
+    if not len(bias):       # no channel (e.g. every multiplier 0): nothing to bound
+        return 0
     rows = np.abs(np.asarray(filt_rows, np.int64)).reshape(len(bias), -1).sum(axis=1)
-    return int(np.max(np.abs(np.asarray(bias, np.int64)) + x_max * rows)) if len(bias) else 0
+    return int(np.max(np.abs(np.asarray(bias, np.int64)) + x_max * rows))

@@ -310,7 +310,7 @@ SEMANTIC = {
     "two_subgraphs": (lambda m: m.subgraphs.append(m.subgraphs[0]), "2 subgraphs"),
     # op codes
     "unknown_opcode": (_opcode(9999),
-                       r"op 0 \(UNKNOWN_OP_9999 .*not supported; supported: .*CONV_2D"),
+                       r"op 0 \(UNKNOWN_OP_9999 [^;]*;[^;]*'\): not supported \(`tinycc-ml ops` lists the supported ops\)$"),
     "custom_opcode": (_opcode(32, b"MyOp"), r"op 0 \(CUSTOM:MyOp .*not supported"),
     "opcode_index_out_of_range": (_set("subgraphs.0.operators.1.opcodeIndex", 42),
                                   "op 1 opcode index 42 is out of range"),

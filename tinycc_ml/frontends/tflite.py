@@ -18,6 +18,10 @@ So reading goes in three steps, each of which stops at the first problem with a 
    the bytes its shape needs; each known op carries its own kind of options table, whose
    float fields are finite. Names keep their text, with unprintable characters escaped.
 
+Each op's options are then translated into the project's canonical attrs (`canonical_attrs`:
+explicit pads by TFLite's SAME/VALID rule, activation clamps in real units, ...); nothing after
+the frontend reads TFLite's field names.
+
 Value problems in a tensor that no op uses are ignored, as TFLite ignores them. A failure that the
 checks above do not foresee is still turned into a one-line error by `read` (the *backstop*);
 the fuzz target (tests/fuzz/fuzz_tflite.py) turns the backstop off, so that such a miss shows

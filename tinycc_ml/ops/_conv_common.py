@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
-from .base import clamp_of
+from .base import clamp_of, expect_per_tensor
+from .signature import Operand, Signature
 
 
 @dataclass(frozen=True)
@@ -142,14 +143,14 @@ def conv_requant(op, g, filter_name: str, out_c: int) -> Requant:
     return Requant(in_zp, out_zp, act_min, act_max, mult, shift)
 
 
+# The operands of CONV_2D and DEPTHWISE_CONV_2D (checked before shape inference).
+CONV_SIGNATURE = Signature((Operand("input", ("int8",)), Operand("filter", ("int8",), const=True),
+                            Operand("bias", ("int32",), const=True, optional=True)))
+
+
 def check_conv_operands(op, g, filter_axis: int, out_c: int) -> None:
-    """Types, constness and quantization shared by CONV_2D and DEPTHWISE_CONV_2D."""
-    from .base import (expect_arity, expect_const, expect_dtype, expect_per_tensor)
-    expect_arity(op, g, (2, 3))
-    expect_dtype(op, g, op.inputs[0], ("int8",), "input")
-    expect_dtype(op, g, op.inputs[1], ("int8",), "filter")
-    expect_dtype(op, g, op.outputs[0], ("int8",), "output")
-    expect_const(op, g, op.inputs[1], "filter")
+    """Quantization and bias size shared by CONV_2D and DEPTHWISE_CONV_2D (CONV_SIGNATURE
+    holds)."""
     expect_per_tensor(op, g, op.inputs[0], "input")
     expect_per_tensor(op, g, op.outputs[0], "output")
     w = g.tensor(op.inputs[1])
@@ -160,12 +161,18 @@ def check_conv_operands(op, g, filter_axis: int, out_c: int) -> None:
     if w.per_channel and (w.quant_axis != filter_axis or len(w.scale) != out_c):
         raise g.error(op, f"per-channel filter scales must be along axis {filter_axis} "
                           f"({out_c} channels)")
+    check_accum_depth(op, g, w.size // out_c if out_c else 0)
     b = op.inputs[2] if len(op.inputs) > 2 else None
-    if b is not None:
-        expect_dtype(op, g, b, ("int32",), "bias")
-        expect_const(op, g, b, "bias")
-        if g.tensor(b).size != out_c:
-            raise g.error(op, f"bias has {g.tensor(b).size} values for {out_c} output channels")
+    if b is not None and g.tensor(b).size != out_c:
+        raise g.error(op, f"bias has {g.tensor(b).size} values for {out_c} output channels")
+
+
+def check_accum_depth(op, g, depth: int) -> None:
+    """Refuses a layer summing more products per output than an int32 holds for sure
+    (quant.MAX_ACCUM_DEPTH, the accumulator bound the portable kernels rely on)."""
+    if depth > quant.MAX_ACCUM_DEPTH:
+        raise g.error(op, f"{depth} products per output could overflow the int32 accumulator "
+                          f"(at most {quant.MAX_ACCUM_DEPTH})")
 
 
 def bias_of(op, g, out_c: int) -> np.ndarray:
@@ -173,6 +180,14 @@ def bias_of(op, g, out_c: int) -> np.ndarray:
     if b is None:
         return np.zeros(out_c, np.int64)
     return g.tensor(b).data.astype(np.int64).reshape(-1)
+
+
+def model_bias_const(op, g, em, out_c: int) -> str:
+    """The model's bias (input 2) as a const array for the portable kernels, which add it as
+    TFLite's reference loops do, or NULL if the op has none."""
+    if len(op.inputs) < 3 or op.inputs[2] is None:
+        return "NULL"
+    return em.const("bias", wrap_int32(bias_of(op, g, out_c)), comment="the model's bias")
 
 
 def wrap_int32(a) -> np.ndarray:

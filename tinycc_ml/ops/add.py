@@ -68,6 +68,7 @@ def add_params(op, g, subtract: bool) -> AddParams:
 
 
 class _AddSub(OpDef):
+    signature = ew.BINARY_SIGNATURE
     subtract = False
 
     def check(self, op, g):

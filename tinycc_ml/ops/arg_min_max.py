@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .base import OpDef, expect_arity, expect_const, expect_dtype, register
+from .base import OpDef, register
+from .signature import Operand, Signature
 
 @dataclass(frozen=True)
 class ArgParams:
@@ -37,13 +38,11 @@ def _axis(op, g) -> int | None:
 
 class _ArgMinMax(OpDef):
     is_max = True
+    signature = Signature((Operand("input", ("int8",)),
+                           Operand("axis", ("int32", "int64"), const=True)),
+                          (Operand("output", ("int32", "int64")),))
 
     def check(self, op, g):
-        expect_arity(op, g, (2,))
-        expect_dtype(op, g, op.inputs[0], ("int8",), "input")
-        expect_dtype(op, g, op.inputs[1], ("int32", "int64"), "axis")
-        expect_const(op, g, op.inputs[1], "axis")
-        expect_dtype(op, g, op.outputs[0], ("int32", "int64"), "output")
         x, a, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
         if x.is_const:
             raise g.error(op, f"input '{x.name}' is a constant; not supported")
@@ -70,8 +69,6 @@ class _ArgMinMax(OpDef):
             raise g.error(op, "the input is empty")
 
     def output_shape(self, op, g):
-        if len(op.inputs) != 2 or None in op.inputs:
-            return None
         axis = _axis(op, g)
         if axis is None:
             return None

@@ -3,7 +3,9 @@
 An op module defines a subclass of `OpDef` and decorates it with `@register("KIND")`. The parts,
 in the order the pipeline calls them:
 
-- `check(op, g)`: validate types, shapes, options; `raise g.error(op, "reason")`.
+- `signature`: the inputs and outputs (count, types, constness) as a `Signature`
+  (ops/signature.py); checked for every op before shape inference (passes/validate.py).
+- `check(op, g)`: validate shapes, quantization, options; `raise g.error(op, "reason")`.
 - `output_shape(op, g)`: the output shape from the input shapes, where the model's stored one may
   be a placeholder (passes/shapes.py).
 - `prepare(op, g) -> Params`: every number the kernel reads, computed once at compile time
@@ -52,7 +54,7 @@ def lookup(op: Op, g: Graph) -> "OpDef":
     if op.attrs.get("numerics") == "onnxruntime":
         opdef = _ORT_REGISTRY.get(op.kind, opdef)
     if opdef is None:
-        raise g.error(op, "not supported; supported: " + ", ".join(sorted(_REGISTRY)))
+        raise g.error(op, "not supported (`tinycc-ml ops` lists the supported ops)")
     return opdef
 
 
@@ -65,14 +67,19 @@ class OpDef:
     # why a layer of this op keeps the portable kernel under --kernels cmsis-nn (compile summary)
     cmsis_nn_note: ClassVar[str] = "tinycc-ml does not call CMSIS-NN for this op"
 
+    # the op's operands (an ops.signature.Signature: count, types, constness), checked before
+    # shape inference (passes/validate.py); every op declares one (tests/passes/test_validate.py)
+    signature: ClassVar[Any] = None
+
     def check(self, op: Op, g: Graph) -> None:
         pass
 
     def output_shape(self, op: Op, g: Graph) -> tuple[int, ...] | None:
         """The output's shape from the inputs (passes/shapes.py writes it into the graph), or
         None to keep the shape the model stores. Needed where converters store placeholders
-        for shapes computed at run time (RESHAPE after Keras 3's shape arithmetic). Runs before
-        check(): on a malformed op (missing inputs, odd ranks) return None, never raise."""
+        for shapes computed at run time (RESHAPE after Keras 3's shape arithmetic). Runs after
+        the signature's checks (arity, types) and before check(): on other malformations (odd
+        ranks, a non-constant parameter) return None, never raise."""
         return None
 
     def prepare(self, op: Op, g: Graph) -> Any:
@@ -132,6 +139,13 @@ class OpDef:
 
 # Shared checks, so every op words the same problem the same way.
 
+FLOAT_HINT = ("; this is a float or hybrid model: tinycc-ml compiles fully int8-quantized ones. "
+              "Convert it with full-integer post-training quantization: converter.optimizations = "
+              "[tf.lite.Optimize.DEFAULT]; converter.representative_dataset = <a few real inputs>; "
+              "converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8] "
+              "(the README's 'Quantizing a model')")
+
+
 def expect_arity(op: Op, g: Graph, n_in: tuple[int, ...], n_out: int = 1) -> None:
     present = len(op.inputs)
     if present not in n_in:
@@ -145,7 +159,8 @@ def expect_dtype(op: Op, g: Graph, name: str | None, dtypes: tuple[str, ...], ro
         raise g.error(op, f"the {role} is missing")
     t = g.tensor(name)
     if t.dtype not in dtypes:
-        raise g.error(op, f"{role} '{t.name}' has type {t.dtype}; supported: {', '.join(dtypes)}")
+        hint = FLOAT_HINT if t.dtype == "float32" and "float32" not in dtypes else ""
+        raise g.error(op, f"{role} '{t.name}' has type {t.dtype}; supported: {', '.join(dtypes)}{hint}")
 
 
 def expect_per_tensor(op: Op, g: Graph, name: str, role: str) -> None:

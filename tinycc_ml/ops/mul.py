@@ -37,6 +37,7 @@ class MulParams:
 
 @register("MUL")
 class Mul(OpDef):
+    signature = ew.BINARY_SIGNATURE
     def check(self, op, g):
         ew.check_binary(op, g)
         if self._multiplier(op, g)[1] > MAX_LEFT_SHIFT:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from .. import quant
 from ..backends import cmsis_nn
 from . import _conv_common as cc
-from .base import OpDef, clamp_of, expect_arity, expect_dtype, expect_per_tensor, register
+from .base import OpDef, clamp_of, expect_per_tensor, register
+from .signature import INT8_UNARY
 
 SCALE_TOLERANCE = 1e-6      # pooling.cc: TFLITE_DCHECK_LE(|input scale - output scale|, 1e-6)
 
@@ -31,15 +32,13 @@ class PoolParams:
 
 class _Pool(OpDef):
     function = ""
+    signature = INT8_UNARY
 
     def _window(self, op, g) -> cc.Window:
         kh, kw = (int(v) for v in op.attrs.get("window", (0, 0)))
         return cc.window(op, g, kh, kw, g.tensor(op.inputs[0]).shape[-1])
 
     def check(self, op, g):
-        expect_arity(op, g, (1,))
-        expect_dtype(op, g, op.inputs[0], ("int8",), "input")
-        expect_dtype(op, g, op.outputs[0], ("int8",), "output")
         expect_per_tensor(op, g, op.inputs[0], "input")
         expect_per_tensor(op, g, op.outputs[0], "output")
         (si, zi), (so, zo) = g.tensor(op.inputs[0]).qparams(), g.tensor(op.outputs[0]).qparams()

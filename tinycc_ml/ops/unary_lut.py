@@ -31,7 +31,8 @@ import numpy as np
 
 from .. import quant
 from . import _fixedpoint as fx
-from .base import OpDef, expect_arity, expect_dtype, expect_per_tensor, register
+from .base import OpDef, expect_per_tensor, register
+from .signature import INT8_UNARY
 
 INPUTS = np.arange(-128, 128)          # table[k] is the output for input value k - 128
 
@@ -54,11 +55,10 @@ class Quant:
 
 class _UnaryLut(OpDef):
     """One int8 tensor in, one int8 tensor of the same shape out, a table in between."""
+    signature = INT8_UNARY
 
     def check(self, op, g):
-        expect_arity(op, g, (1,))
         for name, role in ((op.inputs[0], "input"), (op.outputs[0], "output")):
-            expect_dtype(op, g, name, ("int8",), role)
             expect_per_tensor(op, g, name, role)
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
         if x.shape != y.shape:
