@@ -529,7 +529,7 @@ class _Reader:
         return scale, zp, dtype
 
     def new_q(self, name: str, onnx_shape, perm, scale: float, zp: int) -> _Q:
-        ir_shape = tuple(onnx_shape[a] for a in _inverse(perm)) if perm else tuple(onnx_shape)
+        """A new int8 activation holding an ONNX value of onnx_shape in layout perm."""
         # onnx = ir.transpose(perm) -> ir.shape[perm[j]] = onnx.shape[j]
         ir_shape = [0] * len(onnx_shape)
         for j, a in enumerate(perm):

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant_ort
+from ..backends.emit import c_literal
 from . import _conv_common as cc
 from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor, register)
 
@@ -321,7 +322,6 @@ class OrtAveragePool2D(_OrtPool):
         params = em.struct("params", "tcm_window", fields)
         table = em.const("x_table", dequantize_table(p.x_scale, x_zp),
                          comment="float32(q - x_zp) * x_scale, q = -128 .. 127")
-        from ..backends.emit import c_literal
         return (f"tcm_ort_avg_pool_s8(&{params}, {table}, "
                 f"{c_literal(np.float32(p.y_scale))}, "
                 f"{int(bool(op.attrs.get('count_include_pad', False)))}, "
@@ -384,7 +384,6 @@ class OrtQuantize(OpDef):
         return f"float32 -> int8, scale {p.scale:.9g}, zero point {p.zero_point}, round half to even"
 
     def emit(self, op, g, em):
-        from ..backends.emit import c_literal
         p = op.params
         em.use("tcm_ort.c")
         return (f"tcm_ort_quantize_f32_s8({p.size}, {c_literal(np.float32(p.scale))}, "
@@ -462,7 +461,6 @@ class OrtAdd(OpDef):
         return "onnxruntime QLinearAdd (x86-64 AVX2 formula)"
 
     def emit(self, op, g, em):
-        from ..backends.emit import c_literal
         p = op.params
         em.use("tcm_ort.c")
         ta = em.const("a_table", p.a_table, comment="float32(q - zp) * scale, q = -128 .. 127")
