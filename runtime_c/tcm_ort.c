@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_ort.c: kernels with onnxruntime's requantization (tcm_ort.h). Plain C99 loops in the
  * order of the ONNX definition; the int32 accumulation is exact, so the order does not matter. */
 #include "tcm_ort.h"

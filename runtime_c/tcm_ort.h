@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_ort.h: onnxruntime's int8 requantization ("ort_float"), bit for bit, and the kernels that
  * use it (runtime_c/tcm_ort.c): convolution (any groups: depthwise too), fully connected, and
  * QuantizeLinear at the model's float edges.
