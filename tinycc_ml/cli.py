@@ -38,12 +38,12 @@ def parse_size(text: str, option: str) -> int:
 
 def _model_options(p: argparse.ArgumentParser, many: bool = False) -> None:
     if many:
-        p.add_argument("model", type=Path, nargs="+", help="the .tflite model(s)")
+        p.add_argument("model", type=Path, nargs="+", help="the .tflite or .onnx model(s)")
         p.add_argument("--name", action="append", default=[],
                        help="C name of the model: NAME.c, NAME.h, NAME_invoke(), prefix of every "
                             "global symbol (default: model); one per model, in order")
     else:
-        p.add_argument("model", type=Path, help="the .tflite model")
+        p.add_argument("model", type=Path, help="the .tflite or .onnx model")
         p.add_argument("--name", default="model",
                        help="C name of the model: NAME.c, NAME.h, NAME_invoke(), prefix of every "
                             "global symbol (default: %(default)s)")
@@ -69,6 +69,23 @@ def _model_options(p: argparse.ArgumentParser, many: bool = False) -> None:
                         "for per-tensor FULLY_CONNECTED layers, which is NOT bit-exact with "
                         "TFLite: it rounds twice, TFLite's reference once (a few LSB apart; "
                         "verify reports the difference)")
+    p.add_argument("--shape", action="append", default=[], type=_shape, metavar="NAME=1x3x32x32",
+                   help=".onnx: fix the dimensions of input NAME (a dynamic batch alone is "
+                        "compiled as 1 without it)")
+    p.add_argument("--io-layout", choices=("nchw", "nhwc"), default="nchw",
+                   help=".onnx: layout of 4-D inputs and outputs of NAME_invoke: the model's "
+                        "(nchw) or NHWC (default: %(default)s)")
+
+
+def _shape(text: str) -> tuple[str, tuple[int, ...]]:
+    name, _, dims = text.rpartition("=")
+    try:
+        shape = tuple(int(d) for d in dims.lower().split("x"))
+    except ValueError:
+        shape = ()
+    if not name or not shape or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"expected NAME=1x3x32x32, got '{text}'")
+    return name, shape
 
 
 def _options(a) -> Options:
@@ -81,13 +98,14 @@ def _options(a) -> Options:
                    caller_arena=a.caller_arena,
                    max_arena=None if a.max_arena is None else parse_size(a.max_arena, "--max-arena"),
                    max_flash=None if a.max_flash is None else parse_size(a.max_flash, "--max-flash"),
-                   cmsis_nn_inexact=("FULLY_CONNECTED",) if a.cmsis_nn_inexact_fc else ())
+                   cmsis_nn_inexact=("FULLY_CONNECTED",) if a.cmsis_nn_inexact_fc else (),
+                   onnx_shapes=tuple(a.shape), io_layout=a.io_layout)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinycc-ml",
-        description="Compile a quantized int8 TFLite model into standalone C99 for "
+        description="Compile a quantized int8 TFLite or ONNX model into standalone C99 for "
                     "microcontrollers: one entry point, a static arena of known size, no malloc.")
     parser.add_argument("--version", action="version", version=f"tinycc-ml {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -45,6 +45,9 @@ class Options:
     # the C symbol of an arena several models of one output share (--shared-arena; defined in
     # SYMBOL.c by backends/output.py), instead of NAME's own static array
     shared_arena: str | None = None
+    # ONNX only (frontends/onnx.py): fixed input shapes (--shape), the I/O layout (--io-layout)
+    onnx_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    io_layout: str = "nchw"
 
 
 @dataclass(frozen=True)
@@ -322,7 +325,8 @@ def _runtime_closure(sources: set[str]) -> list[str]:
 
 
 def compile_file(path: str | Path, opts: Options) -> Compiled:
-    g = load(path)
+    g = load(path, shapes=dict(opts.onnx_shapes), io_layout=opts.io_layout) \
+        if str(path).lower().endswith(".onnx") else load(path)
     try:
         return compile_graph(g, opts)
     except CompileError as e:

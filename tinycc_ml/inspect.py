@@ -130,7 +130,9 @@ def report(c: Compiled, model_path: str | Path | None = None, tflm: bool = True)
     consts = {t for info in c.layers for t in info.inputs if g.tensor(t).is_const}
     io_bytes = sum(nb for _, _, nb, _, _ in io)
     io_plan = planner.replan(plan, g, io_in_arena=True)
-    if tflm and model_path is not None:
+    if tflm and model_path is not None and g.meta.get("format") == "onnx":
+        tflm_bytes, tflm_note = None, "not measured: TFLite Micro does not read .onnx"
+    elif tflm and model_path is not None:
         tflm_bytes, tflm_note = measure_tflm(model_path)
     else:
         tflm_bytes, tflm_note = None, "not measured (--no-tflm)"

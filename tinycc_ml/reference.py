@@ -93,6 +93,39 @@ class TFLiteReference:
         return self.it.get_tensor(index).copy()
 
 
+class OnnxReference:
+    """An .onnx model in onnxruntime's CPU execution provider with its default graph
+    optimizations (the reference of the "onnxruntime" numerics, tinycc_ml/ops/ort.py).
+    `run` takes and returns arrays in the generated function's layout (io_layout "nhwc":
+    4-D tensors NHWC, transposed to and from the model's NCHW here)."""
+
+    def __init__(self, model_path: str | Path, io_layout: str = "nchw"):
+        try:
+            import onnxruntime as ort  # noqa: PLC0415
+        except ImportError:
+            raise CompileError("verify needs onnxruntime for .onnx models: pip install "
+                               "onnxruntime") from None
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        try:
+            self.sess = ort.InferenceSession(str(model_path), opts,
+                                             providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001  (onnxruntime raises its own exception types)
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CompileError(f"{Path(model_path).name}: onnxruntime refuses the model, "
+                               f"nothing to compare with: {first[:300]}") from None
+        self.names = [i.name for i in self.sess.get_inputs()]
+        self.nhwc = io_layout == "nhwc"
+        self.runtime = f"onnxruntime {ort.__version__}"
+        self.resolver = "CPU EP"
+
+    def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        feeds = {n: (x.transpose(0, 3, 1, 2) if self.nhwc and x.ndim == 4 else x)
+                 for n, x in zip(self.names, inputs)}
+        outs = self.sess.run(None, feeds)
+        return [o.transpose(0, 2, 3, 1) if self.nhwc and o.ndim == 4 else o for o in outs]
+
+
 def random_inputs(shapes_dtypes, rng: np.random.Generator) -> list[np.ndarray]:
     """Uniform over the whole integer range (floats: uniform in [-1, 1))."""
     out = []

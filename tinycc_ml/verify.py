@@ -16,7 +16,7 @@ from .errors import CompileError
 from .hostbuild import build
 from .ir import DTYPES
 from .progress import Progress
-from .reference import TFLiteReference, random_inputs
+from .reference import OnnxReference, TFLiteReference, random_inputs
 
 
 def runnable_targets() -> tuple[str, ...]:
@@ -128,7 +128,12 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
     if on_target and per_layer:
         log("note: --per-layer runs on the host build")
     host = build(compiled, cflags=cflags, trace=per_layer) if (per_layer or not on_target) else None
-    ref = TFLiteReference(model_path, preserve_all=per_layer)
+    if g.meta.get("format") == "onnx":
+        if per_layer:
+            raise CompileError("--per-layer is not supported for .onnx models yet")
+        ref = OnnxReference(model_path, g.meta.get("io_layout", "nchw"))
+    else:
+        ref = TFLiteReference(model_path, preserve_all=per_layer)
     specs = [(g.tensor(t).shape, DTYPES[g.tensor(t).dtype][0]) for t in g.inputs]
     batches: list[list[np.ndarray]] = []
     for p in npy_inputs:

@@ -31,12 +31,14 @@ from ..errors import CompileError
 from ..ir import Graph, Op
 
 _REGISTRY: dict[str, "OpDef"] = {}
+# op kinds whose arithmetic differs under op.attrs["numerics"] == "onnxruntime" (ops/ort.py)
+_ORT_REGISTRY: dict[str, "OpDef"] = {}
 
 
-def register(kind: str):
+def register(kind: str, numerics: str = "tflite"):
     def wrap(cls):
         cls.kind = kind
-        _REGISTRY[kind] = cls()
+        (_ORT_REGISTRY if numerics == "onnxruntime" else _REGISTRY)[kind] = cls()
         return cls
     return wrap
 
@@ -49,6 +51,8 @@ def supported_kinds() -> list[str]:
 def lookup(op: Op, g: Graph) -> "OpDef":
     _load_all()
     opdef = _REGISTRY.get(op.kind)
+    if op.attrs.get("numerics") == "onnxruntime":
+        opdef = _ORT_REGISTRY.get(op.kind, opdef)
     if opdef is None:
         raise g.error(op, "not supported (`tinycc-ml ops` lists the supported ops)")
     return opdef
