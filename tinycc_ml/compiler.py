@@ -17,6 +17,7 @@ from . import __version__, planner
 from ._paths import runtime_dir, templates_dir
 from .backends.cnames import Namer, comment_text, io_stem, layer_stem, sanitize
 from .backends.emit import ConstTable, LayerEmitter, c_literal
+from .backends.targets import TARGETS
 from .errors import CompileError
 from .frontends import load
 from .ir import Graph
@@ -27,7 +28,6 @@ from .passes.fold import fold
 from .passes.shapes import infer_shapes
 from .passes.prepare import prepare
 
-TARGETS = ("generic", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 KERNELS = ("portable", "cmsis-nn")
 
 
