@@ -14,8 +14,9 @@ import numpy as np
 
 from .. import quant
 from ..backends import cmsis_nn
-from ..backends.targets import has_dsp, has_mve
+from ..backends.targets import has_dsp, has_mve, is_scalar_mcu
 from ._conv_common import wrap_int32
+from . import _scalar
 from ._smlad import pack_rows
 from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
                    fused_activation, register)
@@ -127,7 +128,7 @@ class FullyConnected(OpDef):
         depth = g.tensor(op.inputs[1]).shape[1]
         if has_mve(target):
             return 0        # tcm_fc_mve.h
-        return 0 if has_dsp(target) else _host_depth_pad(depth)
+        return 0 if has_dsp(target) or is_scalar_mcu(target) else _host_depth_pad(depth)
 
     def describe(self, op, g):
         p = op.params
@@ -140,6 +141,17 @@ class FullyConnected(OpDef):
         elsewhere tcm_fully_connected_s8 (tcm_dot.h's unsigned x signed dot product, whose
         +128 input offset is folded into the bias as well)."""
         p = op.params
+        if is_scalar_mcu(em.target):
+            em.use("tcm_conv_scalar.c")
+            w = g.tensor(op.inputs[1]).data.astype(np.int8)
+            weights = em.const("weights", _scalar.pack_blocks(w),
+                               comment="[units / 4][depth][4] (tcm_conv_scalar.h)")
+            table, mode = _scalar.fc_requant(p.bias, p.multiplier, p.shift)
+            rq = em.const("requant", table,
+                          comment="[units][bias + input_offset * sum(row), multiplier, shift]")
+            return (f"tcm_fully_connected_s8_scalar({p.batches}, {p.depth}, {p.units}, "
+                    f"{em.tensor(op.inputs[0])}, {weights}, {rq}, {mode}, {p.output_offset}, "
+                    f"{p.act_min}, {p.act_max}, {em.tensor(op.outputs[0])});")
         em.use("tcm_fc.c")
         params = em.struct("params", "tcm_fc_params", {
             "batches": p.batches, "depth": p.depth, "units": p.units,
