@@ -14,8 +14,7 @@
 #include <stddef.h>
 
 #include "tcm_math.h"
-#include "tcm_mul32.h"
-#include "tcm_requant_dsp.h"
+#include "tcm_requant_scalar.h"
 
 enum { CH = TCM_SCALAR_CHANNELS, PIX = TCM_SCALAR_PIXELS };
 
@@ -86,51 +85,6 @@ static void dot_block(const int8_t *x, const int8_t *w, int32_t n, int32_t *acc)
 }
 #endif
 
-/* floor((2 * acc * mult + 2^31) / 2^32) and floor(acc * mult / 2^32) (mult >= 0): SMULL on
- * ARMv7-M, MUL/MULH on RV32, tcm_mulhi32's four 32-bit multiplies on ARMv6-M. */
-#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
-#define HIGH_ROUNDED(acc2, m) tcm_mulhi32((acc2), (m), 1)
-#define HIGH(acc, m) tcm_mulhi32((acc), (m), 0)
-#else
-#define HIGH_ROUNDED(acc2, m) tcm_smmulr((acc2), (m))
-#define HIGH(acc, m) tcm_smmul((acc), (m))
-#endif
-
-/* One accumulator (bias included) -> its requantized value before the output offset. */
-static int32_t requantize(int32_t acc, int32_t mult, int32_t shift, tcm_scalar_requant mode)
-{
-    int32_t right = -shift;
-    switch (mode) {
-    case TCM_SCALAR_RQ_DOUBLE_RIGHT: {   /* tcm_requant_dsp.h tcm_mbqm_right */
-        const int32_t high = HIGH_ROUNDED((int32_t)((uint32_t)acc << 1), mult);
-        return (high + (int32_t)((uint32_t)1 << (right - 1)) - (int32_t)((uint32_t)high >> 31))
-               >> right;
-    }
-    case TCM_SCALAR_RQ_SINGLE_RIGHT:     /* tcm_requant_dsp.h tcm_mbqm_single_right */
-        return (HIGH(acc, mult) + (int32_t)((uint32_t)1 << (right - 2))) >> (right - 1);
-    case TCM_SCALAR_RQ_SINGLE:
-        return tcm_mbqm_single(acc, mult, shift);
-    case TCM_SCALAR_RQ_DOUBLE:
-    default:
-        return tcm_mbqm(acc, mult, shift);
-    }
-}
-
-/* Requantize n_pix pixels x n_ch channels of acc ([pixel][4]) starting at channel c. */
-static void store(const int32_t *acc, int32_t n_pix, int32_t n_ch, const int32_t *requant,
-                  tcm_scalar_requant mode, int32_t output_offset, int32_t act_min,
-                  int32_t act_max, int8_t *const *out)
-{
-    int32_t i, j;
-    for (i = 0; i < n_pix; ++i) {
-        for (j = 0; j < n_ch; ++j) {
-            const int32_t *rq = requant + 3 * j;
-            const int32_t v = requantize(acc[i * CH + j], rq[1], rq[2], mode) + output_offset;
-            out[i][j] = (int8_t)tcm_clamp(v, act_min, act_max);
-        }
-    }
-}
-
 /* Copy output pixel `pixel`'s taps (NHWC order) into patch[k * PIX + slot]. */
 static void gather(const tcm_window *p, const int8_t *input, int32_t pixel, int32_t slot,
                    int8_t *patch)
@@ -195,7 +149,7 @@ void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const int8_t
 #else
             dot_block(scratch, w, taps, acc);
 #endif
-            store(acc, n_pix, n_ch, requant + 3 * c, mode, p->output_offset, p->act_min,
+            tcm_scalar_store(acc, n_pix, n_ch, requant + 3 * c, mode, p->output_offset, p->act_min,
                   p->act_max, dst);
         }
     }
@@ -219,7 +173,7 @@ void tcm_fully_connected_s8_scalar(int32_t batches, int32_t depth, int32_t units
                 acc[j] = j < n_ch ? requant[3 * (c + j)] : 0;
             }
             dot_1x4(x, 1, filter + (size_t)c * (size_t)depth, depth, acc);
-            store(acc, 1, n_ch, requant + 3 * c, mode, output_offset, act_min, act_max, &dst);
+            tcm_scalar_store(acc, 1, n_ch, requant + 3 * c, mode, output_offset, act_min, act_max, &dst);
         }
     }
 }

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "tcm_requant_scalar.h"
 #include "tcm_window.h"
 
 /* Output pixels computed together: as many accumulators as the core has registers for
@@ -25,19 +26,6 @@
 /* Scratch bytes of tcm_conv2d_s8_scalar for k_h * k_w * in_c taps
  * (tinycc_ml/ops/conv2d.py scratch_bytes computes the same). */
 #define TCM_CONV_SCALAR_SCRATCH_BYTES(taps) (TCM_SCALAR_MAX_PIXELS * (taps))
-
-/* How a layer requantizes (the compiler picks the shortest exact form, tinycc_ml/quant.py
- * fast_requant_ok and ops/_smlad.py right_shift_requant):
- * DOUBLE: tcm_mbqm (TFLite's double rounding), any shift;
- * DOUBLE_RIGHT: tcm_requant_right_s8's form (shift <= -1, |acc| < 2^30 proven at compile time);
- * SINGLE: tcm_mbqm_single (BUILTIN_REF's int8 FULLY_CONNECTED), any shift;
- * SINGLE_RIGHT: tcm_mbqm_single_right's form (shift <= -2, any accumulator). */
-typedef enum {
-    TCM_SCALAR_RQ_DOUBLE = 0,
-    TCM_SCALAR_RQ_DOUBLE_RIGHT = 1,
-    TCM_SCALAR_RQ_SINGLE = 2,
-    TCM_SCALAR_RQ_SINGLE_RIGHT = 3
-} tcm_scalar_requant;
 
 /* input   [batches, in_h, in_w, in_c] int8 NHWC
  * filter  [ceil(out_c / 4)][taps][4] int8, zero point 0: TFLite's [out_c, k_h, k_w, in_c] rows
