@@ -149,15 +149,16 @@ void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const int8_t
 #else
             dot_block(scratch, w, taps, acc);
 #endif
-            tcm_scalar_store(acc, n_pix, n_ch, requant + 3 * c, mode, p->output_offset, p->act_min,
-                  p->act_max, dst);
+            tcm_scalar_store(acc, n_pix, n_ch, requant + 3 * c + 1, 3, mode, p->output_offset,
+                             p->act_min, p->act_max, dst);
         }
     }
 }
 
 void tcm_fully_connected_s8_scalar(int32_t batches, int32_t depth, int32_t units,
-                                   const int8_t *input, const int8_t *filter,
-                                   const int32_t *requant, tcm_scalar_requant mode,
+                                   const int8_t *input, const int8_t *filter, const int32_t *bias,
+                                   const int32_t *mult_shift, int32_t per_channel,
+                                   tcm_scalar_requant mode,
                                    int32_t output_offset, int32_t act_min, int32_t act_max,
                                    int8_t *output)
 {
@@ -170,10 +171,12 @@ void tcm_fully_connected_s8_scalar(int32_t batches, int32_t depth, int32_t units
             int32_t acc[CH];
             int8_t *dst = row + c;
             for (j = 0; j < CH; ++j) {
-                acc[j] = j < n_ch ? requant[3 * (c + j)] : 0;
+                acc[j] = j < n_ch ? bias[c + j] : 0;
             }
             dot_1x4(x, 1, filter + (size_t)c * (size_t)depth, depth, acc);
-            tcm_scalar_store(acc, 1, n_ch, requant + 3 * c, mode, output_offset, act_min, act_max, &dst);
+            tcm_scalar_store(acc, 1, n_ch, mult_shift + (per_channel ? 2 * c : 0),
+                             per_channel ? 2 : 0, mode, output_offset, act_min, act_max,
+                             &dst);
         }
     }
 }

@@ -12,13 +12,16 @@
 #include "tcm_window.h"
 
 /* Output pixels computed together: as many accumulators as the core has registers for
- * (4 output channels each): 1 on ARMv6-M (8 low registers), 2 on ARMv7-M, 4 on RISC-V (31). */
+ * (4 output channels each): 1 on ARMv6-M (8 low registers), 2 on ARMv7-M, 4 on RISC-V (31).
+ * A build may set it (1, 2 or 4; the tests build every variant on the host). */
+#ifndef TCM_SCALAR_PIXELS
 #if defined(__riscv)
 #define TCM_SCALAR_PIXELS 4
 #elif defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
 #define TCM_SCALAR_PIXELS 1
 #else
 #define TCM_SCALAR_PIXELS 2
+#endif
 #endif
 #define TCM_SCALAR_CHANNELS 4   /* output channels per filter block */
 #define TCM_SCALAR_MAX_PIXELS 4 /* the scratch is sized for the largest TCM_SCALAR_PIXELS */
@@ -41,11 +44,13 @@ void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const int8_t
                           int8_t *scratch);
 
 /* FULLY_CONNECTED: input [batches, depth], filter as above with taps = depth and units output
- * channels, requant [units][3] (bias - input_zp * sum(row), multiplier, shift; one row per unit
- * even for a per-tensor layer), output [batches, units] (must not alias the input). */
+ * channels, bias [units] (bias - input_zp * sum(row)), mult_shift [units][2] (multiplier,
+ * shift) when per_channel, else [1][2] for every unit; output [batches, units] (must not alias
+ * the input). */
 void tcm_fully_connected_s8_scalar(int32_t batches, int32_t depth, int32_t units,
-                                   const int8_t *input, const int8_t *filter,
-                                   const int32_t *requant, tcm_scalar_requant mode,
+                                   const int8_t *input, const int8_t *filter, const int32_t *bias,
+                                   const int32_t *mult_shift, int32_t per_channel,
+                                   tcm_scalar_requant mode,
                                    int32_t output_offset, int32_t act_min, int32_t act_max,
                                    int8_t *output);
 

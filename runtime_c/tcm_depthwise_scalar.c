@@ -96,8 +96,8 @@ void tcm_depthwise_conv2d_s8_scalar(const tcm_window *p, const int8_t *input,
                     } else {
                         window4(p, image, filter, scratch, c, n_ch, y0, x0, acc);
                     }
-                    tcm_scalar_store(acc, 1, n_ch, requant + 3 * c, mode, p->output_offset,
-                                     p->act_min, p->act_max, &dst);
+                    tcm_scalar_store(acc, 1, n_ch, requant + 3 * c + 1, 3, mode,
+                                     p->output_offset, p->act_min, p->act_max, &dst);
                 }
             }
         }

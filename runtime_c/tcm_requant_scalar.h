@@ -24,8 +24,9 @@ typedef enum {
 } tcm_scalar_requant;
 
 /* floor((a * mult + 2^31) / 2^32) and floor(a * mult / 2^32) (mult >= 0): SMULL on ARMv7-M,
- * MUL/MULH on RV32, tcm_mulhi32's four 32-bit multiplies on ARMv6-M (no 64-bit multiply). */
-#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+ * MUL/MULH on RV32, tcm_mulhi32's four 32-bit multiplies on ARMv6-M (no 64-bit multiply;
+ * TCM_SCALAR_NO_MUL64 selects them elsewhere, for the tests). */
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__) || defined(TCM_SCALAR_NO_MUL64)
 #define TCM_SCALAR_HIGH_ROUNDED(a, m) tcm_mulhi32((a), (m), 1)
 #define TCM_SCALAR_HIGH(a, m) tcm_mulhi32((a), (m), 0)
 #else
@@ -37,7 +38,8 @@ typedef enum {
 TCM_INLINE int32_t tcm_scalar_double_right(int32_t acc, int32_t mult, int32_t right)
 {
     const int32_t high = TCM_SCALAR_HIGH_ROUNDED((int32_t)((uint32_t)acc << 1), mult);
-    return (high + (int32_t)((uint32_t)1 << (right - 1)) - (int32_t)((uint32_t)high >> 31)) >> right;
+    return (high + (int32_t)((uint32_t)1 << (right - 1)) - (int32_t)((uint32_t)high >> 31))
+           >> right;
 }
 
 TCM_INLINE int32_t tcm_scalar_single_right(int32_t acc, int32_t mult, int32_t right)
@@ -46,18 +48,19 @@ TCM_INLINE int32_t tcm_scalar_single_right(int32_t acc, int32_t mult, int32_t ri
 }
 
 /* Requantize n_pix pixels x n_ch channels: acc [pixel][4] (accumulators with the bias),
- * requant [channel][3] (bias, multiplier, shift), out[pixel][channel]. */
+ * ms the channels' (multiplier, shift) pairs, ms_stride int32s apart (0: one pair for all),
+ * out[pixel][channel]. */
 #define TCM_SCALAR_STORE_LOOP(EXPR)                                                    \
     for (i = 0; i < n_pix; ++i) {                                                      \
         for (j = 0; j < n_ch; ++j) {                                                   \
-            const int32_t a = acc[i * 4 + j], m = requant[3 * j + 1];                   \
-            const int32_t s = requant[3 * j + 2];                                      \
+            const int32_t a = acc[i * 4 + j], m = ms[ms_stride * j];                    \
+            const int32_t s = ms[ms_stride * j + 1];                                   \
             out[i][j] = (int8_t)tcm_clamp((EXPR) + output_offset, act_min, act_max);   \
         }                                                                              \
     }
 
 static inline void tcm_scalar_store(const int32_t *acc, int32_t n_pix, int32_t n_ch,
-                                    const int32_t *requant, tcm_scalar_requant mode,
+                                    const int32_t *ms, int32_t ms_stride, tcm_scalar_requant mode,
                                     int32_t output_offset, int32_t act_min, int32_t act_max,
                                     int8_t *const *out)
 {

@@ -30,12 +30,9 @@ def conv_requant(bias: np.ndarray, rows: np.ndarray, mult: np.ndarray, shift: np
     return np.stack(short, axis=1).astype(np.int32), "TCM_SCALAR_RQ_DOUBLE_RIGHT"
 
 
-def fc_requant(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray):
-    """(table [units][3], mode) for BUILTIN_REF's single rounding; per-tensor constants are
-    repeated per unit. The short form (tcm_mbqm_single_right) is exact for shifts in [-31, -2]."""
-    units = len(bias)
-    mult = np.broadcast_to(np.asarray(mult, np.int64), (units,))
-    shift = np.broadcast_to(np.asarray(shift, np.int64), (units,))
-    short = bool(np.all((shift <= -2) & (shift >= -31)))
-    table = np.stack([np.asarray(bias, np.int64), mult, shift], axis=1).astype(np.int32)
-    return table, "TCM_SCALAR_RQ_SINGLE_RIGHT" if short else "TCM_SCALAR_RQ_SINGLE"
+def fc_requant(mult: np.ndarray, shift: np.ndarray):
+    """(mult_shift [n][2], mode) for BUILTIN_REF's single rounding, n = 1 for a per-tensor
+    layer. The short form (tcm_mbqm_single_right) is exact for shifts in [-31, -2]."""
+    short = bool(np.all((np.asarray(shift) <= -2) & (np.asarray(shift) >= -31)))
+    table = np.stack([np.asarray(mult, np.int64), np.asarray(shift, np.int64)], axis=1)
+    return table.astype(np.int32), "TCM_SCALAR_RQ_SINGLE_RIGHT" if short else "TCM_SCALAR_RQ_SINGLE"

@@ -146,11 +146,12 @@ class FullyConnected(OpDef):
             w = g.tensor(op.inputs[1]).data.astype(np.int8)
             weights = em.const("weights", _scalar.pack_blocks(w),
                                comment="[units / 4][depth][4] (tcm_conv_scalar.h)")
-            table, mode = _scalar.fc_requant(p.bias, p.multiplier, p.shift)
-            rq = em.const("requant", table,
-                          comment="[units][bias + input_offset * sum(row), multiplier, shift]")
+            bias = em.const("bias", p.bias, comment="bias + input_offset * sum(weights row)")
+            table, mode = _scalar.fc_requant(p.multiplier, p.shift)
+            ms = em.const("mult_shift", table, comment="[units or 1][multiplier, shift]")
             return (f"tcm_fully_connected_s8_scalar({p.batches}, {p.depth}, {p.units}, "
-                    f"{em.tensor(op.inputs[0])}, {weights}, {rq}, {mode}, {p.output_offset}, "
+                    f"{em.tensor(op.inputs[0])}, {weights}, {bias}, {ms}, "
+                    f"{int(len(table) > 1)} /* per_channel */, {mode}, {p.output_offset}, "
                     f"{p.act_min}, {p.act_max}, {em.tensor(op.outputs[0])});")
         em.use("tcm_fc.c")
         params = em.struct("params", "tcm_fc_params", {
