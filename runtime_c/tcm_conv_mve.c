@@ -61,7 +61,7 @@ void tcm_conv2d_s8_mve(const tcm_window *p, const int8_t *input, const int8_t *f
                        int8_t *output, uint8_t *scratch)
 {
     const int32_t taps = p->k_h * p->k_w * p->in_c;
-    const int32_t depth = (taps + 15) & ~15;
+    const int32_t depth = TCM_CONV_MVE_DEPTH(taps);
     const int32_t pixels = p->out_h * p->out_w;
     int8_t *patches = (int8_t *)(void *)scratch;
     const int32_t pixel_1x1 = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;

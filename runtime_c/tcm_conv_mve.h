@@ -7,6 +7,11 @@
 
 #include "tcm_window.h"
 
+/* K16, the filter row length: K = k_h * k_w * in_c taps rounded up to 16 (tinycc_ml/ops/_mve.py
+ * pad16), and the scratch bytes: the im2col patches of 4 output pixels. */
+#define TCM_CONV_MVE_DEPTH(taps) (((taps) + 15) & ~15)
+#define TCM_CONV_MVE_SCRATCH_BYTES(taps) (4 * TCM_CONV_MVE_DEPTH(taps))
+
 /* input   [batches, in_h, in_w, in_c] int8 NHWC
  * filter  [out_c][K16] int8: each output channel's K = k_h * k_w * in_c taps ([k_h][k_w][in_c],
  *         as in the model) zero-padded to K16, K rounded up to 16 (whole vectors, no tail)
@@ -15,7 +20,7 @@
  * mult, shift [out_c]: per-channel requantization (QuantizeMultiplier), double rounding
  * output  [batches, out_h, out_w, out_c] int8. Each group of 4 output pixels is written after
  *         all of their windows were read (tinycc_ml planner.window_gap's in-place rule).
- * scratch 4 * K16 bytes: the im2col patches of 4 output pixels (bytes K..K16 of each are
+ * scratch TCM_CONV_MVE_SCRATCH_BYTES(K) = 4 * K16 bytes: the im2col patches of 4 output pixels (bytes K..K16 of each are
  *         read but not written: they meet the filter's zero padding).
  * Ranges: |acc| <= |bias| + K * 128 * 255 < 2^31 for K below 65,000 taps.
  * Inner step (MVE): 4 output pixels x 1 output channel x 16 taps = 5 loads + 4 VMLADAVA; the 4

@@ -1,4 +1,5 @@
-/* tcm_depthwise.h: int8 DEPTHWISE_CONV_2D, bit-exact with TFLite's DepthwiseConvPerChannel. */
+/* tcm_depthwise.h: int8 DEPTHWISE_CONV_2D, the portable kernel: TFLite's DepthwiseConvPerChannel
+ * loop in C99. */
 #ifndef TCM_DEPTHWISE_H
 #define TCM_DEPTHWISE_H
 
@@ -6,25 +7,23 @@
 
 #include "tcm_window.h"
 
-/* Scratch bytes of tcm_depthwise_conv2d_s8: int32 accumulators and a row of input zero points
- * for `pixels` x out_c outputs (tinycc_ml/ops/depthwise_conv2d.py computes the same). */
-#define TCM_DEPTHWISE_SCRATCH_BYTES(pixels, out_c) (5 * (pixels) * (out_c))
+/* Scratch bytes of tcm_depthwise_conv2d_s8: the int32 accumulators of one output pixel
+ * (tinycc_ml/ops/depthwise_conv2d.py reads this macro). */
+#define TCM_DEPTHWISE_SCRATCH_BYTES(out_c) (4 * (out_c))
 
-/* input   [batches, in_h, in_w, in_c] int8 NHWC
- * pixels  output pixels of a row computed in one pass (>= 1; > 1 only with stride_w 1 and depth
- *         multiplier 1): the `pixels` x out_c outputs are then one contiguous vector
- * filter  [k_h * k_w][pixels][out_c] int8, zero point 0: TFLite's [1, k_h, k_w, out_c] with each
- *         tap's row repeated `pixels` times; out_c = in_c * depth_multiplier, output channel
- *         ic * depth_multiplier + m reads input channel ic
- * bias    [pixels][out_c] int32: the model's bias + input_offset * sum of the channel's taps,
- *         folded at compile time (taps outside the image read the input zero point: they add 0),
- *         repeated `pixels` times; mult, shift [pixels][out_c] likewise (double rounding)
+/* input   [batches, in_h, in_w, in_c] int8 NHWC, zero point p->input_zp
+ * filter  [1, k_h, k_w, out_c] int8, zero point 0: the model's tensor as it is;
+ *         out_c = in_c * depth_multiplier, output channel ic * depth_multiplier + m reads input
+ *         channel ic
+ * bias    [out_c] int32, the model's, or NULL
+ * mult, shift [out_c]: per-channel requantization (QuantizeMultiplier), double rounding
  * output  [batches, out_h, out_w, out_c] int8. It may overlap the input only as the planner's
- *         in-place rule allows (OpDef.inplace_gap): a pixel's window is read before the pixel
- *         is written.
- * scratch TCM_DEPTHWISE_SCRATCH_BYTES(pixels, out_c) bytes, 4-byte aligned. */
-void tcm_depthwise_conv2d_s8(const tcm_window *p, int32_t pixels, const int8_t *input,
-                             const int8_t *filter, const int32_t *bias, const int32_t *mult,
-                             const int32_t *shift, int8_t *output, uint8_t *scratch);
+ *         in-place rule allows (OpDef.inplace_gap): all out_c channels of an output pixel are
+ *         accumulated before the pixel is written.
+ * scratch TCM_DEPTHWISE_SCRATCH_BYTES(out_c) bytes, 4-byte aligned.
+ * The x86 host kernel (--target host) is tcm_depthwise_conv2d_s8_host, tcm_depthwise_host.h. */
+void tcm_depthwise_conv2d_s8(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                             const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                             int8_t *output, uint8_t *scratch);
 
 #endif /* TCM_DEPTHWISE_H */

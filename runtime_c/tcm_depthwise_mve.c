@@ -140,7 +140,7 @@ void tcm_depthwise_conv2d_s8_mve(const tcm_window *p, const int8_t *input, const
     int32_t batch, out_y, out_x;
 #if TCM_MVE
     if (in_channel == NULL && (p->in_c & 3) == 0) {
-        const int32_t span = 3 * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+        const int32_t span = TCM_DEPTHWISE_MVE_SPAN(p->k_w, p->stride_w, p->dil_w);
         int32_t *acc = (int32_t *)(void *)(scratch + ((p->k_h * span * p->in_c + 15) & ~15));
         int32_t j;
         for (batch = 0; batch < p->batches; ++batch) {

@@ -8,6 +8,17 @@
 
 #include "tcm_window.h"
 
+/* The input columns of 4 adjacent output pixels, and the scratch bytes (see below;
+ * tinycc_ml/ops/_mve.py depthwise_scratch computes the same). */
+#define TCM_DEPTHWISE_MVE_SPAN(k_w, stride_w, dil_w) (3 * (stride_w) + ((k_w) - 1) * (dil_w) + 1)
+#define TCM_DEPTHWISE_MVE_SCRATCH_BYTES(k_h, k_w, in_c, stride_w, dil_w)                       \
+    ((k_h) * (k_w) * (in_c) + 16 >                                                           \
+             (((k_h) * TCM_DEPTHWISE_MVE_SPAN(k_w, stride_w, dil_w) * (in_c) + 15) & ~15) +   \
+                 16 * (in_c)                                                                  \
+         ? (k_h) * (k_w) * (in_c) + 16                                                       \
+         : (((k_h) * TCM_DEPTHWISE_MVE_SPAN(k_w, stride_w, dil_w) * (in_c) + 15) & ~15) +     \
+               16 * (in_c))
+
 /* Any depth multiplier, padding, stride and dilation. C4 = out_c rounded up to 4.
  * input   [batches, in_h, in_w, in_c] int8 NHWC
  * filter  [k_h * k_w][out_c] int8 (the model's [1, k_h, k_w, out_c]) followed by 16 zero bytes

@@ -98,7 +98,7 @@ static int32_t plane_words(const tcm_window *p)
      * widened paired with a zero-point column) */
     const int32_t need = p->stride_w == 1 ? p->out_w + 3 : 2 * p->out_w + 2;
     const int32_t cols = need > p->pad_w + p->in_w + 1 ? need : p->pad_w + p->in_w + 1;
-    return (cols + 1) / 2;
+    return (cols + 1) / 2;   /* TCM_DEPTHWISE_3X3_SMLAD_PLANE_WORDS (tests/test_cmacros.py) */
 }
 
 static void store16(uint8_t *dst, int32_t v)

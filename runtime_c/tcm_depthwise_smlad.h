@@ -7,6 +7,18 @@
 
 #include "tcm_window.h"
 
+/* Scratch bytes of tcm_depthwise_conv2d_s8_smlad (c channels), and of
+ * tcm_depthwise_conv2d_s8_3x3_smlad with its int16 planes of `words` words each
+ * (tinycc_ml/ops/depthwise_conv2d.py computes the same; tests/test_cmacros.py checks it). */
+#define TCM_DEPTHWISE_SMLAD_SCRATCH_BYTES(c) (c)
+#define TCM_DEPTHWISE_3X3_SMLAD_NEED(stride_w, out_w) \
+    ((stride_w) == 1 ? (out_w) + 3 : 2 * (out_w) + 2)
+#define TCM_DEPTHWISE_3X3_SMLAD_PLANE_WORDS(stride_w, out_w, pad_w, in_w)                \
+    (((TCM_DEPTHWISE_3X3_SMLAD_NEED(stride_w, out_w) > (pad_w) + (in_w) + 1              \
+           ? TCM_DEPTHWISE_3X3_SMLAD_NEED(stride_w, out_w)                               \
+           : (pad_w) + (in_w) + 1) + 1) / 2)
+#define TCM_DEPTHWISE_3X3_SMLAD_SCRATCH_BYTES(c, words) ((3 * (c) + 1) * (words) * 4 + (c))
+
 /* For depth multiplier 1 and channels a multiple of 4 (tinycc_ml/ops/depthwise_conv2d.py
  * chooses it; other layers use the portable kernel).
  * input   [batches, in_h, in_w, c] int8 NHWC

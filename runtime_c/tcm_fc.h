@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "tcm_math.h"
+
 typedef struct {
     int32_t batches;        /* rows of the input, each `depth` values */
     int32_t depth;          /* accumulation depth K */
@@ -14,21 +16,28 @@ typedef struct {
     int32_t per_channel;    /* 1: mult/shift hold N entries; 0: one entry */
 } tcm_fc_params;
 
-/* tcm_fully_connected_s8's row padding (weights) and scratch rounding: one vpdpbusd of bytes. */
-#define TCM_FC_DEPTH_ALIGN 32
+/* One output from its int32 accumulator: clamp(MultiplyByQuantizedMultiplier(acc) +
+ * output_offset, act_min, act_max), single rounding as BUILTIN_REF's FULLY_CONNECTED, with the
+ * unit's multiplier and shift (per channel) or the layer's. */
+TCM_INLINE int8_t tcm_fc_out(const tcm_fc_params *p, int32_t acc, int32_t unit,
+                             const int32_t *mult, const int32_t *shift)
+{
+    const int32_t ch = p->per_channel ? unit : 0;
+    return (int8_t)tcm_clamp(tcm_mbqm_single(acc, mult[ch], shift[ch]) + p->output_offset,
+                             p->act_min, p->act_max);
+}
 
-/* input   [batches, depth] int8
- * weights [units, depth] int8, zero point 0, followed by depth_pad - depth zero bytes, with
- *         depth_pad = depth rounded up to TCM_FC_DEPTH_ALIGN (the VNNI path reads each row in
- *         32-byte chunks: past a row's end it reads the next row, or this padding, against zeros)
- * bias    [units] int32: the model's bias + (input_offset - 128) * sum(weights row), folded at
- *         compile time, so the inner loop is the plain dot product of tcm_dot.h
- * mult, shift: requantization (QuantizeMultiplier), single rounding as BUILTIN_REF
- * output  [batches, units] int8; may alias nothing
- * scratch depth_pad bytes (one input row offset to uint8, then zeros). */
-void tcm_fully_connected_s8(const tcm_fc_params *p, const int8_t *input, const int8_t *weights,
-                            const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                            int8_t *output, uint8_t *scratch);
+/* input   [batches, depth] int8, zero point -input_offset
+ * weights [units, depth] int8, zero point 0: the model's tensor as it is
+ * bias    [units] int32, the model's, or NULL
+ * mult, shift: requantization (QuantizeMultiplier), single rounding as BUILTIN_REF; `units`
+ *         entries when p->per_channel, else one
+ * output  [batches, units] int8; may alias nothing. No scratch.
+ * TFLite's reference loop (tcm_fc.c); the x86 host kernel (--target host) is
+ * tcm_fully_connected_s8_host, tcm_fc_host.h. */
+void tcm_fully_connected_s8(const tcm_fc_params *p, int32_t input_offset, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias, const int32_t *mult,
+                            const int32_t *shift, int8_t *output);
 
 /* The Cortex-M (DSP extension) variant: SMLAD over int16 pairs, four units at a time.
  * bias    [units]: the model's bias + input_offset * sum(weights row) (no +128 offset here)

@@ -7,7 +7,7 @@
  *
  * tcm_mve_requant is TFLite's MultiplyByQuantizedMultiplier with double rounding (tcm_mbqm in
  * tcm_math.h; tensorflow/lite/kernels/internal/common.h), four lanes at a time:
- * 1. x << left, left = max(shift, 0), wrapping as tcm_requant.h does;
+ * 1. x << left, left = max(shift, 0), wrapping as tcm_mbqm does;
  * 2. SaturatingRoundingDoublingHighMul(x, m) = floor((x * m + 2^30) / 2^31) = VQRDMULH
  *    (both round half up; its saturating case needs x = m = INT32_MIN, and QuantizeMultiplier
  *    never gives m = INT32_MIN);

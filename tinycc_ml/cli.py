@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .backends.targets import ON_BUILD_MACHINE
 from .compiler import KERNELS, TARGETS, Options, compile_file, write
 from .errors import CompileError
 
@@ -38,7 +39,10 @@ def _model_options(p: argparse.ArgumentParser, name_default: str = "model") -> N
                    help="C name of the model: NAME.c, NAME.h, NAME_invoke(), prefix of every "
                         "global symbol (default: %(default)s)")
     p.add_argument("--target", choices=TARGETS, default="generic",
-                   help="the core the kernels are chosen for (default: %(default)s)")
+                   help="the core the kernels are chosen for: generic = portable C99 (TFLite's "
+                        "reference loops), host = x86-64 and other 64-bit application "
+                        "processors (blocked kernels, AVX2/VNNI under #if), cortex-m* = the "
+                        "core's DSP or Helium kernels (default: %(default)s)")
     p.add_argument("--kernels", choices=KERNELS, default="portable",
                    help="portable: tinycc-ml's own C kernels; cmsis-nn: calls to CMSIS-NN where "
                         "it has a bit-exact kernel (default: %(default)s)")
@@ -130,7 +134,7 @@ def cmd_compile(a) -> int:
 
 def cmd_verify(a) -> int:
     from .verify import verify
-    if a.kernels == "cmsis-nn" and (a.target == "generic" or a.per_layer):
+    if a.kernels == "cmsis-nn" and (a.target in ON_BUILD_MACHINE or a.per_layer):
         # the host build (also behind --per-layer) has no CMSIS-NN to link
         raise CompileError("verify --kernels cmsis-nn runs on a Cortex-M core under QEMU with your "
                            "CMSIS-NN: give --target cortex-m4/m7/m55 and --cmsis-nn DIR "

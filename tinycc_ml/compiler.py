@@ -26,6 +26,7 @@ from .passes.check import check
 from .passes.dilate import dilate
 from .passes.fold import fold
 from .passes.shapes import infer_shapes
+from .passes.validate import validate
 from .passes.prepare import prepare
 
 KERNELS = ("portable", "cmsis-nn")
@@ -76,7 +77,7 @@ class Compiled:
 
 
 def pipeline(g: Graph) -> Graph:
-    for step in (fold, infer_shapes, dilate, check, prepare):
+    for step in (fold, validate, infer_shapes, dilate, check, prepare):
         g = step(g)
     return g
 

@@ -102,15 +102,25 @@ class Tensor:
 
 @dataclass(frozen=True, eq=False)
 class Op:
-    """One operator. `index` is its index in the source model and appears in every error."""
+    """One operator. `index` is its index in the source model and appears in every error.
+
+    `attrs` are the project's canonical attributes, whatever the source format (the frontends
+    translate into them; frontends/tflite.py `canonical_attrs` lists them): `strides`,
+    `dilations`, `pads` (top, left, bottom, right), `window`, `clamp` (lo, hi) in real units,
+    `keep_dims`, `axis`, `beta`, `alpha`, `output_dtype`, ...; `numerics` names whose
+    arithmetic the op reproduces ("tflite", later "onnxruntime"); `unsupported`, when present,
+    is why an option cannot be compiled (passes/validate.py reports it).
+    """
 
     index: int
-    kind: str                                  # TFLite builtin name, e.g. "CONV_2D"
+    kind: str                                  # canonical kind (TFLite's builtin names): "CONV_2D"
     name: str                                  # from the model (its first output's name)
     inputs: tuple[str | None, ...]             # None: optional input absent
     outputs: tuple[str, ...]
     attrs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     params: Any = None                         # the op's frozen Params, set by passes/prepare
+    source_kind: str = ""                      # the op's name in the source model, for errors
+                                               # ("CONV_2D", "QLinearConv"); "" = kind
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,8 +145,8 @@ class Graph:
     def error(self, op: Op | None, reason: str) -> CompileError:
         if op is None:
             return CompileError(reason, source=self.source)
-        return CompileError(reason, source=self.source, op_index=op.index, op_kind=op.kind,
-                            op_name=op.name)
+        return CompileError(reason, source=self.source, op_index=op.index,
+                            op_kind=op.source_kind or op.kind, op_name=op.name)
 
     def replace(self, **changes: Any) -> "Graph":
         return dataclasses.replace(self, **changes)

@@ -20,9 +20,26 @@ import numpy as np
 
 INT32_MAX = 2**31 - 1
 
-# TFLite fused activation names, as the frontends store them in op attrs.
-ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6 = "NONE", "RELU", "RELU_N1_TO_1", "RELU6"
-ACT_RELU_0_TO_1 = "RELU_0_TO_1"
+# The portable kernels (runtime_c/tcm_conv.c, tcm_depthwise.c, tcm_fc.c) sum products
+# (x - input_zp) * w, each at most 255 * 128 = 32,640 in magnitude, in an int32 before adding the
+# bias: with at most this many products per output the sum cannot overflow.
+MAX_ACCUM_DEPTH = INT32_MAX // (255 * 128)
+
+# An activation clamp in real units, (lo, hi), None for an open end: op attrs carry it as
+# `clamp` (the frontends translate fused activations into it). These are the named ones.
+CLAMPS = {"NONE": (None, None), "RELU": (0.0, None), "RELU6": (0.0, 6.0),
+          "RELU_N1_TO_1": (-1.0, 1.0), "RELU_0_TO_1": (0.0, 1.0)}
+
+
+def clamp_name(clamp) -> str:
+    """'RELU6' for (0.0, 6.0), ... ('NONE': no clamp); another clamp as 'clamp [lo, hi]'."""
+    clamp = tuple(clamp)
+    for name, c in CLAMPS.items():
+        if c == clamp:
+            return name
+    lo, hi = ("-inf" if clamp[0] is None else f"{clamp[0]:g}",
+              "inf" if clamp[1] is None else f"{clamp[1]:g}")
+    return f"clamp [{lo}, {hi}]"
 
 
 def round_half_away(x: float) -> int:
@@ -101,25 +118,18 @@ def per_tensor_conv_multiplier(input_scale: float, filter_scale: float, output_s
     return quantize_multiplier(product / f32(output_scale))
 
 
-def activation_range(act: str, scale: float, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
-    """CalculateActivationRangeQuantized: the clamp range of a fused activation."""
+def activation_range(clamp, scale: float, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
+    """CalculateActivationRangeQuantized: the quantized range of a clamp (lo, hi) in real units
+    (None: open). RELU is (0, None), RELU6 (0, 6), RELU_N1_TO_1 (-1, 1); the standalone
+    RELU_0_TO_1 op (activations.cc Relu0to1Eval) is (0, 1), the same arithmetic."""
     info = np.iinfo(np.dtype(dtype))
     qmin, qmax = int(info.min), int(info.max)
 
     def q(f: float) -> int:  # zero_point + TfLiteRound(f / scale), division in float32
         return zero_point + round_half_away(f32(np.float32(f) / np.float32(scale)))
 
-    if act == ACT_NONE:
-        return qmin, qmax
-    if act == ACT_RELU:
-        return max(qmin, q(0.0)), qmax
-    if act == ACT_RELU6:
-        return max(qmin, q(0.0)), min(qmax, q(6.0))
-    if act == ACT_RELU_N1_TO_1:
-        return max(qmin, q(-1.0)), min(qmax, q(1.0))
-    if act == ACT_RELU_0_TO_1:  # the standalone RELU_0_TO_1 op (activations.cc Relu0to1Eval)
-        return max(qmin, q(0.0)), min(qmax, q(1.0))
-    raise ValueError(f"fused activation {act} is not supported")
+    lo, hi = clamp
+    return (qmin if lo is None else max(qmin, q(lo))), (qmax if hi is None else min(qmax, q(hi)))
 
 
 def softmax_input_params(beta: float, input_scale: float, integer_bits: int = 5):
@@ -145,5 +155,7 @@ def fast_requant_ok(shifts, acc_bound: int) -> bool:
 def acc_bound(bias, filt_rows, x_max: int = 128) -> int:
     """max over output channels of |bias| + x_max * sum(|filter row|): a bound on an int32
     accumulator that sums products of activations |x| <= x_max with the row, onto the bias."""
+    if not len(bias):       # no channel (e.g. every multiplier 0): nothing to bound
+        return 0
     rows = np.abs(np.asarray(filt_rows, np.int64)).reshape(len(bias), -1).sum(axis=1)
-    return int(np.max(np.abs(np.asarray(bias, np.int64)) + x_max * rows)) if len(bias) else 0
+    return int(np.max(np.abs(np.asarray(bias, np.int64)) + x_max * rows))

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import CompileError
+from .frontends.tflite import accepted_by_tflite
 
 
 def _tf():
@@ -74,31 +75,6 @@ class TFLiteReference:
 
     def tensor(self, index: int) -> np.ndarray:
         return self.it.get_tensor(index).copy()
-
-
-def accepted_by_tflite(model: bytes) -> bytes:
-    """The model as TFLite's interpreter accepts it, numerics unchanged. Older converters (e.g.
-    TFLite Micro's person_detect.tflite) give 1-D per-channel biases the filter's
-    quantized_dimension (3); TF 2.x refuses that although it never reads a bias's scales. The
-    copy given to the interpreter has those fields set to 0, patched in place."""
-    from tflite.Model import Model  # noqa: PLC0415
-
-    data = bytearray(model)
-    try:
-        m = Model.GetRootAsModel(data, 0)
-        for si in range(m.SubgraphsLength()):
-            sg = m.Subgraphs(si)
-            for ti in range(sg.TensorsLength()):
-                t = sg.Tensors(ti)
-                q = t.Quantization()
-                if q is None or q.ScaleLength() < 2 or t.ShapeLength() != 1:
-                    continue
-                field = q._tab.Offset(16)             # QuantizationParameters.quantized_dimension
-                if field and q.QuantizedDimension() != 0 and t.Shape(0) == q.ScaleLength():
-                    data[q._tab.Pos + field:q._tab.Pos + field + 4] = (0).to_bytes(4, "little")
-    except Exception:   # noqa: BLE001  (unreadable: let the interpreter report it)
-        return bytes(model)
-    return bytes(data)
 
 
 def random_inputs(shapes_dtypes, rng: np.random.Generator) -> list[np.ndarray]:

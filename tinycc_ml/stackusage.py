@@ -34,6 +34,7 @@ FLAGS = {
     "cortex-m33": (ARM, ["-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"]),
     "cortex-m55": (ARM, ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"]),
     "generic": ("gcc", []),
+    "host": ("gcc", []),
 }
 OPT = ["-O2", "-std=c99"]
 

@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .backends.targets import ON_BUILD_MACHINE
 from .compiler import Compiled
 from . import quant
 from .errors import CompileError
@@ -100,10 +101,10 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
            npy_inputs: Sequence[Path] = (), seed: int = 0, per_layer: bool = False,
            cflags: Sequence[str] = ("-O2",), log=print, target: str = "generic",
            cmsis_nn: str | Path | None = None) -> VerifyResult:
-    """Compare the generated C with BUILTIN_REF: on the host (target 'generic'), or on the
-    target core under QEMU (cortex-m4, cortex-m7, cortex-m55)."""
+    """Compare the generated C with BUILTIN_REF: on the host (targets 'generic' and 'host'), or
+    on the target core under QEMU (cortex-m4, cortex-m7, cortex-m55)."""
     g = compiled.graph
-    on_target = target != "generic"
+    on_target = target not in ON_BUILD_MACHINE
     if on_target and per_layer:
         log("note: --per-layer runs on the host build")
     host = build(compiled, cflags=cflags, trace=per_layer) if (per_layer or not on_target) else None
@@ -141,7 +142,7 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
                 m, c = _diff(arr, expect)
                 if c:
                     op = next(o for o in g.ops if o.index == op_index)
-                    first_bad = (f"op {op_index} ({op.kind} '{op.name}'): output '{tname}' "
+                    first_bad = (f"op {op_index} ({op.source_kind or op.kind} '{op.name}'): output '{tname}' "
                                  f"differs in {c} of {arr.size} values, max {m}")
                     break
     res.first_bad_layer = first_bad

@@ -72,13 +72,14 @@ def activation(k, x, act):
 
 
 def check_builds(data: bytes, tmp_path, seed: int, cortex_m: bool = True) -> None:
-    """Bit-exact with BUILTIN_REF: the portable kernel (-O2), the host's vector build (-O3
-    -march=native: the VNNI intrinsics where the CPU has AVX-VNNI or AVX512-VNNI) and, with
-    cortex_m, the Cortex-M kernel built on the host (tcm_dsp.h emulates the DSP instructions
-    in C)."""
+    """Bit-exact with BUILTIN_REF: the portable kernel (--target generic, -O2), the host kernel
+    (--target host) at -O2 (its C paths) and -O3 -march=native (the VNNI intrinsics where the
+    CPU has AVX-VNNI or AVX512-VNNI) and, with cortex_m, the Cortex-M kernel built on the host
+    (tcm_dsp.h emulates the DSP instructions in C)."""
     path = write_model(data, tmp_path)
     assert_bitexact(path, n=4, seed=seed)
-    assert_bitexact(path, n=3, seed=seed, cflags=("-O3", "-march=native"))
+    assert_bitexact(path, n=3, seed=seed, target="host")
+    assert_bitexact(path, n=3, seed=seed, cflags=("-O3", "-march=native"), target="host")
     if cortex_m:
         assert_bitexact(path, n=3, seed=seed, host=compile_and_build(path, target="cortex-m4"))
         check_scalar_builds(path, seed)

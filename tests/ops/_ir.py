@@ -6,6 +6,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from tinycc_ml.frontends.tflite import canonical_attrs
 from tinycc_ml.ir import Graph, Op, Tensor, frozen_array
 
 
@@ -19,11 +20,14 @@ def tensor(name: str, shape, dtype: str = "int8", scale: float | None = 0.05, ze
 
 
 def single_op(kind: str, inputs: list[Tensor], output: Tensor, source: str = "bad.tflite",
-              **attrs) -> Graph:
-    """A one-op graph: op 0 of `kind` reading `inputs` (non-constants become graph inputs)."""
+              **options) -> Graph:
+    """A one-op graph: op 0 of `kind` reading `inputs` (non-constants become graph inputs),
+    with TFLite `options` (snake_case field names, enums by name) translated into canonical
+    attrs as the TFLite frontend translates them."""
     tensors = {t.name: t for t in [*inputs, output]}
+    attrs = canonical_attrs(kind, options, [t.shape for t in inputs])
     op = Op(index=0, kind=kind, name=output.name, inputs=tuple(t.name for t in inputs),
-            outputs=(output.name,), attrs=MappingProxyType(dict(attrs)))
+            outputs=(output.name,), attrs=MappingProxyType(attrs), source_kind=kind)
     return Graph(source=source, tensors=MappingProxyType(tensors), ops=(op,),
                  inputs=tuple(t.name for t in inputs if not t.is_const), outputs=(output.name,))
 

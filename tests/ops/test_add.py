@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tests.ops._ir import compile_error, single_op, tensor
+from tinycc_ml.quant import CLAMPS
 from tests.util import assert_bitexact, compile_and_build, int8_tflite, keras, write_model
 
 # id: (op, input 1 shape, input 2 shape or "const", activation, input 2 multiplied by)
@@ -66,7 +67,7 @@ def test_binary_bitexact(case, tmp_path):
     from tinycc_ml.frontends import load
     g = load(path)
     ops = [op for op in g.ops if op.kind == _KIND[kind]
-           and op.attrs["fused_activation_function"] == _ACT[act]]
+           and op.attrs["clamp"] == CLAMPS[_ACT[act]]]
     assert ops, [(op.kind, dict(op.attrs)) for op in g.ops]
     assert_bitexact(path, n=8, seed=len(case))
     if kind != "mul":   # tcm_add_s8's vectorized build (gcc -O3 -march=native)

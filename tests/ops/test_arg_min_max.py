@@ -70,4 +70,4 @@ def test_arg_output_type_mismatch_rejected(tmp_path):
     """The option says int32, the tensor is int64: TFLite would write int32 into it."""
     data = int8_tflite(_arg((6, 10), -1), [(6, 10)])
     msg = compile_error(set_option(data, 0, "outputType", 2), tmp_path)
-    assert "has type int64 but the op's output_type option is int32" in msg
+    assert "has type int64 but the op's output type is int32" in msg

@@ -174,14 +174,14 @@ def test_conv2d_bad_input():
         "stride (0,1), dilation (1,1) and window (3,3) must be positive")
     assert compile_error(_conv_graph(x_shape=(1, 2, 2, 4), y_shape=(1, 1, 1, 6),
                                      padding="VALID")) == base + (
-        "a 3x3 window does not fit the 2x2 input with padding VALID")
+        "a 3x3 window does not fit the 2x2 input with pads (0,0,0,0)")
     assert compile_error(_conv_graph(fused_activation_function="TANH")) == base + (
         "fused activation TANH is not supported")
 
 
 REQUANT_HARNESS = r"""
 #include <stdio.h>
-#include "tcm_requant.h"
+#include "tcm_requant_host.h"
 static uint32_t state = 12345u;
 static uint32_t next(void) { state = state * 1664525u + 1013904223u; return state; }
 int main(void)
@@ -191,7 +191,7 @@ int main(void)
                                     INT32_MAX};
     /* round % 3 == 0: one dense row of 67 (not a multiple of the vector length: the scalar
      * tail runs too); else 3 rows of 19, 21 outputs apart, the accumulators dense (as
-     * tcm_conv.c has them) or 23 apart */
+     * tcm_conv_host.c has them) or 23 apart */
     enum { N = 256 };   /* room beyond the 69 values used: gcc 12 warns (wrongly) otherwise */
     int32_t acc[N], kept[N], mult[N], shift[N];
     int8_t out[N];
@@ -233,7 +233,7 @@ int main(void)
 
 @pytest.mark.parametrize("flags", [["-O3", "-march=native"], ["-O0"]], ids=["O3_native", "O0"])
 def test_requant_rows_equals_tcm_mbqm(flags, tmp_path):
-    """tcm_requant.h's vectorizable loop == tcm_clamp(tcm_mbqm(acc) + offset) (TFLite's
+    """tcm_requant_host.h's vectorizable loop == tcm_clamp(tcm_mbqm(acc) + offset) (TFLite's
     MultiplyByQuantizedMultiplier, double rounding) on every shift from -31 to 30, extreme and
     random accumulators and multipliers (about 1.8 million values), dense and strided rows."""
     src = tmp_path / "requant.c"

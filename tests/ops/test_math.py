@@ -599,3 +599,44 @@ def test_fast_requant_ok():
     assert not quant.fast_requant_ok(np.array([-3]), 2**30)         # 2 * acc may overflow
     assert not quant.fast_requant_ok(np.array([-32]), 100)
     assert quant.acc_bound(np.array([5, -7]), np.array([[1, -2], [3, 0]])) == 7 + 128 * 3
+
+
+# --- ops/_smlad.py right_shift_requant: the constants it rewrites give the same outputs -------
+
+@FAST
+@given(st.lists(st.tuples(int32, multiplier, st.integers(-31, 30), st.booleans()),
+                min_size=1, max_size=8))
+@example([(INT32_MIN, 0, 0, False)])      # every multiplier 0: no live channel to bound
+@example([(1000, 2**30, 3, True), (5, 2**30, -2, False)])
+def test_right_shift_requant_keeps_every_output(channels):
+    """Channels with an all-zero filter row have the constant accumulator `bias`: the rewritten
+    (4v, 2^30, -1) must give its output v (clamped to +-1000, beyond any int8 result), by the
+    spec's MultiplyByQuantizedMultiplier; zero multipliers get shift -1; other channels keep
+    their constants. The result, when not None, is in tcm_requant_dsp.h's exact range."""
+    from tinycc_ml.ops._smlad import right_shift_requant
+    bias = np.array([b for b, _, _, _ in channels], np.int64)
+    mult = np.array([m for _, m, _, _ in channels], np.int64)
+    shift = np.array([s for _, _, s, _ in channels], np.int64)
+    rows = np.array([[0, 0] if dead else [3, -1] for _, _, _, dead in channels], np.int8)
+    got = right_shift_requant(bias, rows, mult, shift)
+    if got is None:
+        return
+    nb, nm, ns = (a.astype(np.int64) for a in got)
+    assert quant.fast_requant_ok(ns, quant.acc_bound(nb[nm != 0], rows[nm != 0]))
+    for c, (b, m, s, dead) in enumerate(channels):
+        if dead:
+            assert mbqm(int(nb[c]), int(nm[c]), int(ns[c])) == min(max(mbqm(b, m, s), -1000), 1000)
+        elif m == 0:
+            assert (nb[c], nm[c], ns[c]) == (b, 0, -1)
+        else:
+            assert (nb[c], nm[c], ns[c]) == (b, m, s)
+
+
+def test_right_shift_requant_reaches_its_rewrites():
+    """A dead channel whose shift is positive is rewritten (not refused), so the property above
+    checks the rewrite itself."""
+    from tinycc_ml.ops._smlad import right_shift_requant
+    got = right_shift_requant(np.array([1000, 5]), np.array([[0, 0], [1, 2]], np.int8),
+                              np.array([2**30, 2**30]), np.array([3, -2]))
+    assert got is not None
+    assert [list(map(int, a)) for a in got] == [[4 * 1000, 5], [2**30, 2**30], [-1, -2]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ops._ir import compile_error, single_op, tensor
+from tinycc_ml.quant import CLAMPS
 from tests.util import assert_bitexact, compile_and_build, int8_tflite, keras, write_model
 
 # id: (input HWC, pool size, strides, padding, fused activation expected in the model)
@@ -53,7 +54,7 @@ def test_pool_bitexact(case, tmp_path):
     want_kind = "AVERAGE_POOL_2D" if kind == "avg" else "MAX_POOL_2D"
     pools = [op for op in g.ops if op.kind == want_kind]
     assert len(pools) == 1, [op.kind for op in g.ops]
-    assert pools[0].attrs["fused_activation_function"] == act
+    assert pools[0].attrs["clamp"] == CLAMPS[act]
     host = compile_and_build(path)
     assert_bitexact(path, n=10, seed=len(case), host=host)
     _assert_extremes(path, host, g.tensor(g.inputs[0]).qparams()[1])

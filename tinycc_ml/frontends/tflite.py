@@ -18,6 +18,10 @@ So reading goes in three steps, each of which stops at the first problem with a 
    the bytes its shape needs; each known op carries its own kind of options table, whose
    float fields are finite. Names keep their text, with unprintable characters escaped.
 
+Each op's options are then translated into the project's canonical attrs (`canonical_attrs`:
+explicit pads by TFLite's SAME/VALID rule, activation clamps in real units, ...); nothing after
+the frontend reads TFLite's field names.
+
 Value problems in a tensor that no op uses are ignored, as TFLite ignores them. A failure that the
 checks above do not foresee is still turned into a one-line error by `read` (the *backstop*);
 the fuzz target (tests/fuzz/fuzz_tflite.py) turns the backstop off, so that such a miss shows
@@ -36,8 +40,10 @@ from typing import Any
 import numpy as np
 import tflite
 
+from .. import quant
 from ..errors import CompileError
 from ..ir import DTYPES, Graph, Tensor, Op, frozen_array, itemsize
+from ..ops._conv_common import same_pads
 
 _TYPES = {  # tflite.TensorType -> IR dtype
     tflite.TensorType.FLOAT32: "float32",
@@ -308,6 +314,78 @@ def _options(op: Any, kind: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Options -> the project's canonical attrs (tinycc_ml/ir.py, Op.attrs)
+
+_WINDOWED = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
+_POOLS = ("AVERAGE_POOL_2D", "MAX_POOL_2D")
+_FUSED = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")     # the fused activations tinycc-ml has
+
+
+def _pads(padding: str, size, kernel, strides, dilations) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of TFLite's SAME or VALID padding (padding.h)."""
+    if padding == "VALID":
+        return 0, 0, 0, 0
+    (top, bottom), (left, right) = (same_pads(n, k, s, d) for n, k, s, d in
+                                    zip(size, kernel, strides, dilations))
+    return top, left, bottom, right
+
+
+def canonical_attrs(kind: str, options: dict[str, Any], input_shapes) -> dict[str, Any]:
+    """An op's options (`_options`: TFLite's field names in snake_case, enums by name) as the
+    project's canonical attrs, which op modules read (and the ONNX frontend writes too):
+    - CONV_2D, DEPTHWISE_CONV_2D, the pools: `strides` (h, w), `dilations` (h, w), explicit
+      `pads` (top, left, bottom, right) by TFLite's SAME/VALID rule from the input's and the
+      window's sizes (left out when those are malformed: the op's check reports them), pools
+      also `window` (h, w); DEPTHWISE_CONV_2D keeps `depth_multiplier`;
+    - a fused activation: `clamp` (lo, hi) in real units, None for an open end (quant.CLAMPS);
+    - FULLY_CONNECTED: `keep_dims`; ARG_MAX / ARG_MIN: `output_dtype`, an IR dtype name;
+    - every op: `numerics` "tflite" (whose arithmetic the op reproduces);
+    - other fields keep their names (axis, keep_dims, beta, alpha, new_shape, num_splits, ...).
+    An option tinycc-ml cannot express (a TANH fused activation, shuffled FC weights, an
+    unknown padding) becomes `unsupported`, the reason, which validation reports for an op
+    tinycc-ml has (an op it does not have is reported as such first).
+    """
+    a = dict(options)
+    problems = []
+    if "fused_activation_function" in a:
+        act = a.pop("fused_activation_function")
+        if act in _FUSED:
+            a["clamp"] = quant.CLAMPS[act]
+        else:
+            problems.append(f"fused activation {act} is not supported")
+    if kind in _WINDOWED:
+        padding = a.pop("padding", "SAME")
+        strides = (int(a.pop("stride_h", 1)), int(a.pop("stride_w", 1)))
+        if kind in _POOLS:
+            kernel = (int(a.pop("filter_height", 0)), int(a.pop("filter_width", 0)))
+            dilations = (1, 1)
+            a["window"] = kernel
+        else:
+            dilations = (int(a.pop("dilation_hfactor", 1)), int(a.pop("dilation_wfactor", 1)))
+            w = input_shapes[1] if len(input_shapes) > 1 else None
+            kernel = tuple(w[1:3]) if w is not None and len(w) == 4 else None
+        a["strides"], a["dilations"] = strides, dilations
+        x = input_shapes[0] if input_shapes else None
+        if padding not in ("SAME", "VALID"):
+            problems.append(f"padding {padding} is not supported")
+        elif (x is not None and len(x) == 4 and kernel is not None
+              and min(strides + dilations + kernel) >= 1):
+            a["pads"] = _pads(padding, x[1:3], kernel, strides, dilations)
+    if kind == "FULLY_CONNECTED":
+        if "keep_num_dims" in a:
+            a["keep_dims"] = bool(a.pop("keep_num_dims"))
+        if a.pop("weights_format", 0) != 0:
+            problems.append("shuffled weights format is not supported")
+    if kind in ("ARG_MAX", "ARG_MIN") and "output_type" in a:
+        code = a.pop("output_type")
+        a["output_dtype"] = _TYPES.get(code) or _TYPE_NAMES.get(code, f"unknown({code})").lower()
+    a["numerics"] = "tflite"
+    if problems:
+        a["unsupported"] = problems[0]
+    return a
+
+
+# ---------------------------------------------------------------------------------------------
 # 2 and 3. References and values
 
 
@@ -538,8 +616,9 @@ def _read(data: bytes, source: str) -> Graph:
         for tname in ins + outs:
             if tname is not None and tname in problems:
                 raise op_error(problems[tname])
+        attrs = canonical_attrs(kind, attrs, [None if t is None else tensors[t][2] for t in ins])
         ops.append(Op(index=k, kind=kind, name=op_name, inputs=ins, outputs=outs,
-                      attrs=MappingProxyType(attrs)))
+                      attrs=MappingProxyType(attrs), source_kind=kind))
     for tname in graph_inputs + graph_outputs:
         if tname in problems:
             raise CompileError(problems[tname], source=source)
@@ -552,3 +631,30 @@ def _read(data: bytes, source: str) -> Graph:
                  meta=MappingProxyType({"format": "tflite", "version": int(model.Version()),
                                         "tensor_index": MappingProxyType(
                                             {n: i for i, n in enumerate(names) if n in built})}))
+
+
+# ---------------------------------------------------------------------------------------------
+# For the reference interpreter (tinycc_ml/reference.py)
+
+
+def accepted_by_tflite(model: bytes) -> bytes:
+    """The model as TFLite's interpreter accepts it, numerics unchanged. Older converters (e.g.
+    TFLite Micro's person_detect.tflite) give 1-D per-channel biases the filter's
+    quantized_dimension (3); TF 2.x refuses that although it never reads a bias's scales. The
+    copy given to the interpreter has those fields set to 0, patched in place."""
+    data = bytearray(model)
+    try:
+        m = tflite.Model.GetRootAsModel(data, 0)
+        for si in range(m.SubgraphsLength()):
+            sg = m.Subgraphs(si)
+            for ti in range(sg.TensorsLength()):
+                t = sg.Tensors(ti)
+                q = t.Quantization()
+                if q is None or q.ScaleLength() < 2 or t.ShapeLength() != 1:
+                    continue
+                field = q._tab.Offset(16)             # QuantizationParameters.quantized_dimension
+                if field and q.QuantizedDimension() != 0 and t.Shape(0) == q.ScaleLength():
+                    data[q._tab.Pos + field:q._tab.Pos + field + 4] = (0).to_bytes(4, "little")
+    except Exception:   # noqa: BLE001  (unreadable: let the interpreter report it)
+        return bytes(model)
+    return bytes(data)

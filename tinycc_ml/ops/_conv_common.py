@@ -1,8 +1,13 @@
-"""What the windowed ops share: TFLite's padding rule, output sizes, per-channel requantization
-and the bias folding. CONV_2D, DEPTHWISE_CONV_2D and the pools read their geometry from here.
+"""What the windowed ops share: geometry from explicit pads, output sizes, per-channel
+requantization and the bias folding. CONV_2D, DEPTHWISE_CONV_2D and the pools read their
+geometry from here, through the canonical attrs `strides`, `dilations`, `pads` (top, left,
+bottom, right) and, for pools, `window`.
 
-Padding mirrors tensorflow/lite/kernels/padding.h ComputePaddingHeightWidth /
-ComputePaddingWithOffset: SAME puts floor(total/2) before and the rest after.
+`same_pads` is TFLite's SAME rule (tensorflow/lite/kernels/padding.h ComputePaddingHeightWidth /
+ComputePaddingWithOffset: floor(total/2) before and the rest after; ONNX's SAME_UPPER is the same
+rule); VALID is no padding. The frontends turn a model's padding into explicit pads with it, and
+the output size then follows from the pads as ONNX computes it (`out_size`), which gives TFLite's
+SAME and VALID sizes exactly.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
-from .base import fused_activation, padding_of
+from .base import clamp_of, expect_per_tensor
+from .signature import Operand, Signature
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ class Window:
     dil_w: int
     pad_h: int          # rows of padding before the image (top)
     pad_w: int          # columns before (left)
-    padding: str        # 'SAME' or 'VALID', as in the model
+    pads: tuple[int, int, int, int]     # (top, left, bottom, right), as in the op's attrs
 
     def fields(self) -> dict:
         return {k: getattr(self, k) for k in ("batches", "in_h", "in_w", "in_c", "out_h", "out_w",
@@ -40,17 +46,17 @@ class Window:
                                               "dil_h", "dil_w", "pad_h", "pad_w")}
 
 
-def out_size(padding: str, size: int, k: int, stride: int, dil: int) -> int:
-    eff = (k - 1) * dil + 1
-    if padding == "SAME":
-        return (size + stride - 1) // stride
-    return (size - eff + stride) // stride
+def out_size(size: int, k: int, stride: int, dil: int, before: int, after: int) -> int:
+    """floor((size + before + after - effective k) / stride) + 1 (may be < 1: no fit)."""
+    return (size + before + after - ((k - 1) * dil + 1)) // stride + 1
 
 
-def pad_before(size: int, k: int, stride: int, dil: int, out: int) -> int:
+def same_pads(size: int, k: int, stride: int, dil: int) -> tuple[int, int]:
+    """(before, after) of TFLite's SAME padding along one axis (stride, dil >= 1)."""
     eff = (k - 1) * dil + 1
+    out = (size + stride - 1) // stride
     total = max((out - 1) * stride + eff - size, 0)
-    return total // 2
+    return total // 2, total - total // 2
 
 
 def window(op, g, k_h: int, k_w: int, out_c: int) -> Window:
@@ -59,27 +65,31 @@ def window(op, g, k_h: int, k_w: int, out_c: int) -> Window:
     y = g.tensor(op.outputs[0])
     if len(x.shape) != 4 or len(y.shape) != 4:
         raise g.error(op, f"expects NHWC input and output, has {list(x.shape)} -> {list(y.shape)}")
-    padding = padding_of(op, g)
-    sh, sw = int(op.attrs.get("stride_h", 1)), int(op.attrs.get("stride_w", 1))
-    dh, dw = int(op.attrs.get("dilation_hfactor", 1)), int(op.attrs.get("dilation_wfactor", 1))
+    sh, sw = (int(v) for v in op.attrs.get("strides", (1, 1)))
+    dh, dw = (int(v) for v in op.attrs.get("dilations", (1, 1)))
     if min(sh, sw, dh, dw, k_h, k_w) < 1:
         raise g.error(op, f"stride ({sh},{sw}), dilation ({dh},{dw}) and window ({k_h},{k_w}) "
                           "must be positive")
+    pads = op.attrs.get("pads")
+    if pads is None or len(pads) != 4:
+        raise g.error(op, "the padding is not given (pads: top, left, bottom, right)")
+    top, left, bottom, right = (int(v) for v in pads)
+    if min(top, left, bottom, right) < 0:
+        raise g.error(op, f"pads ({top},{left},{bottom},{right}) are negative")
     n, h, w, c = x.shape
-    oh, ow = out_size(padding, h, k_h, sh, dh), out_size(padding, w, k_w, sw, dw)
+    oh, ow = out_size(h, k_h, sh, dh, top, bottom), out_size(w, k_w, sw, dw, left, right)
     if oh < 1 or ow < 1:
-        raise g.error(op, f"a {k_h}x{k_w} window does not fit the {h}x{w} input with padding "
-                          f"{padding}")
+        raise g.error(op, f"a {k_h}x{k_w} window does not fit the {h}x{w} input with pads "
+                          f"({top},{left},{bottom},{right})")
     if tuple(y.shape) != (n, oh, ow, out_c):
         raise g.error(op, f"output shape {list(y.shape)} disagrees with the computed "
                           f"[{n},{oh},{ow},{out_c}]")
     return Window(batches=n, in_h=h, in_w=w, in_c=c, out_h=oh, out_w=ow, out_c=out_c, k_h=k_h,
-                  k_w=k_w, stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw,
-                  pad_h=pad_before(h, k_h, sh, dh, oh), pad_w=pad_before(w, k_w, sw, dw, ow),
-                  padding=padding)
+                  k_w=k_w, stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw, pad_h=top, pad_w=left,
+                  pads=(top, left, bottom, right))
 
 
-def describe(win: Window, act: str, extra: str = "") -> str:
+def describe(win: Window, clamp, extra: str = "") -> str:
     parts = [f"{win.k_h}x{win.k_w}"]
     if win.stride_h == win.stride_w:
         parts.append(f"stride {win.stride_h}")
@@ -87,9 +97,10 @@ def describe(win: Window, act: str, extra: str = "") -> str:
         parts.append(f"stride ({win.stride_h},{win.stride_w})")
     if (win.dil_h, win.dil_w) != (1, 1):
         parts.append(f"dilation ({win.dil_h},{win.dil_w})")
-    parts.append(f"pad {win.padding} ({win.pad_h},{win.pad_w})")
+    parts.append("pads ({},{},{},{})".format(*win.pads))
     if extra:
         parts.append(extra)
+    act = quant.clamp_name(clamp)
     if act != "NONE":
         parts.append(act)
     return ", ".join(parts)
@@ -128,18 +139,18 @@ def conv_requant(op, g, filter_name: str, out_c: int) -> Requant:
     if big.size:
         raise g.error(op, f"output channel {int(big[0])}: effective scale input * filter / output "
                           f"= {in_scale * float(scales[big[0]]) / out_scale:.6g} is too large")
-    act_min, act_max = quant.activation_range(fused_activation(op, g), out_scale, out_zp)
+    act_min, act_max = quant.activation_range(clamp_of(op), out_scale, out_zp)
     return Requant(in_zp, out_zp, act_min, act_max, mult, shift)
 
 
+# The operands of CONV_2D and DEPTHWISE_CONV_2D (checked before shape inference).
+CONV_SIGNATURE = Signature((Operand("input", ("int8",)), Operand("filter", ("int8",), const=True),
+                            Operand("bias", ("int32",), const=True, optional=True)))
+
+
 def check_conv_operands(op, g, filter_axis: int, out_c: int) -> None:
-    """Types, constness and quantization shared by CONV_2D and DEPTHWISE_CONV_2D."""
-    from .base import (expect_arity, expect_const, expect_dtype, expect_per_tensor)
-    expect_arity(op, g, (2, 3))
-    expect_dtype(op, g, op.inputs[0], ("int8",), "input")
-    expect_dtype(op, g, op.inputs[1], ("int8",), "filter")
-    expect_dtype(op, g, op.outputs[0], ("int8",), "output")
-    expect_const(op, g, op.inputs[1], "filter")
+    """Quantization and bias size shared by CONV_2D and DEPTHWISE_CONV_2D (CONV_SIGNATURE
+    holds)."""
     expect_per_tensor(op, g, op.inputs[0], "input")
     expect_per_tensor(op, g, op.outputs[0], "output")
     w = g.tensor(op.inputs[1])
@@ -150,13 +161,18 @@ def check_conv_operands(op, g, filter_axis: int, out_c: int) -> None:
     if w.per_channel and (w.quant_axis != filter_axis or len(w.scale) != out_c):
         raise g.error(op, f"per-channel filter scales must be along axis {filter_axis} "
                           f"({out_c} channels)")
+    check_accum_depth(op, g, w.size // out_c if out_c else 0)
     b = op.inputs[2] if len(op.inputs) > 2 else None
-    if b is not None:
-        expect_dtype(op, g, b, ("int32",), "bias")
-        expect_const(op, g, b, "bias")
-        if g.tensor(b).size != out_c:
-            raise g.error(op, f"bias has {g.tensor(b).size} values for {out_c} output channels")
-    fused_activation(op, g)
+    if b is not None and g.tensor(b).size != out_c:
+        raise g.error(op, f"bias has {g.tensor(b).size} values for {out_c} output channels")
+
+
+def check_accum_depth(op, g, depth: int) -> None:
+    """Refuses a layer summing more products per output than an int32 holds for sure
+    (quant.MAX_ACCUM_DEPTH, the accumulator bound the portable kernels rely on)."""
+    if depth > quant.MAX_ACCUM_DEPTH:
+        raise g.error(op, f"{depth} products per output could overflow the int32 accumulator "
+                          f"(at most {quant.MAX_ACCUM_DEPTH})")
 
 
 def bias_of(op, g, out_c: int) -> np.ndarray:
@@ -164,6 +180,14 @@ def bias_of(op, g, out_c: int) -> np.ndarray:
     if b is None:
         return np.zeros(out_c, np.int64)
     return g.tensor(b).data.astype(np.int64).reshape(-1)
+
+
+def model_bias_const(op, g, em, out_c: int) -> str:
+    """The model's bias (input 2) as a const array for the portable kernels, which add it as
+    TFLite's reference loops do, or NULL if the op has none."""
+    if len(op.inputs) < 3 or op.inputs[2] is None:
+        return "NULL"
+    return em.const("bias", wrap_int32(bias_of(op, g, out_c)), comment="the model's bias")
 
 
 def wrap_int32(a) -> np.ndarray:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import expect_arity, expect_dtype, expect_per_tensor, fused_activation
+from .. import quant
+from .base import clamp_of, expect_per_tensor
+from .signature import Operand, Signature
 
 MAX_RANK = 6        # TFLite's BroadcastAdd6DSlow / BroadcastMul6DSlow
 
@@ -88,20 +90,18 @@ def loop_nest(shape1: tuple, shape2: tuple) -> LoopNest:
 
 def output_shape(op, g) -> tuple | None:
     """The broadcast shape, as TFLite's Prepare resizes the output to (None: check() reports)."""
-    if len(op.inputs) != 2 or None in op.inputs:
-        return None
     return broadcast_shape(g.tensor(op.inputs[0]).shape, g.tensor(op.inputs[1]).shape)
 
 
-def check_binary(op, g, dtypes: tuple[str, ...] = ("int8",)) -> None:
-    """Arity, types, per-tensor quantization, activation and broadcast shapes of x1 (op) x2."""
-    expect_arity(op, g, (2,))
+# x1 (op) x2: ADD, SUB, MUL, MAXIMUM, MINIMUM
+BINARY_SIGNATURE = Signature((Operand("input 1", ("int8",)), Operand("input 2", ("int8",))))
+
+
+def check_binary(op, g) -> None:
+    """Per-tensor quantization and broadcast shapes of x1 (op) x2 (BINARY_SIGNATURE holds)."""
     for k, role in ((0, "input 1"), (1, "input 2")):
-        expect_dtype(op, g, op.inputs[k], dtypes, role)
         expect_per_tensor(op, g, op.inputs[k], role)
-    expect_dtype(op, g, op.outputs[0], dtypes, "output")
     expect_per_tensor(op, g, op.outputs[0], "output")
-    fused_activation(op, g)
     a, b, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
     out = broadcast_shape(a.shape, b.shape)
     if out is None:
@@ -129,7 +129,7 @@ def inplace_operand(op, g) -> int | None:
 
 
 def describe(op, g, loop: LoopNest) -> str:
-    act = fused_activation(op, g)
+    act = quant.clamp_name(clamp_of(op))
     runs = 1
     for d in loop.dims:
         runs *= d

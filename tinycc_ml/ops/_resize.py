@@ -5,17 +5,15 @@ stay in its own module (resize_bilinear.py, resize_nearest.py)."""
 
 from __future__ import annotations
 
-from .base import OpDef, expect_arity, expect_const, expect_dtype, expect_rank
+from .base import OpDef, expect_rank
+from .signature import Operand, Signature
 
 
 class ResizeOp(OpDef):
+    signature = Signature((Operand("input", ("int8",)), Operand("size", ("int32",), const=True)))
+
     def check(self, op, g):
-        expect_arity(op, g, (2,))
         x, size, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        expect_dtype(op, g, x, ("int8",), "input")
-        expect_dtype(op, g, y, ("int8",), "output")
-        expect_dtype(op, g, size, ("int32",), "size")
-        expect_const(op, g, size, "size")
         expect_rank(op, g, x, (4,), "input")
         xt, st = g.tensor(x), g.tensor(size)
         if xt.is_const:
@@ -33,8 +31,6 @@ class ResizeOp(OpDef):
             raise g.error(op, "the input is empty")
 
     def output_shape(self, op, g):
-        if len(op.inputs) != 2 or None in op.inputs:
-            return None
         x, size = g.tensor(op.inputs[0]), g.tensor(op.inputs[1])
         if len(x.shape) != 4 or not size.is_const or size.shape != (2,):
             return None     # check() words the problem

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import quant
+from ._fixedpoint import mbqm
 
 
 def pad4(n: int) -> int:
@@ -29,22 +30,6 @@ def pack_rows(w: np.ndarray, block: int) -> np.ndarray:
     return np.concatenate([blocks.reshape(-1), padded[full:].reshape(-1)])
 
 
-def _mbqm(x: int, m: int, shift: int) -> int:
-    """TFLite's MultiplyByQuantizedMultiplier (double rounding) of one int32, exactly as
-    runtime_c/tcm_math.h tcm_mbqm (the left shift wraps)."""
-    x = (x * (1 << max(shift, 0)) + 2**31) % 2**32 - 2**31
-    if x == m == -2**31:
-        high = 2**31 - 1
-    else:
-        ab = x * m
-        t = ab + (2**30 if ab >= 0 else 1 - 2**30)
-        high = abs(t) >> 31 if t >= 0 else -(abs(t) >> 31)
-    right = max(-shift, 0)
-    mask = (1 << right) - 1
-    threshold = (mask >> 1) + (1 if high < 0 else 0)
-    return (high >> right) + (1 if (high & mask) > threshold else 0)
-
-
 def right_shift_requant(bias: np.ndarray, rows: np.ndarray, mult: np.ndarray,
                         shift: np.ndarray):
     """(bias, mult, shift) giving the same outputs as the layer's, in the form
@@ -58,7 +43,7 @@ def right_shift_requant(bias: np.ndarray, rows: np.ndarray, mult: np.ndarray,
     shift = np.asarray(shift, np.int64).copy()
     dead = ~np.any(np.asarray(rows) != 0, axis=1)
     for c in np.nonzero(dead)[0]:
-        v = min(max(_mbqm(int(bias[c]), int(mult[c]), int(shift[c])), -1000), 1000)
+        v = min(max(mbqm(int(bias[c]), int(mult[c]), int(shift[c])), -1000), 1000)
         bias[c], mult[c], shift[c] = 4 * v, 2**30, -1
     shift[mult == 0] = -1
     live = mult != 0

@@ -20,7 +20,7 @@ from .. import quant
 from ..backends import cmsis_nn
 from ..backends.targets import has_mve
 from . import _elementwise as ew
-from .base import OpDef, fused_activation, register
+from .base import OpDef, clamp_of, register
 
 LEFT_SHIFT = 20     # int8 (add.cc: "20 in case of 8-bit")
 MVE_MIN_RUN = 4     # Helium: runs shorter than one 4-lane vector keep the portable kernel
@@ -62,12 +62,13 @@ def add_params(op, g, subtract: bool) -> AddParams:
     except ValueError:
         raise g.error(op, f"the output scale {so:.9g} is too small for the input scales "
                           f"{s1:.9g} and {s2:.9g} (TFLite needs a rescale below 1)") from None
-    lo, hi = quant.activation_range(fused_activation(op, g), so, zo)
+    lo, hi = quant.activation_range(clamp_of(op), so, zo)
     return AddParams(Operand(-z1, m1, sh1, 0), Operand(-z2, m2, sh2, int(subtract)),
                      mo, sho, zo, lo, hi, ew.loop_nest(a.shape, b.shape))
 
 
 class _AddSub(OpDef):
+    signature = ew.BINARY_SIGNATURE
     subtract = False
 
     def check(self, op, g):

@@ -4,7 +4,7 @@ ARG_MAX / ARG_MIN; tf.math.argmax / argmin become them -- a classifier's last op
 Numerics: tensorflow/lite/kernels/arg_min_max.cc (TensorFlow 2.21; BUILTIN_REF registers the
 same ArgMinMax): the raw int8 values are compared (quantization plays no part: it is monotonic),
 the first index wins a tie. Prepare: the axis is one int32 or int64 value, negative counted from
-the end, within the input's rank >= 1; the output type is the `output_type` option (int32 or
+the end, within the input's rank >= 1; the output type is the `output_dtype` attr (int32 or
 int64) and its shape the input's without the axis.
 Kernel: runtime_c/tcm_arg.c.
 """
@@ -14,12 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import tflite
-
-from .base import OpDef, expect_arity, expect_const, expect_dtype, register
-
-_OUTPUT_TYPES = {tflite.TensorType.INT32: "int32", tflite.TensorType.INT64: "int64"}
-
+from .base import OpDef, register
+from .signature import Operand, Signature
 
 @dataclass(frozen=True)
 class ArgParams:
@@ -42,13 +38,11 @@ def _axis(op, g) -> int | None:
 
 class _ArgMinMax(OpDef):
     is_max = True
+    signature = Signature((Operand("input", ("int8",)),
+                           Operand("axis", ("int32", "int64"), const=True)),
+                          (Operand("output", ("int32", "int64")),))
 
     def check(self, op, g):
-        expect_arity(op, g, (2,))
-        expect_dtype(op, g, op.inputs[0], ("int8",), "input")
-        expect_dtype(op, g, op.inputs[1], ("int32", "int64"), "axis")
-        expect_const(op, g, op.inputs[1], "axis")
-        expect_dtype(op, g, op.outputs[0], ("int32", "int64"), "output")
         x, a, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
         if x.is_const:
             raise g.error(op, f"input '{x.name}' is a constant; not supported")
@@ -56,14 +50,13 @@ class _ArgMinMax(OpDef):
             raise g.error(op, f"axis has {a.size} values; expected one")
         if not x.shape:
             raise g.error(op, "the input is a scalar; TFLite needs rank >= 1")
-        option = op.attrs.get("output_type")
-        want = _OUTPUT_TYPES.get(option)
-        if want is None:
-            raise g.error(op, f"output_type option {option} is not int32 or int64 (TFLite's "
-                              "Prepare refuses it)")
+        want = op.attrs.get("output_dtype")
+        if want not in ("int32", "int64"):
+            raise g.error(op, f"output type {want} is not int32 or int64 (TFLite's Prepare "
+                              "refuses it)")
         if want != y.dtype:
-            raise g.error(op, f"output '{y.name}' has type {y.dtype} but the op's output_type "
-                              f"option is {want}")
+            raise g.error(op, f"output '{y.name}' has type {y.dtype} but the op's output type "
+                              f"is {want}")
         axis = _axis(op, g)
         if axis is None:
             raise g.error(op, f"axis {int(a.data.reshape(-1)[0])} is out of range for rank "
@@ -76,8 +69,6 @@ class _ArgMinMax(OpDef):
             raise g.error(op, "the input is empty")
 
     def output_shape(self, op, g):
-        if len(op.inputs) != 2 or None in op.inputs:
-            return None
         axis = _axis(op, g)
         if axis is None:
             return None

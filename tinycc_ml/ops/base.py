@@ -3,7 +3,9 @@
 An op module defines a subclass of `OpDef` and decorates it with `@register("KIND")`. The parts,
 in the order the pipeline calls them:
 
-- `check(op, g)`: validate types, shapes, options; `raise g.error(op, "reason")`.
+- `signature`: the inputs and outputs (count, types, constness) as a `Signature`
+  (ops/signature.py); checked for every op before shape inference (passes/validate.py).
+- `check(op, g)`: validate shapes, quantization, options; `raise g.error(op, "reason")`.
 - `output_shape(op, g)`: the output shape from the input shapes, where the model's stored one may
   be a placeholder (passes/shapes.py).
 - `prepare(op, g) -> Params`: every number the kernel reads, computed once at compile time
@@ -61,14 +63,19 @@ class OpDef:
     # why a layer of this op keeps the portable kernel under --kernels cmsis-nn (compile summary)
     cmsis_nn_note: ClassVar[str] = "tinycc-ml does not call CMSIS-NN for this op"
 
+    # the op's operands (an ops.signature.Signature: count, types, constness), checked before
+    # shape inference (passes/validate.py); every op declares one (tests/passes/test_validate.py)
+    signature: ClassVar[Any] = None
+
     def check(self, op: Op, g: Graph) -> None:
         pass
 
     def output_shape(self, op: Op, g: Graph) -> tuple[int, ...] | None:
         """The output's shape from the inputs (passes/shapes.py writes it into the graph), or
         None to keep the shape the model stores. Needed where converters store placeholders
-        for shapes computed at run time (RESHAPE after Keras 3's shape arithmetic). Runs before
-        check(): on a malformed op (missing inputs, odd ranks) return None, never raise."""
+        for shapes computed at run time (RESHAPE after Keras 3's shape arithmetic). Runs after
+        the signature's checks (arity, types) and before check(): on other malformations (odd
+        ranks, a non-constant parameter) return None, never raise."""
         return None
 
     def prepare(self, op: Op, g: Graph) -> Any:
@@ -164,20 +171,10 @@ def expect_const(op: Op, g: Graph, name: str | None, role: str) -> None:
         raise g.error(op, f"{role} '{g.tensor(name).name}' must be a constant")
 
 
-def fused_activation(op: Op, g: Graph) -> str:
-    act = op.attrs.get("fused_activation_function", "NONE")
-    if act not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
-        raise g.error(op, f"fused activation {act} is not supported")
-    return act
-
-
-def padding_of(op: Op, g: Graph) -> str:
-    pad = op.attrs.get("padding", "SAME")
-    if pad not in ("SAME", "VALID"):
-        raise g.error(op, f"padding {pad} is not supported")
-    return pad
+def clamp_of(op: Op) -> tuple[float | None, float | None]:
+    """The op's activation clamp (lo, hi) in real units, None for an open end (attr `clamp`)."""
+    return tuple(op.attrs.get("clamp", (None, None)))
 
 
 __all__ = ["CompileError", "OpDef", "register", "lookup", "supported_kinds", "expect_arity",
-           "expect_dtype", "expect_per_tensor", "expect_rank", "expect_const", "fused_activation",
-           "padding_of"]
+           "expect_dtype", "expect_per_tensor", "expect_rank", "expect_const", "clamp_of"]

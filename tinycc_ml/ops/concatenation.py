@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import OpDef, expect_dtype, register
+from .. import quant
+from .base import OpDef, clamp_of, expect_dtype, register
+from .signature import Operand, Signature
 
 DTYPES = ("int8",)
 
@@ -31,13 +33,12 @@ class ConcatParams:
 
 @register("CONCATENATION")
 class Concatenation(OpDef):
+    signature = Signature((Operand("input", DTYPES),), (Operand("output", DTYPES),),
+                          more_inputs=True)
+
     def check(self, op, g):
-        if not op.inputs or len(op.outputs) != 1:
-            raise g.error(op, f"expects at least 1 input and 1 output, has {len(op.inputs)} "
-                              f"and {len(op.outputs)}")
         y = g.tensor(op.outputs[0])
-        expect_dtype(op, g, y.name, DTYPES, "output")
-        act = op.attrs.get("fused_activation_function", "NONE")
+        act = quant.clamp_name(clamp_of(op))
         if act != "NONE":
             raise g.error(op, f"fused activation {act} is not supported (TFLite requires NONE)")
         rank = len(y.shape)

@@ -2,9 +2,11 @@
 
 Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerChannel; Prepare:
 tensorflow/lite/kernels/conv.cc + kernel_util.cc PopulateConvolutionQuantizationParams.
-Kernel: runtime_c/tcm_conv.c (im2col of 4 output pixels, then uint8 x int8 dot products of 4
-pixels x 16 channels over the filter packed in blocks of 8 channels x 4 taps); on Cortex-M cores with the DSP extension,
-runtime_c/tcm_conv_smlad.c; with Helium (MVE, cortex-m55), runtime_c/tcm_conv_mve.c.
+Kernel: runtime_c/tcm_conv.c (portable C99, TFLite's reference loop); --target host:
+runtime_c/tcm_conv_host.c (im2col of 4 output pixels, then uint8 x int8 dot products of 4 pixels x
+16 channels over the filter packed in blocks of 8 channels x 4 taps, x86 VNNI under #if); on
+Cortex-M cores with the DSP extension, runtime_c/tcm_conv_smlad.c; with Helium (MVE,
+cortex-m55), runtime_c/tcm_conv_mve.c.
 """
 
 from __future__ import annotations
@@ -14,25 +16,29 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
-from ..backends.targets import has_dsp, has_mve, is_scalar_mcu
+from ..backends.targets import has_dsp, has_mve, is_host, is_scalar_mcu
 from .. import planner
+from ..cmacros import c_define
 from . import _conv_common as cc, _mve, _scalar
 from ._smlad import pack_rows, pad4, right_shift_requant
-from .base import OpDef, fused_activation, register
+from .base import OpDef, clamp_of, register
 
 
-PIXELS, CHANNELS = 4, 32     # TCM_CONV_PIXELS, TCM_CONV_CHANNELS (tcm_conv.h)
+# tcm_conv2d_s8_host's blocking: output pixels and channels computed together
+PIXELS = c_define("tcm_conv_host.h", "TCM_CONV_HOST_PIXELS")
+CHANNELS = c_define("tcm_conv_host.h", "TCM_CONV_HOST_CHANNELS")
 
 
 def conv_depth(taps: int) -> int:
-    """The filter row length of tcm_conv2d_s8 (its `depth`) for k_h * k_w * in_c taps: whole
+    """The filter row length of tcm_conv2d_s8_host (its `depth`) for k_h * k_w * in_c taps: whole
     groups of 4 (the 4 bytes one 32-bit lane of a u8 x s8 dot instruction takes)."""
     return (taps + 3) // 4 * 4
 
 
 def pack_conv_filter(rows: np.ndarray) -> np.ndarray:
-    """tcm_conv2d_s8's filter layout: rows [out_c, taps] zero-padded to [out_c rounded up to 8,
-    conv_depth(taps)], then each block of 8 rows stored as [depth / 4][8][4] (tcm_conv.h)."""
+    """tcm_conv2d_s8_host's filter layout: rows [out_c, taps] zero-padded to [out_c rounded up
+    to 8, conv_depth(taps)], then each block of 8 rows stored as [depth / 4][8][4]
+    (tcm_conv_host.h)."""
     out_c, taps = rows.shape
     depth = conv_depth(taps)
     blocks = (out_c + 7) // 8
@@ -46,13 +52,14 @@ class ConvParams:
     win: cc.Window
     rq: cc.Requant
     bias: np.ndarray        # int32 [out_c]: bias + (input_offset - 128) * sum(filter[out_c])
+    #                         (tcm_conv2d_s8_host's; the portable kernel reads the model's bias)
 
 
 @register("CONV_2D")
 class Conv2D(OpDef):
+    signature = cc.CONV_SIGNATURE
+
     def check(self, op, g):
-        if len(op.inputs) < 2 or op.inputs[1] is None:
-            raise g.error(op, "expects input, filter and optional bias")
         w = g.tensor(op.inputs[1])
         if len(w.shape) != 4:
             raise g.error(op, f"filter has shape {list(w.shape)}; expected [out_c, k_h, k_w, in_c]")
@@ -74,8 +81,9 @@ class Conv2D(OpDef):
         return 0
 
     def inplace_gap(self, op, g):
-        # im2col: the patches of 4 adjacent pixels (tcm_conv.c, tcm_conv_mve.c and
-        # tcm_conv_smlad.c) are gathered before any of their outputs is written. window_gap
+        # tcm_conv.c accumulates a whole pixel before writing it; im2col: the patches of 4
+        # adjacent pixels (tcm_conv_host.c, tcm_conv_mve.c and tcm_conv_smlad.c) are gathered
+        # before any of their outputs is written. window_gap
         # with one pixel per step is at least the gap of each (a kernel writing later needs less).
         return planner.window_gap(op.params.win)
 
@@ -92,17 +100,20 @@ class Conv2D(OpDef):
             return 9 * pad4(taps)           # TCM_CONV_SMLAD_SCRATCH_BYTES (tcm_conv_smlad.h)
         if is_scalar_mcu(target):
             return _scalar.MAX_PIXELS * taps  # TCM_CONV_SCALAR_SCRATCH_BYTES (tcm_conv_scalar.h)
-        # TCM_CONV_SCRATCH_BYTES (tcm_conv.h): the patches, then the int32 accumulators
-        return PIXELS * conv_depth(taps) + PIXELS * min(w[0], CHANNELS) * 4
+        if is_host(target):
+            # TCM_CONV_HOST_SCRATCH_BYTES (tcm_conv_host.h): the patches, then the accumulators
+            return PIXELS * conv_depth(taps) + PIXELS * min(w[0], CHANNELS) * 4
+        return 4 * w[0]                     # TCM_CONV_SCRATCH_BYTES (tcm_conv.h)
 
     def describe(self, op, g):
         w = op.params.win
-        return cc.describe(w, fused_activation(op, g), f"{w.in_c} -> {w.out_c} channels")
+        return cc.describe(w, clamp_of(op), f"{w.in_c} -> {w.out_c} channels")
 
     def emit(self, op, g, em):
         """Cortex-M with DSP: tcm_conv2d_s8_smlad over filter rows padded to 4 taps, with the
-        short requantization (_smlad.right_shift_requant) when it is exact; elsewhere
-        tcm_conv2d_s8 (tcm_dot.h's unsigned x signed dot product)."""
+        short requantization (_smlad.right_shift_requant) when it is exact; --target host:
+        tcm_conv2d_s8_host (tcm_dot_host.h's unsigned x signed dot product); elsewhere
+        tcm_conv2d_s8 over the model's filter and bias."""
         p = op.params
         params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq))
         filt = g.tensor(op.inputs[1]).data
@@ -147,17 +158,25 @@ class Conv2D(OpDef):
                           comment="[out_c][bias - input_zp * sum(filter), multiplier, shift]")
             return (f"tcm_conv2d_s8_scalar(&{params}, {em.tensor(op.inputs[0])}, {w}, {rq}, "
                     f"{mode}, {em.tensor(op.outputs[0])}, (int8_t *){em.scratch});")
-        em.use("tcm_conv.c")
+        if not is_host(em.target):
+            em.use("tcm_conv.c")
+            w = em.const("filter", filt, comment="[out_c][k_h][k_w][in_c], the model's")
+            b = cc.model_bias_const(op, g, em, filt.shape[0])
+            m = em.const("mult", p.rq.multiplier)
+            s = em.const("shift", p.rq.shift)
+            return (f"tcm_conv2d_s8(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, {m}, {s}, "
+                    f"{em.tensor(op.outputs[0])}, {em.scratch});")
+        em.use("tcm_conv_host.c")
         rows = filt.reshape(filt.shape[0], -1)
         depth = conv_depth(rows.shape[1])
         w = em.const("filter", pack_conv_filter(rows),
                      comment=f"[out_c / 8][depth / 4][8][4], depth = {depth}: k_h * k_w * in_c = "
-                             f"{rows.shape[1]} taps + zeros (tcm_conv.h)")
+                             f"{rows.shape[1]} taps + zeros (tcm_conv_host.h)")
         b = em.const("bias", p.bias, comment="bias + (input_offset - 128) * sum(filter)")
         m = em.const("mult", p.rq.multiplier)
         s = em.const("shift", p.rq.shift)
-        return (f"tcm_conv2d_s8(&{params}, {depth} /* depth */, {em.tensor(op.inputs[0])}, {w}, "
-                f"{b}, {m}, {s}, {em.tensor(op.outputs[0])}, {em.scratch});")
+        return (f"tcm_conv2d_s8_host(&{params}, {depth} /* depth */, {em.tensor(op.inputs[0])}, "
+                f"{w}, {b}, {m}, {s}, {em.tensor(op.outputs[0])}, {em.scratch});")
 
     # CMSIS-NN: arm_convolve_wrapper_s8 requantizes per channel with double rounding
     # (arm_nn_requantize), as ConvPerChannel: every CONV_2D layer is eligible.

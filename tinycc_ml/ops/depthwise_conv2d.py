@@ -2,8 +2,9 @@
 
 Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h
 DepthwiseConvPerChannel; Prepare: tensorflow/lite/kernels/depthwise_conv.cc.
-Kernel: runtime_c/tcm_depthwise.c; DSP cores: runtime_c/tcm_depthwise_smlad.c; Helium (MVE,
-cortex-m55): runtime_c/tcm_depthwise_mve.c.
+Kernel: runtime_c/tcm_depthwise.c (portable C99, TFLite's reference loop); --target host:
+runtime_c/tcm_depthwise_host.c (passes over adjacent pixels, x86 VNNI under #if); DSP cores:
+runtime_c/tcm_depthwise_smlad.c; Helium (MVE, cortex-m55): runtime_c/tcm_depthwise_mve.c.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
-from ..backends.targets import has_dsp, has_mve, is_scalar_mcu
+from ..backends.targets import has_dsp, has_mve, is_host, is_scalar_mcu
 from .. import planner, quant
 from . import _conv_common as cc, _mve, _scalar
-from .base import OpDef, fused_activation, register
+from .base import OpDef, clamp_of, register
 
 
-PASS_VALUES = 64     # outputs per pass the portable kernel aims at (tcm_depthwise.c)
+PASS_VALUES = 64     # outputs per pass the host kernel aims at (tcm_depthwise_host.c)
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,14 @@ class DepthwiseParams:
     rq: cc.Requant
     multiplier: int
     bias: np.ndarray        # int32 [out_c]: bias + input_offset * sum(filter taps of the channel)
+    #                         (the Cortex-M and host kernels'; tcm_depthwise.c reads the model's)
 
 
 @register("DEPTHWISE_CONV_2D")
 class DepthwiseConv2D(OpDef):
+    signature = cc.CONV_SIGNATURE
+
     def check(self, op, g):
-        if len(op.inputs) < 2 or op.inputs[1] is None:
-            raise g.error(op, "expects input, filter and optional bias")
         w = g.tensor(op.inputs[1])
         if len(w.shape) != 4 or w.shape[0] != 1:
             raise g.error(op, f"filter has shape {list(w.shape)}; expected [1, k_h, k_w, out_c]")
@@ -70,7 +72,8 @@ class DepthwiseConv2D(OpDef):
         return 0
 
     def inplace_gap(self, op, g):
-        # tcm_depthwise.c reads the windows of a pass (one pixel, or up to `pixels` adjacent
+        # tcm_depthwise.c accumulates a whole pixel before writing it;
+        # tcm_depthwise_host.c reads the windows of a pass (one pixel, or up to `pixels` adjacent
         # ones) before writing it; tcm_depthwise_smlad.c writes channels c..c+3 right after
         # reading them (the pool case), and its 3x3 kernel writes an output row once the input
         # rows under it are widened into scratch (so after every read of rows above them).
@@ -118,8 +121,8 @@ class DepthwiseConv2D(OpDef):
         w = g.tensor(op.inputs[1]).shape
         in_c = g.tensor(op.inputs[0]).shape[-1]
         if has_mve(target):
-            return _mve.depthwise_scratch(w[1], w[2], in_c, int(op.attrs.get("stride_w", 1)),
-                                          int(op.attrs.get("dilation_wfactor", 1)))
+            return _mve.depthwise_scratch(w[1], w[2], in_c, int(op.attrs.get("strides", (1, 1))[1]),
+                                          int(op.attrs.get("dilations", (1, 1))[1]))
         if self._smlad_3x3(op, g, target):
             # (3 * in_c + 1) int16 planes and a pixel of zero points (tcm_depthwise_smlad.h)
             win = (op.params if op.params is not None else self.prepare(op, g)).win
@@ -128,15 +131,16 @@ class DepthwiseConv2D(OpDef):
             return in_c
         if self._scalar(op, g, target):
             return in_c     # a pixel of zero points (tcm_depthwise_scalar.h)
-        # TCM_DEPTHWISE_SCRATCH_BYTES (tcm_depthwise.h)
-        return 5 * self._pixels(op, g) * w[3]
+        if is_host(target):
+            return 5 * self._pixels(op, g) * w[3]   # TCM_DEPTHWISE_HOST_SCRATCH_BYTES
+        return 4 * w[3]                             # TCM_DEPTHWISE_SCRATCH_BYTES (tcm_depthwise.h)
 
     @staticmethod
     def _pixels(op, g) -> int:
-        """Output pixels tcm_depthwise_conv2d_s8 computes in one pass: enough for about
+        """Output pixels tcm_depthwise_conv2d_s8_host computes in one pass: enough for about
         PASS_VALUES values when the channels are few (stride_w 1, multiplier 1 only)."""
         x, y, w = (g.tensor(n).shape for n in (op.inputs[0], op.outputs[0], op.inputs[1]))
-        if int(op.attrs.get("stride_w", 1)) != 1 or w[3] != x[3]:
+        if int(op.attrs.get("strides", (1, 1))[1]) != 1 or w[3] != x[3]:
             return 1
         return max(1, min(PASS_VALUES // w[3], y[2]))
 
@@ -144,7 +148,7 @@ class DepthwiseConv2D(OpDef):
         p = op.params
         extra = f"{p.win.in_c} channels" + (f", depth multiplier {p.multiplier}"
                                               if p.multiplier > 1 else "")
-        return cc.describe(p.win, fused_activation(op, g), extra)
+        return cc.describe(p.win, clamp_of(op), extra)
 
     def emit(self, op, g, em):
         p = op.params
@@ -197,7 +201,16 @@ class DepthwiseConv2D(OpDef):
                           comment="[c][bias - input_zp * sum(filter taps), multiplier, shift]")
             return (f"tcm_depthwise_conv2d_s8_scalar(&{params}, {em.tensor(op.inputs[0])}, {w}, "
                     f"{rq}, {mode}, {em.tensor(op.outputs[0])}, (int8_t *){em.scratch});")
-        em.use("tcm_depthwise.c")
+        if not is_host(em.target):
+            em.use("tcm_depthwise.c")
+            w = em.const("filter", g.tensor(op.inputs[1]).data,
+                         comment="[1][k_h][k_w][out_c], the model's")
+            b = cc.model_bias_const(op, g, em, p.win.out_c)
+            m = em.const("mult", p.rq.multiplier)
+            s = em.const("shift", p.rq.shift)
+            return (f"tcm_depthwise_conv2d_s8(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, "
+                    f"{m}, {s}, {em.tensor(op.outputs[0])}, {em.scratch});")
+        em.use("tcm_depthwise_host.c")
         n = self._pixels(op, g)
         taps = g.tensor(op.inputs[1]).data.reshape(-1, p.win.out_c)
         note = f", each row repeated for {n} pixels" if n > 1 else ""
@@ -206,8 +219,9 @@ class DepthwiseConv2D(OpDef):
                      comment=f"bias + input_offset * sum(filter taps){note}")
         m = em.const("mult", np.tile(p.rq.multiplier, n))
         s = em.const("shift", np.tile(p.rq.shift, n))
-        return (f"tcm_depthwise_conv2d_s8(&{params}, {n} /* pixels */, {em.tensor(op.inputs[0])}, "
-                f"{w}, {b}, {m}, {s}, {em.tensor(op.outputs[0])}, {em.scratch});")
+        return (f"tcm_depthwise_conv2d_s8_host(&{params}, {n} /* pixels */, "
+                f"{em.tensor(op.inputs[0])}, {w}, {b}, {m}, {s}, {em.tensor(op.outputs[0])}, "
+                f"{em.scratch});")
 
     # CMSIS-NN: arm_depthwise_conv_wrapper_s8 (batch 1), double rounding as
     # DepthwiseConvPerChannel. Batches > 1 keep the portable kernel.

@@ -3,7 +3,9 @@
 Numerics: tensorflow/lite/kernels/fully_connected.cc, kReference int8, TensorFlow 2.21. Its
 requantization rounds ONCE, (acc * M + 2^(n-1)) >> n, unlike CONV_2D (see ../shared/BASELINES.md);
 the multiplier comes from GetQuantizedConvolutionMultipler (in*w formed in float32).
-Kernel: runtime_c/tcm_fc.c; with Helium (MVE, cortex-m55), runtime_c/tcm_fc_mve.c.
+Kernel: runtime_c/tcm_fc.c (portable C99, TFLite's reference loop; and the DSP cores' SMLAD
+variant); --target host: runtime_c/tcm_fc_host.c; with Helium (MVE, cortex-m55),
+runtime_c/tcm_fc_mve.c.
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ import numpy as np
 
 from .. import quant
 from ..backends import cmsis_nn
-from ..backends.targets import has_dsp, has_mve, is_scalar_mcu
-from ._conv_common import wrap_int32
+from ..backends.targets import has_dsp, has_mve, is_host, is_scalar_mcu
+from ..cmacros import c_define
+from ._conv_common import check_accum_depth, model_bias_const, wrap_int32
 from . import _scalar
 from ._smlad import pack_rows
-from .base import (OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor,
-                   fused_activation, register)
+from .base import OpDef, clamp_of, expect_per_tensor, register
+from .signature import Operand, Signature
 
 
-# tcm_fc.h TCM_FC_DEPTH_ALIGN: tcm_fully_connected_s8's weight rows are followed by
-# depth_pad - depth zero bytes and its scratch row holds depth_pad bytes
-HOST_DEPTH_ALIGN = 32
+# tcm_fully_connected_s8_host's weight rows are followed by depth_pad - depth zero bytes and its
+# scratch row holds depth_pad bytes
+HOST_DEPTH_ALIGN = c_define("tcm_fc_host.h", "TCM_FC_HOST_DEPTH_ALIGN")
 
 
 def _host_depth_pad(depth: int) -> int:
@@ -53,20 +56,14 @@ class FullyConnected(OpDef):
                              "then RoundingDivideByPOT), BUILTIN_REF once: outputs may differ from "
                              "TFLite by a few LSB")
 
+    signature = Signature((Operand("input", ("int8",)), Operand("weights", ("int8",), const=True),
+                           Operand("bias", ("int32",), const=True, optional=True)))
+
     def check(self, op, g):
-        expect_arity(op, g, (2, 3))
         x, w = op.inputs[0], op.inputs[1]
         b = op.inputs[2] if len(op.inputs) > 2 else None
-        expect_dtype(op, g, x, ("int8",), "input")
-        expect_dtype(op, g, w, ("int8",), "weights")
-        expect_dtype(op, g, op.outputs[0], ("int8",), "output")
-        expect_const(op, g, w, "weights")
         expect_per_tensor(op, g, x, "input")
         expect_per_tensor(op, g, op.outputs[0], "output")
-        if b is not None:
-            expect_dtype(op, g, b, ("int32",), "bias")
-            expect_const(op, g, b, "bias")
-        fused_activation(op, g)
         wt = g.tensor(w)
         if len(wt.shape) != 2:
             raise g.error(op, f"weights have shape {list(wt.shape)}; expected [units, depth]")
@@ -81,22 +78,19 @@ class FullyConnected(OpDef):
         if depth == 0 or xt.size % depth:
             raise g.error(op, f"input {list(xt.shape)} has {xt.size} values, not a multiple of "
                               f"the weights' depth {depth}")
+        check_accum_depth(op, g, depth)
         if b is not None and g.tensor(b).size != units:
             raise g.error(op, f"bias has {g.tensor(b).size} values for {units} units")
         out = g.tensor(op.outputs[0])
         if out.size != (xt.size // depth) * units:
             raise g.error(op, f"output {list(out.shape)} does not hold "
                               f"{xt.size // depth} x {units} values")
-        if op.attrs.get("weights_format", 0) != 0:
-            raise g.error(op, "shuffled weights format is not supported")
 
     def output_shape(self, op, g):
-        if len(op.inputs) < 2 or op.inputs[1] is None:
-            return None  # check() words the problem
         x, w = g.tensor(op.inputs[0]), g.tensor(op.inputs[1])
         if len(w.shape) != 2 or w.shape[1] == 0 or x.size % w.shape[1]:
             return None  # check() words the problem
-        if op.attrs.get("keep_num_dims", False):
+        if op.attrs.get("keep_dims", False):
             return tuple(x.shape[:-1]) + (w.shape[0],)
         return (x.size // w.shape[1], w.shape[0])
 
@@ -115,7 +109,7 @@ class FullyConnected(OpDef):
             raise g.error(op, "the requantization scale is too large (shift > 30)")
         bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)
         folded = bias + (-in_zp) * w.data.astype(np.int64).sum(axis=1)
-        act_min, act_max = quant.activation_range(fused_activation(op, g), out_scale, out_zp)
+        act_min, act_max = quant.activation_range(clamp_of(op), out_scale, out_zp)
         return FCParams(batches=x.size // depth, depth=depth, units=units, output_offset=out_zp,
                         act_min=act_min, act_max=act_max, multiplier=mult, shift=shift,
                         bias=wrap_int32(folded))
@@ -128,18 +122,19 @@ class FullyConnected(OpDef):
         depth = g.tensor(op.inputs[1]).shape[1]
         if has_mve(target):
             return 0        # tcm_fc_mve.h
-        return 0 if has_dsp(target) or is_scalar_mcu(target) else _host_depth_pad(depth)
+        return _host_depth_pad(depth) if is_host(target) else 0
 
     def describe(self, op, g):
         p = op.params
-        act = op.attrs.get("fused_activation_function", "NONE")
+        act = quant.clamp_name(clamp_of(op))
         return f"{p.depth} -> {p.units}" + ("" if act == "NONE" else f", {act}")
 
     def emit(self, op, g, em):
         """Cortex-M with DSP: tcm_fully_connected_s8_smlad (rows padded to 4 for SMLAD, packed
         into words; the short single-rounding requantization when every shift is <= -2);
-        elsewhere tcm_fully_connected_s8 (tcm_dot.h's unsigned x signed dot product, whose
-        +128 input offset is folded into the bias as well)."""
+        --target host: tcm_fully_connected_s8_host (tcm_dot_host.h's unsigned x signed dot
+        product, whose +128 input offset is folded into the bias as well); elsewhere
+        tcm_fully_connected_s8 over the model's weights and bias."""
         p = op.params
         if is_scalar_mcu(em.target):
             em.use("tcm_conv_scalar.c")
@@ -178,15 +173,26 @@ class FullyConnected(OpDef):
             return (f"tcm_fully_connected_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, "
                     f"{weights}, {bias}, {mult}, {shift}, {fast} /* right_shift_only */, "
                     f"{em.tensor(op.outputs[0])});")
+        if not is_host(em.target):
+            weights = em.const("weights", w, comment="[units][depth], the model's")
+            bias = model_bias_const(op, g, em, p.units)
+            mult = em.const("mult", p.multiplier)
+            shift = em.const("shift", p.shift)
+            input_offset = -int(g.tensor(op.inputs[0]).qparams()[1])
+            return (f"tcm_fully_connected_s8(&{params}, {input_offset} /* input_offset */, "
+                    f"{em.tensor(op.inputs[0])}, {weights}, {bias}, {mult}, {shift}, "
+                    f"{em.tensor(op.outputs[0])});")
+        em.use("tcm_fc_host.c")
         pad = np.zeros(_host_depth_pad(p.depth) - p.depth, np.int8)
         weights = em.const("weights", np.concatenate([w.reshape(-1), pad]),
-                           comment="[units, depth] rows, then depth_pad - depth zeros (tcm_fc.h)")
+                           comment="[units, depth] rows, then depth_pad - depth zeros "
+                                   "(tcm_fc_host.h)")
         bias = em.const("bias", wrap_int32(p.bias.astype(np.int64) - 128 * w.astype(np.int64).sum(axis=1)),
                         comment="bias + (input_offset - 128) * sum(weights row)")
         mult = em.const("mult", p.multiplier)
         shift = em.const("shift", p.shift)
-        return (f"tcm_fully_connected_s8(&{params}, {em.tensor(op.inputs[0])}, {weights}, {bias}, "
-                f"{mult}, {shift}, {em.tensor(op.outputs[0])}, {em.scratch});")
+        return (f"tcm_fully_connected_s8_host(&{params}, {em.tensor(op.inputs[0])}, {weights}, "
+                f"{bias}, {mult}, {shift}, {em.tensor(op.outputs[0])}, {em.scratch});")
 
     # CMSIS-NN, on request only (Options.cmsis_nn_inexact): arm_fully_connected_s8 is per-tensor
     # and rounds twice. Its Helium path reads the kernel sums arm_vector_sum_s8 would compute;

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import OpDef, expect_const, expect_dtype, register
+from .base import OpDef, register
+from .signature import Operand, Signature
 
 VIEW_RANK = 6                 # TCM_VIEW_RANK; TFLite: TRANSPOSE 6 axes, SLICE/STRIDED_SLICE 5
 
@@ -60,9 +61,15 @@ def affine_view(positions: np.ndarray):
     return dims, merged, offset
 
 
+def _view_signature(n_parameters: int) -> Signature:
+    """The int8 input, then constant int32/int64 parameters named 'parameter 1', ..."""
+    return Signature((Operand("input", ("int8",)),) + tuple(
+        Operand(f"parameter {k}", ("int32", "int64"), const=True)
+        for k in range(1, n_parameters + 1)))
+
+
 class _View(OpDef):
     max_rank = 5
-    n_inputs: tuple[int, ...] = ()
 
     def positions(self, op, g, idx: np.ndarray) -> np.ndarray:
         """The op applied to the array of input element positions (in output order; its shape
@@ -74,17 +81,9 @@ class _View(OpDef):
         return tuple(shape)
 
     def check(self, op, g):
-        if len(op.inputs) not in self.n_inputs or len(op.outputs) != 1:
-            raise g.error(op, f"expects {' or '.join(map(str, self.n_inputs))} inputs and 1 "
-                              f"output, has {len(op.inputs)} and {len(op.outputs)}")
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
-        expect_dtype(op, g, x.name, ("int8",), "input")
-        expect_dtype(op, g, y.name, ("int8",), "output")
         if x.is_const:
             raise g.error(op, f"input '{x.name}' is a constant; not supported")
-        for k, name in enumerate(op.inputs[1:], start=1):
-            expect_dtype(op, g, name, ("int32", "int64"), f"parameter {k}")
-            expect_const(op, g, name, f"parameter {k}")
         if len(x.shape) > self.max_rank:
             raise g.error(op, f"input has rank {len(x.shape)}; TFLite supports at most "
                               f"{self.max_rank} axes")
@@ -143,7 +142,7 @@ def _values(g, name) -> list[int]:
 @register("TRANSPOSE")
 class Transpose(_View):
     max_rank = 6            # transpose.cc: kTransposeMaxDimensions
-    n_inputs = (2,)
+    signature = _view_signature(1)
 
     def positions(self, op, g, idx):
         perm = _values(g, op.inputs[1])
@@ -154,7 +153,7 @@ class Transpose(_View):
 
 @register("SLICE")
 class Slice(_View):
-    n_inputs = (3,)
+    signature = _view_signature(2)
 
     def positions(self, op, g, idx):
         begin, size = _values(g, op.inputs[1]), _values(g, op.inputs[2])
@@ -188,7 +187,7 @@ def strided_slice(a: dict, x: np.ndarray, begin, end, strides) -> np.ndarray:
 
 @register("STRIDED_SLICE")
 class StridedSlice(_View):
-    n_inputs = (4,)
+    signature = _view_signature(3)
 
     def positions(self, op, g, idx):
         if op.attrs.get("offset", False):
@@ -205,7 +204,7 @@ class StridedSlice(_View):
 class Tile(_View):
     """tile.cc / reference Tile: output axis a holds multiples[a] copies of the input along it."""
     max_rank = 6
-    n_inputs = (2,)
+    signature = _view_signature(1)
 
     def positions(self, op, g, idx):
         reps = _values(g, op.inputs[1])

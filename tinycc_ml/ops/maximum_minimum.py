@@ -25,6 +25,7 @@ class MinMaxParams:
 
 
 class _MinMax(OpDef):
+    signature = ew.BINARY_SIGNATURE
     fn = ""
 
     def check(self, op, g):

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from .. import quant
 from ._fixedpoint import wrap
-from .base import OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor, register
+from .base import OpDef, expect_per_tensor, register
+from .signature import Operand, Signature
 
 LEVELS = 3                  # kept / reduced loop levels of tcm_mean_s8
 
@@ -81,13 +82,10 @@ def mean_multiplier(in_scale: float, out_scale: float, n: int) -> tuple[int, int
 
 @register("MEAN")
 class Mean(OpDef):
+    signature = Signature((Operand("input", ("int8",)), Operand("axis", ("int32",), const=True)))
+
     def check(self, op, g):
-        expect_arity(op, g, (2,))
         x, axis, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        expect_dtype(op, g, x, ("int8",), "input")
-        expect_dtype(op, g, y, ("int8",), "output")
-        expect_dtype(op, g, axis, ("int32",), "axis")
-        expect_const(op, g, axis, "axis")
         expect_per_tensor(op, g, x, "input")
         expect_per_tensor(op, g, y, "output")
         xt, yt = g.tensor(x), g.tensor(y)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import quant
 from . import _elementwise as ew
-from .base import OpDef, fused_activation, register
+from .base import OpDef, clamp_of, register
 
 # (x1 + offset1) * (x2 + offset2) has |value| <= 256 * 256 = 2^16: TFLite shifts it left by a
 # positive shift in int32, so beyond 2^14 it would wrap (undefined behaviour in C).
@@ -37,6 +37,7 @@ class MulParams:
 
 @register("MUL")
 class Mul(OpDef):
+    signature = ew.BINARY_SIGNATURE
     def check(self, op, g):
         ew.check_binary(op, g)
         if self._multiplier(op, g)[1] > MAX_LEFT_SHIFT:
@@ -59,7 +60,7 @@ class Mul(OpDef):
         a, b, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
         mult, shift = self._multiplier(op, g)
         zo = y.qparams()[1]
-        lo, hi = quant.activation_range(fused_activation(op, g), y.qparams()[0], zo)
+        lo, hi = quant.activation_range(clamp_of(op), y.qparams()[0], zo)
         return MulParams(-a.qparams()[1], -b.qparams()[1], mult, shift, zo, lo, hi,
                          ew.loop_nest(a.shape, b.shape))
 

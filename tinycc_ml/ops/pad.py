@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor, register
+from .base import OpDef, expect_per_tensor, register
+from .signature import Operand, Signature
 
 MAX_RANK = 5                # reference_ops::PadKernelMaxDimensionCount()
 
@@ -44,16 +45,14 @@ def merged_axes(shape, paddings):
     return (tuple([1] * lead + dims), tuple([0] * lead + before), tuple([0] * lead + after))
 
 
+_PAD_OPERANDS = (Operand("input", ("int8",)), Operand("paddings", ("int32", "int64"), const=True))
+
+
 class _Pad(OpDef):
-    n_inputs: tuple[int, ...] = (2,)
+    signature = Signature(_PAD_OPERANDS)
 
     def check(self, op, g):
-        expect_arity(op, g, self.n_inputs)
         x, paddings, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        expect_dtype(op, g, x, ("int8",), "input")
-        expect_dtype(op, g, y, ("int8",), "output")
-        expect_dtype(op, g, paddings, ("int32", "int64"), "paddings")
-        expect_const(op, g, paddings, "paddings")
         expect_per_tensor(op, g, y, "output")
         xt, yt, pt = g.tensor(x), g.tensor(y), g.tensor(paddings)
         if xt.is_const:
@@ -104,19 +103,18 @@ class _Pad(OpDef):
 
 @register("PAD")
 class Pad(_Pad):
-    n_inputs = (2,)
+    pass
 
 
 @register("PADV2")
 class PadV2(_Pad):
-    n_inputs = (2, 3)
+    signature = Signature(_PAD_OPERANDS + (Operand("constant_values", ("int8",), const=True,
+                                                   optional=True),))
 
     def check_value(self, op, g):
         if len(op.inputs) < 3 or op.inputs[2] is None:
             return
         c = op.inputs[2]
-        expect_dtype(op, g, c, ("int8",), "constant_values")
-        expect_const(op, g, c, "constant_values")
         ct, yt = g.tensor(c), g.tensor(op.outputs[0])
         if ct.size != 1:
             raise g.error(op, f"constant_values has {ct.size} values; expected a scalar")

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from .. import quant
 from ..backends import cmsis_nn
 from . import _conv_common as cc
-from .base import (OpDef, expect_arity, expect_dtype, expect_per_tensor, fused_activation,
-                   register)
+from .base import OpDef, clamp_of, expect_per_tensor, register
+from .signature import INT8_UNARY
 
 SCALE_TOLERANCE = 1e-6      # pooling.cc: TFLITE_DCHECK_LE(|input scale - output scale|, 1e-6)
 
@@ -32,27 +32,24 @@ class PoolParams:
 
 class _Pool(OpDef):
     function = ""
+    signature = INT8_UNARY
 
     def _window(self, op, g) -> cc.Window:
-        kh, kw = int(op.attrs.get("filter_height", 0)), int(op.attrs.get("filter_width", 0))
+        kh, kw = (int(v) for v in op.attrs.get("window", (0, 0)))
         return cc.window(op, g, kh, kw, g.tensor(op.inputs[0]).shape[-1])
 
     def check(self, op, g):
-        expect_arity(op, g, (1,))
-        expect_dtype(op, g, op.inputs[0], ("int8",), "input")
-        expect_dtype(op, g, op.outputs[0], ("int8",), "output")
         expect_per_tensor(op, g, op.inputs[0], "input")
         expect_per_tensor(op, g, op.outputs[0], "output")
         (si, zi), (so, zo) = g.tensor(op.inputs[0]).qparams(), g.tensor(op.outputs[0]).qparams()
         if zi != zo or abs(si - so) > SCALE_TOLERANCE:
             raise g.error(op, f"input quantization (scale {si:.9g}, zero point {zi}) differs from "
                               f"the output's ({so:.9g}, {zo}); TFLite requires them equal")
-        fused_activation(op, g)
         self._window(op, g)
 
     def prepare(self, op, g):
         scale, zp = g.tensor(op.outputs[0]).qparams()
-        lo, hi = quant.activation_range(fused_activation(op, g), scale, zp)
+        lo, hi = quant.activation_range(clamp_of(op), scale, zp)
         return PoolParams(self._window(op, g), lo, hi)
 
     def macs(self, op, g):
@@ -60,7 +57,7 @@ class _Pool(OpDef):
         return w.batches * w.out_h * w.out_w * w.out_c * w.k_h * w.k_w
 
     def describe(self, op, g):
-        return cc.describe(op.params.win, fused_activation(op, g))
+        return cc.describe(op.params.win, clamp_of(op))
 
     def emit(self, op, g, em):
         p = op.params

@@ -24,7 +24,8 @@ import numpy as np
 from .. import quant
 from . import _fixedpoint as fx
 from ._elementwise import broadcast_shape
-from .base import OpDef, expect_arity, expect_const, expect_dtype, expect_per_tensor, register
+from .base import OpDef, expect_per_tensor, register
+from .signature import Operand, Signature
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,12 @@ def alpha_period(alpha: np.ndarray, out_shape: tuple) -> np.ndarray:
 
 @register("PRELU")
 class Prelu(OpDef):
+    signature = Signature((Operand("input", ("int8",)), Operand("alpha", ("int8",), const=True)))
+
     def check(self, op, g):
-        expect_arity(op, g, (2,))
         x, alpha, y = op.inputs[0], op.inputs[1], op.outputs[0]
         for name, role in ((x, "input"), (alpha, "alpha"), (y, "output")):
-            expect_dtype(op, g, name, ("int8",), role)
             expect_per_tensor(op, g, name, role)
-        expect_const(op, g, alpha, "alpha")
         xs, alpha_shape, ys = (g.tensor(t).shape for t in (x, alpha, y))
         if broadcast_shape(xs, alpha_shape) != tuple(xs):
             raise g.error(op, f"alpha {list(alpha_shape)} does not broadcast onto the input "

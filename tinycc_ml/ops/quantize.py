@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
-from .base import OpDef, expect_arity, expect_dtype, expect_per_tensor, register
+from .base import OpDef, expect_per_tensor, register
+from .signature import Operand, Signature
 
 _SUFFIX = {"int8": "s8", "uint8": "u8", "float32": "f32"}
 _INTEGER = ("int8", "uint8")
@@ -69,10 +70,10 @@ def _check_scale(op, g, name: str, role: str) -> None:
 
 @register("QUANTIZE")
 class Quantize(_Affine):
+    signature = Signature((Operand("input", ("float32",) + _INTEGER),),
+                          (Operand("output", _INTEGER),))
+
     def check(self, op, g):
-        expect_arity(op, g, (1,))
-        expect_dtype(op, g, op.inputs[0], ("float32",) + _INTEGER, "input")
-        expect_dtype(op, g, op.outputs[0], _INTEGER, "output")
         expect_per_tensor(op, g, op.outputs[0], "output")
         _check_scale(op, g, op.outputs[0], "output")
         if g.tensor(op.inputs[0]).dtype in _INTEGER:
@@ -124,10 +125,9 @@ class Quantize(_Affine):
 
 @register("DEQUANTIZE")
 class Dequantize(_Affine):
+    signature = Signature((Operand("input", _INTEGER),), (Operand("output", ("float32",)),))
+
     def check(self, op, g):
-        expect_arity(op, g, (1,))
-        expect_dtype(op, g, op.inputs[0], _INTEGER, "input")
-        expect_dtype(op, g, op.outputs[0], ("float32",), "output")
         expect_per_tensor(op, g, op.inputs[0], "input")
         _check_scale(op, g, op.inputs[0], "input")
 

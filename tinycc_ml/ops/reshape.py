@@ -7,22 +7,21 @@ a constant input) a memcpy is emitted.
 
 from __future__ import annotations
 
+from ..ir import DTYPES
 from .base import OpDef, register
+from .signature import Operand, Signature
+
+
+_ANY = (Operand("output", tuple(DTYPES)),)
 
 
 class _Reshape(OpDef):
     def check(self, op, g):
-        if len(op.outputs) != 1 or not op.inputs or op.inputs[0] is None:
-            raise g.error(op, "expects a data input and one output")
         x, out = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
         if x.size != out.size:
             raise g.error(op, f"input {list(x.shape)} and output {list(out.shape)} differ in size")
         if x.dtype != out.dtype:
             raise g.error(op, f"input type {x.dtype} differs from output type {out.dtype}")
-        for name in op.inputs[1:]:      # RESHAPE's shape, EXPAND_DIMS's axis
-            if name is not None and g.tensor(name).dtype not in ("int32", "int64"):
-                raise g.error(op, f"input '{name}' has type {g.tensor(name).dtype}; expected "
-                                  "int32 or int64")
         if x.is_quantized and out.is_quantized and (
                 x.qparams() != out.qparams()):
             raise g.error(op, "input and output quantization differ; a requantizing reshape is "
@@ -30,7 +29,7 @@ class _Reshape(OpDef):
 
     def output_shape(self, op, g):
         """RESHAPE's target: the constant shape input, else the new_shape option; -1 resolved."""
-        if op.kind != "RESHAPE" or not op.inputs or op.inputs[0] is None:
+        if op.kind != "RESHAPE":
             return None
         x = g.tensor(op.inputs[0])
         target = None
@@ -70,14 +69,16 @@ class _Reshape(OpDef):
 
 @register("RESHAPE")
 class Reshape(_Reshape):
-    pass
+    signature = Signature((Operand("input", tuple(DTYPES)),
+                           Operand("shape", ("int32", "int64"), optional=True)), _ANY)
 
 
 @register("SQUEEZE")
 class Squeeze(_Reshape):
-    pass
+    signature = Signature((Operand("input", tuple(DTYPES)),), _ANY)
 
 
 @register("EXPAND_DIMS")
 class ExpandDims(_Reshape):
-    pass
+    signature = Signature((Operand("input", tuple(DTYPES)), Operand("axis", ("int32", "int64"))),
+                          _ANY)

@@ -23,7 +23,8 @@ import numpy as np
 
 from .. import quant
 from ..backends import cmsis_nn
-from .base import OpDef, expect_arity, expect_dtype, expect_per_tensor, register
+from .base import OpDef, expect_per_tensor, register
+from .signature import Operand, Signature
 
 SCALED_DIFF_INTEGER_BITS = 5    # kScaledDiffIntegerBits in SoftmaxPrepare and softmax.h
 
@@ -49,10 +50,9 @@ def _output_scale_ok(scale: float) -> bool:
 class Softmax(OpDef):
     cmsis_nn_note = ("int16 output: tinycc-ml calls CMSIS-NN's arm_softmax_s8 for int8 -> int8 "
                      "only and keeps its own kernel")
+    signature = Signature((Operand("input", ("int8",)),), (Operand("output", ("int8", "int16")),))
+
     def check(self, op, g):
-        expect_arity(op, g, (1,))
-        expect_dtype(op, g, op.inputs[0], ("int8",), "input")
-        expect_dtype(op, g, op.outputs[0], ("int8", "int16"), "output")
         expect_per_tensor(op, g, op.inputs[0], "input")
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
         if x.is_const:

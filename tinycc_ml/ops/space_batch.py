@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import OpDef, expect_arity, expect_const, expect_dtype, register
+from .base import OpDef, register
+from .signature import Operand, Signature
 
 
 @dataclass(frozen=True)
@@ -50,18 +51,17 @@ def _nhwc(shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     return tuple(shape) if len(shape) == 4 else (shape[0], shape[1], 1, shape[2])
 
 
+def _signature(edge_name: str) -> Signature:
+    return Signature((Operand("input", ("int8",)), Operand("block_shape", ("int32",), const=True),
+                      Operand(edge_name, ("int32",), const=True)))
+
+
 class _SpaceBatch(OpDef):
     to_batch = True
     edge_name = "paddings"
 
     def check(self, op, g):
-        expect_arity(op, g, (3,))
         x, block, edges, y = op.inputs[0], op.inputs[1], op.inputs[2], op.outputs[0]
-        expect_dtype(op, g, x, ("int8",), "input")
-        expect_dtype(op, g, y, ("int8",), "output")
-        for name, role in ((block, "block_shape"), (edges, self.edge_name)):
-            expect_dtype(op, g, name, ("int32",), role)
-            expect_const(op, g, name, role)
         xt, yt = g.tensor(x), g.tensor(y)
         if xt.is_const:
             raise g.error(op, f"input '{x}' is a constant; not supported")
@@ -139,6 +139,7 @@ class _SpaceBatch(OpDef):
 class SpaceToBatchND(_SpaceBatch):
     to_batch = True
     edge_name = "paddings"
+    signature = _signature(edge_name)
 
     def check(self, op, g):
         super().check(op, g)
@@ -161,6 +162,7 @@ class SpaceToBatchND(_SpaceBatch):
 class BatchToSpaceND(_SpaceBatch):
     to_batch = False
     edge_name = "crops"
+    signature = _signature(edge_name)
 
     def computed_shape(self, shape, block, edges):
         blocks = int(np.prod(block))

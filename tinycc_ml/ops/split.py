@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .base import OpDef, expect_const, expect_dtype, register
+from .base import OpDef, register
+from .signature import Operand, Signature
 from .layout import VIEW_RANK, ViewParams
 
 
@@ -30,6 +31,13 @@ class SplitParams:
 
 def _int_list(g, name) -> list[int]:
     return [int(v) for v in g.tensor(name).data.reshape(-1)]
+
+
+def _signature(roles: tuple[str, ...]) -> Signature:
+    """The int8 'input' among constant int32/int64 parameters; one or more int8 outputs."""
+    return Signature(tuple(Operand(r, ("int8",)) if r == "input" else
+                           Operand(r, ("int32", "int64"), const=True) for r in roles),
+                     (Operand("output", ("int8",)),), more_outputs=True)
 
 
 class _Split(OpDef):
@@ -52,17 +60,9 @@ class _Split(OpDef):
         return axis % rank
 
     def check(self, op, g):
-        if len(op.inputs) != self.n_inputs or None in op.inputs or not op.outputs:
-            raise g.error(op, f"expects {self.n_inputs} inputs and at least 1 output, has "
-                              f"{len(op.inputs)} and {len(op.outputs)}")
         x = g.tensor(op.inputs[self.data_input])
-        expect_dtype(op, g, x.name, ("int8",), "input")
         if x.is_const:
             raise g.error(op, f"input '{x.name}' is a constant; not supported")
-        for k, name in enumerate(op.inputs):
-            if k != self.data_input:
-                expect_dtype(op, g, name, ("int32", "int64"), f"parameter {k}")
-                expect_const(op, g, name, f"parameter {k}")
         axis = self._axis(op, g)
         if isinstance(axis, str):
             raise g.error(op, axis)
@@ -70,7 +70,6 @@ class _Split(OpDef):
         if isinstance(sizes, str):
             raise g.error(op, sizes)
         for k, (name, n) in enumerate(zip(op.outputs, sizes)):
-            expect_dtype(op, g, name, ("int8",), f"output {k}")
             want = x.shape[:axis] + (n,) + x.shape[axis + 1:]
             if tuple(g.tensor(name).shape) != want:
                 raise g.error(op, f"output {k} has shape {list(g.tensor(name).shape)}, not the "
@@ -110,9 +109,9 @@ class _Split(OpDef):
 
 @register("SPLIT")
 class Split(_Split):
-    n_inputs = 2
     data_input = 1
     axis_input = 0
+    signature = _signature(("parameter 0", "input"))
 
     def sizes(self, op, g, extent):
         n = int(op.attrs.get("num_splits", len(op.outputs)))
@@ -125,9 +124,9 @@ class Split(_Split):
 
 @register("SPLIT_V")
 class SplitV(_Split):
-    n_inputs = 3
     data_input = 0
     axis_input = 2
+    signature = _signature(("input", "parameter 1", "parameter 2"))
 
     def sizes(self, op, g, extent):
         sizes = _int_list(g, op.inputs[1])

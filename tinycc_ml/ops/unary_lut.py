@@ -31,7 +31,8 @@ import numpy as np
 
 from .. import quant
 from . import _fixedpoint as fx
-from .base import OpDef, expect_arity, expect_dtype, expect_per_tensor, register
+from .base import OpDef, expect_per_tensor, register
+from .signature import INT8_UNARY
 
 INPUTS = np.arange(-128, 128)          # table[k] is the output for input value k - 128
 
@@ -54,11 +55,10 @@ class Quant:
 
 class _UnaryLut(OpDef):
     """One int8 tensor in, one int8 tensor of the same shape out, a table in between."""
+    signature = INT8_UNARY
 
     def check(self, op, g):
-        expect_arity(op, g, (1,))
         for name, role in ((op.inputs[0], "input"), (op.outputs[0], "output")):
-            expect_dtype(op, g, name, ("int8",), role)
             expect_per_tensor(op, g, name, role)
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
         if x.shape != y.shape:
@@ -261,26 +261,26 @@ class _ReluX(_UnaryLut):
 
     def table(self, op, g, q):
         m, s = _requant(op, g, _f32_ratio(q.x_scale, q.y_scale))
-        lo, hi = quant.activation_range(self.act, q.y_scale, q.y_zp)
+        lo, hi = quant.activation_range(quant.CLAMPS[self.act], q.y_scale, q.y_zp)
         return np.array([min(max(q.y_zp + fx.mbqm(int(x) - q.x_zp, m, s), lo), hi)
                          for x in INPUTS])
 
 
 @register("RELU")
 class Relu(_ReluX):
-    act = quant.ACT_RELU
+    act = "RELU"
 
 
 @register("RELU6")
 class Relu6(_ReluX):
-    act = quant.ACT_RELU6
+    act = "RELU6"
 
 
 @register("RELU_N1_TO_1")
 class ReluN1To1(_ReluX):
-    act = quant.ACT_RELU_N1_TO_1
+    act = "RELU_N1_TO_1"
 
 
 @register("RELU_0_TO_1")
 class Relu0To1(_ReluX):
-    act = quant.ACT_RELU_0_TO_1
+    act = "RELU_0_TO_1"

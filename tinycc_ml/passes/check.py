@@ -1,4 +1,6 @@
-"""Validation before anything else runs: every op known and valid, the graph well formed."""
+"""The ops' own checks (OpDef.check), after shape inference and the graph rewrites: shapes,
+quantization, options. Arity, types and the graph's wiring are checked before
+(passes/validate.py)."""
 
 from __future__ import annotations
 
@@ -8,31 +10,6 @@ from ..ops.base import lookup
 
 def check(g: Graph) -> Graph:
     """Raise a one-line CompileError for the first problem found; return g unchanged."""
-    if not g.ops:
-        raise g.error(None, "the model has no operators")
-    # An op tinycc-ml does not have is the first thing to report: models with LSTM/SVDF state
-    # or accelerator custom ops would otherwise be refused for their unusual wiring instead.
-    opdefs = [lookup(op, g) for op in g.ops]
-    written: set[str] = set(g.inputs)
-    for name in g.inputs:
-        if g.tensor(name).is_const:
-            raise g.error(None, f"graph input '{name}' is a constant")
     for op in g.ops:
-        for name in op.inputs:
-            if name is None:
-                continue
-            if not g.tensor(name).is_const and name not in written:
-                raise g.error(op, f"input '{name}' is not computed before this op "
-                                  "(the graph is not in execution order, or has a cycle)")
-        for name in op.outputs:
-            if g.tensor(name).is_const:
-                raise g.error(op, f"output '{name}' is a constant tensor")
-            if name in written:
-                raise g.error(op, f"output '{name}' is written twice")
-            written.add(name)
-    for name in g.outputs:
-        if name not in written:
-            raise g.error(None, f"graph output '{name}' is never computed")
-    for op, opdef in zip(g.ops, opdefs):
-        opdef.check(op, g)
+        lookup(op, g).check(op, g)
     return g

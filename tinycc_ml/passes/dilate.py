@@ -20,12 +20,13 @@ STB output zero point, which the conv subtracts (a zero term); the dilated conv 
 outside X (also a zero term), so both sums hold the same integer terms and requantize alike.
 
 Rewritten only when provably identical: the block, paddings and crops are constant int32;
-the conv has stride 1, dilation 1, padding VALID; the STB input and output share
+the conv has stride 1, dilation 1, no padding; the STB input and output share
 scale and zero point, as do the conv and BTS outputs and the tensors EXPAND_DIMS / RESHAPE
 pass on (bytes move unchanged); the intermediate tensors have no other reader and are not graph outputs (so their shapes, which the
 converter stores with batch 1, are free to change); and the padding before
-(p_lo - c_lo) and the output size are exactly what SAME or VALID gives for the dilated conv
-(tinycc_ml/ops/_conv_common.py, TFLite's ComputePaddingHeightWidth). Otherwise the ops stay
+(p_lo - c_lo) and the output size are exactly what SAME (on every axis) or VALID gives for the
+dilated conv (tinycc_ml/ops/_conv_common.py same_pads, TFLite's ComputePaddingHeightWidth): the
+fused conv gets those explicit pads. Otherwise the ops stay
 and run as they are (ops/space_batch.py; in STB -> conv -> BTS the conv's placeholder batch is
 resized, `_batch_resized`). The fused conv keeps the conv's model index.
 """
@@ -37,7 +38,7 @@ import math
 from types import MappingProxyType
 
 from ..ir import Graph, Op
-from ..ops._conv_common import out_size, pad_before
+from ..ops._conv_common import same_pads
 from ..ops.space_batch import block_and_edges
 
 CONVS = ("CONV_2D", "DEPTHWISE_CONV_2D")
@@ -49,24 +50,17 @@ def _same_quant(a, b) -> bool:
     return a.qparams() == b.qparams()
 
 
-def _paddings(size: int, k: int, dil: int, before: int, out: int) -> set[str]:
-    """The paddings ('SAME', 'VALID') that give `before` rows first and `out` rows."""
-    return {padding for padding in ("VALID", "SAME")
-            if out_size(padding, size, k, 1, dil) == out >= 1
-            and pad_before(size, k, 1, dil, out) == before}
-
-
 def _plain_conv(op: Op, g: Graph) -> bool:
     a = op.attrs
     return (op.kind in CONVS and len(op.inputs) >= 2 and op.inputs[1] is not None
             and len(g.tensor(op.inputs[1]).shape) == 4
-            and a.get("padding") == "VALID" and int(a.get("stride_h", 1)) == 1
-            and int(a.get("stride_w", 1)) == 1 and int(a.get("dilation_hfactor", 1)) == 1
-            and int(a.get("dilation_wfactor", 1)) == 1)
+            and tuple(a.get("pads", ())) == (0, 0, 0, 0) and tuple(a.get("strides", ())) == (1, 1)
+            and tuple(a.get("dilations", ())) == (1, 1))
 
 
-def _padding(g: Graph, stb: Op, bts: Op, mid_spatial, acc_spatial, kernel) -> str | None:
-    """The one padding of the dilated conv equal to stb -> VALID conv -> bts, or None.
+def _padding(g: Graph, stb: Op, bts: Op, mid_spatial, acc_spatial, kernel):
+    """Per spatial axis, the (before, after) pads of the dilated conv equal to stb -> conv
+    without padding -> bts, when they are VALID's or SAME's on every axis; else None.
 
     Per spatial axis: input size H, block b, STB paddings (p_lo, p_hi) and BTS crops (c_lo,
     c_hi); `mid_spatial` / `acc_spatial` are the STB output's and the conv output's sizes."""
@@ -81,20 +75,29 @@ def _padding(g: Graph, stb: Op, bts: Op, mid_spatial, acc_spatial, kernel) -> st
         return None
     if mid.shape[0] != x.shape[0] * math.prod(block) or not _same_quant(x, mid):
         return None
-    fits = {"SAME", "VALID"}
+    edges, same = [], []
     for axis, b in enumerate(block):
-        size = x.shape[1 + axis]
+        size, out = x.shape[1 + axis], y.shape[1 + axis]
         if mid_spatial[axis] * b != size + sum(pads[axis]):
             return None
-        if acc_spatial[axis] * b - sum(crops[axis]) != y.shape[1 + axis]:
+        if acc_spatial[axis] * b - sum(crops[axis]) != out:
             return None
-        fits &= _paddings(size, kernel[axis], b, pads[axis][0] - crops[axis][0],
-                          y.shape[1 + axis])
-    return "VALID" if "VALID" in fits else (fits.pop() if fits else None)
+        # the dilated conv's pads: `before` rows first, and as many after as give `out` rows
+        before = pads[axis][0] - crops[axis][0]
+        edges.append((before, out - 1 + (kernel[axis] - 1) * b + 1 - size - before))
+        same.append(same_pads(size, kernel[axis], 1, b))
+    if min(y.shape[1:1 + len(block)]) < 1:
+        return None
+    if all(e == (0, 0) for e in edges) or edges == same:
+        return edges
+    return None
 
 
-def _dilated(conv: Op, padding: str, dil_h: int, dil_w: int, **changes) -> Op:
-    attrs = dict(conv.attrs, padding=padding, dilation_hfactor=dil_h, dilation_wfactor=dil_w)
+def _dilated(conv: Op, edges, dil_h: int, dil_w: int, **changes) -> Op:
+    """The conv with dilation (dil_h, dil_w) and pads from `edges`, [(top, bottom), (left,
+    right)]."""
+    (top, bottom), (left, right) = edges
+    attrs = dict(conv.attrs, pads=(top, left, bottom, right), dilations=(dil_h, dil_w))
     return dataclasses.replace(conv, attrs=MappingProxyType(attrs), **changes)
 
 
@@ -107,11 +110,11 @@ def _fuse_2d(g: Graph, chain: list[Op]):
     w = g.tensor(conv.inputs[1])
     if len(acc.shape) != 4 or len(mid.shape) != 4 or not _same_quant(acc, y):
         return None
-    padding = _padding(g, stb, bts, mid.shape[1:3], acc.shape[1:3], w.shape[1:3])
-    if padding is None:
+    edges = _padding(g, stb, bts, mid.shape[1:3], acc.shape[1:3], w.shape[1:3])
+    if edges is None:
         return None
     block = block_and_edges(stb, g)[0]
-    fused = _dilated(conv, padding, block[0], block[1], name=bts.name,
+    fused = _dilated(conv, edges, block[0], block[1], name=bts.name,
                      inputs=(stb.inputs[0],) + conv.inputs[1:], outputs=bts.outputs)
     return [None, None, fused], {}
 
@@ -139,8 +142,8 @@ def _fuse_1d(g: Graph, chain: list[Op]):
         return None
     if not (_same_quant(mid, e) and _same_quant(acc, r) and _same_quant(r, y)):
         return None
-    padding = _padding(g, stb, bts, mid.shape[1:2], acc.shape[2:3], w.shape[2:3])
-    if padding is None:
+    edges = _padding(g, stb, bts, mid.shape[1:2], acc.shape[2:3], w.shape[2:3])
+    if edges is None:
         return None
     n, out = x.shape[0], y.shape[1]
     tensors = {e.name: dataclasses.replace(e, shape=(n, 1) + x.shape[1:]),
@@ -148,7 +151,7 @@ def _fuse_1d(g: Graph, chain: list[Op]):
     attrs = {k: v for k, v in reshape.attrs.items() if k != "new_shape"}
     ops = [None,
            dataclasses.replace(expand, inputs=(stb.inputs[0],) + expand.inputs[1:]),
-           _dilated(conv, padding, 1, block_and_edges(stb, g)[0][0]),
+           _dilated(conv, [(0, 0)] + edges, 1, block_and_edges(stb, g)[0][0]),
            # the target shape input is dropped: it spelled the batched shape
            dataclasses.replace(reshape, name=bts.name, inputs=(conv.outputs[0],),
                                outputs=bts.outputs, attrs=MappingProxyType(attrs)),

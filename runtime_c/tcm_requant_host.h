@@ -1,4 +1,5 @@
-/* tcm_requant.h: int32 accumulators -> int8 outputs, a row at a time (CONV_2D, DEPTHWISE_CONV_2D).
+/* tcm_requant_host.h: int32 accumulators -> int8 outputs, a row at a time (the host kernels of
+ * CONV_2D and DEPTHWISE_CONV_2D, --target host).
  *
  * out[i] = clamp(MultiplyByQuantizedMultiplier(acc[i], mult[i], shift[i]) + output_offset,
  *                act_min, act_max)
@@ -14,13 +15,13 @@
  * [2^30, 2^31), never INT32_MIN, so SaturatingRoundingDoublingHighMul's one saturating case
  * (both operands INT32_MIN) cannot occur and is not tested for; -31 <= shift <= 30.
  */
-#ifndef TCM_REQUANT_H
-#define TCM_REQUANT_H
+#ifndef TCM_REQUANT_HOST_H
+#define TCM_REQUANT_HOST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tcm_dot.h"
+#include "tcm_dot_host.h"
 #include "tcm_math.h"
 
 #ifdef __AVX2__
@@ -109,4 +110,4 @@ TCM_INLINE void tcm_requant_rows_s8(int32_t *TCM_RESTRICT acc, int32_t acc_strid
     }
 }
 
-#endif /* TCM_REQUANT_H */
+#endif /* TCM_REQUANT_HOST_H */

@@ -1,4 +1,5 @@
-/* tcm_dot.h: the int8 dot product every matrix kernel is built on.
+/* tcm_dot_host.h: the int8 dot product the host kernels (--target host: tcm_conv_host.c,
+ * tcm_depthwise_host.c, tcm_fc_host.c) are built on.
  *
  * The activation side is offset to unsigned (x + 128, i.e. x ^ 0x80) and the weights stay
  * signed: sum((x + 128) * w) = sum(x * w) + 128 * sum(w), and 128 * sum(w) is folded into the
@@ -6,8 +7,8 @@
  * (x86 VNNI vpdpbusd, Arm SDOT/USDOT-style instructions), so gcc and clang vectorize this loop
  * at -O3 into a few instructions per 32 MACs; the result is the same exact int32 sum.
  */
-#ifndef TCM_DOT_H
-#define TCM_DOT_H
+#ifndef TCM_DOT_HOST_H
+#define TCM_DOT_HOST_H
 
 #include <stdint.h>
 #include <string.h>
@@ -23,7 +24,8 @@
 /* x86 VNNI (AVX-VNNI, or AVX512-VNNI with AVX512-VL; e.g. -march=native on recent x86):
  * TCM_DPBUSD(acc, u, w) adds to each int32 lane of acc the 4 products of u's unsigned bytes
  * by w's signed bytes in that lane (vpdpbusd, exact: no saturation). The kernels that use it
- * (tcm_conv.c, tcm_depthwise.c) keep a portable C99 path computing the same sums. */
+ * (tcm_conv_host.c, tcm_depthwise_host.c, tcm_fc_host.c) keep a portable C99 path computing the
+ * same sums. */
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
 #define TCM_VNNI 1
 #define TCM_DPBUSD(acc, u8, s8) _mm256_dpbusd_epi32((acc), (u8), (s8))
@@ -154,4 +156,4 @@ TCM_INLINE void tcm_to_u8(const int8_t *TCM_RESTRICT x, uint8_t *TCM_RESTRICT xu
     }
 }
 
-#endif /* TCM_DOT_H */
+#endif /* TCM_DOT_HOST_H */
