@@ -37,26 +37,37 @@ static void dot_1x4(const int8_t *x, int32_t stride, const int8_t *w, int32_t n,
 }
 
 #if TCM_SCALAR_PIXELS == 2
-/* 2 pixels x 4 channels; x is [n][2]. */
+/* Tap o of a pair: 2 pixels x 4 channels. */
+#define TAP2(o)                                                                    \
+    do {                                                                           \
+        const int32_t v0 = x[2 * (o)], v1 = x[2 * (o) + 1];                        \
+        int32_t f = w[CH * (o)];                                                   \
+        a00 += v0 * f;                                                             \
+        a10 += v1 * f;                                                             \
+        f = w[CH * (o) + 1];                                                       \
+        a01 += v0 * f;                                                             \
+        a11 += v1 * f;                                                             \
+        f = w[CH * (o) + 2];                                                       \
+        a02 += v0 * f;                                                             \
+        a12 += v1 * f;                                                             \
+        f = w[CH * (o) + 3];                                                       \
+        a03 += v0 * f;                                                             \
+        a13 += v1 * f;                                                             \
+    } while (0)
+
+/* 2 pixels x 4 channels; x is [n][2]. Two taps per iteration (8 accumulators, 2 inputs and a
+ * filter value live: the 13 registers of ARMv7-M). */
 static void dot_block(const int8_t *x, const int8_t *w, int32_t n, int32_t *acc)
 {
     int32_t a00 = acc[0], a01 = acc[1], a02 = acc[2], a03 = acc[3];
     int32_t a10 = acc[4], a11 = acc[5], a12 = acc[6], a13 = acc[7];
-    const int8_t *end = w + (size_t)n * CH;
-    for (; w != end; w += CH, x += 2) {
-        const int32_t v0 = x[0], v1 = x[1];
-        int32_t f = w[0];
-        a00 += v0 * f;
-        a10 += v1 * f;
-        f = w[1];
-        a01 += v0 * f;
-        a11 += v1 * f;
-        f = w[2];
-        a02 += v0 * f;
-        a12 += v1 * f;
-        f = w[3];
-        a03 += v0 * f;
-        a13 += v1 * f;
+    const int8_t *end = w + (size_t)(n & ~1) * CH;
+    for (; w != end; w += 2 * CH, x += 4) {
+        TAP2(0);
+        TAP2(1);
+    }
+    if (n & 1) {
+        TAP2(0);
     }
     acc[0] = a00; acc[1] = a01; acc[2] = a02; acc[3] = a03;
     acc[4] = a10; acc[5] = a11; acc[6] = a12; acc[7] = a13;
