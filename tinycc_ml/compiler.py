@@ -16,6 +16,7 @@ from ._paths import runtime_dir, templates_dir
 from .backends.cnames import Namer, comment_text, io_stem, layer_stem, sanitize
 from .backends.emit import ConstTable, LayerEmitter, c_literal
 from .backends.output import write  # noqa: F401  (its home is backends/output.py)
+from .backends.targets import TARGETS
 from .errors import CompileError
 from .frontends import load
 from .ir import Graph
@@ -27,7 +28,6 @@ from .passes.shapes import infer_shapes
 from .passes.validate import validate
 from .passes.prepare import prepare
 
-TARGETS = ("generic", "host", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 KERNELS = ("portable", "cmsis-nn")
 
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
-from ..backends.targets import has_dsp, has_mve, is_host
+from ..backends.targets import has_dsp, has_mve, is_host, is_scalar_mcu
 from .. import planner
 from ..cmacros import c_define
-from . import _conv_common as cc, _mve
+from . import _conv_common as cc, _mve, _scalar
 from ._smlad import pack_rows, pad4, right_shift_requant
 from .base import OpDef, clamp_of, register
 
@@ -98,6 +98,8 @@ class Conv2D(OpDef):
             return 4 * _mve.pad16(taps)     # tcm_conv_mve.h: the im2col patches of 4 pixels
         if has_dsp(target):
             return 9 * pad4(taps)           # TCM_CONV_SMLAD_SCRATCH_BYTES (tcm_conv_smlad.h)
+        if is_scalar_mcu(target):
+            return _scalar.MAX_PIXELS * taps  # TCM_CONV_SCALAR_SCRATCH_BYTES (tcm_conv_scalar.h)
         if is_host(target):
             # TCM_CONV_HOST_SCRATCH_BYTES (tcm_conv_host.h): the patches, then the accumulators
             return PIXELS * conv_depth(taps) + PIXELS * min(w[0], CHANNELS) * 4
@@ -144,6 +146,18 @@ class Conv2D(OpDef):
                     else "TCM_CONV_REQUANT_RIGHT")
             return (f"tcm_conv2d_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, {w}, {rq}, {mode}, "
                     f"{em.tensor(op.outputs[0])}, {em.scratch});")
+        if is_scalar_mcu(em.target):
+            em.use("tcm_conv_scalar.c")
+            rows = filt.reshape(filt.shape[0], -1)
+            w = em.const("filter", _scalar.pack_blocks(rows),
+                         comment="[out_c / 4][k_h * k_w * in_c][4] (tcm_conv_scalar.h)")
+            table, mode = _scalar.conv_requant(
+                cc.wrap_int32(p.bias.astype(np.int64) + 128 * _row_sums(filt)), rows,
+                p.rq.multiplier, p.rq.shift)
+            rq = em.const("requant", table,
+                          comment="[out_c][bias - input_zp * sum(filter), multiplier, shift]")
+            return (f"tcm_conv2d_s8_scalar(&{params}, {em.tensor(op.inputs[0])}, {w}, {rq}, "
+                    f"{mode}, {em.tensor(op.outputs[0])}, (int8_t *){em.scratch});")
         if not is_host(em.target):
             em.use("tcm_conv.c")
             w = em.const("filter", filt, comment="[out_c][k_h][k_w][in_c], the model's")

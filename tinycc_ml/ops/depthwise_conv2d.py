@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
-from ..backends.targets import has_dsp, has_mve, is_host
+from ..backends.targets import has_dsp, has_mve, is_host, is_scalar_mcu
 from .. import planner, quant
-from . import _conv_common as cc, _mve
+from . import _conv_common as cc, _mve, _scalar
 from .base import OpDef, clamp_of, register
 
 
@@ -92,6 +92,12 @@ class DepthwiseConv2D(OpDef):
         in_c = g.tensor(op.inputs[0]).shape[-1]
         return has_dsp(target) and w[3] == in_c and in_c % 4 == 0 and w[1] * w[2] <= 64
 
+    @staticmethod
+    def _scalar(op, g, target) -> bool:
+        """tcm_depthwise_conv2d_s8_scalar: a core without SIMD, multiplier 1."""
+        w = g.tensor(op.inputs[1]).shape
+        return is_scalar_mcu(target) and w[3] == g.tensor(op.inputs[0]).shape[-1]
+
     def _smlad_3x3(self, op, g, target) -> bool:
         """tcm_depthwise_conv2d_s8_3x3_smlad: DSP core, multiplier 1, 3x3, dilation 1, stride_w
         1 or 2, and tcm_requant_dsp.h's fast requantization exact for every channel."""
@@ -123,6 +129,8 @@ class DepthwiseConv2D(OpDef):
             return (3 * in_c + 1) * 4 * self._plane_words(win) + in_c
         if self._smlad(op, g, target):
             return in_c
+        if self._scalar(op, g, target):
+            return in_c     # a pixel of zero points (tcm_depthwise_scalar.h)
         if is_host(target):
             return 5 * self._pixels(op, g) * w[3]   # TCM_DEPTHWISE_HOST_SCRATCH_BYTES
         return 4 * w[3]                             # TCM_DEPTHWISE_SCRATCH_BYTES (tcm_depthwise.h)
@@ -184,6 +192,15 @@ class DepthwiseConv2D(OpDef):
             s = em.const("shift", p.rq.shift)
             return (f"tcm_depthwise_conv2d_s8_smlad(&{params}, {em.tensor(op.inputs[0])}, {w}, {b}, "
                     f"{m}, {s}, {em.tensor(op.outputs[0])}, {em.scratch});")
+        if self._scalar(op, g, em.target):
+            em.use("tcm_depthwise_scalar.c")
+            taps = g.tensor(op.inputs[1]).data.reshape(-1, p.win.out_c)
+            w = em.const("filter", taps, comment="[k_h * k_w][channels]")
+            table, mode = _scalar.conv_requant(p.bias, taps.T, p.rq.multiplier, p.rq.shift)
+            rq = em.const("requant", table,
+                          comment="[c][bias - input_zp * sum(filter taps), multiplier, shift]")
+            return (f"tcm_depthwise_conv2d_s8_scalar(&{params}, {em.tensor(op.inputs[0])}, {w}, "
+                    f"{rq}, {mode}, {em.tensor(op.outputs[0])}, (int8_t *){em.scratch});")
         if not is_host(em.target):
             em.use("tcm_depthwise.c")
             w = em.const("filter", g.tensor(op.inputs[1]).data,

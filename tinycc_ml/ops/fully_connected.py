@@ -16,9 +16,10 @@ import numpy as np
 
 from .. import quant
 from ..backends import cmsis_nn
-from ..backends.targets import has_dsp, has_mve, is_host
+from ..backends.targets import has_dsp, has_mve, is_host, is_scalar_mcu
 from ..cmacros import c_define
 from ._conv_common import check_accum_depth, model_bias_const, wrap_int32
+from . import _scalar
 from ._smlad import pack_rows
 from .base import OpDef, clamp_of, expect_per_tensor, register
 from .signature import Operand, Signature
@@ -135,6 +136,18 @@ class FullyConnected(OpDef):
         product, whose +128 input offset is folded into the bias as well); elsewhere
         tcm_fully_connected_s8 over the model's weights and bias."""
         p = op.params
+        if is_scalar_mcu(em.target):
+            em.use("tcm_conv_scalar.c")
+            w = g.tensor(op.inputs[1]).data.astype(np.int8)
+            weights = em.const("weights", _scalar.pack_blocks(w),
+                               comment="[units / 4][depth][4] (tcm_conv_scalar.h)")
+            bias = em.const("bias", p.bias, comment="bias + input_offset * sum(weights row)")
+            table, mode = _scalar.fc_requant(p.multiplier, p.shift)
+            ms = em.const("mult_shift", table, comment="[units or 1][multiplier, shift]")
+            return (f"tcm_fully_connected_s8_scalar({p.batches}, {p.depth}, {p.units}, "
+                    f"{em.tensor(op.inputs[0])}, {weights}, {bias}, {ms}, "
+                    f"{int(len(table) > 1)} /* per_channel */, {mode}, {p.output_offset}, "
+                    f"{p.act_min}, {p.act_max}, {em.tensor(op.outputs[0])});")
         em.use("tcm_fc.c")
         params = em.struct("params", "tcm_fc_params", {
             "batches": p.batches, "depth": p.depth, "units": p.units,
