@@ -159,7 +159,7 @@ def expect_dtype(op: Op, g: Graph, name: str | None, dtypes: tuple[str, ...], ro
         raise g.error(op, f"the {role} is missing")
     t = g.tensor(name)
     if t.dtype not in dtypes:
-        hint = FLOAT_HINT if t.dtype == "float32" and "float32" not in dtypes else ""
+        hint = FLOAT_HINT if t.dtype == "float32" and "int8" in dtypes else ""
         raise g.error(op, f"{role} '{t.name}' has type {t.dtype}; supported: {', '.join(dtypes)}{hint}")
 
 
