@@ -10,14 +10,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-SHARED_MODELS = REPO.parent / "shared" / "models"
+SHARED_MODELS = REPO / "models" / "mlperf_tiny"   # the four MLPerf Tiny models, shipped
 MODELS = ["kws_ds_cnn_int8", "vww_mobilenet_int8", "ic_resnet8_int8", "ad_autoencoder_int8"]
 
 
 def model_path(name: str) -> Path:
     path = SHARED_MODELS / f"{name}.tflite"
     if not path.exists():
-        raise SystemExit(f"{path} not found: the benchmarks need ../shared/models")
+        raise SystemExit(f"{path} not found: the benchmarks need models/mlperf_tiny (part of the repository)")
     return path
 
 

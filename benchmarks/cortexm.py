@@ -1,20 +1,23 @@
-"""Cortex-M: instructions per inference, flash and RAM of the generated C, against TFLite Micro
-with CMSIS-NN, for the shared models on Cortex-M4 and Cortex-M55.
+"""Microcontroller cores: instructions per inference, flash and RAM of the generated C, against
+TensorFlow Lite Micro, for the shared models on Cortex-M0+, M3, M4, M33, M55 and RV32IMC.
 
-Ours: the model compiled with `--target <core>`, cross-compiled with arm-none-eabi-gcc -O2
-(-ffunction-sections, --gc-sections) with tinycc-ml's own harness, run under QEMU (mps2-an386 for
-M4, mps3-an547 for M55) on one fixed random input; instructions counted exactly between
-bench_begin()/bench_end() by the QEMU plugin (tinycc_ml/cortexm). Instructions, not cycles.
-"Model flash/RAM" is arm-none-eabi-size over the model's own objects (NAME.o and the tcm_*.o
-kernels: code, weights, arena); "ELF" is the whole test program (harness, newlib-nano, startup),
-less the embedded test input.
+Ours: the model compiled with `--target <core>`, cross-compiled at -O2 (-ffunction-sections,
+--gc-sections) with tinycc-ml's own harness (arm-none-eabi-gcc + newlib-nano, or
+riscv64-unknown-elf-gcc + picolibc), run under QEMU on one fixed random input (M0+ and M3:
+mps2-an385, ARMv6-M code for M0+; M4: mps2-an386; M33: mps2-an505; M55: mps3-an547; RV32:
+riscv32 virt); instructions counted exactly between bench_begin()/bench_end() by the QEMU plugin
+(tinycc_ml/cortexm). Instructions, not cycles. "Model flash/RAM" is `size` over the model's own
+objects (NAME.o and the tcm_*.o kernels: code, weights, arena); "ELF" is the whole test program
+(harness, C library, startup), less the embedded test input.
 
-Theirs: the anchor table below, copied from ../shared/BASELINES.md ("Cortex-M: TensorFlow Lite
-Micro + CMSIS-NN, whole models"): same boards, linker scripts and instruction counter, TFLM
-90b983c2 with CMSIS-NN 4ab83cc3, TFLM's release flags. Their flash and RAM are the whole ELF
-(flatbuffer, TFLM, CMSIS-NN, newlib-nano, harness; the arena is in RAM), measured on M4 only.
+Theirs: the anchors of ../shared/BASELINES.md, measured with the same boards, linker scripts and
+instruction counter: TFLM 90b983c2 with CMSIS-NN 4ab83cc3 (TFLM's reference kernels on RV32,
+where CMSIS-NN does not apply), TFLM's release flags; flash is their whole ELF (flatbuffer, TFLM,
+kernels, C library, harness). TFLM's RAM is the M4 build's whole-ELF RAM with its smallest arena
+(the small-core anchors were measured with an oversized arena; TFLM's RAM does not depend on the
+core beyond a few bytes).
 
-    python benchmarks/cortexm.py [--models ad_autoencoder_int8 ...] [--cores cortex-m4 cortex-m55]
+    python benchmarks/cortexm.py [--models ad_autoencoder_int8 ...] [--cores cortex-m0plus rv32imc]
 """
 
 from __future__ import annotations
@@ -25,20 +28,36 @@ import numpy as np
 
 from _common import MODELS, model_path, table
 
-# ../shared/BASELINES.md, "Cortex-M: TensorFlow Lite Micro + CMSIS-NN, whole models".
-# insns: one Invoke; m4_ref: TFLM's reference kernels on M4; flash/RAM: whole ELF on M4;
-# model_bytes: the .tflite flatbuffer inside that flash; arena: TFLM's arena on M4.
-TFLM = {
-    "kws_ds_cnn_int8": dict(macs=2.66e6, m4=7_697_923, m55=1_813_714, m4_ref=43_040_811,
-                            flash=147_204, model_bytes=53_936, ram=23_148, arena=22_832),
-    "vww_mobilenet_int8": dict(macs=7.49e6, m4=24_101_943, m55=6_558_317, m4_ref=100_240_479,
-                               flash=426_556, model_bytes=333_288, ram=101_036, arena=100_720),
-    "ic_resnet8_int8": dict(macs=12.50e6, m4=29_861_628, m55=4_910_148, m4_ref=107_406_410,
-                            flash=186_624, model_bytes=98_496, ram=55_324, arena=55_008),
-    "ad_autoencoder_int8": dict(macs=0.26e6, m4=582_931, m55=150_000, m4_ref=1_952_157,
-                                flash=318_128, model_bytes=276_976, ram=3_336, arena=3_024),
+MACS = {"kws_ds_cnn_int8": 2.66e6, "vww_mobilenet_int8": 7.49e6, "ic_resnet8_int8": 12.50e6,
+        "ad_autoencoder_int8": 0.26e6}
+# ../shared/BASELINES.md: per core, per model (TFLM instructions per Invoke, whole-ELF flash).
+# "Cortex-M: TensorFlow Lite Micro + CMSIS-NN, whole models" (M4, M55) and "Small cores" (M0+,
+# M3, M33 with CMSIS-NN; RV32IMC with TFLM's reference kernels).
+ANCHORS = {
+    "cortex-m0plus": ("TFLM + CMSIS-NN", {
+        "kws_ds_cnn_int8": (28_996_453, 148_836), "vww_mobilenet_int8": (86_904_257, 428_188),
+        "ic_resnet8_int8": (97_548_871, 187_856), "ad_autoencoder_int8": (1_763_197, 321_504)}),
+    "cortex-m3": ("TFLM + CMSIS-NN", {
+        "kws_ds_cnn_int8": (10_532_723, 133_844), "vww_mobilenet_int8": (31_959_328, 413_196),
+        "ic_resnet8_int8": (41_846_070, 173_456), "ad_autoencoder_int8": (955_959, 312_688)}),
+    "cortex-m4": ("TFLM + CMSIS-NN", {
+        "kws_ds_cnn_int8": (7_697_923, 147_204), "vww_mobilenet_int8": (24_101_943, 426_556),
+        "ic_resnet8_int8": (29_861_628, 186_624), "ad_autoencoder_int8": (582_931, 318_128)}),
+    "cortex-m33": ("TFLM + CMSIS-NN", {
+        "kws_ds_cnn_int8": (7_680_215, 147_428), "vww_mobilenet_int8": (24_046_751, 426_780),
+        "ic_resnet8_int8": (29_959_986, 186_704), "ad_autoencoder_int8": (583_389, 318_128)}),
+    "cortex-m55": ("TFLM + CMSIS-NN", {
+        "kws_ds_cnn_int8": (1_813_714, None), "vww_mobilenet_int8": (6_558_317, None),
+        "ic_resnet8_int8": (4_910_148, None), "ad_autoencoder_int8": (150_000, None)}),
+    "rv32imc": ("TFLM reference", {
+        "kws_ds_cnn_int8": (45_752_778, 129_724), "vww_mobilenet_int8": (114_554_905, 409_076),
+        "ic_resnet8_int8": (127_249_548, 178_844), "ad_autoencoder_int8": (2_513_742, 324_500)}),
 }
-SHORT = {"cortex-m4": "m4", "cortex-m7": "m7", "cortex-m55": "m55"}
+# TFLM's whole-ELF RAM on M4 with its smallest arena (BASELINES.md, M4 RAM column).
+TFLM_RAM = {"kws_ds_cnn_int8": 23_148, "vww_mobilenet_int8": 101_036, "ic_resnet8_int8": 55_324,
+            "ad_autoencoder_int8": 3_336}
+# The goals of issue 14: instructions per inference over the anchor, per core.
+GOAL = {"cortex-m0plus": 0.6, "cortex-m3": 0.6, "cortex-m33": 0.6, "rv32imc": 0.3}
 
 
 def measure(name: str, core: str, kernels: str, cmsis_nn) -> dict:
@@ -64,43 +83,40 @@ def _ratio(a: float, b: float | None) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="*", default=MODELS)
-    ap.add_argument("--cores", nargs="*", default=["cortex-m4", "cortex-m55"],
-                    choices=list(SHORT))
+    ap.add_argument("--cores", nargs="*", default=["cortex-m0plus", "cortex-m3", "cortex-m33",
+                                                   "rv32imc"], choices=list(ANCHORS))
     ap.add_argument("--kernels", default="portable", choices=["portable", "cmsis-nn"])
     ap.add_argument("--cmsis-nn", metavar="DIR", help="your CMSIS-NN folder (--kernels cmsis-nn)")
     a = ap.parse_args()
 
     from tinycc_ml.errors import CompileError
-    speed, memory = [], []
-    for name in a.models:
-        base = TFLM.get(name, {})
-        for core in a.cores:
+    rows = []
+    for core in a.cores:
+        build, anchors = ANCHORS[core]
+        for name in a.models:
+            theirs, their_flash = anchors.get(name, (None, None))
             try:
                 r = measure(name, core, a.kernels, a.cmsis_nn)
             except CompileError as e:   # a model we cannot compile or run yet: say why
-                speed.append([name, core, f"({e.line()[:90]})"] + [""] * 5)
+                rows.append([core, name, f"({e.line()[:90]})"] + [""] * 10)
                 continue
-            theirs = base.get(SHORT[core])
-            speed.append([name, core, f"{r['macs'] / 1e6:.2f} M", f"{r['insns']:,}",
-                          f"{r['insns'] / r['macs']:.2f}", f"{theirs:,}" if theirs else "-",
-                          _ratio(r["insns"], theirs),
-                          _ratio(base["m4_ref"], r["insns"]) if core == "cortex-m4" and base else "-"])
-            mem = base if core == "cortex-m4" else {}   # TFLM's memory was measured on M4
-            memory.append([name, core, f"{r['model_flash']:,}", f"{r['model_ram']:,}",
-                           f"{r['elf_flash']:,}", f"{r['elf_ram']:,}",
-                           f"{mem['flash']:,}" if mem else "-", f"{mem['ram']:,}" if mem else "-",
-                           _ratio(r["elf_flash"], mem.get("flash")),
-                           _ratio(r["elf_ram"], mem.get("ram"))])
-    print(f"Instructions per inference (QEMU, exact), tinycc-ml {a.kernels} kernels vs "
-          "TFLite Micro + CMSIS-NN (../shared/BASELINES.md)")
-    print(table(["model", "core", "MACs", "ours insns", "ours insns/MAC", "TFLM+CMSIS-NN insns",
-                 "ours/TFLM", "TFLM ref kernels/ours"], speed))
-    print("\nMemory in bytes. Ours: model objects (code+weights / arena) and the whole ELF;"
-          " TFLM: whole ELF on M4 (its RAM includes the arena)")
-    print(table(["model", "core", "model flash", "model RAM", "ELF flash", "ELF RAM",
-                 "TFLM flash", "TFLM RAM", "ELF flash ours/TFLM", "ELF RAM ours/TFLM"], memory))
-    print("\nRatios below 1 favour tinycc-ml. The stack (64 KB reserved by the linker scripts) "
-          "is counted by neither side.")
+            ratio = r["insns"] / theirs if theirs else None
+            goal = GOAL.get(core)
+            rows.append([core, name, f"{r['insns']:,}", f"{r['insns'] / r['macs']:.2f}",
+                         f"{theirs:,}" if theirs else "-", build,
+                         f"{ratio:.2f}" if ratio else "-",
+                         ("yes" if ratio <= goal else "no") + f" (<= {goal})" if goal and ratio
+                         else "-",
+                         f"{r['elf_flash']:,}", _ratio(r["elf_flash"], their_flash),
+                         f"{r['elf_ram']:,}", _ratio(r["elf_ram"], TFLM_RAM.get(name)),
+                         f"{r['model_flash']:,} / {r['model_ram']:,}"])
+    print(f"tinycc-ml ({a.kernels} kernels, --target <core>) against TensorFlow Lite Micro "
+          "(../shared/BASELINES.md); instructions per inference under QEMU, exact")
+    print(table(["core", "model", "insns", "insns/MAC", "TFLM insns", "TFLM build", "ours/TFLM",
+                 "goal met", "ELF flash", "flash ours/TFLM", "ELF RAM", "RAM ours/TFLM",
+                 "model flash / RAM"], rows))
+    print("\nRatios below 1 favour tinycc-ml. The stack (64 KB reserved by the Cortex-M linker "
+          "scripts; picolibc's at the top of RAM on RV32) is counted by neither side.")
 
 
 if __name__ == "__main__":

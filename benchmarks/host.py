@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from _common import MODELS, model_path, table
+from tinycc_ml.progress import Progress
 
 
 def _median_us(fn, runs: int) -> float:
@@ -79,7 +80,9 @@ def main() -> None:
     ap.add_argument("--models", nargs="*", default=MODELS)
     a = ap.parse_args()
     rows = []
-    for name in a.models:
+    bar = Progress("host", len(a.models))
+    for i, name in enumerate(a.models):
+        bar.update(i, name)
         try:
             r = bench_model(name, a.runs)
         except Exception as e:  # a model we cannot compile yet: say why, keep going
@@ -89,6 +92,7 @@ def main() -> None:
                      f"{r['tfl']:.0f}", f"{r['ref']:.0f}",
                      f"{r['tflm']:.0f}", f"{r['tflm'] / r['o3']:.1f}x", f"{r['o3'] / r['tfl']:.2f}",
                      f"{r['ref'] / r['o3']:.1f}x", f"{r['compile_s']:.2f}"])
+    bar.close()
     print(table(["model", "ours -O2 us", "ours -O3 native us", "generic -O3 native us",
                  "TFLite us", "TFLite ref us",
                  "TFLM us", "TFLM/ours(O3)", "ours(O3)/TFLite", "ref/ours(O3)", "compile s"], rows))

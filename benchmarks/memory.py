@@ -16,18 +16,19 @@ from __future__ import annotations
 import argparse
 
 from _common import MODELS, model_path, table
+from tinycc_ml.progress import Progress
 
 
 def measure(name: str) -> dict:
     from tinycc_ml import planner
     from tinycc_ml.compiler import Options, compile_file
-    from tinycc_ml.inspect import tflm_arena
+    from tinycc_ml.tflm import measure as tflm_measure
 
     path = model_path(name)
     c = compile_file(path, Options(name="m"))
     g = c.graph
     io = sum(g.tensor(t).nbytes for t in set(g.inputs) | set(g.outputs))
-    tflm, note = tflm_arena(path)
+    tflm, note = tflm_measure(path)   # in a child process: a crash of TFLM is a note
     return {"tflm": tflm, "tflm_note": note, "bound": c.lower_bound, "arena": c.plan.arena_bytes,
             "arena_io": c.plan.arena_bytes + io,
             "io_inside": planner.replan(c.plan, g, io_in_arena=True).arena_bytes,
@@ -39,7 +40,9 @@ def main() -> None:
     ap.add_argument("--models", nargs="*", default=MODELS)
     a = ap.parse_args()
     rows, notes = [], []
-    for name in a.models:
+    bar = Progress("memory", len(a.models))
+    for i, name in enumerate(a.models):
+        bar.update(i, name)
         try:
             r = measure(name)
         except Exception as e:  # a model we cannot compile: say why, keep going
@@ -56,6 +59,7 @@ def main() -> None:
                      ratio(r["arena"], r["bound"]), ratio(r["arena_io"], r["bound"]),
                      ratio(r["arena_io"], tflm), ratio(r["io_inside"], tflm),
                      str(r["inplace"]), r["status"]])
+    bar.close()
     print(table(["model", "TFLM arena B", "liveness bound B", "arena B", "arena+I/O B",
                  "I/O inside B", "arena/bound", "arena+I/O/bound", "arena+I/O/TFLM",
                  "I/O inside/TFLM", "in-place layers", "placement"], rows))

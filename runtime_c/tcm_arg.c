@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_arg.c: ARG_MAX / ARG_MIN int8, mirrors reference_ops::ArgMinMax
  * (tensorflow/lite/kernels/internal/reference/arg_min_max.h, TensorFlow 2.21): per (outer,
  * inner) the first value is the best so far and a later value replaces it only if strictly

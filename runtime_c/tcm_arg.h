@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_arg.h: int8 ARG_MAX / ARG_MIN along one axis, bit-exact with TensorFlow Lite's BUILTIN_REF
  * kernel (tensorflow/lite/kernels/arg_min_max.cc -> ArgMinMax, reference/arg_min_max.h,
  * TensorFlow 2.21): the index of the largest (smallest) raw int8 value; on a tie the first

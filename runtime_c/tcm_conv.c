@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_conv.c: int8 CONV_2D, portable C99.
  * Numerics and loop nest: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h
  * ConvPerChannel, line by line: for each output pixel and channel, acc = the sum over the taps

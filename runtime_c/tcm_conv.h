@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_conv.h: int8 CONV_2D, the portable kernel: TFLite's ConvPerChannel loop in C99. */
 #ifndef TCM_CONV_H
 #define TCM_CONV_H

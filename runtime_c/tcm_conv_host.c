@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_conv_host.c: int8 CONV_2D for 64-bit application processors (--target host).
  * Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerChannel:
  * acc = bias + sum over in-image taps of (input + input_offset) * filter; MultiplyByQuantized-

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_conv_host.h: int8 CONV_2D for 64-bit application processors (--target host), blocked for
  * vector units, bit-exact with TFLite's ConvPerChannel. The portable kernel is tcm_conv.h. */
 #ifndef TCM_CONV_HOST_H

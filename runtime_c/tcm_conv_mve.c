@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_conv_mve.c: int8 CONV_2D with Helium (MVE) intrinsics; plain C where MVE is absent.
  * Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerChannel, with
  * input_offset * sum(filter) folded into the bias. The layer is a GEMM: rows = output pixels

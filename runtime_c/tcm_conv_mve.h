@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_conv_mve.h: int8 CONV_2D for Cortex-M cores with Helium (MVE), bit-exact with TFLite's
  * BUILTIN_REF ConvPerChannel (tensorflow/lite/kernels/internal/reference/integer_ops/conv.h). */
 #ifndef TCM_CONV_MVE_H

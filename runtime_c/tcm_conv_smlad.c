@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_conv_smlad.c: int8 CONV_2D with SMLAD (Cortex-M4/M7/M33/M55; plain C elsewhere).
  * Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerChannel, with
  * input_offset * sum(filter) folded into the bias and out-of-image taps reading the input zero

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_conv_smlad.h: int8 CONV_2D for Cortex-M cores with the DSP extension (SMLAD), bit-exact
  * with TFLite's ConvPerChannel like tcm_conv2d_s8. */
 #ifndef TCM_CONV_SMLAD_H

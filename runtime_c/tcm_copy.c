@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_copy.c: PAD / PADV2, CONCATENATION, strided views, SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND,
  * RESIZE_NEAREST_NEIGHBOR.
  * Numerics (none: copies): tensorflow/lite/kernels/internal/reference/pad.h PadImpl,

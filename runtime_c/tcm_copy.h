@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_copy.h: data movement, bit-exact with TensorFlow Lite's BUILTIN_REF kernels
  * (TensorFlow 2.21): PAD / PADV2, CONCATENATION, strided views (TRANSPOSE, SLICE,
  * STRIDED_SLICE), SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND and RESIZE_NEAREST_NEIGHBOR. No arithmetic, no rescaling: TFLite's int8 CONCATENATION requires every input

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_depthwise.c: int8 DEPTHWISE_CONV_2D, portable C99.
  * Numerics and loop nest: tensorflow/lite/kernels/internal/reference/integer_ops/
  * depthwise_conv.h DepthwiseConvPerChannel, line by line: for each output pixel, input channel

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_depthwise.h: int8 DEPTHWISE_CONV_2D, the portable kernel: TFLite's DepthwiseConvPerChannel
  * loop in C99. */
 #ifndef TCM_DEPTHWISE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_depthwise_host.c: int8 DEPTHWISE_CONV_2D for 64-bit application processors (--target host).
  * Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h
  * DepthwiseConvPerChannel: acc = bias + sum over in-image taps of (input + input_offset) * filter;

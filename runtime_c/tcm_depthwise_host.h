@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_depthwise_host.h: int8 DEPTHWISE_CONV_2D for 64-bit application processors (--target host),
  * vectorizable, bit-exact with TFLite's DepthwiseConvPerChannel. The portable kernel is
  * tcm_depthwise.h. */

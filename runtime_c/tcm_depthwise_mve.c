@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_depthwise_mve.c: int8 DEPTHWISE_CONV_2D with Helium (MVE) intrinsics; plain C where MVE is
  * absent. Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h
  * DepthwiseConvPerChannel, with input_offset * sum(taps) folded into the bias. Output channels

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_depthwise_mve.h: int8 DEPTHWISE_CONV_2D for Cortex-M cores with Helium (MVE), bit-exact
  * with TFLite's BUILTIN_REF DepthwiseConvPerChannel
  * (tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_depthwise_smlad.c: int8 DEPTHWISE_CONV_2D on cores with the DSP extension (Cortex-M4, M7,
  * M33, M55; plain C elsewhere through tcm_dsp.h). Numerics:
  * tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h DepthwiseConvPerChannel

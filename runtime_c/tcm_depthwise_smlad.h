@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_depthwise_smlad.h: int8 DEPTHWISE_CONV_2D for Cortex-M cores with the DSP extension,
  * bit-exact with TFLite's DepthwiseConvPerChannel like tcm_depthwise_conv2d_s8. */
 #ifndef TCM_DEPTHWISE_SMLAD_H

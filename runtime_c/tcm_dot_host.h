@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_dot_host.h: the int8 dot product the host kernels (--target host: tcm_conv_host.c,
  * tcm_depthwise_host.c, tcm_fc_host.c) are built on.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_dsp.h: the Armv7E-M DSP-extension primitives the Cortex-M kernels are written with.
  *
  * With __ARM_FEATURE_DSP (Cortex-M4, M7, M33 with DSP, M55) they are the ACLE intrinsics, one
@@ -51,7 +52,16 @@ TCM_INLINE int32_t tcm_smlabt(uint32_t a, uint32_t b, int32_t acc)
 {
     return __smlabt((int32_t)a, (int32_t)b, acc);
 }
-TCM_INLINE int32_t tcm_ssat8(int32_t x) { return __ssat(x, 8); }
+TCM_INLINE int32_t tcm_ssat8(int32_t x)
+{
+#if defined(__GNUC__) && !defined(__clang__)
+    int32_t r;  /* gcc's __ssat macro converts its builtin's result and warns (-Wsign-conversion) */
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
+    return r;
+#else
+    return __ssat(x, 8);
+#endif
+}
 TCM_INLINE int32_t tcm_smlatb(uint32_t a, uint32_t b, int32_t acc)
 {
     return __smlatb((int32_t)a, (int32_t)b, acc);

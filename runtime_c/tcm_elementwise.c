@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_elementwise.c: int8 ADD, SUB and MUL with broadcasting.
  *
  * Numerics (TensorFlow 2.21, BUILTIN_REF):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_elementwise.h: int8 binary elementwise ops with broadcasting (ADD, SUB, MUL), bit-exact
  * with TensorFlow Lite's reference kernels (BUILTIN_REF, TensorFlow 2.21).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_elementwise_mve.c: int8 ADD and SUB with Helium (MVE) intrinsics; tcm_add_s8 where MVE is
  * absent.
  * Numerics (TensorFlow 2.21, BUILTIN_REF): tensorflow/lite/kernels/internal/reference/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_elementwise_mve.h: int8 ADD and SUB for Cortex-M cores with Helium (MVE), bit-exact with
  * TFLite's BUILTIN_REF kernels (TensorFlow 2.21) like tcm_add_s8 (tcm_elementwise.h), whose
  * parameter and loop structs it takes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_fc.c: int8 FULLY_CONNECTED, portable C99, and its Cortex-M (DSP extension) variant.
  * Numerics: tensorflow/lite/kernels/fully_connected.cc (kReference, int8) at TensorFlow 2.21,
  * whose loop is reference/integer_ops/fully_connected.h FullyConnected: acc = bias +

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_fc.h: int8 FULLY_CONNECTED, bit-exact with TFLite's BUILTIN_REF kernel (TensorFlow 2.21). */
 #ifndef TCM_FC_H
 #define TCM_FC_H

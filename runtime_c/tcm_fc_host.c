@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_fc_host.c: int8 FULLY_CONNECTED for 64-bit application processors (--target host).
  * Numerics: tensorflow/lite/kernels/fully_connected.cc (kReference, int8) at TensorFlow 2.21:
  * acc = bias + sum((input + input_offset) * weight), then the single-rounding

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_fc_host.h: int8 FULLY_CONNECTED for 64-bit application processors (--target host),
  * vectorizable (x86 AVX-VNNI / AVX2 under #if), bit-exact with TFLite's BUILTIN_REF kernel
  * (TensorFlow 2.21). The portable kernel is tcm_fully_connected_s8, tcm_fc.h. */

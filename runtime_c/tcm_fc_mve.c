@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_fc_mve.c: int8 FULLY_CONNECTED with Helium (MVE) intrinsics; plain C where MVE is absent.
  * Numerics: tensorflow/lite/kernels/fully_connected.cc (kReference, int8, TensorFlow 2.21):
  * acc = bias + sum((x + input_offset) * w), with input_offset * sum(w) folded into the bias, then

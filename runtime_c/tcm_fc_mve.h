@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_fc_mve.h: int8 FULLY_CONNECTED for Cortex-M cores with Helium (MVE), bit-exact with
  * TFLite's BUILTIN_REF kernel (tensorflow/lite/kernels/fully_connected.cc, kReference int8,
  * TensorFlow 2.21: requantization with SINGLE rounding, tcm_mbqm_single) like

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_lut.c: int8 table lookup, out[i] = table[in[i] + 128].
  * Mirrors tensorflow/lite/kernels/internal/reference/integer_ops/lut.h LookupTable (which
  * indexes TFLite's table by (uint8_t)in[i]; tinycc-ml's table is in input order -128..127).

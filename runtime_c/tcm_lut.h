@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_lut.h: int8 -> int8 elementwise ops as a 256-entry table lookup, bit-exact with TensorFlow
  * Lite's BUILTIN_REF kernels (TensorFlow 2.21) for LOGISTIC, TANH, GELU, HARD_SWISH, LEAKY_RELU,
  * RELU, RELU6, RELU_N1_TO_1 and RELU_0_TO_1.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_math.h: the fixed-point arithmetic of TensorFlow Lite's integer kernels, bit for bit.
  *
  * Mirrors tensorflow/lite/kernels/internal/common.h (TensorFlow 2.21):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_minmax.c: MAXIMUM / MINIMUM int8, mirrors reference_ops::MaximumMinimumBroadcastSlow
  * (tensorflow/lite/kernels/internal/reference/maximum_minimum.h, TensorFlow 2.21) with
  * MaximumOp (el1 > el2 ? el1 : el2) / MinimumOp (el1 < el2 ? el1 : el2). The output is visited

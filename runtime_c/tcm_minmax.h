@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_minmax.h: int8 MAXIMUM / MINIMUM with broadcasting, bit-exact with TensorFlow Lite's
  * BUILTIN_REF kernels (tensorflow/lite/kernels/maximum_minimum.cc ->
  * reference_ops::MaximumMinimumBroadcastSlow, TensorFlow 2.21): output = the larger (smaller)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_mve.h: Helium (MVE, Cortex-M55/M85) building blocks shared by the int8 MVE kernels
  * (tcm_conv_mve.c, tcm_depthwise_mve.c, tcm_fc_mve.c, tcm_elementwise_mve.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_pool.c: int8 AVERAGE_POOL_2D and MAX_POOL_2D.
  *
  * Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h (TensorFlow 2.21)

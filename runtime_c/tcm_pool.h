@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_pool.h: int8 AVERAGE_POOL_2D and MAX_POOL_2D, bit-exact with TensorFlow Lite's reference
  * kernels (reference_integer_ops::AveragePool / MaxPool, BUILTIN_REF, TensorFlow 2.21).
  *

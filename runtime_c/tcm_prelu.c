@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_prelu.c: int8 PRELU. Numerics: tensorflow/lite/kernels/internal/reference/prelu.h
  * BroadcastPrelu4DSlow (TensorFlow 2.21), with PreluPrepare's two multipliers computed by
  * tinycc_ml/ops/prelu.py. The broadcast of alpha is resolved at compile time into `period`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_prelu.h: int8 PRELU (parametric ReLU), bit-exact with TensorFlow Lite's BUILTIN_REF kernel
  * (TensorFlow 2.21, tensorflow/lite/kernels/activations.cc PreluPrepare / PreluEval).
  *

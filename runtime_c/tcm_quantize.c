@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_quantize.c: QUANTIZE, DEQUANTIZE and requantization.
  *
  * Numerics (TensorFlow 2.21, BUILTIN_REF):

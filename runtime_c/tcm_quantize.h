@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_quantize.h: QUANTIZE (float32 -> int8/uint8, and int8/uint8 requantization) and
  * DEQUANTIZE (int8/uint8 -> float32), bit-exact with TensorFlow Lite's reference kernels
  * (BUILTIN_REF, TensorFlow 2.21). The only kernels of the runtime that use float.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_reduce.c: int8 MEAN.
  * Numerics: tensorflow/lite/kernels/internal/reference/reduce.h QuantizedMeanOrSum
  * (compute_sum = false): temp_sum = sum of the raw int8 inputs, shifted_sum = temp_sum -

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_reduce.h: int8 MEAN over any set of axes, bit-exact with TensorFlow Lite's BUILTIN_REF
  * kernel (tensorflow/lite/kernels/reduce.cc EvalMean -> EvalQuantizedMean ->
  * reference_ops::QuantizedMeanOrSum, TensorFlow 2.21), which every int8 MEAN takes, the Keras

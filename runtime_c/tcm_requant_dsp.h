@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_requant_dsp.h: one int32 accumulator -> int8, in few instructions on 32-bit cores.
  *
  * Computes exactly TFLite's MultiplyByQuantizedMultiplier with double rounding (tcm_mbqm in

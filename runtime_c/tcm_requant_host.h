@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_requant_host.h: int32 accumulators -> int8 outputs, a row at a time (the host kernels of
  * CONV_2D and DEPTHWISE_CONV_2D, --target host).
  *

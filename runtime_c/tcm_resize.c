@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_resize.c: int8 RESIZE_BILINEAR (TensorFlow 2.21 BUILTIN_REF:
  * reference_ops::ResizeBilinearInteger). The per-axis source indices and weights come from
  * tinycc_ml/ops/resize.py.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_resize.h: int8 RESIZE_BILINEAR, bit-exact with TensorFlow Lite's BUILTIN_REF kernel
  * (TensorFlow 2.21, tensorflow/lite/kernels/resize_bilinear.cc). RESIZE_NEAREST_NEIGHBOR, a
  * pure copy, is tcm_copy.h's tcm_resize_nearest_s8.

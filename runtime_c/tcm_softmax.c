@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_softmax.c: SOFTMAX of int8 rows, TensorFlow Lite's fixed-point algorithm bit for bit.
  *
  * Mirrors reference_ops::Softmax<int8_t, OutputT> (tensorflow/lite/kernels/internal/reference/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_softmax.h: SOFTMAX over the last axis of an int8 tensor, bit-exact with TensorFlow Lite's
  * reference kernel, reference_ops::Softmax<int8_t, int8_t> and <int8_t, int16_t>
  * (tensorflow/lite/kernels/internal/reference/softmax.h), with the constants of

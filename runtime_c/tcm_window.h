@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_window.h: the geometry and requantization parameters of the windowed kernels
  * (CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D, MAX_POOL_2D), as TFLite's ConvParams/PoolParams. */
 #ifndef TCM_WINDOW_H

@@ -93,3 +93,34 @@ def test_example_model_bitexact_on_m4(tmp_path):
     for q, got in zip(windows, run.outputs):
         np.testing.assert_array_equal(got[0], ref.run([q])[0])
     assert len(run.instructions) == len(windows) and min(run.instructions) > 0
+
+
+def _readme_row(label: str) -> list[int]:
+    text = (EXAMPLE / "README.md").read_text()
+    row = next(line for line in text.splitlines() if line.startswith(f"| {label}"))
+    return [int(c.strip().rstrip(" B").replace(",", "")) for c in row.split("|")[2:4]]
+
+
+def test_readme_figures_are_measured():
+    """The example README's table and arena figures: what verify --target measures today (the
+    same 5 random inputs as `verify --inputs 5`, median), and the headers' NAME_ARENA_BYTES."""
+    from tinycc_ml.compiler import Options, compile_file
+    from tinycc_ml.cortexm import build_and_run
+    from tinycc_ml.reference import random_inputs
+    text = (EXAMPLE / "README.md").read_text()
+    insns, flash, ram = (_readme_row(k) for k in ("instructions per inference", "flash, model",
+                                                  "RAM, model"))
+    for col, target in enumerate(("cortex-m4", "cortex-m55")):
+        c = compile_file(EXAMPLE / "model.tflite", Options(name="accel", target=target))
+        g = c.graph
+        specs = [(g.tensor(t).shape, np.int8) for t in g.inputs]
+        rng = np.random.default_rng(0)
+        run = build_and_run(c, [random_inputs(specs, rng) for _ in range(5)], target)
+        assert int(np.median(run.instructions)) == insns[col], target
+        assert run.model_flash == flash[col] and run.model_ram == ram[col], target
+    generic = compile_file(EXAMPLE / "model.tflite", Options(name="accel"))
+    host = generic.plan.arena_bytes
+    assert f"{generic.const_bytes:,} bytes of constants" in text
+    m4 = compile_file(EXAMPLE / "model.tflite", Options(name="accel", target="cortex-m4")).plan.arena_bytes
+    assert f"model arena: {host} bytes" in text and f"model arena: {m4} bytes" in text
+    assert f"#define ACCEL_ARENA_BYTES {host}u" in text and f"({m4}u with --target cortex-m4)" in text

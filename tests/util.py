@@ -6,7 +6,6 @@ Every numerical assertion is `np.testing.assert_array_equal` against TFLite's re
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Callable, Sequence
@@ -16,7 +15,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_MODELS = REPO.parent / "shared" / "models"
+SHARED_MODELS = REPO / "models" / "mlperf_tiny"   # the four MLPerf Tiny models, shipped
 SHARED = ["kws_ds_cnn_int8", "vww_mobilenet_int8", "ic_resnet8_int8", "ad_autoencoder_int8"]
 
 
@@ -71,8 +70,7 @@ def compile_and_build(model_path: Path, name: str = "m", cflags=("-O2",), trace=
     from tinycc_ml.compiler import Options, compile_file
     from tinycc_ml.hostbuild import build
     compiled = compile_file(model_path, Options(name=name, **opts))
-    work = Path(tempfile.mkdtemp(prefix="tcm-test-"))
-    return build(compiled, work, cflags=cflags, trace=trace)
+    return build(compiled, cflags=cflags, trace=trace)   # in a temporary folder, then removed
 
 
 def assert_bitexact(model_path: Path, n: int = 20, seed: int = 0, cflags=("-O2",),

@@ -2,22 +2,21 @@
 
 Each step is a value handed to the next: the prepared graph, one kernel `Choice` per layer
 (passes/select.py), the arena `Plan` (planner.py), the emitted layers and the files
-(backends/render.py). Writing the output folder is `write`.
+(backends/render.py). Writing the output folder is backends/output.py (`write`, re-exported
+here).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import planner
-from ._paths import runtime_dir
 from .backends.cnames import sanitize
+from .backends.output import write  # noqa: F401  (its home is backends/output.py)
 from .backends.render import LayerInfo, emit_layers, model_files, const_bytes
+from .backends.targets import TARGETS
 from .errors import CompileError
 from .frontends import load
 from .ir import Graph
@@ -30,7 +29,6 @@ from .passes.select import select
 from .passes.shapes import infer_shapes
 from .passes.validate import validate
 
-TARGETS = ("generic", "host", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 KERNELS = ("portable", "cmsis-nn")
 
 __all__ = ["Compiled", "LayerInfo", "Options", "compile_file", "compile_graph", "pipeline",
@@ -48,6 +46,12 @@ class Options:
     # op kinds whose CMSIS-NN call is used although it is NOT bit-exact with BUILTIN_REF (the
     # user's explicit opt-in, e.g. ("FULLY_CONNECTED",) from --cmsis-nn-inexact-fc)
     cmsis_nn_inexact: tuple[str, ...] = ()
+    # the C symbol of an arena several models of one output share (--shared-arena; defined in
+    # SYMBOL.c by backends/output.py), instead of NAME's own static array
+    shared_arena: str | None = None
+    # ONNX only (frontends/onnx.py): fixed input shapes (--shape), the I/O layout (--io-layout)
+    onnx_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    io_layout: str = "nchw"
 
     def context(self) -> Context:
         """What kernel selection honours."""
@@ -98,7 +102,7 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
     plan = plan_arena(g, choices)
     emitted = emit_layers(g, choices, plan, sanitize(opts.name, 32), opts.target, opts.kernels)
     files, runtime = model_files(g, plan, emitted, target=opts.target, kernels=opts.kernels,
-                                 caller_arena=opts.caller_arena)
+                                 caller_arena=opts.caller_arena, shared_arena=opts.shared_arena)
     compiled = Compiled(graph=g, plan=plan, options=opts, layers=emitted.layers, files=files,
                         runtime_files=runtime, const_bytes=const_bytes(emitted),
                         lower_bound=planner.lower_bound(g),
@@ -138,33 +142,9 @@ def _check_limits(c: Compiled) -> None:
 
 
 def compile_file(path: str | Path, opts: Options) -> Compiled:
-    g = load(path)
+    g = load(path, shapes=dict(opts.onnx_shapes), io_layout=opts.io_layout) \
+        if str(path).lower().endswith(".onnx") else load(path)
     try:
         return compile_graph(g, opts)
     except CompileError as e:
         raise e.with_source(g.source) from None
-
-
-def write(c: Compiled, out_dir: str | Path) -> list[Path]:
-    """Write the model and its runtime files; all or nothing (a temporary folder renamed)."""
-    out = Path(out_dir)
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tinycc-ml-", dir=parent))
-    try:
-        for fname, text in c.files.items():
-            (tmp / fname).write_text(text, encoding="utf-8", newline="\n")
-        for f in c.runtime_files:
-            shutil.copyfile(runtime_dir() / f, tmp / f)
-        if out.exists():
-            if not out.is_dir():
-                raise CompileError(f"output path {out} exists and is not a folder")
-            for f in tmp.iterdir():  # replace our files in an existing folder, keep the others
-                os.replace(f, out / f.name)
-            tmp.rmdir()
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return sorted(out / f for f in list(c.files) + c.runtime_files)

@@ -13,7 +13,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .compiler import Compiled, write
+from .backends.output import write
+from .compiler import Compiled
 from .ir import DTYPES
 
 
@@ -77,10 +78,19 @@ class HostModel:
 
 def build(compiled: Compiled, work: str | Path | None = None,
           cflags: Sequence[str] = ("-O2",), trace: bool = False) -> HostModel:
-    """Write `compiled` to a folder, build it as a Python extension, import it."""
+    """Write `compiled` to a folder, build it as a Python extension, import it.
+
+    `work`: a folder to build in (kept); by default a temporary one, removed once the
+    extension is loaded (the loaded library stays mapped), so nothing is left behind."""
+    if work is not None:
+        return _build(compiled, Path(work), cflags, trace)
+    with tempfile.TemporaryDirectory(prefix="tinycc-ml-host-") as tmp:
+        return _build(compiled, Path(tmp), cflags, trace)
+
+
+def _build(compiled: Compiled, work: Path, cflags: Sequence[str], trace: bool) -> HostModel:
     import cffi
 
-    work = Path(work or tempfile.mkdtemp(prefix="tinycc-ml-host-"))
     src = work / "src"
     write(compiled, src)
     name = next(iter(compiled.files)).rsplit(".", 1)[0]

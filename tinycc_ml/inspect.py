@@ -5,7 +5,8 @@ Printed: one row per layer (op, shapes, MACs, weight bytes, arena offsets of its
 alive in the arena during it, and with the caller's input/output buffers added), the layer(s)
 at the peak with every buffer alive there, then the totals: flash, arena, arena + I/O, the
 liveness bound of ../shared/BASELINES.md, and TensorFlow Lite Micro's smallest arena, measured
-now by bisection when the `tflite-micro` package is installed (nothing is cached).
+now by bisection in a child process when the `tflite-micro` package is installed (tinycc_ml/tflm.py:
+a crash of TFLite Micro costs one line; `--no-tflm` skips it; nothing is cached).
 
 `--plot FILE.png` draws the arena over the layers (matplotlib, Agg): one box per buffer, from
 the layer that writes it to the last that reads it, at its offset; the peak is marked; below,
@@ -41,96 +42,17 @@ counts are ints; positions are layer numbers in execution order:
 
 from __future__ import annotations
 
-import contextlib
+import io
 import json
-import os
 import sys
 from pathlib import Path
 
 from . import planner
 from .backends.render import shape_text
 from .compiler import Compiled
+from .tflm import measure as measure_tflm
 
 SCHEMA = "tinycc-ml-inspect/1"
-
-
-# ---------------------------------------------------------------------------------------------
-# TensorFlow Lite Micro's arena, measured
-
-
-@contextlib.contextmanager
-def _stderr_to_pipe():
-    """Send file descriptor 2 (where TFLM's C++ reports) into a non-blocking pipe."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    r, w = os.pipe()
-    os.set_blocking(r, False)
-    os.dup2(w, 2)
-    os.close(w)
-    try:
-        yield r
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(r)
-
-
-def _drain(fd: int) -> str:
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except BlockingIOError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    return b"".join(chunks).decode("utf-8", "replace")
-
-
-def tflm_arena(model_path: str | Path, start: int = 4096, limit: int = 1 << 26):
-    """(smallest arena_size TFLite Micro accepts for the model, note), or (None, reason).
-
-    Bisection on `tflite_micro.runtime.Interpreter.from_bytes(data, arena_size=N)`, which
-    plans and allocates every tensor at construction (any failure there means "too small";
-    a failure at `limit` bytes means TFLM cannot run the model). Its arena includes the graph
-    I/O and TFLM's own structures. About 20 tries of a few milliseconds each; nothing cached.
-    """
-    try:
-        from tflite_micro import runtime
-    except ImportError:
-        return None, "not measured: the tflite-micro package is not installed"
-    data = Path(model_path).read_bytes()
-    tries = 0
-    error = ""
-
-    with _stderr_to_pipe() as err:
-        def fits(n: int) -> bool:
-            nonlocal tries, error
-            tries += 1
-            _drain(err)
-            try:
-                runtime.Interpreter.from_bytes(data, arena_size=n)
-                return True
-            except RuntimeError as e:
-                text = _drain(err)
-                error = next((ln.strip() for ln in text.splitlines() if ln.strip()), str(e))
-                return False
-
-        if not fits(limit):
-            return None, f"not measured: TFLite Micro cannot load the model ({error})"
-        lo, hi = 0, max(start, 1)
-        while hi < limit and not fits(hi):
-            lo, hi = hi, min(hi * 2, limit)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if fits(mid):
-                hi = mid
-            else:
-                lo = mid
-    return hi, (f"smallest arena_size tflite-micro accepts ({tries} tries); it holds the graph "
-                f"I/O and TFLM's own structures")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,10 +134,12 @@ def report(c: Compiled, model_path: str | Path | None = None, tflm: bool = True)
     consts = {t for info in c.layers for t in info.inputs if g.tensor(t).is_const}
     io_bytes = sum(nb for _, _, nb, _, _ in io)
     io_plan = planner.replan(plan, g, io_in_arena=True)
-    if tflm and model_path is not None:
-        tflm_bytes, tflm_note = tflm_arena(model_path)
+    if tflm and model_path is not None and g.meta.get("format") == "onnx":
+        tflm_bytes, tflm_note = None, "not measured: TFLite Micro does not read .onnx"
+    elif tflm and model_path is not None:
+        tflm_bytes, tflm_note = measure_tflm(model_path)
     else:
-        tflm_bytes, tflm_note = None, "not measured"
+        tflm_bytes, tflm_note = None, "not measured (--no-tflm)"
     totals = {
         "layers": len(g.ops), "macs": sum(x["macs"] for x in layers),
         "weight_bytes": sum(g.tensor(t).nbytes for t in consts), "flash_bytes": c.const_bytes,
@@ -468,12 +392,20 @@ def _stack(c: Compiled, out) -> dict | None:
 
 def inspect_model(c: Compiled, model_path: str | Path, json_path: str | Path | None = None,
                   plot_path: str | Path | None = None, tflm: bool = True, out=None) -> dict:
-    """Print the report (to `out`, default stdout); write the JSON and the PNG if asked."""
+    """Print the report (to `out`, default stdout); write the JSON and the PNG if asked. The
+    files are written before anything is printed, all or none (an unwritable path is one
+    CompileError line, nothing printed, no file left)."""
+    from .backends.output import write_each
     d = report(c, model_path, tflm=tflm)
-    print(format_text(d), file=out or sys.stdout)
-    d["stack"] = _stack(c, out or sys.stdout)
+    text = io.StringIO()
+    print(format_text(d), file=text)
+    d["stack"] = _stack(c, text)
+    items = []
     if json_path is not None:
-        Path(json_path).write_text(json.dumps(d, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        doc = json.dumps(d, indent=1, sort_keys=True) + "\n"
+        items.append((json_path, lambda p: Path(p).write_text(doc, encoding="utf-8")))
     if plot_path is not None:
-        plot(d, plot_path)
+        items.append((plot_path, lambda p: plot(d, p)))
+    write_each(items)
+    (out or sys.stdout).write(text.getvalue())
     return d

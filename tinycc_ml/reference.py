@@ -16,17 +16,32 @@ from .errors import CompileError
 from .frontends.tflite import accepted_by_tflite
 
 
-def _tf():
+RUNTIMES = ("tensorflow", "litert")
+
+
+def _runtime(which: str | None = None):
+    """(Interpreter class, OpResolverType enum, label) of TFLite's interpreter: TensorFlow's
+    tf.lite.Interpreter, or, when TensorFlow is not installed (or which="litert"), LiteRT's
+    (pip install ai-edge-litert: the same interpreter and reference kernels, without TensorFlow;
+    the tests check both give the same results)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # TensorFlow's oneDNN notice (its float ops only; the TFLite interpreter does not use them)
     # is printed through absl before TF_CPP_MIN_LOG_LEVEL applies: keep verify's output clean
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    if which in (None, "tensorflow"):
+        try:
+            import tensorflow as tf  # noqa: PLC0415
+            return tf.lite.Interpreter, tf.lite.experimental.OpResolverType, "TFLite"
+        except ImportError:
+            if which == "tensorflow":
+                raise CompileError("TensorFlow is not installed: pip install tensorflow-cpu"
+                                   ) from None
     try:
-        import tensorflow as tf  # noqa: PLC0415
+        from ai_edge_litert import interpreter as litert  # noqa: PLC0415
     except ImportError:
-        raise CompileError("verify needs TensorFlow for the reference interpreter: "
-                           "pip install tensorflow-cpu") from None
-    return tf
+        raise CompileError("verify needs TFLite's reference interpreter: pip install "
+                           "ai-edge-litert (or tensorflow-cpu)") from None
+    return litert.Interpreter, litert.OpResolverType, "TFLite (LiteRT)"
 
 
 class TFLiteReference:
@@ -36,18 +51,19 @@ class TFLiteReference:
     XNNPACK, which rounds differently) and `resolver` says so: verify prints it. Only
     data-movement ops are missing from BUILTIN_REF in practice."""
 
-    def __init__(self, model_path: str | Path, preserve_all: bool = False, reference: bool = True):
-        tf = _tf()
+    def __init__(self, model_path: str | Path, preserve_all: bool = False, reference: bool = True,
+                 runtime: str | None = None):
+        self._interpreter, self._resolvers, self.runtime = _runtime(runtime)
         self.resolver = "BUILTIN_REF" if reference else "BUILTIN"
         content = accepted_by_tflite(Path(model_path).read_bytes())
         try:
-            self.it = self._load(tf, content, preserve_all)
+            self.it = self._load(content, preserve_all)
         except (ValueError, RuntimeError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             if self.resolver == "BUILTIN_REF" and "Didn't find op for builtin opcode" in first:
                 self.resolver = "BUILTIN_WITHOUT_DEFAULT_DELEGATES (its reference kernels lack " + \
                     first.split("builtin opcode ")[-1].split(".")[0] + ")"
-                self.it = self._load(tf, content, preserve_all)
+                self.it = self._load(content, preserve_all)
             else:
                 raise CompileError(f"{Path(model_path).name}: TFLite's reference interpreter "
                                    f"refuses the model, nothing to compare with: {first[:300]}"
@@ -55,14 +71,14 @@ class TFLiteReference:
         self.inputs = self.it.get_input_details()
         self.outputs = self.it.get_output_details()
 
-    def _load(self, tf, content: bytes, preserve_all: bool):
+    def _load(self, content: bytes, preserve_all: bool):
         kwargs = {}
         if self.resolver != "BUILTIN":      # BUILTIN: TFLite's default, XNNPACK delegate included
-            kwargs["experimental_op_resolver_type"] = getattr(
-                tf.lite.experimental.OpResolverType, self.resolver.split()[0])
+            kwargs["experimental_op_resolver_type"] = getattr(self._resolvers,
+                                                              self.resolver.split()[0])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            it = tf.lite.Interpreter(model_content=content,
+            it = self._interpreter(model_content=content,
                                      experimental_preserve_all_tensors=preserve_all, **kwargs)
         it.allocate_tensors()
         return it
@@ -75,6 +91,39 @@ class TFLiteReference:
 
     def tensor(self, index: int) -> np.ndarray:
         return self.it.get_tensor(index).copy()
+
+
+class OnnxReference:
+    """An .onnx model in onnxruntime's CPU execution provider with its default graph
+    optimizations (the reference of the "onnxruntime" numerics, tinycc_ml/ops/ort.py).
+    `run` takes and returns arrays in the generated function's layout (io_layout "nhwc":
+    4-D tensors NHWC, transposed to and from the model's NCHW here)."""
+
+    def __init__(self, model_path: str | Path, io_layout: str = "nchw"):
+        try:
+            import onnxruntime as ort  # noqa: PLC0415
+        except ImportError:
+            raise CompileError("verify needs onnxruntime for .onnx models: pip install "
+                               "onnxruntime") from None
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        try:
+            self.sess = ort.InferenceSession(str(model_path), opts,
+                                             providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001  (onnxruntime raises its own exception types)
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CompileError(f"{Path(model_path).name}: onnxruntime refuses the model, "
+                               f"nothing to compare with: {first[:300]}") from None
+        self.names = [i.name for i in self.sess.get_inputs()]
+        self.nhwc = io_layout == "nhwc"
+        self.runtime = f"onnxruntime {ort.__version__}"
+        self.resolver = "CPU EP"
+
+    def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        feeds = {n: (x.transpose(0, 3, 1, 2) if self.nhwc and x.ndim == 4 else x)
+                 for n, x in zip(self.names, inputs)}
+        outs = self.sess.run(None, feeds)
+        return [o.transpose(0, 2, 3, 1) if self.nhwc and o.ndim == 4 else o for o in outs]
 
 
 def random_inputs(shapes_dtypes, rng: np.random.Generator) -> list[np.ndarray]:

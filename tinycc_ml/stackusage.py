@@ -28,7 +28,12 @@ from pathlib import Path
 from typing import Any
 
 ARM = "arm-none-eabi-gcc"
+RISCV = "riscv64-unknown-elf-gcc"
 FLAGS = {
+    "cortex-m0plus": (ARM, ["-mcpu=cortex-m0plus", "-mthumb"]),
+    "cortex-m3": (ARM, ["-mcpu=cortex-m3", "-mthumb"]),
+    "rv32imc": (RISCV, ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs"]),
+    "rv32imac": (RISCV, ["-march=rv32imac", "-mabi=ilp32", "--specs=picolibc.specs"]),
     "cortex-m4": (ARM, ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]),
     "cortex-m7": (ARM, ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"]),
     "cortex-m33": (ARM, ["-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"]),

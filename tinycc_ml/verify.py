@@ -15,7 +15,24 @@ from . import quant
 from .errors import CompileError
 from .hostbuild import build
 from .ir import DTYPES
-from .reference import TFLiteReference, random_inputs
+from .progress import Progress
+from .reference import OnnxReference, TFLiteReference, random_inputs
+
+
+def runnable_targets() -> tuple[str, ...]:
+    """The targets verify can run: those that run on this machine (generic, host), and every
+    core with a QEMU board (cortexm.CORES)."""
+    from .cortexm import CORES
+    return (*sorted(ON_BUILD_MACHINE), *CORES)
+
+
+def check_target(target: str) -> None:
+    """Refuse, before any work, a target verify has no way to run."""
+    known = runnable_targets()
+    if target not in known:
+        raise CompileError(f"verify cannot run --target {target} (no QEMU board for it yet); "
+                           f"verify runs on: {', '.join(known)}; `tinycc-ml compile --target "
+                           f"{target}` still compiles for it")
 
 
 @dataclass
@@ -44,11 +61,13 @@ def _target_outputs(compiled: Compiled, batches, target: str, log, cmsis_nn=None
     per_input = sum(g.tensor(t).nbytes for t in g.inputs)
     chunk = max(1, min(len(batches), (96 * 1024) // max(per_input, 1)))
     outs, counts, run, embedded = [], [], None, 0
-    for i in range(0, len(batches), chunk):
-        run = build_and_run(compiled, batches[i:i + chunk], target, cmsis_nn=cmsis_nn)
-        outs += run.outputs
-        counts += run.instructions
-        embedded = per_input * len(batches[i:i + chunk])
+    with Progress(f"{target} (QEMU)", len(batches)) as bar:
+        for i in range(0, len(batches), chunk):
+            bar.update(i, "inputs run")
+            run = build_and_run(compiled, batches[i:i + chunk], target, cmsis_nn=cmsis_nn)
+            outs += run.outputs
+            counts += run.instructions
+            embedded = per_input * len(batches[i:i + chunk])
     if run is not None:
         log(f"{target}: {int(np.median(counts)):,} instructions per inference (QEMU, exact); "
             f"model flash {run.model_flash:,} B, model RAM {run.model_ram:,} B (whole test "
@@ -104,11 +123,17 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
     """Compare the generated C with BUILTIN_REF: on the host (targets 'generic' and 'host'), or
     on the target core under QEMU (cortex-m4, cortex-m7, cortex-m55)."""
     g = compiled.graph
+    check_target(target)
     on_target = target not in ON_BUILD_MACHINE
     if on_target and per_layer:
         log("note: --per-layer runs on the host build")
     host = build(compiled, cflags=cflags, trace=per_layer) if (per_layer or not on_target) else None
-    ref = TFLiteReference(model_path, preserve_all=per_layer)
+    if g.meta.get("format") == "onnx":
+        if per_layer:
+            raise CompileError("--per-layer is not supported for .onnx models yet")
+        ref = OnnxReference(model_path, g.meta.get("io_layout", "nchw"))
+    else:
+        ref = TFLiteReference(model_path, preserve_all=per_layer)
     specs = [(g.tensor(t).shape, DTYPES[g.tensor(t).dtype][0]) for t in g.inputs]
     batches: list[list[np.ndarray]] = []
     for p in npy_inputs:
@@ -120,7 +145,11 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
     res = VerifyResult(max_diff=[0] * len(g.outputs), diff_count=[0] * len(g.outputs))
     first_bad = None
     target_outs = _target_outputs(compiled, batches, target, log, cmsis_nn) if on_target else None
+    if not batches:
+        raise CompileError("no input to check: give --inputs N (N >= 1) or --input X.npy")
+    bar = Progress("verify", len(batches))
     for i, xs in enumerate(batches):
+        bar.update(i, "inputs compared")
         want = ref.run(xs)
         traces: list = []
         got = target_outs[i] if on_target else host.run(xs, traces)
@@ -145,6 +174,7 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
                     first_bad = (f"op {op_index} ({op.source_kind or op.kind} '{op.name}'): output '{tname}' "
                                  f"differs in {c} of {arr.size} values, max {m}")
                     break
+    bar.close()
     res.first_bad_layer = first_bad
     for k, t in enumerate(g.outputs):
         log(f"output {k} '{t}': max |difference| {res.max_diff[k]}, "
@@ -154,6 +184,6 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
             "per layer: every layer's output matches on the checked input")
     verdict = "BIT-EXACT" if res.exact else f"MISMATCH in {res.mismatched_runs} of {res.runs} runs"
     where = f" on {target} (QEMU)" if on_target else ""
-    log(f"{g.source}: {verdict}{where} against TFLite {ref.resolver} ({res.runs} inputs)")
+    log(f"{g.source}: {verdict}{where} against {ref.runtime} {ref.resolver} ({res.runs} inputs)")
     sys.stdout.flush()
     return res

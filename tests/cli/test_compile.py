@@ -30,8 +30,8 @@ def test_strict_build(cc, ad, tmp_path):
         pytest.fail(f"{cc} is not installed (.ci/run installs it)")
     _compile(ad, tmp_path / "out", "--name", "ad")
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert files == ["ad.c", "ad.h", "tcm_dsp.h", "tcm_fc.c", "tcm_fc.h", "tcm_math.h",
-                     "tcm_requant_dsp.h"]
+    assert files == ["CMakeLists.txt", "ad.c", "ad.files", "ad.h", "ad.mk", "tcm_dsp.h", "tcm_fc.c",
+                     "tcm_fc.h", "tcm_math.h", "tcm_names.h", "tcm_requant_dsp.h"]
     flags = ["-mcpu=cortex-m4", "-mthumb"] if cc.startswith("arm") else []
     for c in sorted((tmp_path / "out").glob("*.c")):
         subprocess.run([cc, *STRICT, *flags, "-O2", "-c", str(c), "-o", str(tmp_path / (c.stem + ".o"))],
@@ -50,9 +50,10 @@ def test_header_api(ad, tmp_path):
 
 
 def test_two_models_link_into_one_program(ad, tmp_path):
-    """--name prefixes every global symbol: two models and one copy of the runtime link together."""
+    """--name prefixes every global symbol, the runtime's too (tcm_names.h): two separately
+    compiled outputs, each with its own runtime copy, link into one program."""
     _compile(ad, tmp_path / "a", "--name", "first")
-    _compile(ad, tmp_path / "b", "--name", "second")
+    _compile(ad, tmp_path / "b", "--name", "second", "--target", "cortex-m4")  # other kernels
     main_c = tmp_path / "main.c"
     main_c.write_text(
         '#include <stdio.h>\n#include "first.h"\n#include "second.h"\n'
@@ -60,18 +61,20 @@ def test_two_models_link_into_one_program(ad, tmp_path):
         "y2[SECOND_OUTPUT0_SIZE];\n  unsigned i;\n  for (i = 0; i < FIRST_INPUT0_SIZE; ++i) "
         "x[i] = (int8_t)(i * 7);\n  if (first_invoke(x, y1) || second_invoke(x, y2)) return 1;\n"
         "  for (i = 0; i < FIRST_OUTPUT0_SIZE; ++i) printf(\"%d\\n\", y1[i] - y2[i]);\n  return 0;\n}\n")
-    srcs = [tmp_path / "a" / "first.c", tmp_path / "b" / "second.c", tmp_path / "a" / "tcm_fc.c", main_c]
+    srcs = sorted((tmp_path / "a").glob("*.c")) + sorted((tmp_path / "b").glob("*.c")) + [main_c]
     exe = tmp_path / "both"
     subprocess.run(["gcc", *STRICT, "-O2", "-I", str(tmp_path / "a"), "-I", str(tmp_path / "b"),
                     *map(str, srcs), "-o", str(exe)], check=True)
     out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.split()
     assert len(out) == 640 and set(out) == {"0"}
-    obj = tmp_path / "first.o"
-    subprocess.run(["gcc", "-std=c99", "-c", str(tmp_path / "a" / "first.c"), "-o", str(obj)], check=True)
-    nm = subprocess.run(["nm", "--defined-only", "-g", str(obj)], capture_output=True, text=True,
-                        check=True).stdout
-    symbols = [line.split()[-1] for line in nm.splitlines() if line.strip()]
-    assert symbols and all(s.startswith("first_") for s in symbols), symbols
+    for folder, prefix in (("a", "first_"), ("b", "second_")):
+        for c in sorted((tmp_path / folder).glob("*.c")):
+            obj = tmp_path / f"{folder}_{c.stem}.o"
+            subprocess.run(["gcc", "-std=c99", "-c", str(c), "-o", str(obj)], check=True)
+            nm = subprocess.run(["nm", "--defined-only", "-g", str(obj)], capture_output=True,
+                                text=True, check=True).stdout
+            symbols = [line.split()[-1] for line in nm.splitlines() if line.strip() and " " in line]
+            assert symbols and all(s.startswith(prefix) for s in symbols), (c, symbols)
 
 
 def test_caller_arena_bitexact(ad):
@@ -90,7 +93,7 @@ def test_compile_summary(ad, tmp_path, capsys):
 
 def test_ops_lists_registry(capsys):
     assert main(["ops"]) == 0
-    kinds = capsys.readouterr().out.split()
+    kinds = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert "FULLY_CONNECTED" in kinds and kinds == sorted(kinds)
 
 

@@ -21,14 +21,14 @@ from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-SHARED_MODELS = REPO.parent / "shared" / "models"
+SHARED_MODELS = REPO / "models" / "mlperf_tiny"   # the four MLPerf Tiny models, shipped
 
-# target script -> file suffix of its seeds (taken from tests/fuzz/seeds and ../shared/models)
+# target script -> file suffix of its seeds (taken from tests/fuzz/seeds and models/mlperf_tiny)
 TARGETS = {"fuzz_tflite.py": ".tflite"}
 
 
 def seed_files(suffix: str) -> list[Path]:
-    """The committed small seeds (tests/fuzz/seeds), then the shared models when present."""
+    """The committed small seeds (tests/fuzz/seeds), then the shipped MLPerf Tiny models."""
     own = sorted((HERE / "seeds").glob(f"*{suffix}"))
     shared = sorted(SHARED_MODELS.glob(f"*{suffix}")) if SHARED_MODELS.is_dir() else []
     return own + shared

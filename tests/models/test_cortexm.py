@@ -1,5 +1,6 @@
-"""The generated C of the shared models on Cortex-M4 and Cortex-M55 under QEMU: bit-exact
-with TFLite BUILTIN_REF, and warning-free under arm-none-eabi-gcc's strict flags. Also the
+"""The generated C of the shared models on every core with a QEMU board (Cortex-M0+, M3, M4,
+M33, M55, RV32IMC) under QEMU: bit-exact with TFLite BUILTIN_REF, and warning-free under the
+cross compiler's strict flags (arm-none-eabi-gcc per -mcpu, riscv64-unknown-elf-gcc -march=rv32imc). Also the
 board support tinycc-ml ships (tinycc_ml/cortexm: startup, linker scripts, QEMU runner,
 instruction counter) and `tinycc-ml verify --target cortex-m4`."""
 
@@ -13,7 +14,7 @@ import pytest
 
 from tests.util import SHARED
 
-CORES = ["cortex-m4", "cortex-m55"]
+CORES = ["cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m33", "cortex-m55", "rv32imc"]
 
 
 @pytest.mark.parametrize("core", CORES)
@@ -49,7 +50,7 @@ def test_strict_arm_build(model, core, shared_models, tmp_path):
     assert main(["compile", str(shared_models / f"{model}.tflite"), "-o", str(tmp_path / "o"),
                  "--target", core, "-q"]) == 0
     for c in sorted((tmp_path / "o").glob("*.c")):
-        p = subprocess.run(["arm-none-eabi-gcc", *BOARDS[core][0], "-std=c99", "-Wall", "-Wextra",
+        p = subprocess.run([*BOARDS[core].cc(), "-std=c99", "-Wall", "-Wextra",
                             "-Werror", "-pedantic", "-O2", "-c", str(c),
                             "-o", str(tmp_path / (c.stem + ".o"))], capture_output=True, text=True)
         assert p.returncode == 0, p.stderr
@@ -78,19 +79,16 @@ int main(void)
 
 
 def _guest(tmp_path, core: str, mode: int):
-    from tinycc_ml.cortexm import CORES as BOARDS
-    from tinycc_ml.cortexm import HERE
-    flags, _, ld = BOARDS[core]
+    from tinycc_ml.cortexm import link_command
     (tmp_path / "g.c").write_text(GUEST)
     elf = tmp_path / f"g{mode}.elf"
-    subprocess.run(["arm-none-eabi-gcc", *flags, "-O2", f"-DMODE={mode}", "--specs=nano.specs",
-                    "--specs=rdimon.specs", "-nostartfiles", "-L", str(HERE), "-T", str(HERE / ld),
-                    "-Wl,--gc-sections", str(HERE / "startup.c"), str(tmp_path / "g.c"),
+    subprocess.run([*link_command(core), "-O2", f"-DMODE={mode}", str(tmp_path / "g.c"),
                     "-o", str(elf)], check=True)
     return elf
 
 
-@pytest.mark.parametrize("core", ["cortex-m4", "cortex-m7", "cortex-m55"])
+@pytest.mark.parametrize("core", ["cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7",
+                                  "cortex-m33", "cortex-m55", "rv32imc", "rv32imac"])
 def test_board_support_and_runner(core, tmp_path):
     """Exit codes, semihosting output and exact, repeatable instruction counts, through the
     runner users call (`python -m tinycc_ml.cortexm run`)."""
@@ -106,10 +104,11 @@ def test_board_support_and_runner(core, tmp_path):
     assert 2000 <= counts[0][0] <= 10000   # 1000 iterations of a short loop
 
 
-def test_runner_fault_and_timeout(tmp_path):
-    from tinycc_ml.cortexm import TIMED_OUT, run_elf
-    assert run_elf(_guest(tmp_path, "cortex-m4", 1), "m4").returncode == 99
-    p = run_elf(_guest(tmp_path, "cortex-m4", 2), "m4", timeout=2)
+@pytest.mark.parametrize("core", ["m4", "rv32imc"])
+def test_runner_fault_and_timeout(core, tmp_path):
+    from tinycc_ml.cortexm import FAULT, TIMED_OUT, run_elf
+    assert run_elf(_guest(tmp_path, core, 1), core).returncode == FAULT
+    p = run_elf(_guest(tmp_path, core, 2), core, timeout=2)
     assert p.returncode == TIMED_OUT and p.stdout == "hello 999\n"
 
 

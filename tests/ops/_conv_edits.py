@@ -82,6 +82,22 @@ def check_builds(data: bytes, tmp_path, seed: int, cortex_m: bool = True) -> Non
     assert_bitexact(path, n=3, seed=seed, cflags=("-O3", "-march=native"), target="host")
     if cortex_m:
         assert_bitexact(path, n=3, seed=seed, host=compile_and_build(path, target="cortex-m4"))
+        check_scalar_builds(path, seed)
+
+
+# The variants of the scalar kernels (runtime_c/tcm_conv_scalar.h: 1 pixel and 32-bit
+# multiplies as on ARMv6-M, 4 pixels as on RV32; 2 pixels is the host's default), on the host.
+SCALAR_VARIANTS = (("-O2", "-DTCM_SCALAR_PIXELS=1", "-DTCM_SCALAR_NO_MUL64"),
+                   ("-O2", "-DTCM_SCALAR_PIXELS=4"), ("-O2",))
+
+
+def check_scalar_builds(path, seed: int) -> None:
+    """The kernels of cores without SIMD (--target cortex-m3 / m0plus / rv32imc) built on the
+    host, bit-exact with BUILTIN_REF: one variant per case, chosen by the seed, so that a grid
+    runs each variant on a third of its cases (one host build per case, not three)."""
+    cflags = SCALAR_VARIANTS[seed % len(SCALAR_VARIANTS)]
+    assert_bitexact(path, n=3, seed=seed,
+                    host=compile_and_build(path, target="cortex-m3", cflags=cflags))
 
 
 def window_graph(kind: str, x_shape, w_shape, y_shape, x_dtype="int8", w_const=True, w_zp=0,

@@ -72,3 +72,13 @@ def set_data(data: bytes, name: str, values) -> bytes:
             raise ValueError(f"tensor {name!r} does not hold {new.size} bytes")
         buf.data = new.copy()
     return edit(data, change)
+
+
+def set_shape(data: bytes, name: str, shape) -> bytes:
+    """`data` with tensor `name` declared with `shape` (its data, if any, unchanged)."""
+    def change(model):
+        t = _tensor(model, name)
+        t.shape = np.array(shape, np.int32)
+        if t.shapeSignature is not None:
+            t.shapeSignature = np.array(shape, np.int32)
+    return edit(data, change)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.util import assert_bitexact, compile_and_build, int8_tflite, tf, write_model
+from tests.ops._conv_edits import check_scalar_builds
 
 CASES = {
     # id: (input shape without batch, units per layer, activation, per-channel weights)
@@ -78,6 +79,7 @@ def test_fully_connected_bitexact(case, tmp_path):
     _assert_native_bitexact(path)
     # the Cortex-M SMLAD kernel, built on the host (tcm_dsp.h emulates the DSP instructions)
     assert_bitexact(path, n=10, host=compile_and_build(path, target="cortex-m4"))
+    check_scalar_builds(path, seed=len(case))
 
 
 def _with_multiplier(data: bytes, multiplier: float) -> bytes:
@@ -111,3 +113,4 @@ def test_fully_connected_shift_edges(multiplier, tmp_path):
     assert_bitexact(path, n=10)
     _assert_native_bitexact(path)
     assert_bitexact(path, n=10, host=compile_and_build(path, target="cortex-m4"))
+    check_scalar_builds(path, seed=3)   # the scalar short form at its edge (shift -2) too

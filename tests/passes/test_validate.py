@@ -43,8 +43,8 @@ def test_fully_connected_without_weights(no_shape_inference_on_bad_ops):
 def test_types_and_constness_before_shapes(no_shape_inference_on_bad_ops):
     shape = tensor("s", (2,), "float32", scale=None, data=np.array([np.nan, 4], np.float32))
     g = single_op("RESHAPE", [tensor("x", (1, 8)), shape], tensor("y", (2, 4)))
-    assert compile_error(g) == ("bad.tflite: op 0 (RESHAPE 'y'): shape 's' has type float32; "
-                                "supported: int32, int64")
+    assert compile_error(g).startswith("bad.tflite: op 0 (RESHAPE 'y'): shape 's' has type "
+                                       "float32; supported: int32, int64")   # then a hint
     axis = tensor("axis", (1,), "int32", scale=None)           # not a constant
     g = single_op("ARG_MAX", [tensor("x", (2, 5)), axis], tensor("y", (2,), "int32", scale=None),
                   output_type=2)

@@ -45,26 +45,28 @@ class LayerInfo:
 class Emitted:
     """The model's code before templating."""
     name: str
-    io_param: dict[str, str]          # graph input/output tensor -> C parameter name
+    io_param: dict[tuple[str, int], str]   # ("input"|"output", position) -> C parameter name
     consts: ConstTable
     layers: list[LayerInfo] = field(default_factory=list)
     context: list[dict] = field(default_factory=list)     # per layer: comment, call, trace
     sources: set[str] = field(default_factory=set)
 
 
-def io_params(g: Graph, name: str) -> dict[str, str]:
-    """Function parameters after the model's tensor names."""
+def io_params(g: Graph, name: str) -> dict[tuple[str, int], str]:
+    """Function parameters after the model's tensor names. One parameter per listed position: a
+    graph may list a tensor twice among its inputs or outputs (TFLite runs it). A repeated input
+    is read from its last parameter (TFLite's interpreter keeps the last value set); every output
+    parameter is written (see io_copies)."""
     params = Namer(reserved={"arena", "arena_buffer", name})
-    out: dict[str, str] = {}
-    for role, names in (("input", g.inputs), ("output", g.outputs)):
-        for k, t in enumerate(names):
-            if t not in out:
-                out[t] = params.unique(io_stem(t, role, k))
-    return out
+    return {(role, k): params.unique(io_stem(t, role, k))
+            for role, names in (("input", g.inputs), ("output", g.outputs))
+            for k, t in enumerate(names)}
 
 
-def pointers(g: Graph, plan: planner.Plan, io_param: dict[str, str]) -> dict[str, str]:
+def pointers(g: Graph, plan: planner.Plan,
+             io_param: dict[tuple[str, int], str]) -> dict[str, str]:
     """C pointer expression of every activation tensor: arena offset or caller's buffer."""
+    last_input = {t: k for k, t in enumerate(g.inputs)}
     out = {}
     for t, tensor in g.tensors.items():
         if tensor.is_const:
@@ -74,9 +76,10 @@ def pointers(g: Graph, plan: planner.Plan, io_param: dict[str, str]) -> dict[str
             out[t] = "NULL"
         elif where[0] == "arena":
             out[t] = f"({tensor.ctype} *)(arena + {where[1]})"
+        elif where[0] == "input":
+            out[t] = io_param["input", last_input[g.inputs[where[1]]]]
         else:
-            names = g.inputs if where[0] == "input" else g.outputs
-            out[t] = io_param[names[where[1]]]
+            out[t] = io_param["output", where[1]]
     return out
 
 
@@ -101,6 +104,21 @@ def emit_layers(g: Graph, choices: tuple[Choice, ...], plan: planner.Plan, name:
                             "trace": [f"{op.index}, {k}, {ptrs[t]}, {g.tensor(t).nbytes}u"
                                       for k, t in enumerate(op.outputs)
                                       if ptrs.get(t, "NULL") != "NULL"]})
+    out.context += io_copies(g, io_param, ptrs)
+    return out
+
+
+def io_copies(g: Graph, io_param: dict[tuple[str, int], str],
+              ptrs: dict[str, str]) -> list[dict]:
+    """Graph outputs whose parameter is not where their tensor was computed (a tensor listed
+    twice among the outputs, or a graph input listed as an output): copied at the end."""
+    out = []
+    for k, t in enumerate(g.outputs):
+        dst, src = io_param["output", k], ptrs[t]
+        if dst != src:
+            out.append({"comment": f"Graph output {k} is '{comment_text(t)}', computed in "
+                                   f"{src}: copied", "trace": [],
+                        "call": f"memcpy({dst}, {src}, {g.tensor(t).nbytes}u);"})
     return out
 
 
@@ -150,7 +168,7 @@ def layer_comment(g: Graph, op, info: LayerInfo, plan: planner.Plan, scr: int | 
             f"(op {op.index})  {shapes_in} -> {shapes_out}\n     * " + "; ".join(detail))
 
 
-def io_context(g: Graph, io_param: dict[str, str], NAME: str) -> list[dict]:
+def io_context(g: Graph, io_param: dict[tuple[str, int], str], NAME: str) -> list[dict]:
     """Per graph input and output: what the header's macros and the (de)quantizers need."""
     ios = []
     for role, names in (("input", g.inputs), ("output", g.outputs)):
@@ -161,7 +179,7 @@ def io_context(g: Graph, io_param: dict[str, str], NAME: str) -> list[dict]:
             scale, zp = tensor.qparams()
             info = np.iinfo(np.dtype(tensor.dtype)) if tensor.dtype != "float32" else None
             ios.append({"role": role, "index": k, "model_name": comment_text(t),
-                        "param": io_param[t],
+                        "param": io_param[role, k],
                         "macro": f"{NAME}_{role.upper()}{k}", "ctype": tensor.ctype,
                         "describe": tensor.describe(), "size": tensor.size,
                         "dims": len(tensor.shape),
@@ -173,7 +191,7 @@ def io_context(g: Graph, io_param: dict[str, str], NAME: str) -> list[dict]:
 
 
 def model_files(g: Graph, plan: planner.Plan, e: Emitted, *, target: str, kernels: str,
-                caller_arena: bool) -> tuple[dict[str, str], list[str]]:
+                caller_arena: bool, shared_arena: str | None = None) -> tuple[dict[str, str], list[str]]:
     """(file name -> text of NAME.h and NAME.c, the runtime_c files to copy)."""
     name, NAME = e.name, e.name.upper()
     ios = io_context(g, e.io_param, NAME)
@@ -197,7 +215,8 @@ def model_files(g: Graph, plan: planner.Plan, e: Emitted, *, target: str, kernel
                null_check=" || ".join(f"{p.split('*')[-1]} == NULL" for p in sig),
                consts=[c.text for c in e.consts.decls], layers=e.context, headers=headers,
                external_headers=sorted(e.sources - local),   # CMSIS-NN's header: the user's copy
-               target=target, kernels=kernels)
+               target=target, kernels=kernels, shared_arena=shared_arena,
+               runtime_files=runtime)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined, autoescape=False)

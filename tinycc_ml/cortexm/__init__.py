@@ -1,18 +1,26 @@
-"""Run generated C on Cortex-M cores under QEMU: cross-build, run, read outputs and exact
-instruction counts.
+"""Run generated C on microcontroller cores under QEMU (Cortex-M and RV32 RISC-V): cross-build,
+run, read outputs and exact instruction counts.
 
-The board support here (startup.c, linker scripts, the QEMU instruction-count plugin
-insncount.c) is tinycc-ml's own copy, so `tinycc-ml verify --target cortex-m4` works without
-anything but arm-none-eabi-gcc (with newlib) and qemu-system-arm on the PATH:
+The board support here (startup.c and the linker scripts for the Cortex-M boards, riscv_virt.ld
+for RISC-V, the QEMU instruction-count plugin insncount.c, which counts any guest) is tinycc-ml's
+own copy, so `tinycc-ml verify --target cortex-m4` works without anything but the cross compiler
+and QEMU on the PATH:
 
-    apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+    apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm        # Cortex-M
+    apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc  # RV32
+
+Boards: M4 on mps2-an386, M7 on mps2-an500, M3 on mps2-an385, M33 on mps2-an505, M55 on
+mps3-an547, RV32 on riscv32 `virt` (-bios none; picolibc's semihosting crt0 gives printf and
+exit). No QEMU 7.2 board with enough RAM has a Cortex-M0+, so ARMv6-M code (built with
+-mcpu=cortex-m0plus) runs on the M3 board: the M3 executes every ARMv6-M instruction, and an
+executed-instruction count is a property of the code, not of the board.
 
 Instruction counts are exact and repeatable (QEMU models no cycles): one inference between the
 harness's bench_begin()/bench_end() markers. `python -m tinycc_ml.cortexm bsp|flags|run` gives
 the same board support to a user's own build (examples/accelerometer_anomaly/Makefile).
 
 Flash and RAM are reported twice: for the model's own objects (NAME.o and the tcm_*.o kernels,
-`arm-none-eabi-size` before linking: code, weights, arena) and for the whole test program.
+`size` before linking: code, weights, arena) and for the whole test program.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -34,17 +42,66 @@ from ..ir import DTYPES
 
 HERE = Path(__file__).resolve().parent
 
+
+
+class Toolchain(NamedTuple):
+    """How programs for one instruction set are built and run."""
+    prefix: str                     # binutils/gcc prefix: PREFIX-gcc, PREFIX-size, PREFIX-nm
+    cflags: list[str]               # compiling: the C library's headers
+    link: list[str]                 # C library, semihosting and start-up files
+    startup: str | None             # our start-up file in this folder (None: the C library's)
+    qemu: str                       # the QEMU binary
+    qemu_args: list[str]            # the console: semihosting output on QEMU's stdout
+    packages: str                   # the Debian packages that carry them
+
+
+ARM = Toolchain("arm-none-eabi-", [], ["--specs=nano.specs", "--specs=rdimon.specs", "-nostartfiles"],
+                "startup.c", "qemu-system-arm",
+                ["-nographic", "-semihosting-config", "enable=on,target=native"],
+                "gcc-arm-none-eabi, libnewlib-arm-none-eabi and qemu-system-arm")
+RISCV = Toolchain("riscv64-unknown-elf-", ["--specs=picolibc.specs"], ["--specs=picolibc.specs", "--oslib=semihost",
+                                           "--crt0=semihost"],
+                  None, "qemu-system-riscv32",
+                  # picolibc writes stdout with SYS_WRITEC/SYS_WRITE0, which QEMU sends to its
+                  # semihosting console: a chardev on stdout (-nographic would put it on stderr)
+                  ["-bios", "none", "-display", "none", "-serial", "none", "-monitor", "none",
+                   "-chardev", "stdio,id=semihosting",
+                   "-semihosting-config", "enable=on,target=native,chardev=semihosting"],
+                  "gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf and qemu-system-misc")
+
+
+class Board(NamedTuple):
+    flags: list[str]                # compiler flags selecting the core
+    machine: str                    # QEMU machine
+    ld: str                         # linker script in this folder
+
+    @property
+    def toolchain(self) -> Toolchain:
+        return RISCV if self.machine == "virt" else ARM
+
+    def cc(self) -> list[str]:
+        """The compiler and flags that build C for this core (add -O, -c and the files)."""
+        return [self.toolchain.prefix + "gcc", *self.flags, *self.toolchain.cflags]
+
+
+_V7M_FP = ["-mthumb", "-mfloat-abi=hard"]
 CORES = {
-    # target: (gcc flags, QEMU machine, linker script)
-    "cortex-m4": (["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
-                  "mps2-an386", "mps2_an386.ld"),
-    "cortex-m7": (["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"],
-                  "mps2-an500", "mps2_an386.ld"),
-    "cortex-m55": (["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"], "mps3-an547",
-                   "mps3_an547.ld"),
+    "cortex-m0plus": Board(["-mcpu=cortex-m0plus", "-mthumb"], "mps2-an385", "mps2_an386.ld"),
+    "cortex-m3": Board(["-mcpu=cortex-m3", "-mthumb"], "mps2-an385", "mps2_an386.ld"),
+    "cortex-m4": Board(["-mcpu=cortex-m4", *_V7M_FP, "-mfpu=fpv4-sp-d16"], "mps2-an386",
+                       "mps2_an386.ld"),
+    "cortex-m7": Board(["-mcpu=cortex-m7", *_V7M_FP, "-mfpu=fpv5-d16"], "mps2-an500",
+                       "mps2_an386.ld"),
+    "cortex-m33": Board(["-mcpu=cortex-m33", *_V7M_FP, "-mfpu=fpv5-sp-d16"], "mps2-an505",
+                        "mps2_an505.ld"),
+    "cortex-m55": Board(["-mcpu=cortex-m55", *_V7M_FP], "mps3-an547", "mps3_an547.ld"),
+    "rv32imc": Board(["-march=rv32imc", "-mabi=ilp32"], "virt", "riscv_virt.ld"),
+    "rv32imac": Board(["-march=rv32imac", "-mabi=ilp32"], "virt", "riscv_virt.ld"),
 }
 TIMED_OUT = 124                         # run_elf's return code when QEMU ran past its timeout
-ALIASES = {"m4": "cortex-m4", "m7": "cortex-m7", "m55": "cortex-m55"}
+FAULT = 99                              # run_elf's return code when the guest faulted
+ALIASES = {"m0+": "cortex-m0plus", "m3": "cortex-m3", "m4": "cortex-m4", "m7": "cortex-m7",
+           "m33": "cortex-m33", "m55": "cortex-m55"}
 
 
 @dataclass
@@ -57,12 +114,30 @@ class TargetRun:
     elf_ram: int
 
 
-def require_toolchain() -> None:
-    missing = [t for t in ("arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm")
+def board(target: str) -> Board:
+    """The QEMU board of a --target name (or its short alias, m4, m33...)."""
+    target = ALIASES.get(target, target)
+    if target not in CORES:
+        raise CompileError(f"no QEMU board for target '{target}'; known: {', '.join(CORES)}")
+    return CORES[target]
+
+
+def require_toolchain(target: str = "cortex-m4") -> Toolchain:
+    tc = board(target).toolchain
+    missing = [t for t in (tc.prefix + "gcc", tc.prefix + "size", tc.qemu)
                if shutil.which(t) is None]
     if missing:
-        raise CompileError(f"{', '.join(missing)} not found: install gcc-arm-none-eabi, "
-                           "libnewlib-arm-none-eabi and qemu-system-arm")
+        raise CompileError(f"{', '.join(missing)} not found: install {tc.packages}")
+    return tc
+
+
+def link_command(target: str) -> list[str]:
+    """gcc, the core's flags and everything the board adds at link time (C library, semihosting,
+    start-up, linker script); append -O, the sources or objects and -o."""
+    b = board(target)
+    tc = b.toolchain
+    return [tc.prefix + "gcc", *b.flags, *tc.link, "-L", str(HERE), "-T", str(HERE / b.ld),
+            "-Wl,--gc-sections", *([str(HERE / tc.startup)] if tc.startup else [])]
 
 
 def _c_array(name: str, ctype: str, values: np.ndarray) -> str:
@@ -137,7 +212,8 @@ def cmsis_nn_sources(root: str | Path) -> tuple[list[Path], Path]:
     return srcs, include
 
 
-def _library(sources: Sequence[Path], include: Path, cc: list[str], cache: Path) -> Path:
+def _library(sources: Sequence[Path], include: Path, cc: list[str], cache: Path,
+             ar: str = "arm-none-eabi-ar") -> Path:
     """Compile a library's sources once per compiler command line into an archive."""
     import hashlib
     key = hashlib.sha256(repr((cc, [str(p) for p in sources])).encode()).hexdigest()[:16]
@@ -151,7 +227,7 @@ def _library(sources: Sequence[Path], include: Path, cc: list[str], cache: Path)
         o = objdir / f"{k}_{c.stem}.o"
         _run([*cc, "-I", str(include), "-c", str(c), "-o", str(o)])
         objs.append(str(o))
-    _run(["arm-none-eabi-ar", "rcs", str(lib), *objs])
+    _run([ar, "rcs", str(lib), *objs])
     return lib
 
 
@@ -163,9 +239,7 @@ def build_and_run(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], ta
     `work`: a folder to build in (kept); by default a temporary one, removed afterwards.
     `cmsis_nn`: the user's CMSIS-NN folder, needed when the model was compiled with
     `--kernels cmsis-nn`; it is built for the core once and cached."""
-    require_toolchain()
-    if target not in CORES:
-        raise CompileError(f"no QEMU board for target '{target}'; known: {', '.join(CORES)}")
+    require_toolchain(target)
     if work is not None:
         return _build_and_run(compiled, inputs, target, Path(work), opt, timeout, cmsis_nn)
     with tempfile.TemporaryDirectory(prefix=f"tinycc-ml-{target}-") as tmp:
@@ -174,13 +248,14 @@ def build_and_run(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], ta
 
 def _build_and_run(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], target: str,
                    work: Path, opt: str, timeout: int, cmsis_nn: str | Path | None) -> TargetRun:
-    flags, _, ld = CORES[target]
+    b = board(target)
+    tc, flags = b.toolchain, b.flags
     src = work / "src"
     shutil.rmtree(src, ignore_errors=True)
     write(compiled, src)
     name = next(iter(compiled.files)).rsplit(".", 1)[0]
     (work / "main.c").write_text(harness(compiled, inputs, name))
-    cc = ["arm-none-eabi-gcc", *flags, opt, "-std=c99", "-ffunction-sections", "-fdata-sections"]
+    cc = [*b.cc(), opt, "-std=c99", "-ffunction-sections", "-fdata-sections"]
     includes = ["-I", str(src)]
     libs: list[str] = []
     if compiled.options.kernels == "cmsis-nn":
@@ -189,8 +264,8 @@ def _build_and_run(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], t
         srcs, inc = cmsis_nn_sources(cmsis_nn)
         cache = cache_dir() / "cmsis-nn"
         cache.mkdir(parents=True, exist_ok=True)
-        lib = _library(srcs, inc, ["arm-none-eabi-gcc", *flags, opt, "-ffunction-sections",
-                                   "-fdata-sections"], cache)
+        lib = _library(srcs, inc, [*b.cc(), opt, "-ffunction-sections",
+                                   "-fdata-sections"], cache, tc.prefix + "ar")
         includes += ["-I", str(inc)]
         libs.append(str(lib))
     objs = []
@@ -199,16 +274,14 @@ def _build_and_run(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], t
         _run([*cc, *includes, "-c", str(c), "-o", str(o)])
         objs.append(o)
     elf = work / "app.elf"
-    _run(["arm-none-eabi-gcc", *flags, opt, "-ffunction-sections", "-fdata-sections",
-          "--specs=nano.specs", "--specs=rdimon.specs", "-nostartfiles", "-L", str(HERE),
-          "-T", str(HERE / ld), "-Wl,--gc-sections", "-I", str(src),
-          str(HERE / "startup.c"), str(work / "main.c"), *map(str, objs), *libs, "-o", str(elf)])
-    model_flash, model_ram = _sizes(_run(["arm-none-eabi-size", *map(str, objs)]))
-    elf_flash, elf_ram = _sizes(_run(["arm-none-eabi-size", str(elf)]))
+    _run([*link_command(target), opt, "-ffunction-sections", "-fdata-sections", "-I", str(src),
+          str(work / "main.c"), *map(str, objs), *libs, "-o", str(elf)])
+    model_flash, model_ram = _sizes(_run([tc.prefix + "size", *map(str, objs)]))
+    elf_flash, elf_ram = _sizes(_run([tc.prefix + "size", str(elf)]))
 
     p = run_elf(elf, target, count=True, timeout=timeout)
     if p.returncode != 0 or "done" not in p.stdout:
-        why = {99: ", a fault", 3: ", NAME_invoke returned an error",
+        why = {FAULT: ", a fault", 3: ", NAME_invoke returned an error",
                TIMED_OUT: f", stopped after {timeout} s"}.get(p.returncode, "")
         err = " ".join(line for line in p.stderr.splitlines() if not line.startswith("insncount"))
         raise CompileError(f"the model failed on {target} under QEMU (exit {p.returncode}{why})"
@@ -234,20 +307,20 @@ def run_elf(elf: str | Path, target: str, count: bool = False,
     result's stdout, its exit() code the return code (99: a fault). With `count`, the plugin
     writes "insncount region N: <instructions>" to stderr for every bench_begin()/bench_end()
     pair. Past `timeout` seconds QEMU is stopped and the return code is TIMED_OUT (124)."""
-    require_toolchain()
-    target = ALIASES.get(target, target)
-    if target not in CORES:
-        raise CompileError(f"no QEMU board for target '{target}'; known: {', '.join(CORES)}")
-    machine = CORES[target][1]
-    cmd = ["qemu-system-arm", "-M", machine, "-nographic",
-           "-semihosting-config", "enable=on,target=native"]
+    tc = require_toolchain(target)
+    machine = board(target).machine
+    cmd = [tc.qemu, "-M", machine, *tc.qemu_args]
     if count:
-        begin, end = _symbol(Path(elf), "bench_begin"), _symbol(Path(elf), "bench_end")
+        nm = tc.prefix + "nm"
+        begin, end = _symbol(Path(elf), "bench_begin", nm), _symbol(Path(elf), "bench_end", nm)
         cmd += ["-plugin", f"{_plugin()},begin={begin},end={end}", "-d", "plugin"]
     cmd += ["-kernel", str(elf)]
     try:
-        return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=timeout)
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=timeout)
+        if tc is RISCV and p.returncode == 1 and "RISCV fault" in p.stdout:
+            p.returncode = FAULT   # picolibc's trap handler dumps the registers and exits 1
+        return p
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else e.stdout or ""
         return subprocess.CompletedProcess(cmd, TIMED_OUT, out,
@@ -266,8 +339,8 @@ def _run(cmd: list[str]) -> str:
     return p.stdout
 
 
-def _symbol(elf: Path, name: str) -> str:
-    for line in _run(["arm-none-eabi-nm", str(elf)]).splitlines():
+def _symbol(elf: Path, name: str, nm: str) -> str:
+    for line in _run([nm, str(elf)]).splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[2] == name:
             return "0x" + parts[0]

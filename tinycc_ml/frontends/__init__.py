@@ -8,8 +8,10 @@ from ..errors import CompileError
 from ..ir import Graph
 
 
-def load(path: str | Path) -> Graph:
-    """Read a model file, choosing the frontend by its content (and extension)."""
+def load(path: str | Path, **onnx_options) -> Graph:
+    """Read a model file, choosing the frontend by its content (and extension).
+
+    `onnx_options` go to the ONNX frontend (frontends/onnx.py read: shapes, io_layout)."""
     path = Path(path)
     source = path.name
     try:
@@ -20,7 +22,7 @@ def load(path: str | Path) -> Graph:
         from . import tflite
         return tflite.read(data, source)
     if path.suffix.lower() == ".onnx":
-        raise CompileError("ONNX models are not supported yet (planned); convert to .tflite",
-                           source=source)
+        from . import onnx
+        return onnx.read(data, source, **onnx_options)
     raise CompileError("not a TFLite model (no 'TFL3' identifier) and not a .onnx file",
                        source=source)

@@ -9,8 +9,7 @@ So reading goes in three steps, each of which stops at the first problem with a 
    table this reader touches: each offset, vtable, table, vector and string lies inside the
    file, and each field fits inside its table. Only then do the generated `tflite` classes
    read the file.
-2. References: every tensor, buffer, opcode index is in range; the graph lists each input and
-   output once.
+2. References: every tensor, buffer, opcode index is in range.
 3. Values: shapes are non-negative and their element and byte counts stay under fixed limits
    (checked as the product grows, so nothing overflows downstream, in Python or in the C);
    types are known; quantization scales are finite and not negative (an activation's at
@@ -385,6 +384,26 @@ def canonical_attrs(kind: str, options: dict[str, Any], input_shapes) -> dict[st
     return a
 
 
+def _canonical_newops(kind: str, a: dict[str, Any]) -> dict[str, Any]:
+    """canonical_attrs' result completed for the ops added on the newops branch.
+    TRANSPOSE_CONV: `strides`, `dilations` (1, 1) and `auto_pad` ("SAME_UPPER" for TFLite's
+    SAME, "VALID") instead of explicit pads: they follow from its output shape, an input that
+    shape ops may compute until passes/fold.py folds them, so the op module derives them by
+    padding.h's rule. MIRROR_PAD: `mode` "reflect" or "symmetric" (ONNX Pad's words). The
+    other new ops' options already have their canonical names."""
+    if kind == "TRANSPOSE_CONV":
+        a = dict(a)
+        a["strides"] = (int(a.pop("stride_h", 1)), int(a.pop("stride_w", 1)))
+        a["dilations"] = (1, 1)
+        padding = a.pop("padding", "SAME")
+        a["auto_pad"] = {"SAME": "SAME_UPPER"}.get(padding, padding)
+    if kind == "MIRROR_PAD":      # MirrorPadMode: REFLECT = 0, SYMMETRIC = 1
+        a = dict(a)
+        mode = a.pop("mode", 0)
+        a["mode"] = {0: "reflect", 1: "symmetric"}.get(mode, f"unknown({mode})")
+    return a
+
+
 # ---------------------------------------------------------------------------------------------
 # 2 and 3. References and values
 
@@ -556,12 +575,10 @@ def _read(data: bytes, source: str) -> Graph:
         tensors[name] = (i, t, shape, dtype, ttype)
 
     def io_list(what: str, vec) -> tuple[str, ...]:
-        out = tuple(names[_check_range(f"graph {what} tensor index", int(j), n_tensors)]
-                    for j in vec)
-        if len(set(out)) != len(out):
-            raise _Corrupt(f"the graph lists {what} tensor "
-                           f"'{next(n for n in out if out.count(n) > 1)}' twice")
-        return out
+        # A tensor may be listed twice (TFLite loads and runs such graphs): the IR keeps the
+        # list as it is, one entry per listed position (compiler.py: one parameter each).
+        return tuple(names[_check_range(f"graph {what} tensor index", int(j), n_tensors)]
+                     for j in vec)
 
     graph_inputs = io_list("input", sg.InputsAsNumpy() if sg.InputsLength() else [])
     graph_outputs = io_list("output", sg.OutputsAsNumpy() if sg.OutputsLength() else [])
@@ -617,6 +634,7 @@ def _read(data: bytes, source: str) -> Graph:
             if tname is not None and tname in problems:
                 raise op_error(problems[tname])
         attrs = canonical_attrs(kind, attrs, [None if t is None else tensors[t][2] for t in ins])
+        attrs = _canonical_newops(kind, attrs)
         ops.append(Op(index=k, kind=kind, name=op_name, inputs=ins, outputs=outs,
                       attrs=MappingProxyType(attrs), source_kind=kind))
     for tname in graph_inputs + graph_outputs:

@@ -117,9 +117,12 @@ class Requant:
     form: str                   # the arithmetic: "tflite_double", "tflite_single", ... (base.py)
 
 
-def conv_requant(op, g, filter_name: str, out_c: int) -> Requant:
-    """PopulateConvolutionQuantizationParams: per-channel multipliers (per-tensor repeated)."""
-    x, w, y = g.tensor(op.inputs[0]), g.tensor(filter_name), g.tensor(op.outputs[0])
+def conv_requant(op, g, filter_name: str, out_c: int,
+                 input_name: str | None = None) -> Requant:
+    """PopulateConvolutionQuantizationParams: per-channel multipliers (per-tensor repeated).
+    The input is op.inputs[0] unless `input_name` says otherwise (TRANSPOSE_CONV: input 2)."""
+    x = g.tensor(op.inputs[0] if input_name is None else input_name)
+    w, y = g.tensor(filter_name), g.tensor(op.outputs[0])
     in_scale, in_zp = x.qparams()
     out_scale, out_zp = y.qparams()
     scales = np.asarray(w.scale, np.float32)
@@ -134,7 +137,7 @@ def conv_requant(op, g, filter_name: str, out_c: int) -> Requant:
         mult, shift = quant.per_channel_multipliers(in_scale, scales, out_scale)
     except ValueError as e:
         raise g.error(op, f"requantization: {e}") from None
-    # the kernels shift left by at most 30 (tcm_mbqm, tcm_requant.h); a larger effective scale
+    # the kernels shift left by at most 30 (tcm_mbqm, tcm_requant_host.h); a larger effective scale
     # (input * filter / output >= 2^30) means a broken model
     big = np.flatnonzero(shift > 30)
     if big.size:

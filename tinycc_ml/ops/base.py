@@ -47,17 +47,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..backends.targets import has_dsp, has_mve
+from ..backends.targets import has_dsp, has_mve, is_scalar_mcu
 from ..errors import CompileError
 from ..ir import Graph, Op, Tensor
 
 _REGISTRY: dict[str, "OpDef"] = {}
+# op kinds whose arithmetic differs under op.attrs["numerics"] == "onnxruntime" (ops/ort.py)
+_ORT_REGISTRY: dict[str, "OpDef"] = {}
 
 
-def register(kind: str):
+def register(kind: str, numerics: str = "tflite"):
     def wrap(cls):
         cls.kind = kind
-        _REGISTRY[kind] = cls()
+        (_ORT_REGISTRY if numerics == "onnxruntime" else _REGISTRY)[kind] = cls()
         return cls
     return wrap
 
@@ -70,8 +72,10 @@ def supported_kinds() -> list[str]:
 def lookup(op: Op, g: Graph) -> "OpDef":
     _load_all()
     opdef = _REGISTRY.get(op.kind)
+    if op.attrs.get("numerics") == "onnxruntime":
+        opdef = _ORT_REGISTRY.get(op.kind, opdef)
     if opdef is None:
-        raise g.error(op, "not supported; supported: " + ", ".join(sorted(_REGISTRY)))
+        raise g.error(op, "not supported (`tinycc-ml ops` lists the supported ops)")
     return opdef
 
 
@@ -163,6 +167,12 @@ def needs_dsp(ctx: Context) -> str | None:
     return None if has_dsp(ctx.target) else f"needs the DSP extension; --target {ctx.target}"
 
 
+def needs_scalar_mcu(ctx: Context) -> str | None:
+    """why_not of a kernel written for a core without SIMD for int8 (Cortex-M0+, M3, RV32)."""
+    return None if is_scalar_mcu(ctx.target) else \
+        f"for cores without SIMD (cortex-m0plus, cortex-m3, rv32); --target {ctx.target}"
+
+
 def needs_mve(ctx: Context) -> str | None:
     """why_not of a kernel written for Helium (MVE)."""
     return None if has_mve(ctx.target) else f"needs Helium (MVE); --target {ctx.target}"
@@ -239,6 +249,13 @@ class OpDef:
 
 # Shared checks, so every op words the same problem the same way.
 
+FLOAT_HINT = ("; this is a float or hybrid model: tinycc-ml compiles fully int8-quantized ones. "
+              "Convert it with full-integer post-training quantization: converter.optimizations = "
+              "[tf.lite.Optimize.DEFAULT]; converter.representative_dataset = <a few real inputs>; "
+              "converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8] "
+              "(the README's 'Quantizing a model')")
+
+
 def expect_arity(op: Op, g: Graph, n_in: tuple[int, ...], n_out: int = 1) -> None:
     present = len(op.inputs)
     if present not in n_in:
@@ -252,7 +269,8 @@ def expect_dtype(op: Op, g: Graph, name: str | None, dtypes: tuple[str, ...], ro
         raise g.error(op, f"the {role} is missing")
     t = g.tensor(name)
     if t.dtype not in dtypes:
-        raise g.error(op, f"{role} '{t.name}' has type {t.dtype}; supported: {', '.join(dtypes)}")
+        hint = FLOAT_HINT if t.dtype == "float32" and "int8" in dtypes else ""
+        raise g.error(op, f"{role} '{t.name}' has type {t.dtype}; supported: {', '.join(dtypes)}{hint}")
 
 
 def expect_per_tensor(op: Op, g: Graph, name: str, role: str) -> None:

@@ -4,7 +4,8 @@ Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerC
 tensorflow/lite/kernels/conv.cc + kernel_util.cc PopulateConvolutionQuantizationParams.
 Kernels (most specialised first): ConvCmsisNN (arm_convolve_wrapper_s8, --kernels cmsis-nn);
 ConvMve, runtime_c/tcm_conv_mve.c (Helium, cortex-m55); ConvSmlad, runtime_c/tcm_conv_smlad.c
-(cores with the DSP extension); ConvHost, runtime_c/tcm_conv_host.c (--target host: im2col of 4
+(cores with the DSP extension); ConvScalar, runtime_c/tcm_conv_scalar.c (cores without SIMD:
+Cortex-M0+, M3, RV32); ConvHost, runtime_c/tcm_conv_host.c (--target host: im2col of 4
 output pixels, then uint8 x int8 dot products of 4 pixels x 16 channels over the filter packed
 in blocks of 8 channels x 4 taps, x86 VNNI under #if); ConvPortable, runtime_c/tcm_conv.c
 (portable C99, TFLite's reference loop).
@@ -20,9 +21,9 @@ from ..backends import cmsis_nn
 from ..backends.targets import is_host
 from .. import planner
 from ..cmacros import c_define
-from . import _conv_common as cc, _mve
+from . import _conv_common as cc, _mve, _scalar
 from ._smlad import pack_rows, pad4, right_shift_requant
-from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_mve, register
+from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_mve, needs_scalar_mcu, register
 
 
 # tcm_conv2d_s8_host's blocking: output pixels and channels computed together
@@ -67,8 +68,9 @@ def _taps(layer) -> int:
 
 
 def _inplace(layer, decision):
-    # tcm_conv.c accumulates a whole pixel before writing it; im2col: the patches of 4
-    # adjacent pixels (tcm_conv_host.c, tcm_conv_mve.c and tcm_conv_smlad.c) are gathered
+    # tcm_conv.c accumulates a whole pixel before writing it; im2col: the patches of up to 4
+    # adjacent pixels (tcm_conv_host.c, tcm_conv_mve.c, tcm_conv_smlad.c and
+    # tcm_conv_scalar.c) are gathered
     # before any of their outputs is written. window_gap with one pixel per step is at least
     # the gap of each.
     return 0, planner.window_gap(layer.params.win)
@@ -158,6 +160,34 @@ class ConvSmlad(Kernel):
                        mode, em.tensor(layer.op.outputs[0]), em.scratch)
 
 
+class ConvScalar(Kernel):
+    """tcm_conv2d_s8_scalar (cores without SIMD): filter blocks of 4 rows interleaved tap by tap
+    and one [bias, multiplier, shift] row per channel, the short requantization where exact
+    (ops/_scalar.py)."""
+    c_function = "tcm_conv2d_s8_scalar"
+    inplace = staticmethod(_inplace)
+
+    def why_not(self, layer, ctx):
+        return needs_scalar_mcu(ctx)
+
+    def scratch_bytes(self, layer, ctx, decision):
+        return _scalar.MAX_PIXELS * _taps(layer)  # TCM_CONV_SCALAR_SCRATCH_BYTES (tcm_conv_scalar.h)
+
+    def emit(self, layer, em, decision):
+        params = _params(layer, em)
+        p = layer.params
+        em.use("tcm_conv_scalar.c")
+        rows = _rows(layer)
+        w = em.const("filter", _scalar.pack_blocks(rows),
+                     comment="[out_c / 4][k_h * k_w * in_c][4] (tcm_conv_scalar.h)")
+        table, mode = _scalar.conv_requant(cc.folded_bias(p.bias, p.sums, -p.rq.input_zp), rows,
+                                           p.rq.multiplier, p.rq.shift)
+        rq = em.const("requant", table,
+                      comment="[out_c][bias - input_zp * sum(filter), multiplier, shift]")
+        return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]), w, rq, mode,
+                       em.tensor(layer.op.outputs[0]), f"(int8_t *){em.scratch}")
+
+
 class ConvMve(Kernel):
     """tcm_conv2d_s8_mve (Helium): filter rows padded to 16 taps."""
     c_function = "tcm_conv2d_s8_mve"
@@ -214,7 +244,7 @@ def _params(layer, em) -> str:
 
 @register("CONV_2D")
 class Conv2D(OpDef):
-    kernels = (ConvCmsisNN(), ConvMve(), ConvSmlad(), ConvHost(), ConvPortable())
+    kernels = (ConvCmsisNN(), ConvMve(), ConvSmlad(), ConvScalar(), ConvHost(), ConvPortable())
     signature = cc.CONV_SIGNATURE
 
     def check(self, op, g):

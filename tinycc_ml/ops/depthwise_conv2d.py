@@ -4,7 +4,8 @@ Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.
 DepthwiseConvPerChannel; Prepare: tensorflow/lite/kernels/depthwise_conv.cc.
 Kernels (most specialised first): DepthwiseCmsisNN (--kernels cmsis-nn); DepthwiseMve,
 runtime_c/tcm_depthwise_mve.c (Helium); Depthwise3x3Smlad and DepthwiseSmlad,
-runtime_c/tcm_depthwise_smlad.c (DSP cores); DepthwiseHost, runtime_c/tcm_depthwise_host.c
+runtime_c/tcm_depthwise_smlad.c (DSP cores); DepthwiseScalar, runtime_c/tcm_depthwise_scalar.c
+(cores without SIMD: Cortex-M0+, M3, RV32); DepthwiseHost, runtime_c/tcm_depthwise_host.c
 (--target host: passes over adjacent pixels, x86 VNNI under #if); DepthwisePortable,
 runtime_c/tcm_depthwise.c (portable C99, TFLite's reference loop).
 """
@@ -18,8 +19,8 @@ import numpy as np
 from ..backends import cmsis_nn
 from ..backends.targets import is_host
 from .. import planner, quant
-from . import _conv_common as cc, _mve
-from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_mve, register
+from . import _conv_common as cc, _mve, _scalar
+from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_mve, needs_scalar_mcu, register
 
 
 PASS_VALUES = 64     # outputs per pass the host kernel aims at (tcm_depthwise_host.c)
@@ -49,7 +50,8 @@ def _inplace(layer, decision):
     # the windows of a pass (one pixel, or up to `pixels` adjacent ones) before writing it; tcm_depthwise_smlad.c writes channels c..c+3 right after reading them
     # (the pool case), and its 3x3 kernel writes an output row once the input rows under it
     # are widened into scratch (so after every read of rows above them); tcm_depthwise_mve.c
-    # writes 1 to 4 adjacent pixels after reading all their windows. window_gap with one pixel
+    # writes 1 to 4 adjacent pixels after reading all their windows; tcm_depthwise_scalar.c
+    # as tcm_depthwise.c. window_gap with one pixel
     # per step is at least the gap of each.
     return 0, planner.window_gap(layer.params.win)
 
@@ -145,6 +147,34 @@ class DepthwiseSmlad(Kernel):
         return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]), w, b,
                        em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
                        em.tensor(layer.op.outputs[0]), em.scratch)
+
+
+class DepthwiseScalar(Kernel):
+    """tcm_depthwise_conv2d_s8_scalar (cores without SIMD): depth multiplier 1, one
+    [bias, multiplier, shift] row per channel, the short requantization where exact
+    (ops/_scalar.py)."""
+    c_function = "tcm_depthwise_conv2d_s8_scalar"
+    inplace = staticmethod(_inplace)
+
+    def why_not(self, layer, ctx):
+        if layer.params.multiplier != 1:
+            return "depth multiplier above 1"
+        return needs_scalar_mcu(ctx)
+
+    def scratch_bytes(self, layer, ctx, decision):
+        return layer.params.win.in_c    # a pixel of zero points (tcm_depthwise_scalar.h)
+
+    def emit(self, layer, em, decision):
+        params = _params(layer, em)
+        p = layer.params
+        em.use("tcm_depthwise_scalar.c")
+        taps = _taps(layer)
+        w = em.const("filter", taps, comment="[k_h * k_w][channels]")
+        table, mode = _scalar.conv_requant(p.folded, taps.T, p.rq.multiplier, p.rq.shift)
+        rq = em.const("requant", table,
+                      comment="[c][bias - input_zp * sum(filter taps), multiplier, shift]")
+        return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]), w, rq, mode,
+                       em.tensor(layer.op.outputs[0]), f"(int8_t *){em.scratch}")
 
 
 class Depthwise3x3Smlad(Kernel):
@@ -258,7 +288,7 @@ class DepthwiseCmsisNN(Kernel):
 @register("DEPTHWISE_CONV_2D")
 class DepthwiseConv2D(OpDef):
     kernels = (DepthwiseCmsisNN(), DepthwiseMve(), Depthwise3x3Smlad(), DepthwiseSmlad(),
-               DepthwiseHost(), DepthwisePortable())
+               DepthwiseScalar(), DepthwiseHost(), DepthwisePortable())
     signature = cc.CONV_SIGNATURE
 
     def check(self, op, g):

@@ -5,7 +5,8 @@ requantization rounds ONCE, (acc * M + 2^(n-1)) >> n, unlike CONV_2D (see ../sha
 the multiplier comes from GetQuantizedConvolutionMultipler (in*w formed in float32).
 Kernels (most specialised first): FCCmsisNN (arm_fully_connected_s8, NOT bit-exact: only with
 --cmsis-nn-inexact-fc); FCMve, runtime_c/tcm_fc_mve.c (Helium); FCSmlad, runtime_c/tcm_fc.c
-(DSP cores); FCHost, runtime_c/tcm_fc_host.c (--target host); FCPortable, runtime_c/tcm_fc.c
+(DSP cores); FCScalar, runtime_c/tcm_conv_scalar.c (cores without SIMD: Cortex-M0+, M3, RV32);
+FCHost, runtime_c/tcm_fc_host.c (--target host); FCPortable, runtime_c/tcm_fc.c
 (portable C99, TFLite's reference loop).
 """
 
@@ -20,8 +21,10 @@ from ..backends import cmsis_nn
 from ..backends.targets import is_host
 from ..cmacros import c_define
 from ._conv_common import Requant, check_accum_depth, folded_bias, model_bias_const, wrap_int32
+from . import _scalar
 from ._smlad import pack_rows
-from .base import Kernel, OpDef, clamp_of, expect_per_tensor, needs_dsp, needs_mve, register
+from .base import (Kernel, OpDef, clamp_of, expect_per_tensor, needs_dsp, needs_mve,
+                   needs_scalar_mcu, register)
 from .signature import Operand, Signature
 
 
@@ -132,6 +135,30 @@ class FCSmlad(Kernel):
                        em.tensor(layer.op.outputs[0]))
 
 
+class FCScalar(Kernel):
+    """tcm_fully_connected_s8_scalar (cores without SIMD): weight blocks of 4 rows interleaved
+    (ops/_scalar.py), the short single-rounding requantization where exact."""
+    c_function = "tcm_fully_connected_s8_scalar"
+    forms = ("tflite_single",)
+
+    def why_not(self, layer, ctx):
+        return needs_scalar_mcu(ctx)
+
+    def emit(self, layer, em, decision):
+        p = layer.params
+        em.use("tcm_conv_scalar.c")
+        weights = em.const("weights", _scalar.pack_blocks(_weights(layer)),
+                           comment="[units / 4][depth][4] (tcm_conv_scalar.h)")
+        bias = em.const("bias", p.folded(-p.rq.input_zp),
+                        comment="bias + input_offset * sum(weights row)")
+        table, mode = _scalar.fc_requant(p.rq.multiplier, p.rq.shift)
+        ms = em.const("mult_shift", table, comment="[units or 1][multiplier, shift]")
+        return em.call(self.c_function, p.batches, p.depth, p.units,
+                       em.tensor(layer.op.inputs[0]), weights, bias, ms,
+                       f"{int(len(table) > 1)} /* per_channel */", mode, p.rq.output_zp,
+                       p.rq.act_min, p.rq.act_max, em.tensor(layer.op.outputs[0]))
+
+
 class FCMve(Kernel):
     """tcm_fully_connected_s8_mve (Helium)."""
     c_function = "tcm_fully_connected_s8_mve"
@@ -183,7 +210,7 @@ def _has_bias(op) -> bool:
 
 @register("FULLY_CONNECTED")
 class FullyConnected(OpDef):
-    kernels = (FCCmsisNN(), FCMve(), FCSmlad(), FCHost(), FCPortable())
+    kernels = (FCCmsisNN(), FCMve(), FCSmlad(), FCScalar(), FCHost(), FCPortable())
     signature = Signature((Operand("input", ("int8",)), Operand("weights", ("int8",), const=True),
                            Operand("bias", ("int32",), const=True, optional=True)))
 

@@ -45,6 +45,21 @@ class Signature:
                 expect_const(op, g, name, role)
 
 
+    def describe(self) -> str:
+        """The operands with their types, for `tinycc-ml ops`: 'input int8, filter int8
+        (constant), bias int32 (constant, optional) -> output int8'."""
+        def one(slot: Operand, repeat: bool) -> str:
+            notes = [n for n, on in (("constant", slot.const), ("optional", slot.optional),
+                                     ("one or more", repeat)) if on]
+            text = f"{slot.role} {'/'.join(slot.dtypes)}"
+            return text + (f" ({', '.join(notes)})" if notes else "")
+        ins = [one(s, self.more_inputs and k == len(self.inputs) - 1)
+               for k, s in enumerate(self.inputs)]
+        outs = [one(s, self.more_outputs and k == len(self.outputs) - 1)
+                for k, s in enumerate(self.outputs)]
+        return ", ".join(ins) + " -> " + ", ".join(outs)
+
+
 # one int8 input, one int8 output (pools, the table ops, ...)
 INT8_UNARY = Signature((Operand("input", ("int8",)),))
 

@@ -48,6 +48,10 @@ class _Split(OpDef):
         """Each output's extent along the axis, or why the op's parameters are invalid."""
         raise NotImplementedError
 
+    def piece_shape(self, shape: tuple[int, ...], axis: int, n: int) -> tuple[int, ...]:
+        """An output's shape: the input's with extent n along the axis."""
+        return shape[:axis] + (n,) + shape[axis + 1:]
+
     def _axis(self, op, g) -> int | str:
         name = op.inputs[self.axis_input]
         t = g.tensor(name)
@@ -70,7 +74,7 @@ class _Split(OpDef):
         if isinstance(sizes, str):
             raise g.error(op, sizes)
         for k, (name, n) in enumerate(zip(op.outputs, sizes)):
-            want = x.shape[:axis] + (n,) + x.shape[axis + 1:]
+            want = self.piece_shape(x.shape, axis, n)
             if tuple(g.tensor(name).shape) != want:
                 raise g.error(op, f"output {k} has shape {list(g.tensor(name).shape)}, not the "
                                   f"computed {list(want)}")

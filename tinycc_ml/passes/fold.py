@@ -4,7 +4,8 @@ Converters (Keras 3 in particular) compute shapes at run time: SHAPE -> STRIDED_
 -> RESHAPE, or Tensordot's SHAPE/GATHER/REDUCE_PROD/CONCATENATION. Every shape in a model
 tinycc-ml compiles is static, so these ops are evaluated here, once, with numpy, and removed:
 their outputs become constants. Only un-quantized integer tensors are folded (quantized
-arithmetic belongs to the op modules and their bit-exact kernels).
+arithmetic belongs to the op modules and their bit-exact kernels); FILL, a copy of one value
+(the zero initial state of Keras' LSTM and GRU cells), is folded whatever its type.
 """
 
 from __future__ import annotations
@@ -39,17 +40,23 @@ def _eval(op, ins: list, g: Graph):
         return fn(ins[0], ins[1])
     if k in ("CAST", "RESHAPE", "SQUEEZE", "EXPAND_DIMS"):
         return ins[0]
+    if k == "FILL":           # fill.cc -> reference_ops::Fill: the value's raw bytes, repeated
+        return np.full(tuple(int(d) for d in np.atleast_1d(ins[0])), ins[1].reshape(()))
     return None
 
 
 FOLDABLE = frozenset({"SHAPE", "STRIDED_SLICE", "PACK", "CONCATENATION", "GATHER", "REDUCE_PROD",
                       "SUM", "REDUCE_MAX", "REDUCE_MIN", "ADD", "SUB", "MUL", "FLOOR_DIV", "CAST",
-                      "RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+                      "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "FILL"})
 
 
 def _foldable(op, g: Graph) -> bool:
     if op.kind not in FOLDABLE or len(op.outputs) != 1:
         return False
+    if op.kind == "FILL":     # Keras' zero initial RNN state: a copy, quantized or not
+        ins = [g.tensor(t) for t in op.inputs if t is not None]
+        return len(ins) == 2 and all(t.is_const for t in ins) and ins[1].size == 1 and \
+            g.tensor(op.outputs[0]).dtype == ins[1].dtype
     out = g.tensor(op.outputs[0])
     if out.is_quantized or out.dtype not in ("int32", "int64"):
         return False

@@ -1,0 +1,193 @@
+/* tcm_conv_scalar.c: int8 CONV_2D and FULLY_CONNECTED for cores without SIMD (Cortex-M0+,
+ * Cortex-M3, RV32IMC). Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h
+ * ConvPerChannel and fully_connected.h (BUILTIN_REF's single rounding), with
+ * -input_zp * sum(filter row) folded into the bias at compile time.
+ * Per TCM_SCALAR_PIXELS output pixels, their patches are copied to scratch interleaved tap by
+ * tap ([taps][pixels]; out-of-image taps read the input zero point, so they add 0); then each
+ * block of 4 output channels walks its filter block ([taps][4]) once, with the pixels x 4
+ * accumulators in registers: per tap, one load per pixel, 4 filter loads and pixels x 4
+ * multiply-accumulates (MLA on ARMv7-M, MULS + ADDS on ARMv6-M, MUL + ADD on RV32).
+ * Accumulator range: |acc| <= |bias| + taps * 128 * 128 < 2^31 for taps below 131,000.
+ */
+#include "tcm_conv_scalar.h"
+
+#include <stddef.h>
+
+#include "tcm_math.h"
+#include "tcm_requant_scalar.h"
+
+enum { CH = TCM_SCALAR_CHANNELS, PIX = TCM_SCALAR_PIXELS };
+
+/* The accumulators of one pixel x 4 channels over n taps: x advances `stride` per tap. */
+static void dot_1x4(const int8_t *x, int32_t stride, const int8_t *w, int32_t n, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const int8_t *end = w + (size_t)n * CH;
+    for (; w != end; w += CH, x += stride) {
+        const int32_t v = *x;
+        a0 += v * w[0];
+        a1 += v * w[1];
+        a2 += v * w[2];
+        a3 += v * w[3];
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+#if TCM_SCALAR_PIXELS == 2
+/* Tap o of a pair: 2 pixels x 4 channels. */
+#define TAP2(o)                                                                    \
+    do {                                                                           \
+        const int32_t v0 = x[2 * (o)], v1 = x[2 * (o) + 1];                        \
+        int32_t f = w[CH * (o)];                                                   \
+        a00 += v0 * f;                                                             \
+        a10 += v1 * f;                                                             \
+        f = w[CH * (o) + 1];                                                       \
+        a01 += v0 * f;                                                             \
+        a11 += v1 * f;                                                             \
+        f = w[CH * (o) + 2];                                                       \
+        a02 += v0 * f;                                                             \
+        a12 += v1 * f;                                                             \
+        f = w[CH * (o) + 3];                                                       \
+        a03 += v0 * f;                                                             \
+        a13 += v1 * f;                                                             \
+    } while (0)
+
+/* 2 pixels x 4 channels; x is [n][2]. Two taps per iteration (8 accumulators, 2 inputs and a
+ * filter value live: the 13 registers of ARMv7-M). */
+static void dot_block(const int8_t *x, const int8_t *w, int32_t n, int32_t *acc)
+{
+    int32_t a00 = acc[0], a01 = acc[1], a02 = acc[2], a03 = acc[3];
+    int32_t a10 = acc[4], a11 = acc[5], a12 = acc[6], a13 = acc[7];
+    const int8_t *end = w + (size_t)(n & ~1) * CH;
+    for (; w != end; w += 2 * CH, x += 4) {
+        TAP2(0);
+        TAP2(1);
+    }
+    if (n & 1) {
+        TAP2(0);
+    }
+    acc[0] = a00; acc[1] = a01; acc[2] = a02; acc[3] = a03;
+    acc[4] = a10; acc[5] = a11; acc[6] = a12; acc[7] = a13;
+}
+#elif TCM_SCALAR_PIXELS == 4
+/* 4 pixels x 4 channels; x is [n][4]. */
+static void dot_block(const int8_t *x, const int8_t *w, int32_t n, int32_t *acc)
+{
+    int32_t a[16];
+    int32_t i;
+    const int8_t *end = w + (size_t)n * CH;
+    for (i = 0; i < 16; ++i) {
+        a[i] = acc[i];
+    }
+    for (; w != end; w += CH, x += 4) {
+        const int32_t v0 = x[0], v1 = x[1], v2 = x[2], v3 = x[3];
+        const int32_t f0 = w[0], f1 = w[1], f2 = w[2], f3 = w[3];
+        a[0] += v0 * f0; a[1] += v0 * f1; a[2] += v0 * f2; a[3] += v0 * f3;
+        a[4] += v1 * f0; a[5] += v1 * f1; a[6] += v1 * f2; a[7] += v1 * f3;
+        a[8] += v2 * f0; a[9] += v2 * f1; a[10] += v2 * f2; a[11] += v2 * f3;
+        a[12] += v3 * f0; a[13] += v3 * f1; a[14] += v3 * f2; a[15] += v3 * f3;
+    }
+    for (i = 0; i < 16; ++i) {
+        acc[i] = a[i];
+    }
+}
+#endif
+
+/* Copy output pixel `pixel`'s taps (NHWC order) into patch[k * PIX + slot]. */
+static void gather(const tcm_window *p, const int8_t *input, int32_t pixel, int32_t slot,
+                   int8_t *patch)
+{
+    const int32_t ow = pixel % p->out_w, oh = (pixel / p->out_w) % p->out_h;
+    const int32_t batch = pixel / (p->out_w * p->out_h);
+    const int32_t in_y0 = oh * p->stride_h - p->pad_h, in_x0 = ow * p->stride_w - p->pad_w;
+    const int8_t *image = input + (size_t)batch * (size_t)p->in_h * (size_t)p->in_w *
+                                  (size_t)p->in_c;
+    const int8_t zp = (int8_t)p->input_zp;
+    int8_t *dst = patch + slot;
+    int32_t fy, fx, c;
+    for (fy = 0; fy < p->k_h; ++fy) {
+        const int32_t y = in_y0 + fy * p->dil_h;
+        for (fx = 0; fx < p->k_w; ++fx) {
+            const int32_t x = in_x0 + fx * p->dil_w;
+            if (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) {
+                for (c = 0; c < p->in_c; ++c, dst += PIX) {
+                    *dst = zp;
+                }
+            } else {
+                const int8_t *src = image + ((size_t)y * (size_t)p->in_w + (size_t)x) *
+                                            (size_t)p->in_c;
+                for (c = 0; c < p->in_c; ++c, dst += PIX) {
+                    *dst = src[c];
+                }
+            }
+        }
+    }
+}
+
+void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                          const int32_t *requant, tcm_scalar_requant mode, int8_t *output,
+                          int8_t *scratch)
+{
+    const int32_t taps = p->k_h * p->k_w * p->in_c;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    const int32_t out_c = p->out_c;
+    int32_t first, slot, c;
+    for (first = 0; first < pixels; first += PIX) {
+        const int32_t n_pix = pixels - first < PIX ? pixels - first : PIX;
+        int8_t *out[PIX];
+        for (slot = 0; slot < PIX; ++slot) {   /* a short last group repeats its last pixel */
+            const int32_t pixel = first + (slot < n_pix ? slot : n_pix - 1);
+            gather(p, input, pixel, slot, scratch);
+            out[slot] = output + (size_t)pixel * (size_t)out_c;
+        }
+        for (c = 0; c < out_c; c += CH) {
+            const int32_t n_ch = out_c - c < CH ? out_c - c : CH;
+            const int8_t *w = filter + (size_t)c * (size_t)taps;
+            int32_t acc[PIX * CH];
+            int8_t *dst[PIX];
+            int32_t i, j;
+            for (i = 0; i < PIX; ++i) {
+                for (j = 0; j < CH; ++j) {
+                    acc[i * CH + j] = j < n_ch ? requant[3 * (c + j)] : 0;
+                }
+                dst[i] = out[i] + c;
+            }
+#if TCM_SCALAR_PIXELS == 1
+            dot_1x4(scratch, 1, w, taps, acc);
+#else
+            dot_block(scratch, w, taps, acc);
+#endif
+            tcm_scalar_store(acc, n_pix, n_ch, requant + 3 * c + 1, 3, mode, p->output_offset,
+                             p->act_min, p->act_max, dst);
+        }
+    }
+}
+
+void tcm_fully_connected_s8_scalar(int32_t batches, int32_t depth, int32_t units,
+                                   const int8_t *input, const int8_t *filter, const int32_t *bias,
+                                   const int32_t *mult_shift, int32_t per_channel,
+                                   tcm_scalar_requant mode,
+                                   int32_t output_offset, int32_t act_min, int32_t act_max,
+                                   int8_t *output)
+{
+    int32_t b, c, j;
+    for (b = 0; b < batches; ++b) {
+        const int8_t *x = input + (size_t)b * (size_t)depth;
+        int8_t *row = output + (size_t)b * (size_t)units;
+        for (c = 0; c < units; c += CH) {
+            const int32_t n_ch = units - c < CH ? units - c : CH;
+            int32_t acc[CH];
+            int8_t *dst = row + c;
+            for (j = 0; j < CH; ++j) {
+                acc[j] = j < n_ch ? bias[c + j] : 0;
+            }
+            dot_1x4(x, 1, filter + (size_t)c * (size_t)depth, depth, acc);
+            tcm_scalar_store(acc, 1, n_ch, mult_shift + (per_channel ? 2 * c : 0),
+                             per_channel ? 2 : 0, mode, output_offset, act_min, act_max,
+                             &dst);
+        }
+    }
+}

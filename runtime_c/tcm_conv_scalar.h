@@ -1,0 +1,57 @@
+/* tcm_conv_scalar.h: int8 CONV_2D and FULLY_CONNECTED for microcontroller cores without SIMD
+ * (Cortex-M0+ ARMv6-M, Cortex-M3 ARMv7-M, RV32IMC): register-blocked scalar multiply-accumulate.
+ * Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerChannel
+ * (double rounding) and fully_connected.h with BUILTIN_REF's single rounding.
+ */
+#ifndef TCM_CONV_SCALAR_H
+#define TCM_CONV_SCALAR_H
+
+#include <stdint.h>
+
+#include "tcm_requant_scalar.h"
+#include "tcm_window.h"
+
+/* Output pixels computed together: as many accumulators as the core has registers for
+ * (4 output channels each): 1 on ARMv6-M (8 low registers), 2 on ARMv7-M, 4 on RISC-V (31).
+ * A build may set it (1, 2 or 4; the tests build every variant on the host). */
+#ifndef TCM_SCALAR_PIXELS
+#if defined(__riscv)
+#define TCM_SCALAR_PIXELS 4
+#elif defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+#define TCM_SCALAR_PIXELS 1
+#else
+#define TCM_SCALAR_PIXELS 2
+#endif
+#endif
+#define TCM_SCALAR_CHANNELS 4   /* output channels per filter block */
+#define TCM_SCALAR_MAX_PIXELS 4 /* the scratch is sized for the largest TCM_SCALAR_PIXELS */
+
+/* Scratch bytes of tcm_conv2d_s8_scalar for k_h * k_w * in_c taps
+ * (tinycc_ml/ops/conv2d.py scratch_bytes computes the same). */
+#define TCM_CONV_SCALAR_SCRATCH_BYTES(taps) (TCM_SCALAR_MAX_PIXELS * (taps))
+
+/* input   [batches, in_h, in_w, in_c] int8 NHWC
+ * filter  [ceil(out_c / 4)][taps][4] int8, zero point 0: TFLite's [out_c, k_h, k_w, in_c] rows
+ *         of taps = k_h * k_w * in_c, out_c zero-padded to a multiple of 4, each block of 4 rows
+ *         interleaved tap by tap (tinycc_ml/ops/_scalar.py pack_blocks)
+ * requant [out_c][3] int32: bias - input_zp * sum(filter row), multiplier, shift
+ * output  [batches, out_h, out_w, out_c] int8. It may overlap the input only as the planner's
+ *         in-place rule allows: the patches of TCM_SCALAR_PIXELS consecutive output pixels are
+ *         copied to scratch before they are written.
+ * scratch TCM_CONV_SCALAR_SCRATCH_BYTES(taps) bytes. */
+void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                          const int32_t *requant, tcm_scalar_requant mode, int8_t *output,
+                          int8_t *scratch);
+
+/* FULLY_CONNECTED: input [batches, depth], filter as above with taps = depth and units output
+ * channels, bias [units] (bias - input_zp * sum(row)), mult_shift [units][2] (multiplier,
+ * shift) when per_channel, else [1][2] for every unit; output [batches, units] (must not alias
+ * the input). */
+void tcm_fully_connected_s8_scalar(int32_t batches, int32_t depth, int32_t units,
+                                   const int8_t *input, const int8_t *filter, const int32_t *bias,
+                                   const int32_t *mult_shift, int32_t per_channel,
+                                   tcm_scalar_requant mode,
+                                   int32_t output_offset, int32_t act_min, int32_t act_max,
+                                   int8_t *output);
+
+#endif /* TCM_CONV_SCALAR_H */

@@ -1,0 +1,85 @@
+/* tcm_requant_scalar.h: the requantization step of the scalar kernels (tcm_conv_scalar.c,
+ * tcm_depthwise_scalar.c) for cores without SIMD, in the shortest form the compiler proved exact.
+ */
+#ifndef TCM_REQUANT_SCALAR_H
+#define TCM_REQUANT_SCALAR_H
+
+#include <stdint.h>
+
+#include "tcm_math.h"
+#include "tcm_mul32.h"
+#include "tcm_requant_dsp.h"
+
+/* How a layer requantizes (the compiler picks the shortest exact form, tinycc_ml/quant.py
+ * fast_requant_ok and ops/_smlad.py right_shift_requant):
+ * DOUBLE: tcm_mbqm (TFLite's double rounding), any shift;
+ * DOUBLE_RIGHT: tcm_mbqm_right's form (shift <= -1, |acc| < 2^30 proven at compile time);
+ * SINGLE: tcm_mbqm_single (BUILTIN_REF's int8 FULLY_CONNECTED), any shift;
+ * SINGLE_RIGHT: tcm_mbqm_single_right's form (shift <= -2, any accumulator). */
+typedef enum {
+    TCM_SCALAR_RQ_DOUBLE = 0,
+    TCM_SCALAR_RQ_DOUBLE_RIGHT = 1,
+    TCM_SCALAR_RQ_SINGLE = 2,
+    TCM_SCALAR_RQ_SINGLE_RIGHT = 3
+} tcm_scalar_requant;
+
+/* floor((a * mult + 2^31) / 2^32) and floor(a * mult / 2^32) (mult >= 0): SMULL on ARMv7-M,
+ * MUL/MULH on RV32, tcm_mulhi32's four 32-bit multiplies on ARMv6-M (no 64-bit multiply;
+ * TCM_SCALAR_NO_MUL64 selects them elsewhere, for the tests). */
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__) || defined(TCM_SCALAR_NO_MUL64)
+#define TCM_SCALAR_HIGH_ROUNDED(a, m) tcm_mulhi32((a), (m), 1)
+#define TCM_SCALAR_HIGH(a, m) tcm_mulhi32((a), (m), 0)
+#else
+#define TCM_SCALAR_HIGH_ROUNDED(a, m) tcm_smmulr((a), (m))
+#define TCM_SCALAR_HIGH(a, m) tcm_smmul((a), (m))
+#endif
+
+/* tcm_requant_dsp.h's tcm_mbqm_right and tcm_mbqm_single_right with the multiply above. */
+TCM_INLINE int32_t tcm_scalar_double_right(int32_t acc, int32_t mult, int32_t right)
+{
+    const int32_t high = TCM_SCALAR_HIGH_ROUNDED((int32_t)((uint32_t)acc << 1), mult);
+    return (high + (int32_t)((uint32_t)1 << (right - 1)) - (int32_t)((uint32_t)high >> 31))
+           >> right;
+}
+
+TCM_INLINE int32_t tcm_scalar_single_right(int32_t acc, int32_t mult, int32_t right)
+{
+    return (TCM_SCALAR_HIGH(acc, mult) + (int32_t)((uint32_t)1 << (right - 2))) >> (right - 1);
+}
+
+/* Requantize n_pix pixels x n_ch channels: acc [pixel][4] (accumulators with the bias),
+ * ms the channels' (multiplier, shift) pairs, ms_stride int32s apart (0: one pair for all),
+ * out[pixel][channel]. */
+#define TCM_SCALAR_STORE_LOOP(EXPR)                                                    \
+    for (i = 0; i < n_pix; ++i) {                                                      \
+        for (j = 0; j < n_ch; ++j) {                                                   \
+            const int32_t a = acc[i * 4 + j], m = ms[ms_stride * j];                    \
+            const int32_t s = ms[ms_stride * j + 1];                                   \
+            out[i][j] = (int8_t)tcm_clamp((EXPR) + output_offset, act_min, act_max);   \
+        }                                                                              \
+    }
+
+static inline void tcm_scalar_store(const int32_t *acc, int32_t n_pix, int32_t n_ch,
+                                    const int32_t *ms, int32_t ms_stride, tcm_scalar_requant mode,
+                                    int32_t output_offset, int32_t act_min, int32_t act_max,
+                                    int8_t *const *out)
+{
+    int32_t i, j;
+    switch (mode) {
+    case TCM_SCALAR_RQ_DOUBLE_RIGHT:
+        TCM_SCALAR_STORE_LOOP(tcm_scalar_double_right(a, m, -s))
+        break;
+    case TCM_SCALAR_RQ_SINGLE_RIGHT:
+        TCM_SCALAR_STORE_LOOP(tcm_scalar_single_right(a, m, -s))
+        break;
+    case TCM_SCALAR_RQ_SINGLE:
+        TCM_SCALAR_STORE_LOOP(tcm_mbqm_single(a, m, s))
+        break;
+    case TCM_SCALAR_RQ_DOUBLE:
+    default:
+        TCM_SCALAR_STORE_LOOP(tcm_mbqm(a, m, s))
+        break;
+    }
+}
+
+#endif /* TCM_REQUANT_SCALAR_H */

@@ -1,0 +1,72 @@
+"""Helpers of the ONNX tests: onnx.helper graphs, onnxruntime as the oracle (CPU execution
+provider, default graph optimizations), and the generated C built for the host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+
+
+def const(name: str, value) -> onnx.TensorProto:
+    return numpy_helper.from_array(np.asarray(value), name)
+
+
+def save(path: Path, nodes, inputs, outputs, inits) -> Path:
+    graph = helper.make_graph(nodes, "g", inputs, outputs, initializer=inits)
+    model = helper.make_model(graph, opset_imports=OPSET)
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def value(name: str, dtype, shape) -> onnx.ValueInfoProto:
+    return helper.make_tensor_value_info(name, dtype, shape)
+
+
+def ort_run(path: Path, feeds: list[np.ndarray]) -> list[np.ndarray]:
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    return sess.run(None, dict(zip(names, feeds)))
+
+
+def random_input(rng, dtype, shape) -> np.ndarray:
+    if dtype == np.float32:
+        return rng.uniform(-3, 3, size=shape).astype(np.float32)
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max + 1, size=shape).astype(dtype)
+
+
+def check(path: Path, work: Path, n: int = 5, seed: int = 0, integer_only: bool = False,
+          **options) -> None:
+    """The generated C equals onnxruntime on n random inputs, exactly (integer_only: the C
+    built with TCM_ORT_INTEGER_ONLY, the requantization of cores without an FPU)."""
+    import onnxruntime as ort
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(seed)
+    types = {"tensor(float)": np.float32, "tensor(int8)": np.int8, "tensor(uint8)": np.uint8}
+    specs = [(types[i.type], [d if isinstance(d, int) else 1 for d in i.shape])
+             for i in sess.get_inputs()]
+    from tinycc_ml import hostbuild
+    from tinycc_ml.compiler import Options, compile_file
+    compiled = compile_file(path, Options(name="m", **options))
+    cflags = ("-O2", "-DTCM_ORT_INTEGER_ONLY") if integer_only else ("-O2",)
+    model = hostbuild.build(compiled, work, cflags=cflags)
+    layout = options.get("io_layout", "nchw")
+    for _ in range(n):
+        feeds = [random_input(rng, t, s) for t, s in specs]
+        want = ort_run(path, feeds)
+        c_feeds = [f.transpose(0, 2, 3, 1) if layout == "nhwc" and f.ndim == 4 else f
+                   for f in feeds]
+        got = model.run(c_feeds)
+        for w, g in zip(want, got):
+            if layout == "nhwc" and w.ndim == 4:
+                w = w.transpose(0, 2, 3, 1)
+            np.testing.assert_array_equal(np.asarray(g).reshape(w.shape), w)

@@ -1,0 +1,38 @@
+"""Property-based op tests on converted models: hypothesis draws shapes, quantization and
+attributes, a Keras model is built and converted to int8 (tests/util.py int8_tflite), optionally
+edited (tests/ops/_tflite_edit.py), and the generated C must equal TFLite BUILTIN_REF exactly.
+
+Each drawn model costs a conversion (~1-2 s), so the example counts are small and the runs
+derandomized (the same examples every run; a failure prints the drawn values)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+
+from tests.util import assert_bitexact, write_model
+from tinycc_ml.frontends.tflite import read
+
+MODELS = settings(max_examples=16, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def op_index(data: bytes, kind: str) -> int:
+    """The index in the file of the first op of `kind` (for set_option and friends)."""
+    return next(op.index for op in read(data, "m").ops if op.kind == kind)
+
+
+def op_of(data: bytes, kind: str):
+    """The first op of `kind` as read from the file (its tensor names, for set_quant)."""
+    return next(op for op in read(data, "m").ops if op.kind == kind)
+
+
+def assert_model_bitexact(data: bytes, kinds=(), n: int = 8, seed: int = 0) -> Path:
+    """`data` contains every op of `kinds`; the generated C equals BUILTIN_REF on n inputs."""
+    present = {op.kind for op in read(data, "m").ops}
+    assert set(kinds) <= present, f"the model has {sorted(present)}, not all of {sorted(kinds)}"
+    path = write_model(data, Path(tempfile.mkdtemp(prefix="tcm-prop-")))
+    assert_bitexact(path, n=n, seed=seed)
+    return path

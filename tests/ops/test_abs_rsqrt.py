@@ -1,0 +1,72 @@
+"""ABS and RSQRT int8 (ops/abs_rsqrt.py) against TFLite BUILTIN_REF: hypothesis over input and
+output quantization written into a converted model, each run on all 256 input values (RSQRT's
+input zero point -128, so every value is in its domain) through the generated C; the C
+contract; int8 SQRT refused (no int8 kernel in TFLite)."""
+
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.ops._c_contract import assert_c_contract, compile_error
+from tests.ops._props import MODELS, op_of
+from tests.ops._tflite_edit import set_opcode, set_quants
+from tests.util import compile_and_build, int8_tflite, single_layer, tf, write_model
+from tinycc_ml.reference import TFLiteReference
+
+ALL = np.arange(-128, 128, dtype=np.int8).reshape(1, 256)
+
+
+@lru_cache(maxsize=None)
+def _model(kind: str) -> bytes:
+    if kind == "ABS":
+        return int8_tflite(single_layer((256,), lambda k, x: k.ops.abs(x)), [(256,)], low=-3.0,
+                           high=2.0)
+    return int8_tflite(single_layer((256,), lambda k, x: k.layers.Lambda(
+        lambda t: tf().math.rsqrt(t))(x)), [(256,)], low=0.05, high=4.0)
+
+
+def _exhaustive(data: bytes) -> None:
+    path = write_model(data, Path(tempfile.mkdtemp(prefix="tcm-prop-")))
+    want = TFLiteReference(path).run([ALL])[0]
+    got = compile_and_build(path).run([ALL])[0]
+    np.testing.assert_array_equal(got.reshape(-1), want.reshape(-1))
+
+
+@MODELS
+@given(in_scale=st.floats(0.001, 0.5), in_zp=st.integers(-128, 127),
+       out_scale=st.floats(0.001, 0.5), out_zp=st.integers(-128, 127), same_scale=st.booleans())
+def test_abs_all_inputs(in_scale, in_zp, out_scale, out_zp, same_scale):
+    data = _model("ABS")
+    op = op_of(data, "ABS")
+    out_scale = in_scale if same_scale else out_scale       # needs_rescale false / true
+    _exhaustive(set_quants(data, {op.inputs[0]: (in_scale, in_zp),
+                                  op.outputs[0]: (out_scale, out_zp)}))
+
+
+@MODELS
+@given(in_scale=st.floats(1e-3, 0.5), out_scale=st.floats(1e-3, 0.5),
+       out_zp=st.integers(-128, 127))
+def test_rsqrt_all_inputs(in_scale, out_scale, out_zp):
+    data = _model("RSQRT")
+    op = op_of(data, "RSQRT")
+    _exhaustive(set_quants(data, {op.inputs[0]: (in_scale, -128),
+                                  op.outputs[0]: (out_scale, out_zp)}))
+
+
+def test_abs_rsqrt_converted_and_c_contract(tmp_path):
+    for kind in ("ABS", "RSQRT"):
+        path = write_model(_model(kind), tmp_path, f"{kind}.tflite")
+        assert_c_contract(path, [ALL], tmp_path / kind)
+
+
+def test_sqrt_int8_is_refused(tmp_path):
+    data = set_opcode(_model("RSQRT"), "RSQRT", "SQRT", version=1)
+    op = op_of(data, "SQRT")
+    msg = compile_error(data, tmp_path, starts=f"bad.tflite: op {op.index} (SQRT")
+    assert "not supported; supported: " in msg, msg

@@ -1,0 +1,1165 @@
+"""ONNX (.onnx, int8 QDQ or QOperator) -> IR, with the `onnx` package.
+
+Both int8 forms land on the same IR ops (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pools,
+RESHAPE, CONCATENATION, ...) with the canonical attributes of PLAN.md, `numerics` =
+"onnxruntime" (the op modules then reproduce onnxruntime's arithmetic, ops/ort.py) and
+`Op.source_kind` = the ONNX op_type, which errors print.
+
+- QDQ: a DequantizeLinear output is a view of its quantized input (no op). A float op whose
+  inputs are such views and whose output goes (through an optional Relu or Clip) into one
+  QuantizeLinear becomes one quantized op with that QuantizeLinear's scale and zero point:
+  the group onnxruntime itself fuses into QLinearConv, QLinearMatMul, QGemm, ... . The clamp of
+  a Relu/Clip between the op and the QuantizeLinear is exact: QuantizeLinear is monotonic.
+- QOperator: QLinearConv, QLinearMatMul, QGemm (com.microsoft), com.microsoft QLinearAveragePool,
+  QLinearGlobalAveragePool, QLinearConcat; QuantizeLinear at a float input, DequantizeLinear at
+  a float output.
+- uint8 tensors become int8 (value - 128, zero point - 128: the same real numbers, the same
+  int32 sums); a uint8 graph input or output keeps its type through a QUANTIZE op.
+- Layout: ONNX is NCHW, the IR NHWC. Every ONNX value is an IR tensor plus a permutation
+  (onnx value = ir tensor.transpose(perm)); Transpose nodes only change the permutation, and a
+  TRANSPOSE op is emitted only where an op needs another layout than the one it gets, so
+  transposes that cancel emit nothing. Conv weights OIHW are transposed here to OHWI.
+  The generated function's inputs and outputs keep the model's layout (io_layout "nchw"),
+  or NHWC for 4-D tensors (io_layout "nhwc").
+- Shapes: a dynamic first dimension is fixed to 1; any other dynamic dimension needs
+  `shapes` ({input name: shape}, the CLI's --shape NAME=1x3x32x32) or stops with an error.
+
+Every problem is one `CompileError` line naming the file, the node index, its op_type and name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from ..errors import CompileError
+from ..ir import Graph, Op, Tensor, frozen_array
+
+NUMERICS = "onnxruntime"
+MAX_ELEMENTS = 1 << 28          # per tensor: beyond this a shape is treated as hostile
+
+try:  # the onnx package is needed only to read .onnx files
+    import onnx
+    from onnx import numpy_helper
+except ImportError:  # pragma: no cover - reported when an .onnx file is read
+    onnx = None
+
+_ELEM = {1: "float32", 2: "uint8", 3: "int8", 6: "int32", 7: "int64", 9: "bool"}
+
+
+@dataclass(frozen=True)
+class _Q:
+    """A quantized activation: IR tensor `ir`; the ONNX value is ir.transpose(perm)."""
+    ir: str
+    perm: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _C:
+    """A constant (initializer or Constant node); quantized when `scale` is set."""
+    data: np.ndarray
+    scale: np.ndarray | None = None
+    zero_point: np.ndarray | None = None
+    axis: int = 0
+
+
+@dataclass(frozen=True)
+class _DQ:
+    """The float output of a DequantizeLinear: a view of `src` (a _Q or a quantized _C)."""
+    src: Any
+
+
+@dataclass(frozen=True)
+class _F:
+    """A float32 activation in the IR (a float graph input, or a DequantizeLinear output)."""
+    ir: str
+    perm: tuple[int, ...]
+
+
+def _ident(n: int) -> tuple[int, ...]:
+    return tuple(range(n))
+
+
+def _inverse(p) -> tuple[int, ...]:
+    inv = [0] * len(p)
+    for i, a in enumerate(p):
+        inv[a] = i
+    return tuple(inv)
+
+
+NCHW_OF_NHWC = (0, 3, 1, 2)     # onnx (NCHW) = ir (NHWC).transpose(NCHW_OF_NHWC)
+
+
+def read(data: bytes, source: str, shapes: dict[str, tuple[int, ...]] | None = None,
+         io_layout: str = "nchw") -> Graph:
+    """Parse an .onnx file's bytes into a Graph, or raise a one-line CompileError."""
+    if onnx is None:
+        raise CompileError("reading .onnx files needs the 'onnx' package (pip install onnx)",
+                           source=source)
+    if io_layout not in ("nchw", "nhwc"):
+        raise CompileError(f"unknown io layout '{io_layout}'; known: nchw, nhwc", source=source)
+    try:
+        model = onnx.load_model_from_string(data)
+    except Exception as e:  # protobuf's DecodeError and friends
+        raise CompileError(f"not a valid ONNX file ({type(e).__name__} while parsing the "
+                           "protobuf)", source=source) from None
+    _clean_names(model)
+    for vi in model.graph.output:   # the checker wants a shape; this reader never reads it
+        if vi.type.HasField("tensor_type") and not vi.type.tensor_type.HasField("shape"):
+            vi.type.tensor_type.shape.SetInParent()
+    try:
+        onnx.checker.check_model(model)
+    except Exception as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CompileError(f"invalid ONNX model: {first[:300]}", source=source) from None
+    try:
+        return _Reader(model, source, hashlib.sha256(data).hexdigest(), dict(shapes or {}),
+                       io_layout).run()
+    except CompileError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as e:  # backstop
+        raise CompileError(f"malformed ONNX model ({type(e).__name__}: {str(e)[:200]})",
+                           source=source) from None
+
+
+class _Reader:
+    def __init__(self, model, source: str, sha256: str, shapes: dict, io_layout: str):
+        self.model = model
+        self.g = model.graph
+        self.source = source
+        self.sha256 = sha256
+        self.shapes = shapes
+        self.io_layout = io_layout
+        self.vals: dict[str, Any] = {}
+        self.tensors: dict[str, Tensor] = {}
+        self.ops: list[Op] = []
+        self.node = None            # (index, node) being translated
+        self.done: set[int] = set()  # nodes consumed by an earlier node's fusion
+        self.memo: dict[tuple, str] = {}
+        self.consumers: dict[str, list[int]] = {}
+        self.onnx_shape: dict[str, tuple[int, ...]] = {}
+        self.graph_inputs: list[str] = []
+        self.u8_inputs: dict[str, str] = {}    # int8 IR tensor -> the uint8 graph input's name
+
+    # --- errors and names ------------------------------------------------------------------
+    def error(self, reason: str) -> CompileError:
+        if self.node is None:
+            return CompileError(reason, source=self.source)
+        i, n = self.node
+        return CompileError(reason, source=self.source, op_index=i, op_kind=n.op_type,
+                            op_name=n.name or (n.output[0] if n.output else f"node_{i}"))
+
+    def unique(self, name: str) -> str:
+        base, k = name or "t", 1
+        while name in self.tensors:
+            name = f"{base}_{k}"
+            k += 1
+        return name
+
+    def add_tensor(self, name: str, shape, dtype: str, scale=None, zp=None, axis: int = 0,
+                   data=None) -> str:
+        name = self.unique(name)
+        shape = tuple(int(d) for d in shape)
+        if any(d < 0 for d in shape) or math.prod(shape) > MAX_ELEMENTS:
+            raise self.error(f"tensor '{name}' has an unsupported shape {list(shape)}")
+        self.tensors[name] = Tensor(
+            name=name, shape=shape, dtype=dtype,
+            scale=frozen_array(np.asarray(scale, np.float32).reshape(-1)) if scale is not None
+            else None,
+            zero_point=frozen_array(np.asarray(zp, np.int64).reshape(-1)) if zp is not None
+            else None,
+            quant_axis=axis, data=frozen_array(data) if data is not None else None)
+        return name
+
+    def _edge_op(self, kind: str, src: str, dst: str, source_kind: str, numerics: str) -> Op:
+        """An op at a graph input or output (no node of the model)."""
+        return Op(index=len(self.g.node), kind=kind, name=dst, inputs=(src,), outputs=(dst,),
+                  attrs=MappingProxyType({"numerics": numerics}), source_kind=source_kind)
+
+    def add_op(self, kind: str, inputs, outputs, attrs: dict, source_kind: str = "") -> None:
+        i, n = self.node
+        attrs = {**attrs, "numerics": NUMERICS}
+        self.ops.append(Op(index=i, kind=kind, name=n.name or n.output[0], inputs=tuple(inputs),
+                           outputs=tuple(outputs), attrs=MappingProxyType(attrs),
+                           source_kind=source_kind or n.op_type))
+
+    # --- reading -----------------------------------------------------------------------------
+    def run(self) -> Graph:
+        for init in self.g.initializer:
+            self.vals[init.name] = _C(self._array(init))
+        init_names = {t.name for t in self.g.initializer}
+        for i, n in enumerate(self.g.node):
+            for name in n.input:
+                if name:
+                    self.consumers.setdefault(name, []).append(i)
+        for vi in self.g.input:
+            if vi.name not in init_names:
+                self._graph_input(vi)
+        for i, n in enumerate(self.g.node):
+            if i in self.done:
+                continue
+            self.node = (i, n)
+            self._translate(n)
+        self.node = None
+        outputs = [self._graph_output(vi) for vi in self.g.output]
+        first = []
+        for s8, name in self.u8_inputs.items():
+            t = self.tensors[s8]
+            if not t.is_quantized:
+                raise self.error(f"graph input '{name}' is a uint8 tensor that no quantized op "
+                                 "reads")
+            sc, z = t.qparams()
+            u8 = self.add_tensor(name, t.shape, "uint8", [sc], [z + 128])
+            self.graph_inputs.append(u8)
+            first.append(self._edge_op("QUANTIZE", u8, s8, "QuantizeLinear", "tflite"))
+        self.ops[:0] = first
+        inputs = tuple(vi.name for vi in self.g.input if vi.name in self.graph_inputs)
+        for name in inputs:
+            if self.tensors[name].dtype != "float32" and not self.tensors[name].is_quantized:
+                raise self.error(f"graph input '{name}' is an integer tensor that no quantized "
+                                 "op reads")
+        return Graph(source=self.source, tensors=MappingProxyType(dict(self.tensors)),
+                     ops=tuple(self.ops), inputs=inputs, outputs=tuple(outputs),
+                     sha256=self.sha256, meta=MappingProxyType({"format": "onnx",
+                                                                "io_layout": self.io_layout}))
+
+    def _array(self, t) -> np.ndarray:
+        if t.data_type not in _ELEM:
+            raise self.error(f"constant '{t.name}' has unsupported type {t.data_type}")
+        n = math.prod(int(d) for d in t.dims) if t.dims else 1
+        if any(int(d) < 0 for d in t.dims) or n > MAX_ELEMENTS:
+            raise self.error(f"constant '{t.name}' has an unsupported shape {list(t.dims)}")
+        if t.data_location == 1:
+            raise self.error(f"constant '{t.name}' is stored in an external file; not supported")
+        try:
+            a = numpy_helper.to_array(t)
+        except Exception as e:
+            raise self.error(f"constant '{t.name}' cannot be read ({type(e).__name__})") from None
+        if a.size != n:
+            raise self.error(f"constant '{t.name}' holds {a.size} values for shape {list(t.dims)}")
+        return a
+
+    def _graph_input(self, vi) -> None:
+        tt = vi.type.tensor_type
+        dtype = _ELEM.get(tt.elem_type)
+        if dtype not in ("float32", "int8", "uint8"):
+            raise self.error(f"graph input '{vi.name}' has type {tt.elem_type}; supported: "
+                             "float32, int8, uint8")
+        dims = []
+        fixed = self.shapes.get(vi.name)
+        given = list(tt.shape.dim)
+        if fixed is not None:
+            if len(fixed) != len(given):
+                raise self.error(f"--shape {vi.name} has {len(fixed)} dimensions, the input "
+                                 f"{len(given)}")
+            dims = [int(d) for d in fixed]
+        else:
+            for axis, d in enumerate(given):
+                if d.HasField("dim_value") and d.dim_value > 0:
+                    dims.append(int(d.dim_value))
+                elif axis == 0:
+                    dims.append(1)          # dynamic batch: compiled for batch 1
+                else:
+                    label = d.dim_param or "?"
+                    raise self.error(f"graph input '{vi.name}' has dynamic dimension '{label}' "
+                                     f"(axis {axis}); fix it with --shape {vi.name}=" +
+                                     "x".join("1" if k == 0 else "N" for k in range(len(given))))
+        shape = tuple(dims)
+        perm = _ident(len(shape))
+        ir_shape = shape
+        if self.io_layout == "nhwc" and len(shape) == 4:
+            perm = NCHW_OF_NHWC
+            ir_shape = (shape[0], shape[2], shape[3], shape[1])
+        if dtype == "uint8":       # read as int8; run() adds the uint8 input and its QUANTIZE
+            name = self.add_tensor(vi.name + "_s8", ir_shape, "int8")
+            self.u8_inputs[name] = vi.name
+        else:
+            name = self.add_tensor(vi.name, ir_shape, dtype)
+            self.graph_inputs.append(name)
+        self.onnx_shape[vi.name] = shape
+        if dtype != "float32":
+            found = self._first_qparams(vi.name)
+            if found is not None:
+                self._set_input_qparams(_Q(name, perm), *found)
+        if dtype == "float32":
+            self.vals[vi.name] = _F(name, perm)
+        else:
+            self.vals[vi.name] = _Q(name, perm)
+
+    def _graph_output(self, vi) -> str:
+        v = self.vals.get(vi.name)
+        if v is None:
+            raise self.error(f"graph output '{vi.name}' is not computed by any supported node")
+        want = NCHW_OF_NHWC if self.io_layout == "nhwc" and len(self._shape_of(v)) == 4 \
+            else _ident(len(self._shape_of(v)))
+        dtype = _ELEM.get(vi.type.tensor_type.elem_type)
+        if isinstance(v, _DQ):
+            if not isinstance(v.src, _Q):
+                raise self.error(f"graph output '{vi.name}' is a constant")
+            name = self.materialize(v.src, want)
+            out = self.add_tensor(vi.name, self.tensors[name].shape, "float32")
+            self.ops.append(self._edge_op("DEQUANTIZE", name, out, "DequantizeLinear",
+                                          NUMERICS))
+            return out
+        if isinstance(v, _F):
+            return self.materialize(v, want)
+        if not isinstance(v, _Q):
+            raise self.error(f"graph output '{vi.name}' is a constant")
+        name = self.materialize(v, want)
+        if dtype == "uint8":
+            t = self.tensors[name]
+            s, z = t.qparams()
+            out = self.add_tensor(vi.name + "_u8", t.shape, "uint8", [s], [z + 128])
+            self.ops.append(self._edge_op("QUANTIZE", name, out, "QuantizeLinear", "tflite"))
+            return out
+        return name
+
+    # --- values ------------------------------------------------------------------------------
+    def _shape_of(self, v) -> tuple[int, ...]:
+        """The ONNX (model-layout) shape of a value."""
+        if isinstance(v, _DQ):
+            v = v.src
+        if isinstance(v, _C):
+            return tuple(v.data.shape)
+        t = self.tensors[v.ir]
+        inv = v.perm
+        return tuple(t.shape[a] for a in inv)
+
+    def get(self, name: str):
+        if not name:
+            return None
+        v = self.vals.get(name)
+        if v is None:
+            raise self.error(f"input '{name}' comes from a node that is not supported or is "
+                             "missing from the graph")
+        return v
+
+    def qact(self, name: str) -> _Q:
+        """A quantized activation input (QOperator: the int8 tensor; QDQ: a DequantizeLinear)."""
+        v = self.get(name)
+        if isinstance(v, _DQ):
+            v = v.src
+        if isinstance(v, _Q):
+            return v
+        if isinstance(v, _F):
+            raise self.error(f"input '{name}' is float32; only quantized (QDQ or QOperator) "
+                             "models are supported")
+        raise self.error(f"input '{name}' is a constant where an activation is expected")
+
+    def qconst(self, name: str, role: str) -> _C:
+        v = self.get(name)
+        if isinstance(v, _DQ):
+            v = v.src
+        if not isinstance(v, _C) or v.scale is None:
+            raise self.error(f"the {role} '{name}' must be a quantized constant")
+        return v
+
+    def const(self, name: str, role: str) -> np.ndarray:
+        v = self.get(name)
+        if not isinstance(v, _C):
+            raise self.error(f"the {role} '{name}' must be a constant")
+        return v.data
+
+    def scalar(self, name: str, role: str, default=None):
+        if not name:
+            if default is None:
+                raise self.error(f"the {role} is missing")
+            return default
+        a = self.const(name, role)
+        if a.size != 1:
+            raise self.error(f"the {role} '{name}' must be a single value, has {a.size}")
+        return a.reshape(-1)[0]
+
+    def qparams_of(self, q: _Q) -> tuple[float, int]:
+        t = self.tensors[q.ir]
+        if not t.is_quantized:
+            raise self.error(f"'{q.ir}' has no quantization parameters")
+        return t.qparams()
+
+    def bind_qparams(self, q: _Q, scale, zp, dtype_of_zp: str) -> None:
+        """QOperator inputs state the scale and zero point: attach them to a graph input, or
+        check them against the producer's."""
+        scale = float(np.float32(scale))
+        zp = int(zp) - (128 if dtype_of_zp == "uint8" else 0)
+        t = self.tensors[q.ir]
+        if t.is_quantized:
+            s0, z0 = t.qparams()
+            if s0 != scale or z0 != zp + (128 if t.dtype == "uint8" else 0):
+                raise self.error(f"'{q.ir}' is read with scale {scale:.9g} / zero point {zp}, "
+                                 f"but was written with {s0:.9g} / {z0}; requantization "
+                                 "between ops is not supported")
+            return
+        self._set_input_qparams(q, scale, zp)
+
+    def _set_input_qparams(self, q: _Q, scale: float, zp: int) -> None:
+        t = self.tensors[q.ir]
+        if t.name not in self.graph_inputs and t.name not in self.u8_inputs:
+            raise self.error(f"'{q.ir}' has no quantization parameters")
+        self.tensors[t.name] = _with_q(t, scale, zp)
+
+    _MOVES = ("Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity")
+    _QINPUTS = {"DequantizeLinear": {0: (1, 2)}, "QLinearConv": {0: (1, 2)},
+                "QLinearMatMul": {0: (1, 2)}, "QGemm": {0: (1, 2)},
+                "QLinearAdd": {0: (1, 2), 3: (4, 5)}, "QLinearAveragePool": {0: (1, 2)},
+                "QLinearGlobalAveragePool": {0: (1, 2)}}
+
+    def _first_qparams(self, name: str):
+        """(scale, zero point in the int8 domain) of a quantized graph input, from the first
+        node that states them, following data-movement nodes (tf2onnx reshapes the int8 input
+        before its DequantizeLinear); None if nothing does."""
+        seen = set()
+        todo = [name]
+        while todo:
+            t = todo.pop(0)
+            if t in seen:
+                continue
+            seen.add(t)
+            for k in self.consumers.get(t, []):
+                m = self.g.node[k]
+                if m.op_type in self._MOVES and m.input and m.input[0] == t:
+                    todo.extend(m.output[:1])
+                    continue
+                for pos, (si, zi) in self._QINPUTS.get(m.op_type, {}).items():
+                    if pos < len(m.input) and m.input[pos] == t and si < len(m.input):
+                        try:
+                            scale = float(np.float32(self.scalar(m.input[si], "scale")))
+                            zp = (self.const(m.input[zi], "zero point")
+                                  if zi < len(m.input) and m.input[zi] else np.zeros(1, np.uint8))
+                        except CompileError:
+                            return None
+                        if zp.size != 1:
+                            return None
+                        shift = 128 if zp.dtype == np.uint8 else 0
+                        return scale, int(zp.reshape(-1)[0]) - shift
+        return None
+
+    def materialize(self, v, want: tuple[int, ...]) -> str:
+        """An IR tensor holding value v with onnx value = tensor.transpose(want)."""
+        if tuple(v.perm) == tuple(want):
+            return v.ir
+        # T2 = onnx.transpose(inv(want)) = ir.transpose(r), r[j] = perm[inv(want)[j]]
+        inv = _inverse(want)
+        r = tuple(v.perm[inv[j]] for j in range(len(want)))
+        key = (v.ir, r)
+        if key in self.memo:
+            return self.memo[key]
+        t = self.tensors[v.ir]
+        shape = tuple(t.shape[a] for a in r)
+        out = self.add_tensor(f"{v.ir}_t{''.join(map(str, r))}", shape, t.dtype, t.scale,
+                              t.zero_point)
+        perm = self.add_tensor(f"{out}_perm", (len(r),), "int32", data=np.array(r, np.int32))
+        if self.node is None:
+            op = self._edge_op("TRANSPOSE", v.ir, out, "Transpose", NUMERICS)
+            self.ops.append(Op(index=op.index, kind=op.kind, name=op.name,
+                               inputs=(v.ir, perm), outputs=(out,), attrs=op.attrs,
+                               source_kind=op.source_kind))
+        else:
+            self.add_op("TRANSPOSE", [v.ir, perm], [out], {}, "Transpose")
+        self.memo[key] = out
+        self.memo[(out, _inverse(r))] = v.ir
+        return out
+
+    def nhwc(self, v: _Q) -> str:
+        if len(self._shape_of(v)) != 4:
+            raise self.error(f"expects a 4-D (NCHW) input, has shape {list(self._shape_of(v))}")
+        return self.materialize(v, NCHW_OF_NHWC)
+
+    def plain(self, v) -> str:
+        return self.materialize(v, _ident(len(self._shape_of(v))))
+
+    # --- QDQ output fusion -------------------------------------------------------------------
+    def fused_output(self, n) -> tuple[str, float, int, str, tuple]:
+        """For a float op in QDQ form: (ONNX name of the final QuantizeLinear output, its scale,
+        zero point (int8 domain), its type, clamp), marking the Relu/Clip and Q consumed."""
+        y = n.output[0]
+        clamp = (None, None)
+        for _ in range(3):
+            users = self.consumers.get(y, [])
+            if y in {o.name for o in self.g.output} or len(users) != 1:
+                raise self.error(f"output '{y}' does not go into one QuantizeLinear; float ops "
+                                 "are not supported (quantize the model: QDQ or QOperator)")
+            k = users[0]
+            m = self.g.node[k]
+            if m.op_type == "QuantizeLinear":
+                scale, zp, dtype = self._q_params(m)
+                self.done.add(k)
+                return m.output[0], scale, zp, dtype, clamp
+            if m.op_type == "Relu":
+                clamp = _meet(clamp, (0.0, None))
+            elif m.op_type == "Clip":
+                clamp = _meet(clamp, self._clip_range(m))
+            else:
+                raise self.error(f"output '{y}' goes into {m.op_type} '{m.name}', not a "
+                                 "QuantizeLinear; float ops are not supported")
+            self.done.add(k)
+            y = m.output[0]
+        raise self.error(f"output '{n.output[0]}': too many activations before QuantizeLinear")
+
+    def _clip_range(self, m) -> tuple:
+        lo = hi = None
+        if len(m.input) > 1 and m.input[1]:
+            lo = float(np.float32(self.scalar(m.input[1], "Clip minimum")))
+        if len(m.input) > 2 and m.input[2]:
+            hi = float(np.float32(self.scalar(m.input[2], "Clip maximum")))
+        for a in m.attribute:           # opset < 11
+            if a.name == "min":
+                lo = float(np.float32(a.f))
+            elif a.name == "max":
+                hi = float(np.float32(a.f))
+        return lo, hi
+
+    def _q_params(self, m) -> tuple[float, int, str]:
+        scale = self.scalar(m.input[1], "scale")
+        zp_name = m.input[2] if len(m.input) > 2 else ""
+        zp_arr = self.const(zp_name, "zero point") if zp_name else np.zeros(1, np.uint8)
+        if zp_arr.size != 1 or np.asarray(scale).size != 1:
+            raise self.error("per-axis activation quantization is not supported")
+        dtype = str(zp_arr.dtype)
+        if dtype not in ("int8", "uint8"):
+            raise self.error(f"quantized type {dtype} is not supported; supported: int8, uint8")
+        scale = float(np.float32(scale))
+        if not (np.isfinite(scale) and scale > 0):
+            raise self.error(f"scale {scale!r} must be positive and finite")
+        zp = int(zp_arr.reshape(-1)[0]) - (128 if dtype == "uint8" else 0)
+        return scale, zp, dtype
+
+    def new_q(self, name: str, onnx_shape, perm, scale: float, zp: int) -> _Q:
+        """A new int8 activation holding an ONNX value of onnx_shape in layout perm."""
+        # onnx = ir.transpose(perm) -> ir.shape[perm[j]] = onnx.shape[j]
+        ir_shape = [0] * len(onnx_shape)
+        for j, a in enumerate(perm):
+            ir_shape[a] = onnx_shape[j]
+        ir = self.add_tensor(name, ir_shape, "int8", [scale], [zp])
+        return _Q(ir, tuple(perm))
+
+    # --- translation -------------------------------------------------------------------------
+    def _translate(self, n) -> None:
+        if n.domain not in ("", "ai.onnx", "com.microsoft"):
+            raise self.error(f"op domain '{n.domain}' is not supported")
+        handler = getattr(self, f"_op_{n.op_type}", None)
+        if handler is None:
+            raise self.error("not supported; supported: " + ", ".join(sorted(
+                k[4:] for k in dir(self) if k.startswith("_op_"))))
+        handler(n)
+
+    def attr(self, n, name: str, default=None):
+        for a in n.attribute:
+            if a.name == name:
+                return onnx.helper.get_attribute_value(a)
+        return default
+
+    # constants and Q/DQ
+    def _op_Constant(self, n):
+        value = None
+        for a in n.attribute:
+            if a.name == "value":
+                value = self._array(a.t)
+            elif a.name in ("value_float", "value_int"):
+                value = np.array(onnx.helper.get_attribute_value(a),
+                                 np.float32 if a.name == "value_float" else np.int64)
+            elif a.name in ("value_floats", "value_ints"):
+                value = np.array(onnx.helper.get_attribute_value(a),
+                                 np.float32 if a.name == "value_floats" else np.int64)
+        if value is None:
+            raise self.error("Constant without a supported value attribute")
+        self.vals[n.output[0]] = _C(value)
+
+    def _op_Identity(self, n):
+        self.vals[n.output[0]] = self.get(n.input[0])
+
+    def _op_DequantizeLinear(self, n):
+        x = self.get(n.input[0])
+        if isinstance(x, _C):
+            scale = np.asarray(self.const(n.input[1], "scale"), np.float32).reshape(-1)
+            zp = (np.asarray(self.const(n.input[2], "zero point")).reshape(-1)
+                  if len(n.input) > 2 and n.input[2] else np.zeros(1, x.data.dtype))
+            axis = int(self.attr(n, "axis", 1))
+            data = x.data
+            if data.dtype == np.uint8:
+                data = (data.astype(np.int16) - 128).astype(np.int8)
+                zp = zp.astype(np.int64) - 128
+            elif data.dtype not in (np.int8, np.int32):
+                raise self.error(f"dequantized constant '{n.input[0]}' has type {data.dtype}")
+            if scale.size > 1:
+                axis = axis % max(data.ndim, 1)
+                if data.shape[axis] != scale.size:
+                    raise self.error(f"{scale.size} scales for axis {axis} of "
+                                     f"{list(data.shape)}")
+            self.vals[n.output[0]] = _DQ(_C(data, scale, zp.astype(np.int64), axis))
+            return
+        q = self.qact(n.input[0])
+        scale, zp, dtype = self._q_params(n)
+        self.bind_qparams(q, scale, zp + (128 if dtype == "uint8" else 0), dtype)
+        self.vals[n.output[0]] = _DQ(self.qact(n.input[0]))
+
+    def _op_QuantizeLinear(self, n):
+        x = self.get(n.input[0])
+        scale, zp, dtype = self._q_params(n)
+        if isinstance(x, _F):
+            src = self.materialize(x, x.perm)
+            shape = self.tensors[src].shape
+            out = self.add_tensor(n.output[0], shape, "int8", [scale], [zp])
+            self.add_op("QUANTIZE", [src], [out], {})
+            self.vals[n.output[0]] = _Q(out, x.perm)
+            return
+        if isinstance(x, _DQ) and isinstance(x.src, _Q) and \
+                self.qparams_of(x.src) == (scale, zp):
+            self.vals[n.output[0]] = x.src        # DQ -> Q with the same parameters
+            return
+        if isinstance(x, _C):
+            # a float constant quantized in the graph (weights kept in float32)
+            data = np.asarray(x.data, np.float32)
+            q = _quantize_const(data, scale, zp)
+            self.vals[n.output[0]] = _C(q, np.array([scale], np.float32),
+                                        np.array([zp], np.int64), 0)
+            return
+        raise self.error("a QuantizeLinear that requantizes (different scale or zero point) "
+                         "is not supported")
+
+    # convolution
+    def _op_Conv(self, n):
+        x = self.qact(n.input[0])
+        w = self.qconst(n.input[1], "weights")
+        bias = self._bias(n.input[2] if len(n.input) > 2 else "")
+        out, scale, zp, dtype, clamp = self.fused_output(n)
+        self._conv(n, x, w, bias, out, scale, zp, clamp)
+
+    def _op_QLinearConv(self, n):
+        x = self.qact(n.input[0])
+        self._bind(x, n.input[1], n.input[2])
+        w = self._qoperator_weights(n.input[3], n.input[4], n.input[5], axis=0)
+        scale, zp = self._out_params(n.input[6], n.input[7])
+        bias = self._bias(n.input[8] if len(n.input) > 8 else "")
+        self._conv(n, x, w, bias, n.output[0], scale, zp, (None, None))
+
+    def _conv(self, n, x: _Q, w: _C, bias, out: str, scale: float, zp: int, clamp) -> None:
+        xs = self._shape_of(x)
+        if w.data.ndim != 4 or len(xs) != 4:
+            raise self.error(f"only 2-D convolutions are supported (input {list(xs)}, weights "
+                             f"{list(w.data.shape)})")
+        m, cg, kh, kw = w.data.shape
+        group = int(self.attr(n, "group", 1))
+        if group < 1 or xs[1] != cg * group or m % group:
+            raise self.error(f"{group} groups of {cg} channels do not fit the input's {xs[1]} "
+                             f"channels and {m} filters")
+        ks = self.attr(n, "kernel_shape")
+        if ks is not None and tuple(ks) != (kh, kw):
+            raise self.error(f"kernel_shape {list(ks)} disagrees with the weights {[kh, kw]}")
+        strides, dil = self._pair(n, "strides"), self._pair(n, "dilations")
+        pads, (oh, ow) = self._pads(n, xs[2:], (kh, kw), strides, dil, False)
+        if w.data.dtype != np.int8:
+            raise self.error(f"weights of type {w.data.dtype} are not supported; int8 or uint8")
+        per_channel = w.scale.size > 1
+        if per_channel and w.axis != 0:
+            raise self.error(f"per-channel weight scales must be along axis 0, are along {w.axis}")
+        xin = self.nhwc(x)
+        depthwise = group == xs[1] and cg == 1 and group > 1
+        if depthwise:
+            data, axis = w.data.transpose(1, 2, 3, 0), 3         # [1, kh, kw, M]
+            kind = "DEPTHWISE_CONV_2D"
+        else:
+            data, axis = w.data.transpose(0, 2, 3, 1), 0         # [M, kh, kw, C/g]
+            kind = "CONV_2D"
+        wname = self.add_tensor(f"{n.input[1]}_ohwi", data.shape, "int8", w.scale, w.zero_point,
+                                axis, np.ascontiguousarray(data))
+        inputs = [xin, wname]
+        if bias is not None:
+            if bias.size != m:
+                raise self.error(f"bias has {bias.size} values for {m} filters")
+            inputs.append(self.add_tensor(f"{n.input[2]}_bias", (m,), "int32",
+                                          data=bias.astype(np.int32)))
+        y = self.new_q(out, (xs[0], m, oh, ow), NCHW_OF_NHWC, scale, zp)
+        attrs = {"strides": strides, "dilations": dil, "pads": pads, "clamp": clamp,
+                 "groups": group}
+        if depthwise:
+            attrs["depth_multiplier"] = m // group
+        self.add_op(kind, inputs, [y.ir], attrs)
+        self.vals[out] = y
+
+    def _pair(self, n, name: str) -> tuple[int, int]:
+        v = self.attr(n, name)
+        if v is None:
+            return (1, 1)
+        if len(v) != 2:
+            raise self.error(f"{name} {list(v)}: only 2-D windows are supported")
+        return int(v[0]), int(v[1])
+
+    def _pads(self, n, size, k, strides, dil, ceil_mode: bool):
+        """Explicit (top, left, bottom, right) and the output size, as onnxruntime computes them
+        (onnxruntime/core/providers/cpu/nn/conv_attributes.h, pool_attributes.h)."""
+        auto = self.attr(n, "auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+        out = []
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            pads = [0, 0, 0, 0]
+            for a in range(2):
+                o = (size[a] + strides[a] - 1) // strides[a]
+                total = max((o - 1) * strides[a] + (k[a] - 1) * dil[a] + 1 - size[a], 0)
+                small = total // 2
+                head = total - small if auto == "SAME_LOWER" else small
+                pads[a], pads[a + 2] = head, total - head
+                out.append(o)
+            return tuple(pads), tuple(out)
+        if auto == "VALID":
+            pads = (0, 0, 0, 0)
+        elif auto == "NOTSET":
+            p = self.attr(n, "pads")
+            pads = (0, 0, 0, 0) if p is None else tuple(int(v) for v in p)
+            if len(pads) != 4 or min(pads) < 0:
+                raise self.error(f"pads {list(pads)}: expected 4 values >= 0")
+        else:
+            raise self.error(f"auto_pad '{auto}' is not supported")
+        for a in range(2):
+            span = size[a] + pads[a] + pads[a + 2] - (k[a] - 1) * dil[a] - 1
+            if span < 0:
+                raise self.error(f"the window {list(k)} does not fit the input {list(size)}")
+            o = (span + (strides[a] - 1 if ceil_mode else 0)) // strides[a] + 1
+            if ceil_mode and (o - 1) * strides[a] >= size[a] + pads[a]:
+                o -= 1
+            out.append(o)
+        if ceil_mode:   # as explicit pads: the last window's taps beyond the image are skipped
+            pads = list(pads)
+            for a in range(2):
+                need = (out[a] - 1) * strides[a] + (k[a] - 1) * dil[a] + 1 - size[a] - pads[a]
+                pads[a + 2] = max(pads[a + 2], need)
+            pads = tuple(pads)
+        return tuple(pads), tuple(out)
+
+    def _bias(self, name: str):
+        if not name:
+            return None
+        v = self.get(name)
+        if isinstance(v, _DQ):
+            v = v.src
+        if not isinstance(v, _C) or v.data.dtype != np.int32:
+            raise self.error(f"the bias '{name}' must be an int32 constant (quantized with "
+                             "scale x_scale * w_scale)")
+        return v.data.reshape(-1)
+
+    def _bind(self, x: _Q, scale_name: str, zp_name: str) -> None:
+        zp = self.const(zp_name, "zero point") if zp_name else np.zeros(1, np.uint8)
+        self.bind_qparams(x, self.scalar(scale_name, "scale"), int(zp.reshape(-1)[0]),
+                          str(zp.dtype))
+
+    def _out_params(self, scale_name: str, zp_name: str) -> tuple[float, int]:
+        scale = float(np.float32(self.scalar(scale_name, "output scale")))
+        zp = self.const(zp_name, "output zero point") if zp_name else np.zeros(1, np.uint8)
+        if not (np.isfinite(scale) and scale > 0):
+            raise self.error(f"output scale {scale!r} must be positive and finite")
+        if zp.size != 1 or str(zp.dtype) not in ("int8", "uint8"):
+            raise self.error("the output zero point must be one int8 or uint8 value")
+        return scale, int(zp.reshape(-1)[0]) - (128 if zp.dtype == np.uint8 else 0)
+
+    def _qoperator_weights(self, w_name, s_name, zp_name, axis: int) -> _C:
+        data = self.const(w_name, "weights")
+        scale = np.asarray(self.const(s_name, "weight scale"), np.float32).reshape(-1)
+        zp = (np.asarray(self.const(zp_name, "weight zero point")).reshape(-1)
+              if zp_name else np.zeros(1, np.int64))
+        if data.dtype == np.uint8:
+            data = (data.astype(np.int16) - 128).astype(np.int8)
+            zp = zp.astype(np.int64) - 128
+        elif data.dtype != np.int8:
+            raise self.error(f"weights of type {data.dtype} are not supported; int8 or uint8")
+        return _C(data, scale, zp.astype(np.int64), axis)
+
+    # matrix products
+    def _op_MatMul(self, n):
+        """QDQ MatMul, with the bias Add that follows it in tf2onnx's output (onnxruntime fuses
+        MatMul + Add into Gemm, then the QDQ group into QGemm with that int32 bias)."""
+        a = self.qact(n.input[0])
+        b = self.qconst(n.input[1], "second operand (weights)")
+        tail, bias = n, None
+        users = self.consumers.get(n.output[0], [])
+        if len(users) == 1 and self.g.node[users[0]].op_type == "Add":
+            m = self.g.node[users[0]]
+            other = m.input[1] if m.input[0] == n.output[0] else m.input[0]
+            v = self.vals.get(other)
+            if isinstance(v, _DQ) and isinstance(v.src, _C) and v.src.data.dtype == np.int32:
+                want = (np.float32(self.qparams_of(a)[0]) * b.scale).astype(np.float32)
+                if v.src.scale.size not in (1, want.size) or \
+                        not np.array_equal(np.broadcast_to(v.src.scale, want.shape), want):
+                    raise self.error(f"the bias '{other}' is not quantized with scale "
+                                     "x_scale * w_scale")
+                bias = v.src.data.reshape(-1)
+                self.done.add(users[0])
+                tail = m
+        out, scale, zp, dtype, clamp = self.fused_output(tail)
+        self._fc(n, a, b, bias, out, scale, zp, clamp, transposed=False)
+
+    def _op_QLinearMatMul(self, n):
+        a = self.qact(n.input[0])
+        self._bind(a, n.input[1], n.input[2])
+        b = self._qoperator_weights(n.input[3], n.input[4], n.input[5], axis=1)
+        scale, zp = self._out_params(n.input[6], n.input[7])
+        self._fc(n, a, b, None, n.output[0], scale, zp, (None, None), transposed=False)
+
+    def _op_Gemm(self, n):
+        self._gemm_attrs(n)
+        a = self.qact(n.input[0])
+        b = self.qconst(n.input[1], "weights")
+        bias = self._bias(n.input[2] if len(n.input) > 2 else "")
+        out, scale, zp, dtype, clamp = self.fused_output(n)
+        self._fc(n, a, b, bias, out, scale, zp, clamp,
+                 transposed=bool(self.attr(n, "transB", 0)))
+
+    def _op_QGemm(self, n):
+        self._gemm_attrs(n)
+        a = self.qact(n.input[0])
+        self._bind(a, n.input[1], n.input[2])
+        trans_b = bool(self.attr(n, "transB", 0))
+        b = self._qoperator_weights(n.input[3], n.input[4], n.input[5], axis=0 if trans_b else 1)
+        bias = self._bias(n.input[6] if len(n.input) > 6 else "")
+        if len(n.input) < 8 or not n.input[7]:
+            raise self.error("QGemm with a float output (no y_scale) is not supported")
+        scale, zp = self._out_params(n.input[7], n.input[8] if len(n.input) > 8 else "")
+        self._fc(n, a, b, bias, n.output[0], scale, zp, (None, None), transposed=trans_b)
+
+    def _gemm_attrs(self, n):
+        if self.attr(n, "transA", 0):
+            raise self.error("transA = 1 is not supported")
+        for name in ("alpha", "beta"):
+            if float(self.attr(n, name, 1.0)) != 1.0:
+                raise self.error(f"{name} != 1 is not supported")
+
+    def _fc(self, n, a: _Q, b: _C, bias, out, scale, zp, clamp, transposed: bool) -> None:
+        shape = self._shape_of(a)
+        if b.data.ndim != 2:
+            raise self.error(f"the weights must be 2-D, are {list(b.data.shape)}")
+        w = b.data if transposed else b.data.T          # [units, depth]
+        units, depth = w.shape
+        if not shape or shape[-1] != depth:
+            raise self.error(f"input {list(shape)} does not end in the weights' depth {depth}")
+        axis_units = 0 if transposed else 1
+        if b.scale.size > 1 and b.axis != axis_units:
+            raise self.error("per-channel weight scales must be per output column")
+        src = self.plain(a)
+        wname = self.add_tensor(f"{n.input[1]}_fc", w.shape, "int8", b.scale, b.zero_point, 0,
+                                np.ascontiguousarray(w))
+        inputs = [src, wname]
+        if bias is not None:
+            if bias.size != units:
+                raise self.error(f"bias has {bias.size} values for {units} outputs")
+            inputs.append(self.add_tensor(f"{n.output[0]}_bias", (units,), "int32",
+                                          data=bias.astype(np.int32)))
+        y_shape = tuple(shape[:-1]) + (units,)
+        y = self.new_q(out, y_shape, _ident(len(y_shape)), scale, zp)
+        self.add_op("FULLY_CONNECTED", inputs, [y.ir], {"keep_dims": True, "clamp": clamp})
+        self.vals[out] = y
+
+    # pools
+    def _pool_common(self, n, x: _Q, out, scale, zp, kind, global_: bool,
+                     u8: bool = False) -> None:
+        xs = self._shape_of(x)
+        if len(xs) != 4:
+            raise self.error(f"only 2-D pooling is supported (input {list(xs)})")
+        if global_:
+            k, strides, dil = (xs[2], xs[3]), (1, 1), (1, 1)
+            pads, (oh, ow) = (0, 0, 0, 0), (1, 1)
+        else:
+            ks = self.attr(n, "kernel_shape")
+            if ks is None or len(ks) != 2:
+                raise self.error("kernel_shape must give 2 values")
+            k = (int(ks[0]), int(ks[1]))
+            strides, dil = self._pair(n, "strides"), self._pair(n, "dilations")
+            if dil != (1, 1):
+                raise self.error("dilated pooling is not supported")
+            pads, (oh, ow) = self._pads(n, xs[2:], k, strides, dil,
+                                        bool(self.attr(n, "ceil_mode", 0)))
+        if kind == "MAX_POOL_2D" and int(self.attr(n, "storage_order", 0)):
+            raise self.error("storage_order = 1 is not supported")
+        xin = self.nhwc(x)
+        y = self.new_q(out, (xs[0], xs[1], oh, ow), NCHW_OF_NHWC, scale, zp)
+        attrs = {"window": k, "strides": strides, "dilations": (1, 1), "pads": pads,
+                 "count_include_pad": bool(self.attr(n, "count_include_pad", 0)),
+                 # onnxruntime adds the output zero point of the model's type (uint8: ours + 128)
+                 # in float before rounding (QLinearAveragePool)
+                 "ort_zero_point_offset": 128 if u8 else 0}
+        self.add_op(kind, [xin], [y.ir], attrs)
+        self.vals[out] = y
+
+    def _op_AveragePool(self, n):
+        x = self.qact(n.input[0])
+        out, scale, zp, dtype, clamp = self.fused_output(n)
+        self._no_clamp(clamp)
+        self._pool_common(n, x, out, scale, zp, "AVERAGE_POOL_2D", False,
+                          dtype == "uint8" or self._s8_to_u8(out))
+
+    def _s8_to_u8(self, q_out: str) -> bool:
+        """Whether onnxruntime on x86-64 runs this int8 QuantizeLinear output as uint8
+        (QDQS8ToU8Transformer, onnxruntime/core/optimizer/qdq_transformer/qdq_s8_to_u8.cc,
+        rewrites a Q -> DQ pair whose Q output feeds that one DequantizeLinear only): observed
+        to move QLinearAveragePool's zero point to uint8 (tests/onnx/test_quantized_models.py)."""
+        users = self.consumers.get(q_out, [])
+        return (len(users) == 1 and self.g.node[users[0]].op_type == "DequantizeLinear"
+                and q_out not in {o.name for o in self.g.output})
+
+    def _op_GlobalAveragePool(self, n):
+        x = self.qact(n.input[0])
+        out, scale, zp, dtype, clamp = self.fused_output(n)
+        self._no_clamp(clamp)
+        self._pool_common(n, x, out, scale, zp, "AVERAGE_POOL_2D", True)
+
+    def _op_QLinearAveragePool(self, n):
+        x = self.qact(n.input[0])
+        self._channels_first(n)
+        self._bind(x, n.input[1], n.input[2])
+        scale, zp = self._out_params(n.input[3], n.input[4] if len(n.input) > 4 else "")
+        u8 = len(n.input) > 4 and self.const(n.input[4], "zero point").dtype == np.uint8
+        self._pool_common(n, x, n.output[0], scale, zp, "AVERAGE_POOL_2D", False, u8)
+
+    def _op_QLinearGlobalAveragePool(self, n):
+        x = self.qact(n.input[0])
+        self._channels_first(n)
+        self._bind(x, n.input[1], n.input[2])
+        scale, zp = self._out_params(n.input[3], n.input[4] if len(n.input) > 4 else "")
+        self._pool_common(n, x, n.output[0], scale, zp, "AVERAGE_POOL_2D", True)
+
+    def _op_MaxPool(self, n):
+        x = self.qact(n.input[0])
+        if len(n.output) > 1 and n.output[1]:
+            raise self.error("MaxPool's Indices output is not supported")
+        if isinstance(self.get(n.input[0]), _DQ):
+            out, scale, zp, dtype, clamp = self.fused_output(n)
+            self._no_clamp(clamp)
+        else:
+            out, (scale, zp) = n.output[0], self.qparams_of(x)
+        self._pool_common(n, x, out, scale, zp, "MAX_POOL_2D", False)
+
+    def _channels_first(self, n):
+        if int(self.attr(n, "channels_last", 0)):
+            raise self.error("channels_last = 1 is not supported")
+
+    def _no_clamp(self, clamp):
+        if clamp != (None, None):
+            raise self.error("a Relu/Clip after this op is not supported")
+
+    # elementwise
+    def _op_Add(self, n):
+        out, scale, zp, dtype, clamp = self.fused_output(n)
+        self._add(n, n.input[0], n.input[1], out, scale, zp, clamp)
+
+    def _op_QLinearAdd(self, n):
+        for k in (0, 3):
+            v = self.get(n.input[k])
+            if isinstance(v, _Q):
+                self._bind(v, n.input[k + 1], n.input[k + 2])
+        scale, zp = self._out_params(n.input[6], n.input[7] if len(n.input) > 7 else "")
+        self._add(n, n.input[0], n.input[3], n.output[0], scale, zp, (None, None),
+                  qop=((n.input[1], n.input[2]), (n.input[4], n.input[5])))
+
+    def _add(self, n, a_name, b_name, out, scale, zp, clamp, qop=None) -> None:
+        """ADD of two quantized operands, activations or constants (numpy broadcasting)."""
+        vals = [self.get(a_name), self.get(b_name)]
+        vals = [v.src if isinstance(v, _DQ) else v for v in vals]
+        acts = [v for v in vals if isinstance(v, _Q)]
+        if not acts:
+            raise self.error("both operands are constants")
+        shapes = [self._shape_of(v) for v in vals]
+        try:
+            y_shape = tuple(np.broadcast_shapes(*shapes))
+        except ValueError:
+            raise self.error(f"shapes {shapes} do not broadcast") from None
+        rank = len(y_shape)
+        perm = acts[0].perm if len(self._shape_of(acts[0])) == rank else _ident(rank)
+        names = []
+        for k, v in enumerate(vals):
+            if isinstance(v, _Q):
+                if len(self._shape_of(v)) == rank:
+                    names.append(self.materialize(v, perm))
+                elif perm == _ident(rank):
+                    names.append(self.plain(v))
+                else:
+                    raise self.error("broadcasting a lower-rank activation in a transposed "
+                                     "layout is not supported")
+                continue
+            if qop is not None:
+                s = float(np.float32(self.scalar(qop[k][0], "scale")))
+                z = self.const(qop[k][1], "zero point")
+                q = _C(v.data, np.array([s], np.float32),
+                       np.array([int(z.reshape(-1)[0])], np.int64), 0)
+                v = self._to_int8(q)
+            if v.scale is None or v.scale.size != 1:
+                raise self.error("a constant operand must be quantized per tensor")
+            data = v.data.reshape((1,) * (rank - v.data.ndim) + v.data.shape)
+            data = np.ascontiguousarray(data.transpose(_inverse(perm)))
+            names.append(self.add_tensor(f"{n.output[0]}_const{k}", data.shape, "int8",
+                                         v.scale, v.zero_point, data=data))
+        y = self.new_q(out, y_shape, perm, scale, zp)
+        self.add_op("ADD", names, [y.ir], {"clamp": clamp})
+        self.vals[out] = y
+
+    def _to_int8(self, c: _C) -> _C:
+        if c.data.dtype == np.uint8:
+            return _C((c.data.astype(np.int16) - 128).astype(np.int8), c.scale,
+                      c.zero_point - 128, c.axis)
+        if c.data.dtype != np.int8:
+            raise self.error(f"a constant operand of type {c.data.dtype}; int8 or uint8 needed")
+        return c
+
+    # data movement
+    def _movement_out(self, n) -> tuple[_Q, str, float, int]:
+        """Input, output name and quantization of an op that only moves data: QDQ form
+        (DQ -> op -> Q, same parameters) or int8 directly."""
+        x = self.qact(n.input[0])
+        s, z = self.qparams_of(x)
+        if isinstance(self.get(n.input[0]), _DQ):
+            out, scale, zp, dtype, clamp = self.fused_output(n)
+            self._no_clamp(clamp)
+            if (scale, zp) != (s, z):
+                raise self.error(f"input quantization ({s:.9g}, {z}) differs from the output's "
+                                 f"({scale:.9g}, {zp}); onnxruntime keeps this in float (not "
+                                 "supported)")
+            return x, out, s, z
+        return x, n.output[0], s, z
+
+    def _reshape_to(self, n, shape) -> None:
+        x, out, s, z = self._movement_out(n)
+        src = self.plain(x)
+        shape = tuple(int(d) for d in shape)
+        if math.prod(shape) != self.tensors[src].size:
+            raise self.error(f"cannot reshape {list(self._shape_of(x))} to {list(shape)}")
+        y = self.new_q(out, shape, _ident(len(shape)), s, z)
+        self.add_op("RESHAPE", [src], [y.ir], {"new_shape": shape})
+        self.vals[out] = y
+
+    def _op_Reshape(self, n):
+        target = [int(v) for v in self.const(n.input[1], "shape").reshape(-1)]
+        x = self._shape_of(self.qact(n.input[0]))
+        allowzero = int(self.attr(n, "allowzero", 0))
+        target = [x[i] if d == 0 and not allowzero and i < len(x) else d
+                  for i, d in enumerate(target)]
+        if target.count(-1) > 1:
+            raise self.error(f"new shape {target} has more than one -1")
+        if -1 in target:
+            known = math.prod(d for d in target if d != -1)
+            if known <= 0 or math.prod(x) % known:
+                raise self.error(f"cannot reshape {list(x)} to {target}")
+            target[target.index(-1)] = math.prod(x) // known
+        self._reshape_to(n, target)
+
+    def _op_Flatten(self, n):
+        x = self._shape_of(self.qact(n.input[0]))
+        axis = int(self.attr(n, "axis", 1)) % (len(x) + 1) if x else 0
+        self._reshape_to(n, (math.prod(x[:axis]), math.prod(x[axis:])))
+
+    def _axes(self, n, rank: int) -> list[int]:
+        axes = self.attr(n, "axes")
+        if axes is None and len(n.input) > 1 and n.input[1]:
+            axes = self.const(n.input[1], "axes").reshape(-1).tolist()
+        return [int(a) % rank for a in axes] if axes is not None else None
+
+    def _op_Squeeze(self, n):
+        x = self._shape_of(self.qact(n.input[0]))
+        axes = self._axes(n, len(x))
+        if axes is None:
+            axes = [i for i, d in enumerate(x) if d == 1]
+        if any(x[a] != 1 for a in axes):
+            raise self.error(f"cannot squeeze axes {axes} of {list(x)}")
+        self._reshape_to(n, [d for i, d in enumerate(x) if i not in axes])
+
+    def _op_Unsqueeze(self, n):
+        x = list(self._shape_of(self.qact(n.input[0])))
+        rank = len(x) + len(self._axes(n, 1 << 30) or [])
+        axes = sorted(self._axes(n, rank) or [])
+        for a in axes:
+            x.insert(a, 1)
+        self._reshape_to(n, x)
+
+    def _op_Transpose(self, n):
+        v = self.get(n.input[0])
+        src = v.src if isinstance(v, _DQ) else v
+        if not isinstance(src, _Q):
+            raise self.error("Transpose of a constant or float tensor is not supported")
+        rank = len(self._shape_of(src))
+        p = self.attr(n, "perm")
+        p = tuple(int(a) for a in p) if p is not None else tuple(reversed(range(rank)))
+        if sorted(p) != list(range(rank)):
+            raise self.error(f"perm {list(p)} is not a permutation of {rank} axes")
+        if isinstance(v, _DQ):
+            x, out, s, z = self._movement_out(n)
+        else:
+            x, out = src, n.output[0]
+        # onnx_out = onnx_in.transpose(p) = ir.transpose(perm).transpose(p)
+        self.vals[out] = _Q(x.ir, tuple(x.perm[p[j]] for j in range(rank)))
+
+    def _concat(self, n, inputs: list[_Q], out: str, scale: float, zp: int) -> None:
+        rank = len(self._shape_of(inputs[0]))
+        axis = int(self.attr(n, "axis", 0)) % rank
+        for q in inputs:
+            if self.qparams_of(q) != (scale, zp):
+                raise self.error("inputs quantized differently from the output are not "
+                                 "supported (a requantizing Concat)")
+        perm = inputs[0].perm
+        names = [self.materialize(q, perm) for q in inputs]
+        shapes = [self._shape_of(q) for q in inputs]
+        y_shape = list(shapes[0])
+        y_shape[axis] = sum(s[axis] for s in shapes)
+        y = self.new_q(out, y_shape, perm, scale, zp)
+        self.add_op("CONCATENATION", names, [y.ir], {"axis": perm[axis]})
+        self.vals[out] = y
+
+    def _op_Concat(self, n):
+        vals = [self.get(name) for name in n.input]
+        if all(isinstance(v, _DQ) for v in vals):
+            out, scale, zp, dtype, clamp = self.fused_output(n)
+            self._no_clamp(clamp)
+        else:
+            out = n.output[0]
+            scale, zp = self.qparams_of(self.qact(n.input[0]))
+        self._concat(n, [self.qact(name) for name in n.input], out, scale, zp)
+
+    def _op_QLinearConcat(self, n):
+        scale, zp = self._out_params(n.input[0], n.input[1])
+        xs = []
+        for k in range(2, len(n.input), 3):
+            x = self.qact(n.input[k])
+            self._bind(x, n.input[k + 1], n.input[k + 2])
+            xs.append(x)
+        self._concat(n, xs, n.output[0], scale, zp)
+
+
+def _text(v) -> str:
+    """A name as printable text: protobuf returns bytes for a string field that is not UTF-8."""
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(v))
+
+
+def _clean_names(model) -> None:
+    """Every name and op_type the reader uses, as printable str (a hostile file may hold
+    any bytes there)."""
+    g = model.graph
+    for n in g.node:
+        n.name, n.op_type, n.domain = _text(n.name), _text(n.op_type), _text(n.domain)
+        for field in (n.input, n.output):
+            clean = [_text(x) for x in field]
+            del field[:]
+            field.extend(clean)
+        for a in n.attribute:
+            a.name = _text(a.name)
+    for t in g.initializer:
+        t.name = _text(t.name)
+    for vi in list(g.input) + list(g.output) + list(g.value_info):
+        vi.name = _text(vi.name)
+
+
+def _meet(a, b):
+    lo = max((v for v in (a[0], b[0]) if v is not None), default=None)
+    hi = min((v for v in (a[1], b[1]) if v is not None), default=None)
+    return lo, hi
+
+
+def _with_q(t: Tensor, scale: float, zp: int) -> Tensor:
+    import dataclasses
+    return dataclasses.replace(t, scale=frozen_array(np.array([scale], np.float32)),
+                               zero_point=frozen_array(np.array([zp], np.int64)))
+
+
+def _quantize_const(data: np.ndarray, scale: float, zp: int) -> np.ndarray:
+    from ..quant_ort import quantize_linear
+    return quantize_linear(data, scale, zp, -128, 127).astype(np.int8)

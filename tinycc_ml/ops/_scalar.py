@@ -1,0 +1,38 @@
+"""The constants of the scalar kernels for cores without SIMD (runtime_c/tcm_conv_scalar.c:
+Cortex-M0+, Cortex-M3, RV32IMC): filter blocks of 4 rows interleaved tap by tap, and one
+[bias, multiplier, shift] row per output channel with the shortest exact requantization."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._smlad import right_shift_requant
+
+CHANNELS = 4            # TCM_SCALAR_CHANNELS (tcm_conv_scalar.h)
+MAX_PIXELS = 4          # TCM_SCALAR_MAX_PIXELS
+
+
+def pack_blocks(rows: np.ndarray) -> np.ndarray:
+    """[out_c, taps] int8 -> [ceil(out_c / 4)][taps][4], out_c zero-padded to a multiple of 4."""
+    out_c, taps = rows.shape
+    blocks = (out_c + CHANNELS - 1) // CHANNELS
+    padded = np.zeros((blocks * CHANNELS, taps), np.int8)
+    padded[:out_c] = rows
+    return padded.reshape(blocks, CHANNELS, taps).transpose(0, 2, 1).reshape(-1)
+
+
+def conv_requant(bias: np.ndarray, rows: np.ndarray, mult: np.ndarray, shift: np.ndarray):
+    """(table [out_c][3], mode) for double rounding: bias is the model's bias minus
+    input_zp * sum(row) (the accumulator starts there)."""
+    short = right_shift_requant(bias, rows, mult, shift)
+    if short is None:
+        return np.stack([bias, mult, shift], axis=1).astype(np.int32), "TCM_SCALAR_RQ_DOUBLE"
+    return np.stack(short, axis=1).astype(np.int32), "TCM_SCALAR_RQ_DOUBLE_RIGHT"
+
+
+def fc_requant(mult: np.ndarray, shift: np.ndarray):
+    """(mult_shift [n][2], mode) for BUILTIN_REF's single rounding, n = 1 for a per-tensor
+    layer. The short form (tcm_mbqm_single_right) is exact for shifts in [-31, -2]."""
+    short = bool(np.all((np.asarray(shift) <= -2) & (np.asarray(shift) >= -31)))
+    table = np.stack([np.asarray(mult, np.int64), np.asarray(shift, np.int64)], axis=1)
+    return table.astype(np.int32), "TCM_SCALAR_RQ_SINGLE_RIGHT" if short else "TCM_SCALAR_RQ_SINGLE"

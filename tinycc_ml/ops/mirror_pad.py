@@ -1,0 +1,64 @@
+"""MIRROR_PAD int8 with constant paddings, REFLECT or SYMMETRIC (TFLite MIRROR_PAD; tf.pad with
+mode "REFLECT" / "SYMMETRIC" becomes it).
+
+Numerics: none -- each output element is one input element, bytes unchanged (TensorFlow 2.21
+tensorflow/lite/kernels/mirror_pad.cc: GetInputDimension maps each padded index back to the
+input, offset 1 for REFLECT, 0 for SYMMETRIC; Prepare requires paddings [rank, 2] and, per axis,
+before and after <= dim - offset for REFLECT, <= dim for SYMMETRIC, so the map is numpy's
+"reflect" / "symmetric" padding of the axis' index range). Canonical attribute: `mode`,
+"reflect" or "symmetric" (frontends/tflite.py). Kernel: runtime_c/tcm_gather.c tcm_gather_s8,
+one index table per axis (ops/gather.py axis_tables).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import OpDef, register
+from .gather import RANK, axis_tables, emit_tables
+from .signature import Operand, Signature
+
+
+@register("MIRROR_PAD")
+class MirrorPad(OpDef):
+    signature = Signature((Operand("input", ("int8",)),
+                           Operand("paddings", ("int32", "int64"), const=True)))
+
+    def _paddings(self, op, g) -> np.ndarray:
+        return g.tensor(op.inputs[1]).data.astype(np.int64).reshape(-1, 2)
+
+    def check(self, op, g):
+        x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        if x.is_const:
+            raise g.error(op, f"input '{x.name}' is a constant; not supported")
+        mode = op.attrs.get("mode")
+        if mode not in ("reflect", "symmetric"):
+            raise g.error(op, f"mode {mode} is not supported (reflect, symmetric)")
+        pads = g.tensor(op.inputs[1])
+        if pads.size != 2 * len(x.shape):
+            raise g.error(op, f"paddings {list(pads.shape)} do not fit rank {len(x.shape)}")
+        offset = 1 if mode == "reflect" else 0
+        for axis, ((before, after), d) in enumerate(zip(self._paddings(op, g), x.shape)):
+            if min(before, after) < 0 or max(before, after) > d - offset:
+                raise g.error(op, f"paddings ({before}, {after}) of axis {axis} must lie in "
+                                  f"[0, {d - offset}] for {mode} padding of {d} values")
+        want = tuple(int(d + b + a) for d, (b, a) in zip(x.shape, self._paddings(op, g)))
+        if tuple(y.shape) != want:
+            raise g.error(op, f"output shape {list(y.shape)} is not the padded {list(want)}")
+        if len(x.shape) > RANK or y.size == 0:
+            raise g.error(op, f"rank {len(x.shape)} (at most {RANK}) or an empty output")
+
+    def prepare(self, op, g):
+        shape = g.tensor(op.inputs[0]).shape
+        mode = op.attrs["mode"]
+        picks = [np.pad(np.arange(d), (int(b), int(a)), mode=mode)
+                 for d, (b, a) in zip(shape, self._paddings(op, g))]
+        return axis_tables(shape, picks)
+
+    def describe(self, op, g):
+        pads = ", ".join(f"({b},{a})" for b, a in self._paddings(op, g))
+        return f"{op.attrs['mode']}, paddings {pads}"
+
+    def emit(self, op, g, em):
+        return emit_tables(op, em, op.params, em.tensor(op.inputs[0]), em.tensor(op.outputs[0]),
+                           "MIRROR_PAD")
