@@ -20,7 +20,7 @@ from tests.ops._runtime_ffi import build
 from tinycc_ml.cmacros import c_define
 from tinycc_ml.compiler import Options, compile_graph
 from tinycc_ml.ops import _mve, conv2d, fully_connected
-from tinycc_ml.ops.depthwise_conv2d import DepthwiseConv2D
+from tinycc_ml.ops.depthwise_conv2d import Depthwise3x3Smlad
 
 CDEF = """
 int host_pixels(void); int host_channels(void); int fc_host_align(void);
@@ -108,7 +108,7 @@ def test_depthwise_formulas_equal_the_macros(c):
                                                           (1, 3, 10, 17)):
         win = SimpleNamespace(stride_w=stride_w, out_w=out_w, pad_w=pad_w, in_w=in_w)
         want = c.dw3x3_plane_words_c(stride_w, out_w, pad_w, in_w)
-        assert DepthwiseConv2D._plane_words(win) == c.dw3x3_words(stride_w, out_w, pad_w,
+        assert Depthwise3x3Smlad.plane_words(win) == c.dw3x3_words(stride_w, out_w, pad_w,
                                                                   in_w) == want
 
 
@@ -159,8 +159,11 @@ def test_depthwise_grid_reaches_every_cortex_m4_kernel():
         out_w = -(-w // stride)
         g = window_graph("DEPTHWISE_CONV_2D", (1, w, w, c_n), (1, k, k, c_n),
                          (1, out_w, out_w, c_n), stride_h=stride, stride_w=stride)
-        text = _scratch(g, "cortex-m4")[1]
-        seen |= {m.group(1) for m in re.finditer(r"(tcm_depthwise_conv2d_s8\w*)\(&", text)}
+        comp = compile_graph(g, Options(name="m", target="cortex-m4"))
+        (layer,) = comp.layers
+        called = re.findall(r"(tcm_depthwise_conv2d_s8\w*)\(\s*&", comp.files["m.c"])
+        assert called == [layer.kernel]     # the C calls the kernel selection chose
+        seen.add(layer.kernel)
     assert seen == {"tcm_depthwise_conv2d_s8_3x3_smlad", "tcm_depthwise_conv2d_s8_smlad",
                     "tcm_depthwise_conv2d_s8"}
 

@@ -108,7 +108,7 @@ def test_fully_connected_shift_edges(multiplier, tmp_path):
     from tinycc_ml.ops import fully_connected
     g = load(path)
     op = [op for op in g.ops if op.kind == "FULLY_CONNECTED"][-1]
-    shift = int(fully_connected.FullyConnected().prepare(op, g).shift[0])
+    shift = int(fully_connected.FullyConnected().prepare(op, g).rq.shift[0])
     assert shift == {0.2: -2, 0.4: -1, 3.0: 2}[multiplier]
     assert_bitexact(path, n=10)
     _assert_native_bitexact(path)
