@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
-from .base import clamp_of, expect_per_tensor
+from .base import Kernel, clamp_of, expect_per_tensor
 from .signature import Operand, Signature
 
 
@@ -192,6 +192,32 @@ def model_bias_const(op, g, em, out_c: int) -> str:
     if len(op.inputs) < 3 or op.inputs[2] is None:
         return "NULL"
     return em.const("bias", wrap_int32(bias_of(op, g, out_c)), comment="the model's bias")
+
+
+class ReferenceLoop(Kernel):
+    """The portable kernel of CONV_2D and DEPTHWISE_CONV_2D: TFLite's reference loop
+    (tcm_conv.c, tcm_depthwise.c) over the model's filter and bias, per-channel multipliers and
+    shifts, with 4 * out_c bytes of accumulators as scratch (TCM_CONV_SCRATCH_BYTES,
+    TCM_DEPTHWISE_SCRATCH_BYTES). A subclass names its `c_function`, `source`, filter
+    `layout` (the constant's comment), `inplace` and `params` (the tcm_window struct)."""
+    source = ""
+    layout = ""
+
+    def params(self, layer, em) -> str:
+        raise NotImplementedError
+
+    def scratch_bytes(self, layer, ctx, decision):
+        return 4 * layer.params.win.out_c
+
+    def emit(self, layer, em, decision):
+        params = self.params(layer, em)
+        p, op = layer.params, layer.op
+        em.use(self.source)
+        w = em.const("filter", layer.input(1).data, comment=f"{self.layout}, the model's")
+        b = model_bias_const(op, layer.g, em, p.win.out_c)
+        return em.call(self.c_function, params, em.tensor(op.inputs[0]), w, b,
+                       em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
+                       em.tensor(op.outputs[0]), em.scratch)
 
 
 def folded_bias(bias: np.ndarray, sums: np.ndarray, offset: int) -> np.ndarray:

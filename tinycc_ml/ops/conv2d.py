@@ -76,23 +76,15 @@ def _inplace(layer, decision):
     return 0, planner.window_gap(layer.params.win)
 
 
-class ConvPortable(Kernel):
+class ConvPortable(cc.ReferenceLoop):
     """tcm_conv2d_s8: TFLite's reference loop over the model's filter and bias."""
     c_function = "tcm_conv2d_s8"
+    source = "tcm_conv.c"
+    layout = "[out_c][k_h][k_w][in_c]"
     inplace = staticmethod(_inplace)
 
-    def scratch_bytes(self, layer, ctx, decision):
-        return 4 * layer.params.win.out_c       # TCM_CONV_SCRATCH_BYTES (tcm_conv.h)
-
-    def emit(self, layer, em, decision):
-        params = _params(layer, em)
-        p, op = layer.params, layer.op
-        em.use("tcm_conv.c")
-        w = em.const("filter", layer.input(1).data, comment="[out_c][k_h][k_w][in_c], the model's")
-        b = cc.model_bias_const(op, layer.g, em, p.win.out_c)
-        return em.call(self.c_function, params, em.tensor(op.inputs[0]), w, b,
-                       em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
-                       em.tensor(op.outputs[0]), em.scratch)
+    def params(self, layer, em):
+        return _params(layer, em)
 
 
 class ConvHost(Kernel):

@@ -61,23 +61,15 @@ def _params(layer, em) -> str:
     return "&" + em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq, p.multiplier))
 
 
-class DepthwisePortable(Kernel):
+class DepthwisePortable(cc.ReferenceLoop):
     """tcm_depthwise_conv2d_s8: TFLite's reference loop over the model's filter and bias."""
     c_function = "tcm_depthwise_conv2d_s8"
+    source = "tcm_depthwise.c"
+    layout = "[1][k_h][k_w][out_c]"
     inplace = staticmethod(_inplace)
 
-    def scratch_bytes(self, layer, ctx, decision):
-        return 4 * layer.params.win.out_c       # TCM_DEPTHWISE_SCRATCH_BYTES (tcm_depthwise.h)
-
-    def emit(self, layer, em, decision):
-        params = _params(layer, em)
-        p, op = layer.params, layer.op
-        em.use("tcm_depthwise.c")
-        w = em.const("filter", layer.input(1).data, comment="[1][k_h][k_w][out_c], the model's")
-        b = cc.model_bias_const(op, layer.g, em, p.win.out_c)
-        return em.call(self.c_function, params, em.tensor(op.inputs[0]), w, b,
-                       em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
-                       em.tensor(op.outputs[0]), em.scratch)
+    def params(self, layer, em):
+        return _params(layer, em)
 
 
 class DepthwiseHost(Kernel):
