@@ -191,7 +191,8 @@ def io_context(g: Graph, io_param: dict[tuple[str, int], str], NAME: str) -> lis
 
 
 def model_files(g: Graph, plan: planner.Plan, e: Emitted, *, target: str, kernels: str,
-                caller_arena: bool, shared_arena: str | None = None) -> tuple[dict[str, str], list[str]]:
+                caller_arena: bool,
+                shared_arena: str | None = None) -> tuple[dict[str, str], list[str]]:
     """(file name -> text of NAME.h and NAME.c, the runtime_c files to copy)."""
     name, NAME = e.name, e.name.upper()
     ios = io_context(g, e.io_param, NAME)

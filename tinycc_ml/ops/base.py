@@ -47,7 +47,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..backends.targets import has_dsp, has_mve, is_scalar_mcu
+from ..backends.targets import has_dsp, has_mve, is_host, is_scalar_mcu
 from ..errors import CompileError
 from ..ir import Graph, Op, Tensor
 
@@ -165,6 +165,11 @@ class OwnKernel(Kernel):
 def needs_dsp(ctx: Context) -> str | None:
     """why_not of a kernel written for the Armv7E-M DSP extension (SMLAD, SXTB16)."""
     return None if has_dsp(ctx.target) else f"needs the DSP extension; --target {ctx.target}"
+
+
+def needs_host(ctx: Context) -> str | None:
+    """why_not of a kernel written for --target host (64-bit application processors)."""
+    return None if is_host(ctx.target) else f"--target host only; --target {ctx.target}"
 
 
 def needs_scalar_mcu(ctx: Context) -> str | None:
@@ -299,5 +304,6 @@ def clamp_of(op: Op) -> tuple[float | None, float | None]:
 
 
 __all__ = ["CompileError", "Choice", "Context", "Kernel", "Layer", "OpDef", "OwnKernel", "needs_dsp",
+           "needs_host", "needs_scalar_mcu",
            "needs_mve", "register", "lookup", "supported_kinds", "expect_arity", "expect_dtype",
            "expect_per_tensor", "expect_rank", "expect_const", "clamp_of"]

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
-from ..backends.targets import is_host
 from .. import planner
 from ..cmacros import c_define
 from . import _conv_common as cc, _mve, _scalar
 from ._smlad import pack_rows, pad4, right_shift_requant
-from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_mve, needs_scalar_mcu, register
+from .base import (Kernel, OpDef, clamp_of, needs_dsp, needs_host, needs_mve, needs_scalar_mcu,
+                   register)
 
 
 # tcm_conv2d_s8_host's blocking: output pixels and channels computed together
@@ -94,7 +94,7 @@ class ConvHost(Kernel):
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
-        return None if is_host(ctx.target) else f"--target host only; --target {ctx.target}"
+        return needs_host(ctx)
 
     def scratch_bytes(self, layer, ctx, decision):
         # TCM_CONV_HOST_SCRATCH_BYTES (tcm_conv_host.h): the patches, then the accumulators
@@ -163,7 +163,8 @@ class ConvScalar(Kernel):
         return needs_scalar_mcu(ctx)
 
     def scratch_bytes(self, layer, ctx, decision):
-        return _scalar.MAX_PIXELS * _taps(layer)  # TCM_CONV_SCALAR_SCRATCH_BYTES (tcm_conv_scalar.h)
+        # TCM_CONV_SCALAR_SCRATCH_BYTES (tcm_conv_scalar.h): the patches of up to 4 pixels
+        return _scalar.MAX_PIXELS * _taps(layer)
 
     def emit(self, layer, em, decision):
         params = _params(layer, em)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends import cmsis_nn
-from ..backends.targets import is_host
 from .. import planner, quant
 from . import _conv_common as cc, _mve, _scalar
-from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_mve, needs_scalar_mcu, register
+from .base import (Kernel, OpDef, clamp_of, needs_dsp, needs_host, needs_mve, needs_scalar_mcu,
+                   register)
 
 
 PASS_VALUES = 64     # outputs per pass the host kernel aims at (tcm_depthwise_host.c)
@@ -67,9 +67,7 @@ class DepthwisePortable(cc.ReferenceLoop):
     source = "tcm_depthwise.c"
     layout = "[1][k_h][k_w][out_c]"
     inplace = staticmethod(_inplace)
-
-    def params(self, layer, em):
-        return _params(layer, em)
+    params = staticmethod(_params)
 
 
 class DepthwiseHost(Kernel):
@@ -79,7 +77,7 @@ class DepthwiseHost(Kernel):
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
-        return None if is_host(ctx.target) else f"--target host only; --target {ctx.target}"
+        return needs_host(ctx)
 
     def decide(self, layer, ctx):
         """Pixels per pass: enough for about PASS_VALUES values when the channels are few

@@ -18,13 +18,12 @@ import numpy as np
 
 from .. import quant
 from ..backends import cmsis_nn
-from ..backends.targets import is_host
 from ..cmacros import c_define
 from ._conv_common import Requant, check_accum_depth, folded_bias, model_bias_const, wrap_int32
 from . import _scalar
 from ._smlad import pack_rows
-from .base import (Kernel, OpDef, clamp_of, expect_per_tensor, needs_dsp, needs_mve,
-                   needs_scalar_mcu, register)
+from .base import (Kernel, OpDef, clamp_of, expect_per_tensor, needs_dsp, needs_host,
+                   needs_mve, needs_scalar_mcu, register)
 from .signature import Operand, Signature
 
 
@@ -87,7 +86,7 @@ class FCHost(Kernel):
     forms = ("tflite_single",)
 
     def why_not(self, layer, ctx):
-        return None if is_host(ctx.target) else f"--target host only; --target {ctx.target}"
+        return needs_host(ctx)
 
     def scratch_bytes(self, layer, ctx, decision):
         return _host_depth_pad(layer.params.depth)

@@ -180,7 +180,7 @@ class _OrtConv(OpDef):
         em.use("tcm_ort.c")
         params = em.struct("params", "tcm_window", cc.window_fields(
             p.win, cc.Requant(int(g.tensor(op.inputs[0]).qparams()[1]), p.rq.zero_point,
-                              p.rq.act_min, p.rq.act_max, np.zeros(1), np.zeros(1))))
+                              p.rq.act_min, p.rq.act_max, np.zeros(1), np.zeros(1), "ort_float")))
         w = em.const("filter", p.filter, comment="[out_c][k_h][k_w][in_c / groups]")
         b = em.const("bias", p.bias) if p.bias is not None else "NULL"
         rq = emit_requant(em, p.rq)
