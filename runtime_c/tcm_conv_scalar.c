@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_conv_scalar.c: int8 CONV_2D and FULLY_CONNECTED for cores without SIMD (Cortex-M0+,
  * Cortex-M3, RV32IMC). Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h
  * ConvPerChannel and fully_connected.h (BUILTIN_REF's single rounding), with

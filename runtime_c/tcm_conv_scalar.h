@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_conv_scalar.h: int8 CONV_2D and FULLY_CONNECTED for microcontroller cores without SIMD
  * (Cortex-M0+ ARMv6-M, Cortex-M3 ARMv7-M, RV32IMC): register-blocked scalar multiply-accumulate.
  * Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerChannel

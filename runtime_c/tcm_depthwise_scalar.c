@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_depthwise_scalar.c: int8 DEPTHWISE_CONV_2D (depth multiplier 1) for cores without SIMD.
  * Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h
  * DepthwiseConvPerChannel, with -input_zp * sum(taps) folded into the bias at compile time:

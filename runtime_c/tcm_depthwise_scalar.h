@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_depthwise_scalar.h: int8 DEPTHWISE_CONV_2D (depth multiplier 1) for cores without SIMD
  * (Cortex-M0+, Cortex-M3, RV32IMC). Numerics: tensorflow/lite/kernels/internal/reference/
  * integer_ops/depthwise_conv.h DepthwiseConvPerChannel.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_mul32.h: the high word of a 32 x 31-bit product with 32-bit multiplies only, for cores
  * without a 64-bit multiply instruction (ARMv6-M: MULS gives the low 32 bits; gcc calls
  * __aeabi_lmul, about 20 instructions, for an int64_t product).

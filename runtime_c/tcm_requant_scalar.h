@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_requant_scalar.h: the requantization step of the scalar kernels (tcm_conv_scalar.c,
  * tcm_depthwise_scalar.c) for cores without SIMD, in the shortest form the compiler proved exact.
  */
