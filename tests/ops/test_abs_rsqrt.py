@@ -69,4 +69,4 @@ def test_sqrt_int8_is_refused(tmp_path):
     data = set_opcode(_model("RSQRT"), "RSQRT", "SQRT", version=1)
     op = op_of(data, "SQRT")
     msg = compile_error(data, tmp_path, starts=f"bad.tflite: op {op.index} (SQRT")
-    assert "not supported; supported: " in msg, msg
+    assert "not supported (`tinycc-ml ops` lists the supported ops)" in msg, msg
