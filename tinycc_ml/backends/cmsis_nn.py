@@ -160,10 +160,12 @@ def _checked(function: str, *args) -> str:
     return f"if ({call} != ARM_CMSIS_NN_SUCCESS) {{\n    return -2;\n}}"
 
 
-def _buffer_checked(required: str, size: int, call: str) -> str:
+def _buffer_checked(required: tuple, size: int, call: str) -> str:
     """`call`, preceded under TCM_CHECK_CMSIS_NN_BUFFERS by a comparison of the `size` bytes
-    reserved at compile time with CMSIS-NN's own answer (`required`, a C expression)."""
-    return (f"#ifdef {CHECK_BUFFERS}\nif ({required} != {size}) {{\n    return -2;\n}}\n#endif\n"
+    reserved at compile time with CMSIS-NN's own answer (`required`: its get_buffer_size
+    function and arguments)."""
+    asked = render_call(required[0], required[1:], end="")
+    return (f"#ifdef {CHECK_BUFFERS}\nif ({asked} != {size}) {{\n    return -2;\n}}\n#endif\n"
             f"{call}")
 
 
@@ -195,7 +197,8 @@ def conv2d(em, *, x, y, win, input_zp, output_zp, act_min, act_max, mult, shift,
     b = em.const("bias", bias)
     ctx = context(em.scratch if scratch_size else None, scratch_size)
     return _buffer_checked(
-        f"arm_convolve_wrapper_s8_get_buffer_size(&{params}, &{d_in}, &{d_f}, &{d_out})",
+        ("arm_convolve_wrapper_s8_get_buffer_size", f"&{params}", f"&{d_in}", f"&{d_f}",
+         f"&{d_out}"),
         scratch_size,
         _checked("arm_convolve_wrapper_s8", ctx, f"&{params}", f"&{quant}", f"&{d_in}", x,
                  f"&{d_f}", w, f"&{d_b}", b, f"&{d_out}", y))
@@ -218,7 +221,8 @@ def depthwise_conv2d(em, *, x, y, win, multiplier, input_zp, output_zp, act_min,
     b = em.const("bias", bias)
     ctx = context(em.scratch if scratch_size else None, scratch_size)
     return _buffer_checked(
-        f"arm_depthwise_conv_wrapper_s8_get_buffer_size(&{params}, &{d_in}, &{d_f}, &{d_out})",
+        ("arm_depthwise_conv_wrapper_s8_get_buffer_size", f"&{params}", f"&{d_in}", f"&{d_f}",
+         f"&{d_out}"),
         scratch_size,
         _checked("arm_depthwise_conv_wrapper_s8", ctx, f"&{params}", f"&{quant}", f"&{d_in}", x,
                  f"&{d_f}", w, f"&{d_b}", b, f"&{d_out}", y))
@@ -237,7 +241,7 @@ def pool(em, function: str, *, x, y, win, act_min, act_max, scratch_size) -> str
     call = _checked(function, ctx, f"&{params}", f"&{d_in}", x, f"&{d_f}", f"&{d_out}", y)
     if function != "arm_avgpool_s8":
         return call               # arm_max_pool_s8 needs no buffer
-    return _buffer_checked(f"arm_avgpool_s8_get_buffer_size({win.out_w}, {win.in_c})",
+    return _buffer_checked(("arm_avgpool_s8_get_buffer_size", win.out_w, win.in_c),
                            scratch_size, call)
 
 
@@ -285,7 +289,7 @@ def fully_connected(em, *, x, y, batches, depth, units, input_zp, output_zp, act
     else:
         ctx = context(None, 0)
     return _buffer_checked(
-        f"arm_fully_connected_s8_get_buffer_size(&{d_f})",
+        ("arm_fully_connected_s8_get_buffer_size", f"&{d_f}"),
         fully_connected_buffer_size(em.target, units),
         _checked("arm_fully_connected_s8", ctx, f"&{params}", f"&{quant}", f"&{d_in}", x,
                  f"&{d_f}", w, f"&{d_b}", b, f"&{d_out}", y))

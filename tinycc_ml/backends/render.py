@@ -17,7 +17,7 @@ from .. import __version__, planner
 from .._paths import runtime_dir, templates_dir
 from ..ir import Graph
 from ..ops.base import Choice, Layer, OwnKernel, lookup
-from .calls import called_function, reflow
+from .calls import WIDTH, called_function, reflow, wrap
 from .cnames import Namer, comment_text, io_stem, layer_stem
 from .emit import ConstTable, LayerEmitter, c_literal
 
@@ -164,8 +164,11 @@ def layer_comment(g: Graph, op, info: LayerInfo, plan: planner.Plan, scr: int | 
                           "CMSIS-NN" if info.backend == "cmsis-nn" else "",
                           "not bit-exact with TFLite" if info.inexact else "",
                           "no code: output aliases input" if not info.backend else "") if x]
-    return (f"Layer {info.position}: {op.kind} '{comment_text(op.name.split(';')[0])}' "
-            f"(op {op.index})  {shapes_in} -> {shapes_out}\n     * " + "; ".join(detail))
+    head = wrap([f"Layer {info.position}: {op.kind} '{comment_text(op.name.split(';')[0])}' "
+                 f"(op {op.index})", f"{shapes_in} -> {shapes_out}"],
+                WIDTH - 3, "    /* ", "     * ")
+    lines = head + wrap(detail, WIDTH - 3, "     * ", "     * ", sep="; ")
+    return "\n".join(lines)[len("    /* "):]     # the template writes the first line's "/* "
 
 
 def io_context(g: Graph, io_param: dict[tuple[str, int], str], NAME: str) -> list[dict]:
@@ -208,7 +211,11 @@ def model_files(g: Graph, plan: planner.Plan, e: Emitted, *, target: str, kernel
                and f.replace(".h", ".c") in runtime]
     headers += [f for f in sorted(local) if f.endswith(".h") and f not in headers
                 and f != "tcm_math.h"]
-    ctx = dict(version=__version__, source=comment_text(g.source), sha256=g.sha256, name=name,
+    build = ([f"Build: compile {name}.c"] + [f for f in runtime if f.endswith(".c")]
+             + ([f"{shared_arena}.c"] if shared_arena else [])
+             + ["with this folder on the include path (headers:", f"{name}.h"]
+             + [f for f in runtime if f.endswith(".h")] + ["tcm_names.h)."])
+    ctx = dict(version=__version__, build_lines=[x[3:] for x in wrap(build, WIDTH, " * ", " * ")], source=comment_text(g.source), sha256=g.sha256, name=name,
                NAME=NAME, file_h=f"{name}.h", file_c=f"{name}.c", guard=f"{NAME}_H",
                n_ops=len(g.ops), weight_bytes=const_bytes(e), arena_bytes=plan.arena_bytes,
                arena_decl=max(plan.arena_bytes, 1), caller_arena=caller_arena,
