@@ -1,8 +1,9 @@
 """From a planned graph and its kernel choices to the model's C text: names, layer code,
 per-layer comments, the template context and the runtime files to copy.
 
-`emit_layers` runs each layer's chosen kernel (`Choice.kernel.emit`) with a `LayerEmitter`;
-`model_files` renders templates/model.{h,c}.j2 from the result. Nothing here chooses a kernel.
+`emit_layers` runs each layer's chosen kernel (`Choice.kernel.emit`, passes/select.py) with a
+`LayerEmitter`; `model_files` renders templates/model.{h,c}.j2 from the result. Nothing here
+chooses a kernel, and nothing here imports the op modules: the choices carry what it reads.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import numpy as np
 from .. import __version__, planner
 from .._paths import runtime_dir, templates_dir
 from ..ir import Graph
-from ..ops.base import Choice, Layer, OwnKernel, lookup
 from .calls import WIDTH, called_function, reflow, wrap
 from .cnames import Namer, comment_text, io_stem, layer_stem
 from .emit import ConstTable, LayerEmitter, c_literal
@@ -83,7 +83,7 @@ def pointers(g: Graph, plan: planner.Plan,
     return out
 
 
-def emit_layers(g: Graph, choices: tuple[Choice, ...], plan: planner.Plan, name: str,
+def emit_layers(g: Graph, choices: tuple, plan: planner.Plan, name: str,
                 target: str, kernels: str) -> Emitted:
     io_param = io_params(g, name)
     ptrs = pointers(g, plan, io_param)
@@ -95,7 +95,7 @@ def emit_layers(g: Graph, choices: tuple[Choice, ...], plan: planner.Plan, name:
         em = LayerEmitter(g, op, pos, stem, out.consts, ptrs,
                           f"(arena + {scr})" if scr is not None else None, target, kernels,
                           choice.scratch)
-        code = reflow(choice.kernel.emit(Layer(op, g), em, choice.decision))
+        code = reflow(choice.kernel.emit(choice.layer, em, choice.decision))
         out.sources |= em.sources
         info = layer_info(g, op, pos, stem, choice, code)
         out.layers.append(info)
@@ -122,13 +122,13 @@ def io_copies(g: Graph, io_param: dict[tuple[str, int], str],
     return out
 
 
-def layer_info(g: Graph, op, pos: int, stem: str, choice: Choice, code: str) -> LayerInfo:
-    d = lookup(op, g)
+def layer_info(g: Graph, op, pos: int, stem: str, choice, code: str) -> LayerInfo:
+    """What the summary and inspect say of the layer (`choice`: its ops.base.Choice)."""
+    d = choice.opdef
     ins = tuple(t for t in op.inputs if t is not None)
     kernel = None
-    if code:
-        kernel = (called_function(code) if isinstance(choice.kernel, OwnKernel)
-                  else choice.kernel.c_function)
+    if code:       # an op's own kernel (ops.base.OwnKernel) names no function: read its call
+        kernel = choice.kernel.c_function or called_function(code)
     return LayerInfo(pos, op.index, op.kind, op.name, stem, ins, tuple(op.outputs),
                      d.macs(op, g), sum(g.tensor(t).nbytes for t in ins if g.tensor(t).is_const),
                      choice.scratch, d.describe(op, g), choice.backend if code else "",

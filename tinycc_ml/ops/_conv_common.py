@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
+from ._requant import TFLITE_DOUBLE, Requant
 from .base import Kernel, clamp_of, expect_per_tensor
 from .signature import Operand, Signature
 
@@ -106,17 +107,6 @@ def describe(win: Window, clamp, extra: str = "") -> str:
     return ", ".join(parts)
 
 
-@dataclass(frozen=True)
-class Requant:
-    input_zp: int
-    output_zp: int
-    act_min: int
-    act_max: int
-    multiplier: np.ndarray      # int32 [out_c] (or [1]: per-tensor FULLY_CONNECTED)
-    shift: np.ndarray           # int32, as many
-    form: str                   # the arithmetic: "tflite_double", "tflite_single", ... (base.py)
-
-
 def conv_requant(op, g, filter_name: str, out_c: int,
                  input_name: str | None = None) -> Requant:
     """PopulateConvolutionQuantizationParams: per-channel multipliers (per-tensor repeated).
@@ -144,7 +134,7 @@ def conv_requant(op, g, filter_name: str, out_c: int,
         raise g.error(op, f"output channel {int(big[0])}: effective scale input * filter / output "
                           f"= {in_scale * float(scales[big[0]]) / out_scale:.6g} is too large")
     act_min, act_max = quant.activation_range(clamp_of(op), out_scale, out_zp)
-    return Requant(in_zp, out_zp, act_min, act_max, mult, shift, "tflite_double")
+    return Requant(in_zp, out_zp, act_min, act_max, mult, shift, TFLITE_DOUBLE)
 
 
 # The operands of CONV_2D and DEPTHWISE_CONV_2D (checked before shape inference).

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from .. import quant
 from ..backends import cmsis_nn
 from . import _elementwise as ew
+from ._requant import TFLITE_DOUBLE, Requant
 from .base import Kernel, OpDef, clamp_of, needs_mve, register
 
 LEFT_SHIFT = 20     # int8 (add.cc: "20 in case of 8-bit")
@@ -42,11 +43,7 @@ class Operand:
 class AddParams:
     input1: Operand
     input2: Operand
-    output_multiplier: int
-    output_shift: int
-    output_offset: int
-    act_min: int
-    act_max: int
+    rq: Requant          # the sum's rescale to the output (input_zp 0: the operands are offset)
     loop: ew.LoopNest
 
 
@@ -64,21 +61,22 @@ def add_params(op, g, subtract: bool) -> AddParams:
                           f"{s1:.9g} and {s2:.9g} (TFLite needs a rescale below 1)") from None
     lo, hi = quant.activation_range(clamp_of(op), so, zo)
     return AddParams(Operand(-z1, m1, sh1, 0), Operand(-z2, m2, sh2, int(subtract)),
-                     mo, sho, zo, lo, hi, ew.loop_nest(a.shape, b.shape))
+                     Requant(0, zo, lo, hi, mo, sho, TFLITE_DOUBLE), ew.loop_nest(a.shape, b.shape))
 
 
 def _add_params(layer, em) -> str:
-    p = layer.params
+    p, rq = layer.params, layer.params.rq
     return "&" + em.struct("params", "tcm_add_params", {
         "input1": p.input1.field(), "input2": p.input2.field(), "left_shift": LEFT_SHIFT,
-        "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
-        "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max})
+        "output_multiplier": rq.multiplier, "output_shift": rq.shift,
+        "output_offset": rq.output_zp, "act_min": rq.act_min, "act_max": rq.act_max})
 
 
 class AddPortable(Kernel):
     """tcm_add_s8 (tcm_elementwise.c): any broadcast, in place over an operand of the output's
     shape (gap 0: element i is written after both inputs' element i are read)."""
     c_function = "tcm_add_s8"
+    forms = (TFLITE_DOUBLE,)
     sources = ("tcm_elementwise.c",)
 
     def inplace(self, layer, decision):
@@ -113,6 +111,7 @@ class AddCmsisNN(Kernel):
     broadcasting (after dropping extent-1 axes) are eligible."""
     c_function = "arm_elementwise_add_s8"
     backend = "cmsis-nn"
+    forms = (TFLITE_DOUBLE,)
 
     def why_not(self, layer, ctx):
         if layer.params.loop.broadcast:
@@ -121,15 +120,15 @@ class AddCmsisNN(Kernel):
         return None
 
     def emit(self, layer, em, decision):
-        p, op = layer.params, layer.op
+        p, op, rq = layer.params, layer.op, layer.params.rq
         return cmsis_nn.elementwise_add(
             em, a=em.tensor(op.inputs[0]), b=em.tensor(op.inputs[1]), y=em.tensor(op.outputs[0]),
             f={"input1_offset": p.input1.offset, "input1_multiplier": p.input1.multiplier,
                "input1_shift": p.input1.shift, "input2_offset": p.input2.offset,
                "input2_multiplier": p.input2.multiplier, "input2_shift": p.input2.shift,
-               "left_shift": LEFT_SHIFT, "output_offset": p.output_offset,
-               "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
-               "act_min": p.act_min, "act_max": p.act_max, "size": layer.output().size})
+               "left_shift": LEFT_SHIFT, "output_offset": rq.output_zp,
+               "output_multiplier": rq.multiplier, "output_shift": rq.shift,
+               "act_min": rq.act_min, "act_max": rq.act_max, "size": layer.output().size})
 
 
 class _AddSub(OpDef):

@@ -9,24 +9,29 @@ in the order the pipeline calls them:
 - `output_shape(op, g)`: the output shape from the input shapes, where the model's stored one may
   be a placeholder (passes/shapes.py).
 - `prepare(op, g) -> Params`: every number the kernels read, computed once at compile time
-  (TFLM's Prepare moved to compile time). Stored in `op.params` by passes/prepare.py. A
-  requantizing op's Params carry a `Requant` whose `form` names the arithmetic the layer needs
-  ("tflite_double", "tflite_single", later "tflite_int64", "ort_float"); `bias` is the model's
-  int32 bias as stored: each kernel folds input_offset * filter sums into it as it packs.
+  (TFLM's Prepare moved to compile time). Stored in `op.params` by passes/prepare.py. Every
+  op that rescales at run time keeps its rescale in `params.rq`, a `Requant` (ops/_requant.py)
+  whose `form` names the arithmetic the layer needs (TFLite's double rounding, the single
+  rounding of FULLY_CONNECTED, softmax's, average pooling's rounded division; room for the
+  int16x8 int64 form and onnxruntime's float32 one); `Layer.form` reads it. `bias` (conv,
+  depthwise, transpose conv, FC) is the model's int32 bias as stored: each kernel folds
+  input_offset * filter sums into it as it packs (_conv_common.folded_bias).
 - `macs(op, g)`, `describe(op, g)`: the summary and the per-layer comment.
 - `alias_input(op, g)`: index of an input whose buffer the output may reuse (RESHAPE: 0), or None.
 - `kernels`: the op's implementations (`Kernel` objects, below), most specialised first.
   passes/select.py takes the first that can run the layer; the planner and the emitter read
   only that `Choice`. An op with one implementation leaves `kernels` alone and writes
   `emit(op, g, em)` (and `inplace_input(op, g)` if its kernel may write over an input): the
-  default `kernels` is one `OwnKernel` that calls them, so every op goes through selection.
+  default `kernels` is one `OwnKernel` that calls them, so every op goes through selection;
+  its `forms` (TFLite's double rounding unless the OpDef says otherwise) are that kernel's.
 
 The kernel object contract (`Kernel`): one implementation of an op (portable, DSP/SMLAD,
 Helium/MVE, CMSIS-NN, a CMSIS-NN call that is not bit-exact, later sparse, int16, ort_float),
 written in its op's module.
 - `c_function`: the C function its call names (the "kernel" of `inspect`); `backend`:
   "portable" (tinycc-ml's runtime_c) or "cmsis-nn"; `forms`: the requantization forms it
-  implements (selection passes it over for a layer of another form).
+  implements (selection passes it over for a layer of another form; a layer without a
+  Requant runs on any kernel). A kernel that names none implements TFLite's double rounding.
 - `inexact`: empty for a kernel bit-exact with the reference; otherwise how its outputs differ,
   and `opt_in` names the option that allows it (Options.cmsis_nn_inexact holds the op kinds).
 - `why_not(layer, ctx) -> str | None`: why it cannot run this layer on ctx.target / ctx.kernels
@@ -50,6 +55,7 @@ from typing import Any, ClassVar
 from ..backends.targets import has_dsp, has_mve, is_host, is_scalar_mcu
 from ..errors import CompileError
 from ..ir import Graph, Op, Tensor
+from ._requant import ORT_FLOAT, TFLITE_DOUBLE
 
 _REGISTRY: dict[str, "OpDef"] = {}
 # op kinds whose arithmetic differs under op.attrs["numerics"] == "onnxruntime" (ops/ort.py)
@@ -59,6 +65,8 @@ _ORT_REGISTRY: dict[str, "OpDef"] = {}
 def register(kind: str, numerics: str = "tflite"):
     def wrap(cls):
         cls.kind = kind
+        if numerics == "onnxruntime" and "forms" not in cls.__dict__:
+            cls.forms = (ORT_FLOAT,)          # its own kernel implements onnxruntime's arithmetic
         (_ORT_REGISTRY if numerics == "onnxruntime" else _REGISTRY)[kind] = cls()
         return cls
     return wrap
@@ -118,7 +126,7 @@ class Kernel:
     """One implementation of an op; see the module docstring for the contract."""
     c_function: ClassVar[str | None] = None
     backend: ClassVar[str] = "portable"
-    forms: ClassVar[tuple[str, ...]] = ("tflite_double",)
+    forms: ClassVar[tuple[str, ...]] = (TFLITE_DOUBLE,)
     inexact: ClassVar[str] = ""
     opt_in: ClassVar[str] = ""
 
@@ -144,11 +152,14 @@ class Kernel:
 
 class OwnKernel(Kernel):
     """The one kernel of an op with one implementation: its OpDef's `emit` and `inplace_input`
-    (gap 0: an elementwise loop). Any requantization form its prepare() records."""
-    forms = ()
+    (gap 0: an elementwise loop). Its forms are the OpDef's."""
 
     def __init__(self, opdef: "OpDef"):
         self.opdef = opdef
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return self.opdef.forms
 
     @property
     def name(self) -> str:
@@ -186,6 +197,8 @@ def needs_mve(ctx: Context) -> str | None:
 @dataclass(frozen=True)
 class Choice:
     """The kernel selection picked for one layer: what the planner and the emitter read."""
+    layer: Layer
+    opdef: "OpDef"                                   # macs() and describe() of the summary
     kernel: Kernel
     decision: Any
     scratch: int
@@ -204,6 +217,8 @@ class Choice:
 
 class OpDef:
     kind: ClassVar[str] = ""
+    # the requantization forms of the op's own kernel (OwnKernel), for an op with one
+    forms: ClassVar[tuple[str, ...]] = (TFLITE_DOUBLE,)
 
     # the op's operands (an ops.signature.Signature: count, types, constness), checked before
     # shape inference (passes/validate.py); every op declares one (tests/passes/test_validate.py)

@@ -21,6 +21,7 @@ from ..backends import cmsis_nn
 from .. import planner
 from ..cmacros import c_define
 from . import _conv_common as cc, _mve, _scalar
+from ._requant import TFLITE_DOUBLE
 from ._smlad import pack_rows, pad4, right_shift_requant
 from .base import (Kernel, OpDef, clamp_of, needs_dsp, needs_host, needs_mve, needs_scalar_mcu,
                    register)
@@ -79,6 +80,7 @@ def _inplace(layer, decision):
 class ConvPortable(cc.ReferenceLoop):
     """tcm_conv2d_s8: TFLite's reference loop over the model's filter and bias."""
     c_function = "tcm_conv2d_s8"
+    forms = (TFLITE_DOUBLE,)
     source = "tcm_conv.c"
     layout = "[out_c][k_h][k_w][in_c]"
     inplace = staticmethod(_inplace)
@@ -91,6 +93,7 @@ class ConvHost(Kernel):
     """tcm_conv2d_s8_host (--target host; tcm_dot_host.h's unsigned x signed dot product: x +
     128 as uint8, so the bias packs (input_offset - 128) * sum(filter))."""
     c_function = "tcm_conv2d_s8_host"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -120,6 +123,7 @@ class ConvSmlad(Kernel):
     """tcm_conv2d_s8_smlad (DSP cores) over filter rows padded to 4 taps, with the short
     requantization (_smlad.right_shift_requant) where it is exact for the layer's weights."""
     c_function = "tcm_conv2d_s8_smlad"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -157,6 +161,7 @@ class ConvScalar(Kernel):
     and one [bias, multiplier, shift] row per channel, the short requantization where exact
     (ops/_scalar.py)."""
     c_function = "tcm_conv2d_s8_scalar"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -184,6 +189,7 @@ class ConvScalar(Kernel):
 class ConvMve(Kernel):
     """tcm_conv2d_s8_mve (Helium): filter rows padded to 16 taps."""
     c_function = "tcm_conv2d_s8_mve"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -210,6 +216,7 @@ class ConvCmsisNN(Kernel):
     """arm_convolve_wrapper_s8: per channel, double rounding (arm_nn_requantize) as
     ConvPerChannel, so every CONV_2D layer is eligible; CMSIS-NN folds the input offset itself."""
     c_function = "arm_convolve_wrapper_s8"
+    forms = (TFLITE_DOUBLE,)
     backend = "cmsis-nn"
 
     def scratch_bytes(self, layer, ctx, decision):

@@ -19,6 +19,7 @@ import numpy as np
 from ..backends import cmsis_nn
 from .. import planner, quant
 from . import _conv_common as cc, _mve, _scalar
+from ._requant import TFLITE_DOUBLE
 from .base import (Kernel, OpDef, clamp_of, needs_dsp, needs_host, needs_mve, needs_scalar_mcu,
                    register)
 
@@ -64,6 +65,7 @@ def _params(layer, em) -> str:
 class DepthwisePortable(cc.ReferenceLoop):
     """tcm_depthwise_conv2d_s8: TFLite's reference loop over the model's filter and bias."""
     c_function = "tcm_depthwise_conv2d_s8"
+    forms = (TFLITE_DOUBLE,)
     source = "tcm_depthwise.c"
     layout = "[1][k_h][k_w][out_c]"
     inplace = staticmethod(_inplace)
@@ -74,6 +76,7 @@ class DepthwiseHost(Kernel):
     """tcm_depthwise_conv2d_s8_host (--target host): `pixels` adjacent output pixels per pass
     (the decision), x86 VNNI under #if."""
     c_function = "tcm_depthwise_conv2d_s8_host"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -110,6 +113,7 @@ class DepthwiseSmlad(Kernel):
     """tcm_depthwise_conv2d_s8_smlad: SMLABB/SMLATT over int16 taps; multiplier 1, channels
     by 4, at most 64 taps."""
     c_function = "tcm_depthwise_conv2d_s8_smlad"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -144,6 +148,7 @@ class DepthwiseScalar(Kernel):
     [bias, multiplier, shift] row per channel, the short requantization where exact
     (ops/_scalar.py)."""
     c_function = "tcm_depthwise_conv2d_s8_scalar"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -172,6 +177,7 @@ class Depthwise3x3Smlad(Kernel):
     or 2, and tcm_requant_dsp.h's short requantization exact for every channel (read from
     the weight values here, once)."""
     c_function = "tcm_depthwise_conv2d_s8_3x3_smlad"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -220,6 +226,7 @@ class Depthwise3x3Smlad(Kernel):
 class DepthwiseMve(Kernel):
     """tcm_depthwise_conv2d_s8_mve (Helium)."""
     c_function = "tcm_depthwise_conv2d_s8_mve"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -248,6 +255,7 @@ class DepthwiseMve(Kernel):
 class DepthwiseCmsisNN(Kernel):
     """arm_depthwise_conv_wrapper_s8 (batch 1), double rounding as DepthwiseConvPerChannel."""
     c_function = "arm_depthwise_conv_wrapper_s8"
+    forms = (TFLITE_DOUBLE,)
     backend = "cmsis-nn"
 
     def why_not(self, layer, ctx):

@@ -21,6 +21,7 @@ from ..backends import cmsis_nn
 from ..cmacros import c_define
 from ._conv_common import Requant, check_accum_depth, folded_bias, model_bias_const, wrap_int32
 from . import _scalar
+from ._requant import TFLITE_SINGLE
 from ._smlad import pack_rows
 from .base import (Kernel, OpDef, clamp_of, expect_per_tensor, needs_dsp, needs_host,
                    needs_mve, needs_scalar_mcu, register)
@@ -65,7 +66,7 @@ def _params(layer, em) -> str:
 class FCPortable(Kernel):
     """tcm_fully_connected_s8: TFLite's reference loop over the model's weights and bias."""
     c_function = "tcm_fully_connected_s8"
-    forms = ("tflite_single",)
+    forms = (TFLITE_SINGLE,)
 
     def emit(self, layer, em, decision):
         p, op = layer.params, layer.op
@@ -83,7 +84,7 @@ class FCHost(Kernel):
     product (x + 128 as uint8, so the bias packs (input_offset - 128) * sum(row)); rows padded
     to HOST_DEPTH_ALIGN."""
     c_function = "tcm_fully_connected_s8_host"
-    forms = ("tflite_single",)
+    forms = (TFLITE_SINGLE,)
 
     def why_not(self, layer, ctx):
         return needs_host(ctx)
@@ -110,7 +111,7 @@ class FCSmlad(Kernel):
     """tcm_fully_connected_s8_smlad (DSP cores): rows padded to 4 for SMLAD, packed into words;
     the short single-rounding requantization when every shift is in [-31, -2] (the decision)."""
     c_function = "tcm_fully_connected_s8_smlad"
-    forms = ("tflite_single",)
+    forms = (TFLITE_SINGLE,)
 
     def why_not(self, layer, ctx):
         return needs_dsp(ctx)
@@ -138,7 +139,7 @@ class FCScalar(Kernel):
     """tcm_fully_connected_s8_scalar (cores without SIMD): weight blocks of 4 rows interleaved
     (ops/_scalar.py), the short single-rounding requantization where exact."""
     c_function = "tcm_fully_connected_s8_scalar"
-    forms = ("tflite_single",)
+    forms = (TFLITE_SINGLE,)
 
     def why_not(self, layer, ctx):
         return needs_scalar_mcu(ctx)
@@ -161,7 +162,7 @@ class FCScalar(Kernel):
 class FCMve(Kernel):
     """tcm_fully_connected_s8_mve (Helium)."""
     c_function = "tcm_fully_connected_s8_mve"
-    forms = ("tflite_single",)
+    forms = (TFLITE_SINGLE,)
 
     def why_not(self, layer, ctx):
         return needs_mve(ctx)
@@ -263,7 +264,7 @@ class FullyConnected(OpDef):
             raise g.error(op, "the requantization scale is too large (shift > 30)")
         bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)
         act_min, act_max = quant.activation_range(clamp_of(op), out_scale, out_zp)
-        rq = Requant(in_zp, out_zp, act_min, act_max, mult, shift, "tflite_single")
+        rq = Requant(in_zp, out_zp, act_min, act_max, mult, shift, TFLITE_SINGLE)
         return FCParams(batches=x.size // depth, depth=depth, units=units, rq=rq,
                         bias=wrap_int32(bias), sums=w.data.astype(np.int64).sum(axis=1))
 

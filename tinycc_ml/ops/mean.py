@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from .. import quant
 from ._fixedpoint import wrap
+from ._requant import TFLITE_DOUBLE, Requant
 from .base import OpDef, expect_per_tensor, register
 from .signature import Operand, Signature
 
@@ -34,10 +35,8 @@ class MeanParams:
     outer_stride: tuple[int, ...]
     inner: tuple[int, ...]          # reduced merged axes
     inner_stride: tuple[int, ...]
-    sum_offset: int
-    multiplier: int
-    shift: int
-    output_offset: int
+    sum_offset: int                 # -input_zp * n, wrapped to int32
+    rq: Requant                     # the sum's rescale, 1/n folded in (mean_multiplier)
 
 
 def resolve_axes(axis_values, rank: int) -> tuple[int, ...] | None:
@@ -138,7 +137,7 @@ class Mean(OpDef):
         inner, inner_stride = levels(True)
         return MeanParams(axes=axes, n=n, outer=outer, outer_stride=outer_stride, inner=inner,
                           inner_stride=inner_stride, sum_offset=wrap(-in_zp * n, 32),
-                          multiplier=multiplier, shift=shift, output_offset=out_zp)
+                          rq=Requant(in_zp, out_zp, -128, 127, multiplier, shift, TFLITE_DOUBLE))
 
     def inplace_input(self, op, g):
         return 0
@@ -155,6 +154,6 @@ class Mean(OpDef):
         params = em.struct("params", "tcm_mean_params", {
             "outer": tuple(p.outer), "outer_stride": tuple(p.outer_stride),
             "inner": tuple(p.inner), "inner_stride": tuple(p.inner_stride),
-            "sum_offset": p.sum_offset, "multiplier": p.multiplier, "shift": p.shift,
-            "output_offset": p.output_offset})
+            "sum_offset": p.sum_offset, "multiplier": p.rq.multiplier, "shift": p.rq.shift,
+            "output_offset": p.rq.output_zp})
         return f"tcm_mean_s8(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import quant
 from . import _elementwise as ew
+from ._requant import TFLITE_DOUBLE, Requant
 from .base import OpDef, clamp_of, register
 
 # (x1 + offset1) * (x2 + offset2) has |value| <= 256 * 256 = 2^16: TFLite shifts it left by a
@@ -27,11 +28,7 @@ MAX_LEFT_SHIFT = 14
 class MulParams:
     input1_offset: int
     input2_offset: int
-    output_multiplier: int
-    output_shift: int
-    output_offset: int
-    act_min: int
-    act_max: int
+    rq: Requant          # the product's rescale to the output (input_zp 0: operands offset)
     loop: ew.LoopNest
 
 
@@ -61,7 +58,8 @@ class Mul(OpDef):
         mult, shift = self._multiplier(op, g)
         zo = y.qparams()[1]
         lo, hi = quant.activation_range(clamp_of(op), y.qparams()[0], zo)
-        return MulParams(-a.qparams()[1], -b.qparams()[1], mult, shift, zo, lo, hi,
+        return MulParams(-a.qparams()[1], -b.qparams()[1],
+                         Requant(0, zo, lo, hi, mult, shift, TFLITE_DOUBLE),
                          ew.loop_nest(a.shape, b.shape))
 
     def inplace_input(self, op, g):
@@ -71,12 +69,12 @@ class Mul(OpDef):
         return ew.describe(op, g, op.params.loop)
 
     def emit(self, op, g, em):
-        p = op.params
+        p, rq = op.params, op.params.rq
         em.use("tcm_elementwise.c")
         params = em.struct("params", "tcm_mul_params", {
             "input1_offset": p.input1_offset, "input2_offset": p.input2_offset,
-            "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
-            "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max})
+            "output_multiplier": rq.multiplier, "output_shift": rq.shift,
+            "output_offset": rq.output_zp, "act_min": rq.act_min, "act_max": rq.act_max})
         loop = em.struct("loop", "tcm_broadcast", p.loop.fields())
         return (f"tcm_mul_s8(&{params}, &{loop}, {em.tensor(op.inputs[0])}, "
                 f"{em.tensor(op.inputs[1])}, {em.tensor(op.outputs[0])});")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from .. import quant
 from ..backends import cmsis_nn
 from . import _conv_common as cc
+from ._requant import TFLITE_ROUND_DIVIDE, Requant
 from .base import Kernel, OpDef, clamp_of, expect_per_tensor, register
 from .signature import INT8_UNARY
 
@@ -29,10 +30,13 @@ class PoolParams:
     win: cc.Window
     act_min: int
     act_max: int
+    rq: Requant | None      # AVERAGE_POOL_2D: the rounded division (no multiplier); MAX: None
 
 
 class PoolPortable(Kernel):
     """tcm_avg_pool_s8 / tcm_max_pool_s8 (tcm_pool.c)."""
+
+    forms = (TFLITE_ROUND_DIVIDE,)     # AVERAGE_POOL_2D; MAX_POOL_2D's layers have no form
 
     def __init__(self, c_function: str):
         self.c_function = c_function
@@ -51,6 +55,7 @@ class PoolCmsisNN(Kernel):
     """arm_avgpool_s8 / arm_max_pool_s8: bit-exact with the reference (taps inside the image
     only, the same rounded division; backends/cmsis_nn.py), so every layer is eligible."""
     backend = "cmsis-nn"
+    forms = (TFLITE_ROUND_DIVIDE,)
 
     def __init__(self, c_function: str):
         self.c_function = c_function
@@ -71,6 +76,7 @@ class PoolCmsisNN(Kernel):
 
 class _Pool(OpDef):
     signature = INT8_UNARY
+    averages = False
 
     def _window(self, op, g) -> cc.Window:
         kh, kw = (int(v) for v in op.attrs.get("window", (0, 0)))
@@ -88,7 +94,8 @@ class _Pool(OpDef):
     def prepare(self, op, g):
         scale, zp = g.tensor(op.outputs[0]).qparams()
         lo, hi = quant.activation_range(clamp_of(op), scale, zp)
-        return PoolParams(self._window(op, g), lo, hi)
+        rq = Requant(zp, zp, lo, hi, form=TFLITE_ROUND_DIVIDE) if self.averages else None
+        return PoolParams(self._window(op, g), lo, hi, rq)
 
     def macs(self, op, g):
         w = op.params.win
@@ -100,6 +107,7 @@ class _Pool(OpDef):
 
 @register("AVERAGE_POOL_2D")
 class AveragePool2D(_Pool):
+    averages = True
     kernels = (PoolCmsisNN("arm_avgpool_s8"), PoolPortable("tcm_avg_pool_s8"))
 
 

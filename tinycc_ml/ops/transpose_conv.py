@@ -31,7 +31,7 @@ SHAPE, FILTER, INPUT, BIAS = 0, 1, 2, 3
 class TransposeConvParams:
     win: cc.Window
     rq: cc.Requant
-    bias: np.ndarray | None         # int32 [out_c], the model's, or None
+    bias: np.ndarray                # int32 [out_c]: the model's bias (0 if absent), as conv's
 
 
 def _pads(auto_pad: str, size: int, k: int, stride: int) -> tuple[int, int]:
@@ -98,10 +98,11 @@ class TransposeConv(OpDef):
                                op.inputs[INPUT])
 
     def prepare(self, op, g):
+        out_c = g.tensor(op.inputs[FILTER]).shape[0]
         b = op.inputs[BIAS] if len(op.inputs) > BIAS else None
+        bias = np.zeros(out_c, np.int64) if b is None else g.tensor(b).data.astype(np.int64)
         return TransposeConvParams(win=self._window(op, g), rq=self._requant(op, g),
-                                   bias=None if b is None else
-                                   g.tensor(b).data.astype(np.int32).reshape(-1))
+                                   bias=cc.wrap_int32(bias.reshape(-1)))
 
     def macs(self, op, g):
         w = op.params.win
@@ -117,7 +118,8 @@ class TransposeConv(OpDef):
         params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq))
         w = em.const("filter", g.tensor(op.inputs[FILTER]).data,
                      comment="[out_c][k_h][k_w][in_c]")
-        b = "NULL" if p.bias is None else em.const("bias", p.bias)
+        has_bias = len(op.inputs) > BIAS and op.inputs[BIAS] is not None
+        b = em.const("bias", p.bias) if has_bias else "NULL"
         m = em.const("mult", p.rq.multiplier)
         s = em.const("shift", p.rq.shift)
         return (f"tcm_transpose_conv_s8(&{params}, {em.tensor(op.inputs[INPUT])}, {w}, {b}, {m}, "

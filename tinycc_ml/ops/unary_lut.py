@@ -266,21 +266,7 @@ class _ReluX(_UnaryLut):
                          for x in INPUTS])
 
 
-@register("RELU")
-class Relu(_ReluX):
-    act = "RELU"
-
-
-@register("RELU6")
-class Relu6(_ReluX):
-    act = "RELU6"
-
-
-@register("RELU_N1_TO_1")
-class ReluN1To1(_ReluX):
-    act = "RELU_N1_TO_1"
-
-
-@register("RELU_0_TO_1")
-class Relu0To1(_ReluX):
-    act = "RELU_0_TO_1"
+# RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1: one class each (Relu, Relu6, ReluN1To1, Relu0To1),
+# clamping to the activation of the same name (quant.CLAMPS)
+for _act in ("RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1"):
+    register(_act)(type(_act.title().replace("_", ""), (_ReluX,), {"act": _act}))

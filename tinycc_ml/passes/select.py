@@ -32,7 +32,7 @@ def select_layer(layer: Layer, ctx: Context) -> Choice:
             passed.append((kernel, reason))
             continue
         decision = kernel.decide(layer, ctx)
-        return Choice(kernel=kernel, decision=decision,
+        return Choice(layer=layer, opdef=opdef, kernel=kernel, decision=decision,
                       scratch=kernel.scratch_bytes(layer, ctx, decision),
                       inplace=kernel.inplace(layer, decision),
                       alias=opdef.alias_input(layer.op, layer.g), passed_over=tuple(passed))
@@ -46,7 +46,7 @@ def why_not(kernel: Kernel, layer: Layer, ctx: Context) -> str | None:
     if kernel.inexact:
         if layer.op.kind not in ctx.inexact:
             return f"{kernel.inexact}; kept out unless opted in ({kernel.opt_in})"
-    elif kernel.forms and layer.form is not None and layer.form not in kernel.forms:
+    elif layer.form is not None and layer.form not in kernel.forms:
         return (f"implements {', '.join(kernel.forms)} requantization, the layer needs "
                 f"{layer.form}")
     return kernel.why_not(layer, ctx)
