@@ -64,10 +64,11 @@ def add_params(op, g, subtract: bool) -> AddParams:
                      Requant(0, zo, lo, hi, mo, sho, TFLITE_DOUBLE), ew.loop_nest(a.shape, b.shape))
 
 
-def _add_params(layer, em) -> str:
+def add_params_struct(layer, em, left_shift: int = LEFT_SHIFT) -> str:
+    """`&name` of the layer's tcm_add_params (ADD, SUB; SQUARED_DIFFERENCE with its own shift)."""
     p, rq = layer.params, layer.params.rq
     return "&" + em.struct("params", "tcm_add_params", {
-        "input1": p.input1.field(), "input2": p.input2.field(), "left_shift": LEFT_SHIFT,
+        "input1": p.input1.field(), "input2": p.input2.field(), "left_shift": left_shift,
         "output_multiplier": rq.multiplier, "output_shift": rq.shift,
         "output_offset": rq.output_zp, "act_min": rq.act_min, "act_max": rq.act_max})
 
@@ -86,7 +87,7 @@ class AddPortable(Kernel):
     def emit(self, layer, em, decision):
         op = layer.op
         em.use(*self.sources)
-        params = _add_params(layer, em)
+        params = add_params_struct(layer, em)
         loop = em.struct("loop", "tcm_broadcast", layer.params.loop.fields())
         return em.call(self.c_function, params, f"&{loop}", em.tensor(op.inputs[0]),
                        em.tensor(op.inputs[1]), em.tensor(op.outputs[0]))

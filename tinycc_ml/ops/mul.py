@@ -17,7 +17,7 @@ import numpy as np
 from .. import quant
 from . import _elementwise as ew
 from ._requant import TFLITE_DOUBLE, Requant
-from .base import OpDef, clamp_of, register
+from .base import clamp_of, register
 
 # (x1 + offset1) * (x2 + offset2) has |value| <= 256 * 256 = 2^16: TFLite shifts it left by a
 # positive shift in int32, so beyond 2^14 it would wrap (undefined behaviour in C).
@@ -33,8 +33,7 @@ class MulParams:
 
 
 @register("MUL")
-class Mul(OpDef):
-    signature = ew.BINARY_SIGNATURE
+class Mul(ew.BinaryOp):
     def check(self, op, g):
         ew.check_binary(op, g)
         if self._multiplier(op, g)[1] > MAX_LEFT_SHIFT:
@@ -50,9 +49,6 @@ class Mul(OpDef):
         real = np.float32(np.float32(s1 * s2) / so)         # float32 arithmetic, as mul.cc
         return quant.quantize_multiplier(float(real))
 
-    def output_shape(self, op, g):
-        return ew.output_shape(op, g)
-
     def prepare(self, op, g):
         a, b, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
         mult, shift = self._multiplier(op, g)
@@ -61,12 +57,6 @@ class Mul(OpDef):
         return MulParams(-a.qparams()[1], -b.qparams()[1],
                          Requant(0, zo, lo, hi, mult, shift, TFLITE_DOUBLE),
                          ew.loop_nest(a.shape, b.shape))
-
-    def inplace_input(self, op, g):
-        return ew.inplace_operand(op, g)
-
-    def describe(self, op, g):
-        return ew.describe(op, g, op.params.loop)
 
     def emit(self, op, g, em):
         p, rq = op.params, op.params.rq
