@@ -51,10 +51,12 @@ def c_literal(v: Any) -> str:
 def format_array(values: np.ndarray, per_line: int) -> str:
     """The initializer's rows: `per_line` values a row, fewer where the widest literal would
     make a row longer than calls.WIDTH."""
-    flat = [c_literal(v) for v in np.asarray(values).reshape(-1)]
+    values = np.asarray(values)
+    flat = [c_literal(v) for v in values.reshape(-1)]
     if not flat:
         return "    0"
-    per_line = max(1, min(per_line, (WIDTH - 4 + 1) // (max(map(len, flat)) + 2)))
+    if values.dtype.itemsize > 1:        # a byte's literals ("-128") always fit 16 a row
+        per_line = max(1, min(per_line, (WIDTH - 4 + 1) // (max(map(len, flat)) + 2)))
     lines = [", ".join(flat[i:i + per_line]) for i in range(0, len(flat), per_line)]
     return "    " + ",\n    ".join(lines)
 
