@@ -20,11 +20,11 @@ ZERO = dict.fromkeys(("other", "load", "store", "multi", "mul", "mla", "mul_long
 
 LOOPS = {
     # push 1, ldr 1, movs 1, 10 x 11 in the loop, bl 1, pop.w 1, helper 2: 117 instructions
-    ("cortex-m4", "loop_v7em.S"): (117, dict(
+    ("cortex-m4", "loop_thumb.S"): (117, dict(
         other=11, load=21, store=10, multi=4, mul=10, mla=10, mul_long=10, mac=10, simd=10,
         div=10, branch=11, regs=10, pipelined=20, taken=11, call=1, pcload=1)),
     # push 1, ldr 1, movs 1, 10 x 7, bl 1, pop 2, mov 1, helper 2: 79
-    ("cortex-m0plus", "loop_v6m.S"): (79, dict(
+    ("cortex-m0plus", "loop_thumb.S"): (79, dict(
         other=22, load=21, store=10, multi=5, mul=10, branch=11, regs=8, pipelined=20,
         taken=11, call=1, pcload=1)),
     # addi, sw, lui, addi, li, 10 x 8, jal, lw, addi, helper's ret: 89
@@ -72,8 +72,8 @@ def test_classes_of_a_hand_counted_loop(core, source, tmp_path):
 
 def test_estimate_matches_the_trm_hand_count():
     from tinycc_ml.cortexm.cycles import estimate
-    m4 = {**ZERO, **LOOPS["cortex-m4", "loop_v7em.S"][1]}
-    m0 = {**ZERO, **LOOPS["cortex-m0plus", "loop_v6m.S"][1]}
+    m4 = {**ZERO, **LOOPS["cortex-m4", "loop_thumb.S"][1]}
+    m0 = {**ZERO, **LOOPS["cortex-m0plus", "loop_thumb.S"][1]}
     assert estimate(m4, "cortex-m4") == M4_CYCLES == 220
     assert estimate(m0, "cortex-m0plus") == M0_CYCLES == 131
     assert estimate(m4, "cortex-m0plus") is None     # SMLAD etc. are not Armv6-M
