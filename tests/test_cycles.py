@@ -45,6 +45,10 @@ M0_CYCLES = (4 + 2 + 1                        # push 1+3, ldr 2, movs 1
              + 9 * (2 + 2 + 2 + 1 + 1 + 1 + 2) + (2 + 2 + 2 + 1 + 1 + 1 + 1)  # bne taken 2, not 1
              + 3 + 2 + 4 + 3 + 2 + 1)         # bl 3, push {lr} 2, pop {pc} 3+1, pop 1+2, 1+1, mov
 
+RV_CYCLES = (5                                # addi, sw (store 1), lui, addi, li
+             + 9 * (2 + 2 + 1 + 1 + 1 + 34 + 1 + 3) + (2 + 2 + 1 + 1 + 1 + 34 + 1 + 1)
+             + 3 + 2 + 1 + 3)                 # jal 1+2, lw 2, addi 1, the helper's ret 1+2
+
 
 def _run(core: str, source: str, tmp_path):
     from tinycc_ml.cortexm import link_command, run_elf
@@ -76,6 +80,8 @@ def test_estimate_matches_the_trm_hand_count():
     m0 = {**ZERO, **LOOPS["cortex-m0plus", "loop_thumb.S"][1]}
     assert estimate(m4, "cortex-m4") == M4_CYCLES == 220
     assert estimate(m0, "cortex-m0plus") == M0_CYCLES == 131
+    rv = {**ZERO, **LOOPS["rv32imc", "loop_rv32.S"][1]}
+    assert estimate(rv, "rv32imc") == RV_CYCLES == 462
     assert estimate(m4, "cortex-m0plus") is None     # SMLAD etc. are not Armv6-M
     assert estimate(m4, "cortex-m7") is None          # no table
     # the M3 differs from the M4 only in MLA (2) and SMULL (4)

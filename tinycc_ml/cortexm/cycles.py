@@ -46,7 +46,8 @@ TABLES: dict[str, dict[str, int]] = {
     "cortex-m4": _M4,
     "cortex-m33": _M4,
     "cortex-m55": {**_M4, "vector_ldst": 2, "vector": 2},
-    "rv32imc": dict(other=1, load=2, store=1, mul=1, mul_long=1, div=34, branch=1, taken=2),
+    "rv32imc": dict(other=1, load=2, store=1, mul=1, mul_long=1, div=34, branch=1, pipelined=0,
+                    taken=2, call=0),
 }
 TABLES["rv32imac"] = TABLES["rv32imc"]
 
