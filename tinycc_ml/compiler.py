@@ -25,11 +25,12 @@ from .passes.check import check
 from .passes.dilate import dilate
 from .passes.fold import fold
 from .passes.prepare import prepare
-from .passes.select import select
+from .passes.tradeoff import fit
 from .passes.shapes import infer_shapes
 from .passes.validate import validate
 
 KERNELS = ("portable", "cmsis-nn")
+OPTIMIZE = ("speed", "ram")
 
 __all__ = ["Compiled", "LayerInfo", "Options", "compile_file", "compile_graph", "pipeline",
            "plan_arena", "write"]
@@ -41,7 +42,8 @@ class Options:
     target: str = "generic"
     kernels: str = "portable"
     caller_arena: bool = False        # NAME_invoke(..., void *arena_buffer) instead of a static array
-    max_arena: int | None = None
+    max_arena: int | None = None      # the fastest kernels whose plan fits (passes/tradeoff.py)
+    optimize: str = "speed"           # or "ram": the smallest-arena kernels (--optimize)
     max_flash: int | None = None
     # op kinds whose CMSIS-NN call is used although it is NOT bit-exact with BUILTIN_REF (the
     # user's explicit opt-in, e.g. ("FULLY_CONNECTED",) from --cmsis-nn-inexact-fc)
@@ -59,6 +61,8 @@ class Options:
             raise CompileError(f"unknown target '{self.target}'; known: {', '.join(TARGETS)}")
         if self.kernels not in KERNELS:
             raise CompileError(f"unknown kernels '{self.kernels}'; known: {', '.join(KERNELS)}")
+        if self.optimize not in OPTIMIZE:
+            raise CompileError(f"unknown --optimize '{self.optimize}'; known: {', '.join(OPTIMIZE)}")
         return Context(self.target, self.kernels, tuple(self.cmsis_nn_inexact))
 
 
@@ -84,21 +88,31 @@ def pipeline(g: Graph) -> Graph:
     return g
 
 
-def plan_arena(g: Graph, choices: tuple[Choice, ...]) -> planner.Plan:
+def plan_arena(g: Graph, choices: tuple[Choice, ...], check: bool = True) -> planner.Plan:
     """The arena plan from the chosen kernels' scratch and in-place declarations."""
     alias = {pos: c.alias for pos, c in enumerate(choices) if c.alias is not None}
     scratch = {pos: c.scratch for pos, c in enumerate(choices)}
     inplace = {pos: c.inplace for pos, c in enumerate(choices) if c.inplace is not None}
     plan = planner.plan(g, alias, scratch, inplace)
-    planner.check_no_overlap(plan)
+    if check:
+        planner.check_no_overlap(plan)
     return plan
+
+
+def arena_bytes(g: Graph, choices: tuple[Choice, ...]) -> int:
+    """The arena of a set of choices (what passes/tradeoff.py compares)."""
+    return plan_arena(g, choices, check=False).arena_bytes
 
 
 def compile_graph(g: Graph, opts: Options) -> Compiled:
     t0 = time.perf_counter()
     ctx = opts.context()
     g = pipeline(g)
-    choices = select(g, ctx)
+    choices, smallest = fit(g, ctx, arena_bytes, opts.optimize, opts.max_arena)
+    if smallest is not None:
+        raise g.error(None, f"the arena needs {smallest} bytes even with the smallest-scratch "
+                            f"kernels, {smallest - opts.max_arena} more than --max-arena "
+                            f"{opts.max_arena}")
     plan = plan_arena(g, choices)
     emitted = emit_layers(g, choices, plan, sanitize(opts.name, 32), opts.target, opts.kernels)
     files, runtime = model_files(g, plan, emitted, target=opts.target, kernels=opts.kernels,
