@@ -418,10 +418,11 @@ def inspect_model(c: Compiled, model_path: str | Path, json_path: str | Path | N
 def tradeoff(c: Compiled, out=None) -> list[tuple[int, float]]:
     """Print the frontier of arena bytes against estimated cycles for the compiled model's
     target (passes/tradeoff.py: from --optimize ram to --optimize speed); return its points."""
-    from .compiler import arena_bytes
+    from .compiler import arena_bytes, tiled_graph
     from .passes.tradeoff import frontier
     out = out or sys.stdout
-    pts = frontier(c.graph, c.options.context(), arena_bytes)
+    ctx = c.options.context()
+    pts = frontier(c.graph, ctx, arena_bytes, tiled_graph(c.graph, ctx))
     print(f"RAM against speed, --target {c.options.target}: arena bytes against ESTIMATED cycles "
           "(the kernels' per-MAC estimates, zero wait states; QEMU's classified counts measure "
           "them: verify --target)", file=out)

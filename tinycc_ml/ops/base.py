@@ -59,10 +59,16 @@ _REGISTRY: dict[str, "OpDef"] = {}
 _ORT_REGISTRY: dict[str, "OpDef"] = {}
 
 
-def register(kind: str, numerics: str = "tflite"):
+# ops the compiler itself makes (passes/tile.py), never read from a model: `tinycc-ml ops`
+# does not list them
+_INTERNAL: dict[str, "OpDef"] = {}
+
+
+def register(kind: str, numerics: str = "tflite", internal: bool = False):
     def wrap(cls):
         cls.kind = kind
-        (_ORT_REGISTRY if numerics == "onnxruntime" else _REGISTRY)[kind] = cls()
+        table = _INTERNAL if internal else _ORT_REGISTRY if numerics == "onnxruntime" else _REGISTRY
+        table[kind] = cls()
         return cls
     return wrap
 
@@ -74,7 +80,7 @@ def supported_kinds() -> list[str]:
 
 def lookup(op: Op, g: Graph) -> "OpDef":
     _load_all()
-    opdef = _REGISTRY.get(op.kind)
+    opdef = _REGISTRY.get(op.kind) or _INTERNAL.get(op.kind)
     if op.attrs.get("numerics") == "onnxruntime":
         opdef = _ORT_REGISTRY.get(op.kind, opdef)
     if opdef is None:

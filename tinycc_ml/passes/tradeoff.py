@@ -16,7 +16,8 @@ arena of a set of choices is the planner's (scratch and in-place declarations bo
   per layer the fastest kernel whose plan fits. When even the ram end does not fit, one line.
 
 `frontier` gives the points of `inspect --tradeoff`: the ram end, the upgrades one by one in that
-order (each a plan), the speed end; arena bytes against estimated cycles, Pareto-filtered.
+order (each a plan), the speed end, also with the first layers tiled (passes/tile.py, where that
+shrinks the plan: compiler.tiled_graph); arena bytes against estimated cycles, Pareto-filtered.
 """
 
 from __future__ import annotations
@@ -75,11 +76,15 @@ class _Search:
         c = self.alts[pos][i]
         return c.kernel.cycles(self.layers[pos], c.decision)
 
-    def ram_end(self) -> list[int]:
+    def ram_start(self) -> list[int]:
+        """The smaller plan of: each layer's smallest-scratch kernel; every layer's last."""
         smallest = [min(range(len(a)), key=lambda i: (a[i].scratch, i)) for a in self.alts]
         last = [max(range(len(a)), key=lambda i: (a[i].kernel is self._last(pos), -i))
                 for pos, a in enumerate(self.alts)]
-        start = min((smallest, last), key=self.arena)
+        return min((smallest, last), key=self.arena)
+
+    def ram_end(self) -> list[int]:
+        start = self.ram_start()
         return self.upgrade(start, self.arena(start))
 
     def _last(self, pos: int):
@@ -120,14 +125,24 @@ def fit(g: Graph, ctx: Context, arena: PlanFn, optimize: str = "speed",
     return tuple(_passed_for_ram(c, a, why) for c, a in zip(s.choices(idx), s.alts)), None
 
 
-def frontier(g: Graph, ctx: Context, arena: PlanFn) -> list[tuple[int, float]]:
-    """(arena bytes, estimated cycles) from the ram end to the speed end, Pareto-optimal."""
+def smallest_arena(g: Graph, ctx: Context, arena: PlanFn) -> int:
+    """The arena of the ram end (its upgrades never grow it)."""
     s = _Search(g, ctx, arena)
-    start = s.ram_end()
-    steps = [start]
-    s.upgrade(start, 1 << 62, steps)
+    return s.arena(s.ram_start())
+
+
+def frontier(g: Graph, ctx: Context, arena: PlanFn,
+             tiled: Graph | None = None) -> list[tuple[int, float]]:
+    """(arena bytes, estimated cycles) from the ram end to the speed end, Pareto-optimal; with
+    `tiled` (g with some layers tiled, passes/tile.py), its points too."""
+    points = set()
+    for graph in (g, tiled) if tiled is not None and tiled is not g else (g,):
+        s = _Search(graph, ctx, arena)
+        start = s.ram_end()
+        steps = [start]
+        s.upgrade(start, 1 << 62, steps)
+        points |= {(s.arena(i), estimated_cycles(graph, s.choices(i))) for i in steps}
     fastest = select(g, ctx)
-    points = {(s.arena(i), estimated_cycles(g, s.choices(i))) for i in steps}
     points.add((arena(g, fastest), estimated_cycles(g, fastest)))
     best, out = float("inf"), []
     for a, c in sorted(points):
