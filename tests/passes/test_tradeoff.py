@@ -119,10 +119,26 @@ def test_tiled_vww_is_bit_exact_and_smaller(capsys):
 def test_tiled_gap_lets_the_output_overwrite_the_input():
     """vww's tile writes output row r (768 B) once input rows up to 2r + 2 (384 B each) are read:
     the output can start on the input (gap 0), as hand-computed."""
-    from tinycc_ml.ops.base import Layer
-    from tinycc_ml.ops.tiled import TiledRowsKernel
     ram = _compile("vww_mobilenet_int8", optimize="ram")
-    op = next(op for op in ram.graph.ops if op.kind == "TILED_ROWS")
-    assert TiledRowsKernel().inplace(Layer(op, ram.graph), None) == (0, 0)
-    # 3 rows of 48 x 16 (the band), a row of 24 x 16, 4 x 32 accumulators
-    assert TiledRowsKernel().scratch_bytes(Layer(op, ram.graph), None, None) == 3 * 768 + 384 + 128
+    pos = next(i for i, op in enumerate(ram.graph.ops) if op.kind == "TILED_ROWS")
+    choice = ram.choices[pos]
+    assert choice.inplace == (0, 0)
+    # 3 rows of 48 x 16 (the band), a row of 24 x 16, the portable kernels' 4 x 32 accumulators
+    assert choice.scratch == 3 * 768 + 384 + 128
+
+
+def test_tiles_call_the_targets_kernels_where_the_arena_allows(capsys):
+    """On cortex-m4 the tile's pointwise calls are the DSP kernel's when --max-arena leaves room
+    for its scratch, the portable one's at the ram end; both bit-exact under QEMU."""
+    ram = _compile("vww_mobilenet_int8", target="cortex-m4", optimize="ram")
+    pos = next(i for i, op in enumerate(ram.graph.ops) if op.kind == "TILED_ROWS")
+    assert [k.name for k, _ in ram.choices[pos].decision] == \
+        ["tcm_conv2d_s8", "tcm_depthwise_conv2d_s8", "tcm_conv2d_s8"]
+    roomy = _compile("vww_mobilenet_int8", target="cortex-m4",
+                     max_arena=ram.plan.arena_bytes + 64)
+    pos = next(i for i, op in enumerate(roomy.graph.ops) if op.kind == "TILED_ROWS")
+    assert [k.name for k, _ in roomy.choices[pos].decision] == \
+        ["tcm_conv2d_s8_smlad", "tcm_depthwise_conv2d_s8", "tcm_conv2d_s8_smlad"]
+    rc = main(["verify", str(SHARED_MODELS / "vww_mobilenet_int8.tflite"), "--target",
+               "cortex-m4", "--max-arena", str(ram.plan.arena_bytes + 64), "--inputs", "1"])
+    assert rc == 0 and "BIT-EXACT" in capsys.readouterr().out

@@ -6,11 +6,11 @@ For each output row r of the depthwise convolution, the rows of the first convol
 its window needs (k_h of them, rows shared with row r - 1 kept and moved down) are computed into
 a band of k_h rows, the depthwise convolution makes one row from the band, and the second
 convolution turns that row into output row r. The two intermediate tensors never exist whole:
-the scratch is k_h rows of the first output, one row of the depthwise output and the kernels'
-accumulators. Each call is the portable kernel of its op (tcm_conv2d_s8,
-tcm_depthwise_conv2d_s8) on a window of one row (the depthwise one with the band's rows and
-padding), so the arithmetic, and every output byte, are those of the untiled layers. Nothing
-is computed twice. The output may be written over the input (Kernel.inplace, gap below): row r
+the scratch is k_h rows of the first output, one row of the depthwise output and the scratch of
+the kernels it calls. Each call is a kernel of its op on a window of one row (the
+depthwise one, tcm_depthwise_conv2d_s8, with the band's rows and padding; the pointwise ones the
+fastest of their MVE, DSP, scalar and portable kernels for the target), so the arithmetic, and
+every output byte, are those of the untiled layers. Nothing is computed twice. The output may be written over the input (Kernel.inplace, gap below): row r
 is written once the input rows it depends on are read.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from ..backends.emit import LayerEmitter
 from .base import Kernel, Layer, OpDef, register
-from .conv2d import ConvPortable
+from .conv2d import ConvMve, ConvPortable, ConvScalar, ConvSmlad
 from .depthwise_conv2d import DepthwisePortable
 
 
@@ -28,8 +28,7 @@ from .depthwise_conv2d import DepthwisePortable
 class TiledParams:
     ops: tuple          # the three ops (ir.Op, prepared): pointwise, depthwise, pointwise
     row_a: int          # bytes of one row of the first convolution's output
-    row_b: int          # ... of the depthwise output, rounded up to 4
-    acc: int            # the largest accumulator scratch of the three calls
+    row_b: int          # ... of the depthwise output; both rounded up to 4
 
 
 def rows_read(win_b, r: int) -> tuple[int, int, int]:
@@ -39,18 +38,45 @@ def rows_read(win_b, r: int) -> tuple[int, int, int]:
     return y0, max(y0, 0), min(y0 + (win_b.k_h - 1) * win_b.dil_h, win_b.in_h - 1)
 
 
+# the pointwise convolutions' kernels a tile may call, fastest first (a row is an image of
+# one row for them; the host and CMSIS-NN kernels are left out)
+_POINTWISE = (ConvMve(), ConvSmlad(), ConvScalar(), ConvPortable())
+
+
 class TiledRowsKernel(Kernel):
+    """`pointwise`: the kernels its pointwise calls may use (the fastest that can run the layer);
+    TiledRows lists the fast tile, then the portable one (the smallest scratch)."""
     c_function = None
     forms = ()
 
+    def __init__(self, pointwise: tuple = _POINTWISE):
+        self.pointwise = pointwise
+
     @property
     def name(self) -> str:
-        return "TILED_ROWS (tcm_conv2d_s8, tcm_depthwise_conv2d_s8 row by row)"
+        return "TILED_ROWS (row by row" + ("" if len(self.pointwise) > 1 else ", portable") + ")"
+
+    def decide(self, layer, ctx):
+        """(kernel, decision) for each of the three calls: the pointwise ones the fastest of
+        _POINTWISE that can run the layer on ctx, the depthwise one the portable kernel."""
+        from ..passes.select import why_not
+        g, out = layer.g, []
+        for op, kernels in zip(layer.params.ops,
+                               (self.pointwise, (DepthwisePortable(),), self.pointwise)):
+            sub = Layer(op, g)
+            k = next(k for k in kernels if why_not(k, sub, ctx) is None)
+            out.append((k, k.decide(sub, ctx)))
+        return tuple(out)
 
     def scratch_bytes(self, layer, ctx, decision):
         p = layer.params
         win_b = p.ops[1].params.win
-        return win_b.k_h * p.row_a + p.row_b + p.acc
+        acc = max(k.scratch_bytes(Layer(op, layer.g), ctx, d)
+                  for op, (k, d) in zip(p.ops, decision))
+        return win_b.k_h * p.row_a + p.row_b + (acc + 3) // 4 * 4
+
+    def cycles(self, layer, decision):
+        return sum(k.cycles(Layer(op, layer.g), d) for op, (k, d) in zip(layer.params.ops, decision))
 
     def inplace(self, layer, decision):
         p = layer.params
@@ -70,10 +96,9 @@ class TiledRowsKernel(Kernel):
         names = {a_op.inputs[0]: "tl_in", a_op.outputs[0]: "tl_a", b_op.outputs[0]: "tl_row",
                  c_op.outputs[0]: "tl_c"}
         calls, structs = [], []
-        for op, kernel, tag in ((a_op, ConvPortable(), "a"), (b_op, DepthwisePortable(), "b"),
-                                (c_op, ConvPortable(), "c")):
+        for op, (kernel, d), tag in zip(p.ops, decision, "abc"):
             sub = _RowEmitter(g, op, em, f"{em.stem}_{tag}", names, f"tl_w{tag}")
-            calls.append(kernel.emit(Layer(op, g), sub, None))
+            calls.append(kernel.emit(Layer(op, g), sub, d))
             structs.append(sub.ident)
             em.use(*sub.sources)
         ind = lambda text, n: "\n".join(" " * n + line for line in text.splitlines())  # noqa: E731
@@ -136,7 +161,7 @@ class _RowEmitter(LayerEmitter):
 
 @register("TILED_ROWS", internal=True)
 class TiledRows(OpDef):
-    kernels = (TiledRowsKernel(),)
+    kernels = (TiledRowsKernel(), TiledRowsKernel((ConvPortable(),)))
 
     def macs(self, op, g):
         from .base import lookup
@@ -148,9 +173,8 @@ class TiledRows(OpDef):
 
 def tiled_op(ops: tuple) -> "object":
     """The TILED_ROWS op replacing `ops` (pointwise, depthwise, pointwise; passes/tile.py)."""
-    a, b, c = (o.params.win for o in ops)
-    acc = max(4 * w.out_c for w in (a, b, c))
-    params = TiledParams(ops=tuple(ops), row_a=a.out_w * a.out_c,
-                         row_b=(b.out_w * b.out_c + 3) // 4 * 4, acc=acc)
+    a, b, _ = (o.params.win for o in ops)
+    params = TiledParams(ops=tuple(ops), row_a=(a.out_w * a.out_c + 3) // 4 * 4,
+                         row_b=(b.out_w * b.out_c + 3) // 4 * 4)
     return replace(ops[0], kind="TILED_ROWS", name=ops[2].name, inputs=(ops[0].inputs[0],),
                    outputs=ops[2].outputs, params=params, source_kind="")
