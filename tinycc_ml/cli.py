@@ -14,7 +14,7 @@ from . import __version__
 from .backends.cnames import sanitize
 from .backends.output import check_name, write
 from .backends.targets import ON_BUILD_MACHINE
-from .compiler import KERNELS, TARGETS, Options, compile_file
+from .compiler import KERNELS, OPTIMIZE, TARGETS, Options, compile_file
 from .errors import CompileError
 
 
@@ -59,7 +59,11 @@ def _model_options(p: argparse.ArgumentParser, many: bool = False) -> None:
                    help="NAME_invoke takes the arena as its last argument (NAME_ARENA_BYTES "
                         "bytes, 16-byte aligned) instead of using a static array")
     p.add_argument("--max-arena", metavar="BYTES",
-                   help="fail if the arena needs more RAM than this (" + SIZE_RULE + ")")
+                   help="per layer, the fastest kernels whose arena plan fits in this much RAM; "
+                        "fail if none does (" + SIZE_RULE + ")")
+    p.add_argument("--optimize", choices=OPTIMIZE, default="speed",
+                   help="speed: the fastest kernels; ram: the kernels and plan with the "
+                        "smallest arena, the fastest of those (default: %(default)s)")
     p.add_argument("--max-flash", metavar="BYTES",
                    help="fail if the model's constant data (weights, biases, requantization "
                         "tables, parameter structs; not the kernels' code) needs more flash "
@@ -95,7 +99,7 @@ def _options(a) -> Options:
     for n in names:
         check_name(sanitize(n, 32))
     return Options(name=names[0] if names else "model", target=a.target, kernels=a.kernels,
-                   caller_arena=a.caller_arena,
+                   caller_arena=a.caller_arena, optimize=a.optimize,
                    max_arena=None if a.max_arena is None else parse_size(a.max_arena, "--max-arena"),
                    max_flash=None if a.max_flash is None else parse_size(a.max_flash, "--max-flash"),
                    cmsis_nn_inexact=("FULLY_CONNECTED",) if a.cmsis_nn_inexact_fc else (),
@@ -149,7 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "offsets and bytes live, then flash, arena and the liveness bound.")
     _model_options(p)
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the data as JSON")
-    p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the arena over time")
+    p.add_argument("--plot", type=Path, metavar="FILE.png",
+                   help="draw the arena over time (with --tradeoff: the frontier)")
+    p.add_argument("--tradeoff", action="store_true",
+                   help="print the frontier of arena bytes against estimated cycles, from "
+                        "--optimize ram to --optimize speed (what --max-arena chooses among)")
     p.add_argument("--no-tflm", action="store_true",
                    help="do not measure TensorFlow Lite Micro's arena (it runs in a child process "
                         "when the tflite-micro package is installed)")
@@ -206,8 +214,16 @@ def cmd_verify(a) -> int:
 
 
 def cmd_inspect(a) -> int:
-    from .inspect import inspect_model
+    from .inspect import inspect_model, plot_tradeoff, tradeoff
     c = compile_file(a.model, _options(a))
+    if a.tradeoff:
+        points = tradeoff(c)
+        if a.plot is not None:
+            from .backends.output import write_each
+            write_each([(a.plot, lambda p: plot_tradeoff(
+                points, f"{a.model.name}, --target {a.target}: arena against estimated cycles",
+                p))])
+        return 0
     inspect_model(c, a.model, json_path=a.json, plot_path=a.plot, tflm=not a.no_tflm)
     return 0
 

@@ -409,3 +409,44 @@ def inspect_model(c: Compiled, model_path: str | Path, json_path: str | Path | N
     write_each(items)
     (out or sys.stdout).write(text.getvalue())
     return d
+
+
+# ---------------------------------------------------------------------------------------------
+# RAM against speed (--tradeoff)
+
+
+def tradeoff(c: Compiled, out=None) -> list[tuple[int, float]]:
+    """Print the frontier of arena bytes against estimated cycles for the compiled model's
+    target (passes/tradeoff.py: from --optimize ram to --optimize speed); return its points."""
+    from .compiler import arena_bytes, tiled_graph
+    from .passes.tradeoff import frontier
+    out = out or sys.stdout
+    ctx = c.options.context()
+    pts = frontier(c.graph, ctx, arena_bytes, tiled_graph(c.graph, ctx))
+    print(f"RAM against speed, --target {c.options.target}: arena bytes against ESTIMATED cycles "
+          "(the kernels' per-MAC estimates, zero wait states; QEMU's classified counts measure "
+          "them: verify --target)", file=out)
+    print(f"  {'arena B':>9}  {'est. cycles':>13}  how", file=out)
+    for k, (a, cyc) in enumerate(pts):
+        how = "--optimize ram" if k == 0 else "--optimize speed" if k == len(pts) - 1 \
+            else f"--max-arena {a}"
+        print(f"  {a:>9,}  {cyc:>13,.0f}  {how}", file=out)
+    return pts
+
+
+def plot_tradeoff(points: list[tuple[int, float]], title: str, path: str | Path) -> None:
+    """The frontier as a PNG: arena bytes (x) against estimated cycles (y)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7.0, 4.5))
+    xs, ys = [p[0] for p in points], [p[1] / 1e6 for p in points]
+    ax.step(xs, ys, where="post", color="#4c8bd6")
+    ax.plot(xs, ys, "o", color="#1d2b3a")
+    ax.set_xlabel("arena (bytes)")
+    ax.set_ylabel("estimated cycles (millions)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(str(path), dpi=110)
+    plt.close(fig)

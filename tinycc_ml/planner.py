@@ -50,7 +50,8 @@ Determinism
     replaces the best only when strictly smaller, so equal input gives a byte-identical plan,
     whatever the order of the buffers given.
 
-Not done here: tiled / patch-based execution (MCUNetV2), which changes the kernels' loops,
+Tiled execution (passes/tile.py) reaches the planner as one op with its line buffers as scratch
+and an in-place gap. Not done here: other tiled / patch-based execution (MCUNetV2),
 kernels that run backwards (which would let a pin drift up), and reordering the ops (ic_resnet8
 would free a block's input earlier by running the shortcut convolution first).
 """

@@ -60,16 +60,18 @@ def _target_outputs(compiled: Compiled, batches, target: str, log, cmsis_nn=None
     g = compiled.graph
     per_input = sum(g.tensor(t).nbytes for t in g.inputs)
     chunk = max(1, min(len(batches), (96 * 1024) // max(per_input, 1)))
-    outs, counts, run, embedded = [], [], None, 0
+    outs, counts, cycles, run, embedded = [], [], [], None, 0
     with Progress(f"{target} (QEMU)", len(batches)) as bar:
         for i in range(0, len(batches), chunk):
             bar.update(i, "inputs run")
             run = build_and_run(compiled, batches[i:i + chunk], target, cmsis_nn=cmsis_nn)
             outs += run.outputs
             counts += run.instructions
+            cycles += [c for c in run.cycles if c is not None]
             embedded = per_input * len(batches[i:i + chunk])
     if run is not None:
-        log(f"{target}: {int(np.median(counts)):,} instructions per inference (QEMU, exact); "
+        est = f", {int(np.median(cycles)):,} estimated cycles (zero wait states)" if cycles else ""
+        log(f"{target}: {int(np.median(counts)):,} instructions per inference (QEMU, exact){est}; "
             f"model flash {run.model_flash:,} B, model RAM {run.model_ram:,} B (whole test "
             f"program without its test inputs: flash {run.elf_flash - embedded:,} B, "
             f"RAM {run.elf_ram:,} B)")

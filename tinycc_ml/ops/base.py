@@ -41,6 +41,9 @@ written in its op's module.
   values, the short requantization), recorded in the `Choice` as `decision` and handed to the
   methods below, so no two of them recompute it.
 - `scratch_bytes(layer, ctx, decision)`: arena bytes the call needs during the layer.
+- `cycles(layer, decision) -> float`: its ESTIMATED cycles for the layer (`cycles_per_mac` times
+  the layer's MACs, or its output elements for an op without MACs): a ranking for
+  --max-arena / --optimize ram and the frontier of `inspect --tradeoff` (passes/tradeoff.py).
 - `inplace(layer, decision) -> (input index, gap) | None`: the input it may overwrite and the
   gap for ITS loop order (see planner.py, "In place"); None for a kernel that never does.
 - `emit(layer, em, decision) -> str`: packs the constants it reads (through `em`,
@@ -62,12 +65,18 @@ _REGISTRY: dict[str, "OpDef"] = {}
 _ORT_REGISTRY: dict[str, "OpDef"] = {}
 
 
-def register(kind: str, numerics: str = "tflite"):
+# ops the compiler itself makes (passes/tile.py), never read from a model: `tinycc-ml ops`
+# does not list them
+_INTERNAL: dict[str, "OpDef"] = {}
+
+
+def register(kind: str, numerics: str = "tflite", internal: bool = False):
     def wrap(cls):
         cls.kind = kind
         if numerics == "onnxruntime" and "forms" not in cls.__dict__:
             cls.forms = (ORT_FLOAT,)          # its own kernel implements onnxruntime's arithmetic
-        (_ORT_REGISTRY if numerics == "onnxruntime" else _REGISTRY)[kind] = cls()
+        table = _INTERNAL if internal else _ORT_REGISTRY if numerics == "onnxruntime" else _REGISTRY
+        table[kind] = cls()
         return cls
     return wrap
 
@@ -79,7 +88,7 @@ def supported_kinds() -> list[str]:
 
 def lookup(op: Op, g: Graph) -> "OpDef":
     _load_all()
-    opdef = _REGISTRY.get(op.kind)
+    opdef = _REGISTRY.get(op.kind) or _INTERNAL.get(op.kind)
     if op.attrs.get("numerics") == "onnxruntime":
         opdef = _ORT_REGISTRY.get(op.kind, opdef)
     if opdef is None:
@@ -148,6 +157,25 @@ class Kernel:
 
     def emit(self, layer: Layer, em, decision: Any) -> str:
         raise NotImplementedError
+
+    @property
+    def cycles_per_mac(self) -> float:
+        """Estimated cycles per MAC (or per output element), zero wait states: by the family
+        its C function's name says (_CYCLES_PER_MAC); a kernel may set its own."""
+        name = self.c_function or ""
+        return next((v for k, v in _CYCLES_PER_MAC if k in name), _CYCLES_PER_MAC[-1][1])
+
+    def cycles(self, layer: Layer, decision: Any) -> float:
+        work = lookup(layer.op, layer.g).macs(layer.op, layer.g) or layer.output().size
+        return self.cycles_per_mac * work
+
+
+# Estimated cycles per MAC of a kernel family (first matching name part), from the estimated
+# cycles (cortexm/cycles.py) of the four shared models, 2026-12-03: portable kernels on
+# cortex-m4 9.6-21.5 per MAC, the DSP (SMLAD) ones 2.3-2.7, Helium on cortex-m55 0.6-1.4, the
+# scalar ones 7-12 on M3/M0+. A ranking of kernels for one layer, not a measurement of it.
+_CYCLES_PER_MAC = (("_host", 0.5), ("_mve", 1.1), ("_3x3_smlad", 2.2), ("_smlad", 2.5),
+                   ("_scalar", 8.0), ("arm_", 2.5), ("", 15.0))
 
 
 class OwnKernel(Kernel):
