@@ -11,7 +11,7 @@
 
 #include "tcm_elementwise.h"
 
-/* table1, table2 [256] int32: operand k's scaled value for the input value x at [x + 128]:
+/* table1, table2 [256] int32: operand k's scaled value for the input value x at [(uint8_t)x]:
  *         +/- MultiplyByQuantizedMultiplierSmallerThanOneExp((x + offset_k) << 20, ...), so
  *         |entry| <= 2^28 and the sum of two stays below 2^30;
  * p       the layer's parameters (its output fields: output_shift <= -1);

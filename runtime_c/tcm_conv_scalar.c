@@ -165,33 +165,43 @@ static void dot_block(const int8_t *x, const uint8_t *w, int32_t n, int32_t *acc
 }
 #endif
 
-/* Copy output pixel `pixel`'s taps (NHWC order) into patch[k * PIX + slot]; return their sum. */
+/* Copy output pixel `pixel`'s taps (NHWC order) into patch[k * PIX + slot]; return their sum.
+ * The window's fields are read into locals first: the patch stores (int32 on ARMv6-M) could
+ * alias them, which would make the compiler reload them per tap. */
 static int32_t gather(const tcm_window *p, const int8_t *input, int32_t pixel, int32_t slot,
                       tcm_patch_t *patch)
 {
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, k_h = p->k_h, k_w = p->k_w;
+    const int32_t dil_h = p->dil_h, dil_w = p->dil_w;
     const int32_t ow = pixel % p->out_w, oh = (pixel / p->out_w) % p->out_h;
     const int32_t batch = pixel / (p->out_w * p->out_h);
     const int32_t in_y0 = oh * p->stride_h - p->pad_h, in_x0 = ow * p->stride_w - p->pad_w;
-    const int8_t *image = input + (size_t)batch * (size_t)p->in_h * (size_t)p->in_w *
-                                  (size_t)p->in_c;
+    const int8_t *image = input + (size_t)batch * (size_t)in_h * (size_t)in_w * (size_t)in_c;
     const int8_t zp = (int8_t)p->input_zp;
     tcm_patch_t *dst = patch + slot;
     int32_t fy, fx, c, sum = 0;
-    for (fy = 0; fy < p->k_h; ++fy) {
-        const int32_t y = in_y0 + fy * p->dil_h;
-        for (fx = 0; fx < p->k_w; ++fx) {
-            const int32_t x = in_x0 + fx * p->dil_w;
-            if (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) {
-                for (c = 0; c < p->in_c; ++c, dst += PIX) {
+    for (fy = 0; fy < k_h; ++fy) {
+        const int32_t y = in_y0 + fy * dil_h;
+        for (fx = 0; fx < k_w; ++fx) {
+            const int32_t x = in_x0 + fx * dil_w;
+            if (y < 0 || y >= in_h || x < 0 || x >= in_w) {
+                for (c = 0; c < in_c; ++c, dst += PIX) {
                     *dst = zp;
                 }
-                sum += zp * p->in_c;
+                sum += zp * in_c;
             } else {
-                const int8_t *src = image + ((size_t)y * (size_t)p->in_w + (size_t)x) *
-                                            (size_t)p->in_c;
-                for (c = 0; c < p->in_c; ++c, dst += PIX) {
-                    *dst = src[c];
-                    sum += src[c];
+                const int8_t *src = image + ((size_t)y * (size_t)in_w + (size_t)x) * (size_t)in_c;
+                for (c = 0; c + 4 <= in_c; c += 4, src += 4, dst += 4 * PIX) {
+                    const int32_t v0 = src[0], v1 = src[1], v2 = src[2], v3 = src[3];
+                    dst[0] = (tcm_patch_t)v0;
+                    dst[PIX] = (tcm_patch_t)v1;
+                    dst[2 * PIX] = (tcm_patch_t)v2;
+                    dst[3 * PIX] = (tcm_patch_t)v3;
+                    sum += v0 + v1 + v2 + v3;
+                }
+                for (; c < in_c; ++c, ++src, dst += PIX) {
+                    *dst = *src;
+                    sum += *src;
                 }
             }
         }

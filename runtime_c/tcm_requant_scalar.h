@@ -114,6 +114,15 @@ static inline void tcm_scalar_store(const int32_t *acc, int32_t n_pix, int32_t n
                                     int8_t *const *out)
 {
     int32_t i, j;
+    if (mode == TCM_SCALAR_RQ_DOUBLE_RIGHT && n_pix == 1 && ms_stride == 3) {
+        /* the common case of ARMv6-M's one-pixel blocks: one output pointer, packed rows */
+        int8_t *o = out[0];
+        for (j = 0; j < n_ch; ++j, ms += 3) {
+            o[j] = (int8_t)tcm_clamp(tcm_scalar_double_right(acc[j], ms[0], -ms[1]) +
+                                     output_offset, act_min, act_max);
+        }
+        return;
+    }
     switch (mode) {
     case TCM_SCALAR_RQ_DOUBLE_RIGHT:
         TCM_SCALAR_STORE_LOOP(tcm_scalar_double_right(a, m, -s))

@@ -130,18 +130,18 @@ class AddTable(AddPortable):
 
     @staticmethod
     def table(o: Operand) -> np.ndarray:
-        """[256] int32: operand o's rescaled value for x = -128..127."""
+        """[256] int32: operand o's rescaled value for x at [x & 0xff] (x = 0..127, -128..-1)."""
         sign = -1 if o.negate else 1
         return np.array([sign * mbqm((x + o.offset) << LEFT_SHIFT, o.multiplier, o.shift)
-                         for x in range(-128, 128)], np.int32)
+                         for x in (*range(128), *range(-128, 0))], np.int32)
 
     def emit(self, layer, em, decision):
         op, p = layer.op, layer.params
         em.use(*self.sources)
         params = _add_params(layer, em)
         loop = em.struct("loop", "tcm_broadcast", p.loop.fields())
-        t1 = em.const("table1", self.table(p.input1), comment="input 1 rescaled, [x + 128]")
-        t2 = em.const("table2", self.table(p.input2), comment="input 2 rescaled, [x + 128]")
+        t1 = em.const("table1", self.table(p.input1), comment="input 1 rescaled, [(uint8_t)x]")
+        t2 = em.const("table2", self.table(p.input2), comment="input 2 rescaled, [(uint8_t)x]")
         return em.call(self.c_function, params, f"&{loop}", t1, t2, em.tensor(op.inputs[0]),
                        em.tensor(op.inputs[1]), em.tensor(op.outputs[0]))
 
