@@ -197,6 +197,17 @@ def test_asan_ubsan_bitexact(model, target, shared_models, tmp_path):
     run_and_compare(exe, compiled, path, n=4, seed=1, env=SAN_ENV)
 
 
+# the microcontroller kernels (--target cortex-m3 built on the host): the scalar conv, FC and
+# depthwise in ARMv6-M's variant (1 pixel, 32-bit multiplies only) and the table ADD
+@pytest.mark.parametrize("model", ["kws_ds_cnn_int8", "ic_resnet8_int8"])
+def test_asan_ubsan_scalar_kernels(model, shared_models, tmp_path):
+    path = shared_models / f"{model}.tflite"
+    exe, compiled = build(path, tmp_path, ["-O1", "-g", "-DFILL_ARENA", *SANITIZE,
+                                           "-DTCM_SCALAR_PIXELS=1", "-DTCM_SCALAR_NO_MUL64"],
+                          target="cortex-m3")
+    run_and_compare(exe, compiled, path, n=2, seed=1, env=SAN_ENV)
+
+
 def test_asan_static_arena(shared_models, tmp_path):
     path = shared_models / "ad_autoencoder_int8.tflite"
     exe, compiled = build(path, tmp_path, ["-O1", "-g", *SANITIZE], caller_arena=False)

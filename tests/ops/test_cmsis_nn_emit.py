@@ -197,7 +197,7 @@ def test_add_same_shape_calls_cmsis_nn_broadcast_keeps_ours(model, tflite_tensor
     c = _compile(model, "cortex-m4")
     text = c.files["m.c"]
     (args,) = calls(text, "arm_elementwise_add_s8")
-    assert len(calls(text, "tcm_add_s8")) == 1          # the broadcast one
+    assert len(calls(text, "tcm_add_s8_table")) == 1    # the broadcast one: ours (a core's)
     (s1, z1), (s2, z2), (so, zo) = _add_quant(tensors, same[0])
     # offsets, left_shift 20 (TFLite's int8 ADD), block size = all elements
     assert int(args[2]) == -z1 and int(args[5]) == -z2 and int(args[8]) == 20

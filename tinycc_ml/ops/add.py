@@ -9,7 +9,8 @@ Prepare: tensorflow/lite/kernels/add.cc / sub.cc PrepareGeneralSubOp (int8: left
 twice_max_input_scale = 2 * max(s1, s2) formed in float, exact; the three real multipliers
 in double from the float32 scales; QuantizeMultiplierSmallerThanOneExp for each).
 Kernels: AddCmsisNN (arm_elementwise_add_s8, equal shapes, --kernels cmsis-nn); AddMve,
-runtime_c/tcm_elementwise_mve.c tcm_add_s8_mve (Helium); AddPortable,
+runtime_c/tcm_elementwise_mve.c tcm_add_s8_mve (Helium); AddTable, runtime_c/tcm_add_table.c
+(microcontroller cores: each operand's rescaling from a 256-entry table); AddPortable,
 runtime_c/tcm_elementwise.c tcm_add_s8.
 """
 
@@ -19,9 +20,12 @@ from dataclasses import dataclass
 
 from .. import quant
 from ..backends import cmsis_nn
+import numpy as np
+
 from . import _elementwise as ew
+from ._fixedpoint import mbqm
 from ._requant import TFLITE_DOUBLE, Requant
-from .base import Kernel, OpDef, clamp_of, needs_mve, register
+from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_mve, needs_scalar_mcu, register
 
 LEFT_SHIFT = 20     # int8 (add.cc: "20 in case of 8-bit")
 MVE_MIN_RUN = 4     # Helium: runs shorter than one 4-lane vector keep the portable kernel
@@ -106,6 +110,41 @@ class AddMve(AddPortable):
         return needs_mve(ctx)
 
 
+class AddTable(AddPortable):
+    """tcm_add_s8_table (tcm_add_table.c), microcontroller cores with or without the DSP
+    extension: an operand's rescaled value (offset, << 20, MultiplyByQuantizedMultiplier-
+    SmallerThanOneExp, negated for SUB's second) depends on its int8 value alone, so it is read
+    from a 256-entry int32 table per operand made here; the sum (|sum| <= 2^29) is requantized
+    by tcm_scalar_double_right, exact for a right shift. Any broadcast, in place as
+    AddPortable."""
+    c_function = "tcm_add_s8_table"
+    sources = ("tcm_add_table.c",)
+
+    def why_not(self, layer, ctx):
+        if needs_scalar_mcu(ctx) and needs_dsp(ctx):
+            return f"for microcontroller cores (Cortex-M, RV32); --target {ctx.target}"
+        if layer.params.rq.shift > -1:
+            return "the output rescale has no right shift (the table kernel's short form)"
+        return None
+
+    @staticmethod
+    def table(o: Operand) -> np.ndarray:
+        """[256] int32: operand o's rescaled value for x at [x & 0xff] (x = 0..127, -128..-1)."""
+        sign = -1 if o.negate else 1
+        return np.array([sign * mbqm((x + o.offset) << LEFT_SHIFT, o.multiplier, o.shift)
+                         for x in (*range(128), *range(-128, 0))], np.int32)
+
+    def emit(self, layer, em, decision):
+        op, p = layer.op, layer.params
+        em.use(*self.sources)
+        params = add_params_struct(layer, em)
+        loop = em.struct("loop", "tcm_broadcast", p.loop.fields())
+        t1 = em.const("table1", self.table(p.input1), comment="input 1 rescaled, [(uint8_t)x]")
+        t2 = em.const("table2", self.table(p.input2), comment="input 2 rescaled, [(uint8_t)x]")
+        return em.call(self.c_function, params, f"&{loop}", t1, t2, em.tensor(op.inputs[0]),
+                       em.tensor(op.inputs[1]), em.tensor(op.outputs[0]))
+
+
 class AddCmsisNN(Kernel):
     """arm_elementwise_add_s8: AddElementwise bit for bit with left_shift 20
     (backends/cmsis_nn.py); it walks both inputs contiguously, so only operands that need no
@@ -155,11 +194,11 @@ class _AddSub(OpDef):
 @register("ADD")
 class Add(_AddSub):
     subtract = False
-    kernels = (AddCmsisNN(), AddMve(), AddPortable())
+    kernels = (AddCmsisNN(), AddMve(), AddTable(), AddPortable())
 
 
 @register("SUB")
 class Sub(_AddSub):
     """SUB: tinycc-ml's kernels (the second operand negated); CMSIS-NN has no SUB."""
     subtract = True
-    kernels = (AddMve(), AddPortable())
+    kernels = (AddMve(), AddTable(), AddPortable())

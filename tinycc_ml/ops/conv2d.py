@@ -165,7 +165,9 @@ class ConvScalar(Kernel):
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
-        return needs_scalar_mcu(ctx)
+        p = layer.params
+        return needs_scalar_mcu(ctx) or _scalar.acc_fits(
+            cc.folded_bias(p.bias, p.sums, -p.rq.input_zp), _taps(layer))
 
     def scratch_bytes(self, layer, ctx, decision):
         # TCM_CONV_SCALAR_SCRATCH_BYTES (tcm_conv_scalar.h): the patches of up to 4 pixels

@@ -157,7 +157,10 @@ class DepthwiseScalar(Kernel):
         return needs_scalar_mcu(ctx)
 
     def scratch_bytes(self, layer, ctx, decision):
-        return layer.params.win.in_c    # a pixel of zero points (tcm_depthwise_scalar.h)
+        # TCM_DEPTHWISE_SCALAR_SCRATCH_BYTES (tcm_depthwise_scalar.h): a window's tap offsets,
+        # then a pixel of zero points
+        win = layer.params.win
+        return 4 * win.k_h * win.k_w + win.in_c
 
     def emit(self, layer, em, decision):
         params = _params(layer, em)

@@ -142,7 +142,8 @@ class FCScalar(Kernel):
     forms = (TFLITE_SINGLE,)
 
     def why_not(self, layer, ctx):
-        return needs_scalar_mcu(ctx)
+        p = layer.params
+        return needs_scalar_mcu(ctx) or _scalar.acc_fits(p.folded(-p.rq.input_zp), p.depth)
 
     def emit(self, layer, em, decision):
         p = layer.params
