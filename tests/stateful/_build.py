@@ -1,0 +1,108 @@
+"""Small .tflite models written through TFLite's own object API (schema_py_generated.py), for
+the stateful ops the TFLite converter does not write from Keras in TensorFlow 2.21: SVDF (no
+Keras layer converts to it) and UNIDIRECTIONAL_SEQUENCE_LSTM (Keras 3's LSTM is not fused any
+more: the converter writes a WHILE loop and its int8 calibration crashes). The TFLite
+interpreter, run on these bytes, stays the reference; only the graph is written here."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.cli.tflite_edit import pack, schema
+
+_TYPES = {"int8": "INT8", "int16": "INT16", "int32": "INT32", "int64": "INT64",
+          "float32": "FLOAT32"}
+
+
+class ModelBuilder:
+    """One subgraph; tensors by name; `op(kind, inputs, outputs, options)`; `bytes()`."""
+
+    def __init__(self):
+        s = self.s = schema()
+        self.model = s.ModelT()
+        self.model.version = 3
+        self.model.buffers = [s.BufferT()]
+        self.sg = s.SubGraphT()
+        self.sg.tensors, self.sg.operators = [], []
+        self.model.subgraphs = [self.sg]
+        self.model.operatorCodes = []
+        self.index: dict[str, int] = {}
+
+    def tensor(self, name: str, shape, dtype: str, scale=None, zero_point=0, data=None,
+               variable: bool = False) -> str:
+        s = self.s
+        t = s.TensorT()
+        t.name = name.encode()
+        t.shape = np.array(shape, np.int32)
+        t.type = getattr(s.TensorType, _TYPES[dtype])
+        t.isVariable = variable
+        t.buffer = 0
+        if data is not None:
+            b = s.BufferT()
+            b.data = np.ascontiguousarray(np.asarray(data, dtype)).view(np.uint8).reshape(-1)
+            self.model.buffers.append(b)
+            t.buffer = len(self.model.buffers) - 1
+        if scale is not None:
+            q = s.QuantizationParametersT()
+            q.scale = np.atleast_1d(np.asarray(scale, np.float32))
+            q.zeroPoint = np.atleast_1d(np.asarray(zero_point, np.int64))
+            t.quantization = q
+        self.index[name] = len(self.sg.tensors)
+        self.sg.tensors.append(t)
+        return name
+
+    def op(self, kind: str, inputs, outputs, options=None, options_type: str | None = None,
+           intermediates=(), version: int = 1) -> None:
+        s = self.s
+        code = getattr(s.BuiltinOperator, kind)
+        codes = self.model.operatorCodes
+        k = next((i for i, c in enumerate(codes) if c.builtinCode == code), None)
+        if k is None:
+            c = s.OperatorCodeT()
+            c.builtinCode, c.deprecatedBuiltinCode, c.version = code, min(code, 127), version
+            codes.append(c)
+            k = len(codes) - 1
+        o = s.OperatorT()
+        o.opcodeIndex = k
+        o.inputs = np.array([-1 if t is None else self.index[t] for t in inputs], np.int32)
+        o.outputs = np.array([self.index[t] for t in outputs], np.int32)
+        if intermediates:
+            o.intermediates = np.array([self.index[t] for t in intermediates], np.int32)
+        if options is not None:
+            o.builtinOptionsType = getattr(s.BuiltinOptions, options_type)
+            o.builtinOptions = options
+        self.sg.operators.append(o)
+
+    def bytes(self, inputs, outputs) -> bytes:
+        self.sg.inputs = np.array([self.index[t] for t in inputs], np.int32)
+        self.sg.outputs = np.array([self.index[t] for t in outputs], np.int32)
+        return pack(self.model)
+
+
+def svdf(rng: np.random.Generator, n_input: int = 8, n_filter: int = 6, rank: int = 2,
+         memory: int = 4, batch: int = 1, bias: bool = True, in_zp: int = 3, out_zp: int = -5,
+         in_scale: float = 0.05, wf_scale: float = 0.01, state_scale: float = 0.004,
+         wt_scale: float = 0.0005, out_scale: float = 0.02) -> bytes:
+    """int8 SVDF (int16 weights_time and state) as TFLite's integer kernel takes it: input
+    [batch, n_input] -> output [batch, n_filter / rank], state [batch, memory * n_filter].
+    The scales are the kind the quantizer writes (state symmetric int16, bias at
+    state_scale * wt_scale)."""
+    m = ModelBuilder()
+    s = m.s
+    m.tensor("input", (batch, n_input), "int8", in_scale, in_zp)
+    m.tensor("weights_feature", (n_filter, n_input), "int8", wf_scale, 0,
+             rng.integers(-127, 128, (n_filter, n_input)))
+    m.tensor("weights_time", (n_filter, memory), "int16", wt_scale, 0,
+             rng.integers(-1023, 1024, (n_filter, memory)))     # 10-bit, as the quantizer
+    units = n_filter // rank
+    if bias:
+        m.tensor("bias", (units,), "int32", np.float32(state_scale) * np.float32(wt_scale), 0,
+                 rng.integers(-5000, 5000, units))
+    m.tensor("state", (batch, memory * n_filter), "int16", state_scale, 0, variable=True)
+    m.tensor("output", (batch, units), "int8", out_scale, out_zp)
+    o = s.SVDFOptionsT()
+    o.rank = rank
+    o.fusedActivationFunction = s.ActivationFunctionType.RELU
+    m.op("SVDF", ["input", "weights_feature", "weights_time", "bias" if bias else None,
+                  "state"], ["output"], o, "SVDFOptions", version=3)
+    return m.bytes(["input"], ["output"])
