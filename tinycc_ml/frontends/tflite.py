@@ -348,7 +348,9 @@ def canonical_attrs(kind: str, options: dict[str, Any], input_shapes) -> dict[st
     problems = []
     if "fused_activation_function" in a:
         act = a.pop("fused_activation_function")
-        if act in _FUSED:
+        if kind == "UNIDIRECTIONAL_SEQUENCE_LSTM":   # the cell's activation, not a clamp
+            a["activation"] = act
+        elif act in _FUSED:
             a["clamp"] = quant.CLAMPS[act]
         else:
             problems.append(f"fused activation {act} is not supported")
