@@ -247,12 +247,17 @@ static void tcm_lstm_step(const tcm_lstm_params *p, const int8_t *x, int8_t *h, 
         c[i] = (int16_t)next;
     }
     tcm_lstm_gate_eval(p, p->output_gate, x, h, c, n, 0, output_gate);
-    /* CalculateLstmOutputInteger8x8_16 */
-    for (i = 0; i < count; ++i) {
-        const int32_t t = tcm_lstm_tanh_s16(c[i], 15 + p->cell_scale);
-        const int32_t v = tcm_mbqm((int32_t)output_gate[i] * t, p->hidden_multiplier,
-                                   p->hidden_shift) + p->hidden_zero_point;
-        hidden[i] = (int8_t)tcm_clamp(v, -128, 127);
+    /* CalculateLstmOutputInteger8x8_16: the hidden state gets + hidden_zp, but - hidden_zp
+     * when it feeds the projection (whose bias holds + hidden_zp * row sums) */
+    {
+        const int32_t zp = p->projection_weights != NULL ? -p->hidden_zero_point
+                                                         : p->hidden_zero_point;
+        for (i = 0; i < count; ++i) {
+            const int32_t t = tcm_lstm_tanh_s16(c[i], 15 + p->cell_scale);
+            const int32_t v = tcm_mbqm((int32_t)output_gate[i] * t, p->hidden_multiplier,
+                                       p->hidden_shift) + zp;
+            hidden[i] = (int8_t)tcm_clamp(v, -128, 127);
+        }
     }
     if (p->projection_weights != NULL) {
         const size_t m = (size_t)n * (size_t)p->outputs;

@@ -106,3 +106,110 @@ def svdf(rng: np.random.Generator, n_input: int = 8, n_filter: int = 6, rank: in
     m.op("SVDF", ["input", "weights_feature", "weights_time", "bias" if bias else None,
                   "state"], ["output"], o, "SVDFOptions", version=3)
     return m.bytes(["input"], ["output"])
+
+
+def keras2():
+    """tf_keras (Keras 2): the converter fuses its LSTM into UNIDIRECTIONAL_SEQUENCE_LSTM."""
+    import tf_keras  # noqa: PLC0415
+    return tf_keras
+
+
+def keras2_int8(build, input_shape, seed: int = 0, n_calib: int = 24) -> bytes:
+    """Full-integer post-training quantization (int8 I/O) of a tf_keras model with a fixed
+    batch: `build(keras)` returns the model; representative data uniform in [-1, 1)."""
+    import tensorflow as tf  # noqa: PLC0415
+    k = keras2()
+    k.utils.set_random_seed(seed)
+    model = build(k)
+    rng = np.random.default_rng(seed)
+
+    def rep():
+        for _ in range(n_calib):
+            yield [rng.uniform(-1, 1, tuple(input_shape)).astype(np.float32)]
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    import warnings  # noqa: PLC0415
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return conv.convert()
+
+
+def keras_lstm(units: int, steps: int, features: int, sequences: bool = True,
+               batch: int = 1, seed: int = 0) -> bytes:
+    """A tf_keras LSTM layer alone, converted to int8 (the 8x8_16 integer kernel)."""
+    def build(k):
+        x = k.Input((steps, features), batch_size=batch)
+        return k.Model(x, k.layers.LSTM(units, return_sequences=sequences)(x))
+    return keras2_int8(build, (batch, steps, features), seed)
+
+
+def lstm_variant(data: bytes, rng: np.random.Generator, cifg: bool = False,
+                 peephole: bool = False, projection: int | None = None,
+                 projection_bias: bool = True, cell_clip: float | None = None,
+                 proj_clip: float | None = None, hidden_zp: int | None = None,
+                 time_major: bool = False) -> bytes:
+    """A converted Keras LSTM changed into the variants TFLite's integer kernel runs and the
+    converter does not write from Keras: CIFG (no input gate), peephole (int16 cell-to-gate
+    weights), projection to `projection` outputs (int8 weights, int32 bias, the recurrent
+    weights and the output/state shapes resized), other clips, a hidden zero point, time-major
+    layout (the input and output tensors [time, batch, ...])."""
+    from tests.cli.tflite_edit import edit  # noqa: PLC0415
+
+    def change(model):
+        s = schema()
+        sg = model.subgraphs[0]
+        op = next(o for o in sg.operators if model.operatorCodes[o.opcodeIndex].builtinCode
+                  == s.BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM)
+        ins = [int(i) for i in op.inputs]
+        cells = int(sg.tensors[ins[4]].shape[0])
+
+        def add(name, shape, dtype, scale, data_):
+            t = s.TensorT()
+            t.name, t.shape = name.encode(), np.array(shape, np.int32)
+            t.type = getattr(s.TensorType, _TYPES[dtype])
+            b = s.BufferT()
+            b.data = np.ascontiguousarray(np.asarray(data_, dtype)).view(np.uint8).reshape(-1)
+            model.buffers.append(b)
+            t.buffer = len(model.buffers) - 1
+            q = s.QuantizationParametersT()
+            q.scale, q.zeroPoint = np.array([scale], np.float32), np.array([0], np.int64)
+            t.quantization = q
+            sg.tensors.append(t)
+            return len(sg.tensors) - 1
+        if projection is not None:
+            ins[16] = add("projection_weights", (projection, cells), "int8", 0.01,
+                          rng.integers(-127, 128, (projection, cells)))
+            if projection_bias:
+                ins[17] = add("projection_bias", (projection,), "int32", 1e-5,
+                              rng.integers(-3000, 3000, projection))
+            for k in range(5, 9):
+                ins[k] = add(f"recurrent_weights_{k}", (cells, projection), "int8", 0.006,
+                             rng.integers(-127, 128, (cells, projection)))
+            for k in (ins[18], int(op.outputs[0])):
+                shape = np.array(sg.tensors[k].shape)
+                shape[-1] = projection
+                sg.tensors[k].shape = shape.astype(np.int32)
+        if peephole:
+            for k in (9, 10, 11):
+                ins[k] = add(f"cell_to_gate_{k}", (cells,), "int16", 0.0004,
+                             rng.integers(-20000, 20000, cells))
+        if cifg:
+            ins[1] = ins[5] = ins[9] = ins[12] = -1
+        op.inputs = np.array(ins, np.int32)
+        if cell_clip is not None:
+            op.builtinOptions.cellClip = cell_clip
+        if proj_clip is not None:
+            op.builtinOptions.projClip = proj_clip
+        if time_major:
+            op.builtinOptions.timeMajor = True
+            for k in (ins[0], int(op.outputs[0])):
+                shape = np.array(sg.tensors[k].shape)
+                sg.tensors[k].shape = shape[[1, 0, 2]].astype(np.int32)
+        if hidden_zp is not None:
+            sg.tensors[int(op.intermediates[4])].quantization.zeroPoint = \
+                np.array([hidden_zp], np.int64)
+    return edit(data, change)

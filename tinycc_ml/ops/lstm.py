@@ -18,6 +18,9 @@ lstm_eval.cc (runtime_c/tcm_lstm.c has the kernel side):
 - PopulatePrecomputedZPTimesWeightsWithBias: input_to_gate bias = gate bias + (-input_zp) *
   row sums; recurrent bias = (-output_state_zp) * row sums; projection bias = projection bias +
   hidden_zp * row sums (hidden_zp with its sign, as TFLite writes it).
+- CalculateLstmOutputInteger8x8_16: the hidden state is MBQM(output_gate * tanh(cell),
+  effective_hidden_scale) + hidden_zp without projection, but - hidden_zp when it feeds the
+  projection (TF 2.21; older lstm_eval.cc copies add + hidden_zp in both cases).
 - The integer kernel ignores the options' activation (the cell gate and the output use tanh).
 - Not compiled (refused with the reason): layer norm (24 inputs with coefficients), per-channel
   weights, the peephole shapes where lstm_eval.cc's v_size = n_output would read past the
