@@ -252,8 +252,13 @@ static void tcm_lstm_step(const tcm_lstm_params *p, const int8_t *x, int8_t *h, 
     {
         const int32_t zp = p->projection_weights != NULL ? -p->hidden_zero_point
                                                          : p->hidden_zero_point;
+        /* ApplyTanh dispatches integer bits 0..6 only and leaves its output, scratch0 (the
+         * input gate), untouched otherwise: the reference then multiplies by the input gate
+         * (the op module refuses that case under CIFG, where scratch0 is never written) */
+        const int bits = 15 + (int)p->cell_scale;
         for (i = 0; i < count; ++i) {
-            const int32_t t = tcm_lstm_tanh_s16(c[i], 15 + p->cell_scale);
+            const int32_t t = bits >= 0 && bits <= 6 ? tcm_lstm_tanh_s16(c[i], bits)
+                                                     : input_gate[i];
             const int32_t v = tcm_mbqm((int32_t)output_gate[i] * t, p->hidden_multiplier,
                                        p->hidden_shift) + zp;
             hidden[i] = (int8_t)tcm_clamp(v, -128, 127);

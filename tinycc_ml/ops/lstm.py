@@ -22,7 +22,10 @@ lstm_eval.cc (runtime_c/tcm_lstm.c has the kernel side):
   effective_hidden_scale) + hidden_zp without projection, but - hidden_zp when it feeds the
   projection (TF 2.21; older lstm_eval.cc copies add + hidden_zp in both cases).
 - The integer kernel ignores the options' activation (the cell gate and the output use tanh).
-- Not compiled (refused with the reason): layer norm (24 inputs with coefficients), per-channel
+- ApplyTanh(15 + cell_scale) has cases for 0..6 integer bits only; otherwise it writes
+  nothing and the output uses what its buffer holds, the input gate (a cell scale below 2^-15
+  or above 2^-9, which calibration writes for small LSTMs): reproduced.
+- Not compiled (refused with the reason): that case under CIFG (the buffer is never written), layer norm (24 inputs with coefficients), per-channel
   weights, the peephole shapes where lstm_eval.cc's v_size = n_output would read past the
   cell arrays (n_output > n_cell, or time-major batches > 1 with n_output != n_cell).
 """
@@ -192,6 +195,10 @@ class Lstm(OpDef):
         if checked_log2(t[CELL_STATE].qparams()[0]) is None:
             raise g.error(op, "the cell state's scale is not a power of two (TFLite's "
                               "integer LSTM requires one)")
+        bits = 15 + checked_log2(t[CELL_STATE].qparams()[0])
+        if cifg and not 0 <= bits <= 6:
+            raise g.error(op, f"cell state scale 2^{bits - 15} with CIFG: TFLite's ApplyTanh "
+                              "has no case for it and reads a scratch buffer never written")
         if y.dtype != "int8" or tuple(y.shape[:2]) != tuple(x.shape[:2]) or y.shape[2] != outputs:
             raise g.error(op, f"output {list(y.shape)} does not match the input and outputs")
         self.prepare(op, g)
