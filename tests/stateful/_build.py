@@ -213,3 +213,42 @@ def lstm_variant(data: bytes, rng: np.random.Generator, cifg: bool = False,
             sg.tensors[int(op.intermediates[4])].quantization.zeroPoint = \
                 np.array([hidden_zp], np.int64)
     return edit(data, change)
+
+
+def svdf_kws(rng: np.random.Generator, features: int = 40, filters: int = 32,
+             memory: int = 8, labels: int = 4) -> bytes:
+    """A streaming SVDF keyword spotter (one feature frame per call, as the streaming KWS
+    models run): SVDF (rank 1) -> SVDF (rank 2) -> FULLY_CONNECTED -> SOFTMAX, int8 with
+    int16 SVDF state; quantization of the kind the quantizer writes."""
+    m = ModelBuilder()
+    s = m.s
+    m.tensor("frame", (1, features), "int8", 0.05, -3)
+    prev, prev_scale, width = "frame", 0.05, features
+    for k, (rank, out_scale) in enumerate(((1, 0.06), (2, 0.05))):
+        units = filters // rank
+        m.tensor(f"svdf{k}_wf", (filters, width), "int8", 0.01, 0,
+                 rng.integers(-127, 128, (filters, width)))
+        m.tensor(f"svdf{k}_wt", (filters, memory), "int16", 0.0006, 0,
+                 rng.integers(-1023, 1024, (filters, memory)))
+        m.tensor(f"svdf{k}_b", (units,), "int32", np.float32(0.004) * np.float32(0.0006), 0,
+                 rng.integers(-4000, 4000, units))
+        m.tensor(f"svdf{k}_state", (1, memory * filters), "int16", 0.004, 0, variable=True)
+        m.tensor(f"svdf{k}", (1, units), "int8", out_scale, -20)
+        o = s.SVDFOptionsT()
+        o.rank = rank
+        o.fusedActivationFunction = s.ActivationFunctionType.RELU
+        m.op("SVDF", [prev, f"svdf{k}_wf", f"svdf{k}_wt", f"svdf{k}_b", f"svdf{k}_state"],
+             [f"svdf{k}"], o, "SVDFOptions", version=3)
+        prev, prev_scale, width = f"svdf{k}", out_scale, units
+    m.tensor("fc_w", (labels, width), "int8", 0.02, 0, rng.integers(-127, 128, (labels, width)))
+    m.tensor("fc_b", (labels,), "int32", np.float32(prev_scale) * np.float32(0.02), 0,
+             rng.integers(-2000, 2000, labels))
+    m.tensor("logits", (1, labels), "int8", 0.1, 5)
+    fc = s.FullyConnectedOptionsT()
+    m.op("FULLY_CONNECTED", [prev, "fc_w", "fc_b"], ["logits"], fc, "FullyConnectedOptions",
+         version=4)
+    m.tensor("probabilities", (1, labels), "int8", 1.0 / 256, -128)
+    sm = s.SoftmaxOptionsT()
+    sm.beta = 1.0
+    m.op("SOFTMAX", ["logits"], ["probabilities"], sm, "SoftmaxOptions", version=2)
+    return m.bytes(["frame"], ["probabilities"])

@@ -38,3 +38,9 @@ def test_svdf_c_contract(tmp_path):
     path = write_model(_build.svdf(np.random.default_rng(2), n_input=10, n_filter=8, rank=2,
                                    memory=5, batch=2), tmp_path)
     assert_sequence_c_contract(path, tmp_path, steps=8)
+
+
+def test_svdf_keyword_spotter(tmp_path):
+    """Two SVDF layers, a FULLY_CONNECTED and a SOFTMAX, one frame per call over 24 frames."""
+    path = write_model(_build.svdf_kws(np.random.default_rng(5)), tmp_path)
+    assert_sequence_bitexact(path, steps=24)
