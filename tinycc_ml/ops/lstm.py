@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import quant
 from . import _fixedpoint as fx
+from ._recurrent import rescale
 from .base import Kernel, OpDef, register
 from .signature import Operand, Signature
 
@@ -104,13 +104,6 @@ def _operands():
             Operand("output_state", ("int8",)), Operand("cell_state", ("int16",))]
     ins += [Operand(f"{g}_layer_norm_coefficients", ("int16",), **opt) for g in GATES]
     return tuple(ins)
-
-
-def _rescale(op, g, real, what: str) -> tuple[int, int]:
-    m, shift = quant.quantize_multiplier(float(real))
-    if shift > 30:
-        raise g.error(op, f"the {what} rescale {float(real):.9g} is too large (shift {shift})")
-    return m, shift
 
 
 def _row_sums_times(w: np.ndarray, scalar: int) -> np.ndarray:
@@ -225,17 +218,17 @@ class Lstm(OpDef):
             cell_rescale = (0, 0)
             if peep is not None:
                 real = F32(2.0 ** cell_scale * float(F32(peep.qparams()[0])) / float(inter))
-                cell_rescale = _rescale(op, g, real, f"{name} peephole")
+                cell_rescale = rescale(op, g, real, f"{name} peephole")
             wi, wr = w_in.data.astype(np.int8), w_rec.data.astype(np.int8)
             bias = t[BIAS + k].data.astype(np.int64)
             gates.append(GateParams(
                 input_weights=wi,
                 input_bias=_wrap32(bias + _row_sums_times(wi, -in_zp)),
-                input_rescale=_rescale(op, g, F32(F32(w_in.qparams()[0]) * F32(in_s)) / inter,
+                input_rescale=rescale(op, g, F32(F32(w_in.qparams()[0]) * F32(in_s)) / inter,
                                        f"input to {name}"),
                 recurrent_weights=wr,
                 recurrent_bias=_wrap32(_row_sums_times(wr, -h_zp)),
-                recurrent_rescale=_rescale(op, g, F32(F32(w_rec.qparams()[0]) * F32(h_s)) /
+                recurrent_rescale=rescale(op, g, F32(F32(w_rec.qparams()[0]) * F32(h_s)) /
                                            inter, f"recurrent to {name}"),
                 cell_weights=None if peep is None else peep.data.astype(np.int16),
                 cell_rescale=cell_rescale))
@@ -247,7 +240,7 @@ class Lstm(OpDef):
             proj_weights = proj_w.data.astype(np.int8)
             base = proj_b.data.astype(np.int64) if proj_b is not None else np.zeros(outputs)
             proj_bias = _wrap32(base + _row_sums_times(proj_weights, hid_zp))
-            proj_rescale = _rescale(op, g, F32(F32(proj_w.qparams()[0]) * F32(hid_s)) /
+            proj_rescale = rescale(op, g, F32(F32(proj_w.qparams()[0]) * F32(hid_s)) /
                                     F32(h_s), "projection")
         cell_clip = float(op.attrs.get("cell_clip", 0.0))
         proj_clip = float(op.attrs.get("proj_clip", 0.0))
@@ -261,7 +254,7 @@ class Lstm(OpDef):
             batches=x.shape[1] if time_major else x.shape[0], inputs=inputs, cells=cells,
             outputs=outputs, time_major=time_major, cell_scale=cell_scale,
             cell_clip=q_cell_clip, projection_clip=q_proj_clip,
-            hidden_rescale=_rescale(op, g, hidden_real, "hidden"), hidden_zero_point=hid_zp,
+            hidden_rescale=rescale(op, g, hidden_real, "hidden"), hidden_zero_point=hid_zp,
             output_state_zero_point=h_zp, projection_weights=proj_weights,
             projection_bias=proj_bias, projection_rescale=proj_rescale, gates=tuple(gates))
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .. import quant
 from . import _fixedpoint as fx
+from ._recurrent import rescale
 from .base import OpDef, clamp_of, expect_per_tensor, register
 from .signature import Operand, Signature
 
@@ -82,8 +83,8 @@ class Svdf(OpDef):
         x, wf, wt, _, state = (g.tensor(t) if t else None for t in op.inputs)
         y = g.tensor(op.outputs[0])
         xs, ws, ts, ss, ys = (fx.F32(t.qparams()[0]) for t in (x, wf, wt, state, y))
-        feature = _multiplier(op, g, xs * ws / ss)
-        output = _multiplier(op, g, ss * ts / ys)
+        feature = rescale(op, g, xs * ws / ss, "feature")
+        output = rescale(op, g, ss * ts / ys, "output")
         return SvdfParams(batches=x.shape[0], inputs=x.shape[1], filters=wt.shape[0],
                           memory=wt.shape[1], rank=int(op.attrs["rank"]),
                           input_zero_point=x.qparams()[1], output_zero_point=y.qparams()[1],
@@ -92,10 +93,6 @@ class Svdf(OpDef):
     def macs(self, op, g):
         p = op.params
         return p.batches * p.filters * (p.inputs + p.memory)
-
-    def describe(self, op, g):
-        p = op.params
-        return f"rank {p.rank}, {p.filters} filters, memory {p.memory}"
 
     def emit(self, op, g, em):
         p = op.params
@@ -113,9 +110,6 @@ class Svdf(OpDef):
         return (f"tcm_svdf_s8(&{params}, {em.tensor(x)}, {consts[0]}, {consts[1]}, {b}, "
                 f"{em.tensor(state)}, {em.tensor(op.outputs[0])});")
 
-
-def _multiplier(op, g, real) -> tuple[int, int]:
-    m, shift = quant.quantize_multiplier(float(real))
-    if shift > 30:
-        raise g.error(op, f"the rescale {float(real):.9g} is too large (shift {shift} > 30)")
-    return m, shift
+    def describe(self, op, g):
+        p = op.params
+        return f"rank {p.rank}, {p.filters} filters, memory {p.memory}"
