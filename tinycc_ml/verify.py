@@ -175,7 +175,10 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
         if per_layer and (bad or i == 0 or stateful) and first_bad is None:
             index = g.meta.get("tensor_index", {})
             for op_index, tname, arr in traces:
-                expect = ref.tensor(index[tname]).reshape(arr.shape)
+                expect = ref.tensor(index[tname])
+                if expect.dtype != arr.dtype:   # a float part passes/float_island made int8
+                    continue
+                expect = expect.reshape(arr.shape)
                 m, c = _diff(arr, expect)
                 if c:
                     op = next(o for o in g.ops if o.index == op_index)

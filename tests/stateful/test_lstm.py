@@ -22,13 +22,27 @@ KERAS = settings(max_examples=6, deadline=None, derandomize=True, database=None)
 
 
 @KERAS
-@given(units=st.integers(1, 10), steps=st.integers(1, 6), features=st.integers(1, 8),
+@given(units=st.integers(2, 10), steps=st.integers(1, 6), features=st.integers(2, 8),
        batch=st.integers(1, 2), sequences=st.booleans(), seed=st.integers(0, 9))
 def test_keras_lstm(tmp_path_factory, units, steps, features, batch, sequences, seed):
     data = _build.keras_lstm(units, steps, features, sequences=sequences, batch=batch,
                              seed=seed)
     path = write_model(data, tmp_path_factory.mktemp("lstm"))
     assert_sequence_bitexact(path, steps=5, seed=seed)
+
+
+def test_lstm_cell_scale_without_tanh_case(tmp_path):
+    """One unit on one feature: calibration gives the cell state scale 2^-17, for which
+    TFLite's ApplyTanh(15 + cell_scale) has no case and the output multiplies the input gate's
+    buffer (ops/lstm.py); the outputs saturate, so they may not vary."""
+    from tinycc_ml.frontends.tflite import read
+    data = _build.keras_lstm(1, 1, 1, sequences=False, seed=2)
+    lstm = next(op for op in read(data, "m").ops if op.kind == "UNIDIRECTIONAL_SEQUENCE_LSTM")
+    assert lstm is not None
+    from tinycc_ml.ops.lstm import checked_log2
+    g = read(data, "m")
+    assert not 0 <= 15 + checked_log2(g.tensor(lstm.inputs[19]).qparams()[0]) <= 6
+    assert_sequence_bitexact(write_model(data, tmp_path), steps=6, varies=False)
 
 
 VARIANTS = {
