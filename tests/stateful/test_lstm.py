@@ -17,6 +17,8 @@ from tests.ops._c_contract import compile_error
 from tests.stateful import _build
 from tests.stateful._sequence import assert_sequence_bitexact, assert_sequence_c_contract
 from tests.util import write_model
+from tinycc_ml.frontends.tflite import read
+from tinycc_ml.ops.lstm import checked_log2
 
 KERAS = settings(max_examples=6, deadline=None, derandomize=True, database=None)
 
@@ -35,12 +37,9 @@ def test_lstm_cell_scale_without_tanh_case(tmp_path):
     """One unit on one feature: calibration gives the cell state scale 2^-17, for which
     TFLite's ApplyTanh(15 + cell_scale) has no case and the output multiplies the input gate's
     buffer (ops/lstm.py); the outputs saturate, so they may not vary."""
-    from tinycc_ml.frontends.tflite import read
     data = _build.keras_lstm(1, 1, 1, sequences=False, seed=2)
-    lstm = next(op for op in read(data, "m").ops if op.kind == "UNIDIRECTIONAL_SEQUENCE_LSTM")
-    assert lstm is not None
-    from tinycc_ml.ops.lstm import checked_log2
     g = read(data, "m")
+    lstm = next(op for op in g.ops if op.kind == "UNIDIRECTIONAL_SEQUENCE_LSTM")
     assert not 0 <= 15 + checked_log2(g.tensor(lstm.inputs[19]).qparams()[0]) <= 6
     assert_sequence_bitexact(write_model(data, tmp_path), steps=6, varies=False)
 

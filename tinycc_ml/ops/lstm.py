@@ -25,8 +25,8 @@ lstm_eval.cc (runtime_c/tcm_lstm.c has the kernel side):
 - ApplyTanh(15 + cell_scale) has cases for 0..6 integer bits only; otherwise it writes
   nothing and the output uses what its buffer holds, the input gate (a cell scale below 2^-15
   or above 2^-9, which calibration writes for small LSTMs): reproduced.
-- Not compiled (refused with the reason): that case under CIFG (the buffer is never written), layer norm (24 inputs with coefficients), per-channel
-  weights, the peephole shapes where lstm_eval.cc's v_size = n_output would read past the
+- Not compiled (refused with the reason): that case under CIFG (the buffer is never
+  written), layer norm (24 inputs with coefficients), per-channel weights, the peephole shapes where lstm_eval.cc's v_size = n_output would read past the
   cell arrays (n_output > n_cell, or time-major batches > 1 with n_output != n_cell).
 """
 
