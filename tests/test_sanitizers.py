@@ -90,10 +90,11 @@ int main(void)
     }}
     POISON(lo, GUARD);
     POISON(hi, GUARD);
+{reset}
     for (;;) {{
 {reads}
 #ifdef FILL_ARENA
-        for (i = 0; i < ARENA; ++i) {{
+        for (i = {state_head}; i < ARENA; ++i) {{  /* a stateful model's state is kept */
             seed = seed * 1103515245ul + 12345ul;
             arena[i] = (unsigned char)(seed >> 16);
         }}
@@ -135,7 +136,13 @@ def harness_source(compiled) -> str:
             writes.append(f"        fwrite({var}, 1, {tensor.nbytes}u, stdout);")
         frees.append(f"    free({var});")
         args.append(var)
+    # a stateful model (plan.state_bytes): reset once, then the inputs run as one sequence
+    caller = compiled.options.caller_arena
+    reset = (f"    {name}_reset({'arena' if caller else ''});" if compiled.plan.state_bytes
+             else "")
+    state_head = (compiled.plan.state_bytes + 15) // 16 * 16 if caller else 0
     return HARNESS.format(name=name, NAME=name.upper(), guard=GUARD, decls="\n".join(decls),
+                          reset=reset, state_head=state_head,
                           null_checks="".join(checks), reads="\n".join(reads),
                           writes="\n".join(writes), frees="\n".join(frees), args=", ".join(args))
 

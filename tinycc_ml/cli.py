@@ -184,6 +184,9 @@ def cmd_compile(a) -> int:
             print(f"arena {c.plan.arena_bytes} bytes (inputs and outputs, {io} bytes, are the "
                   f"caller's); liveness bound {c.lower_bound} bytes with I/O, "
                   f"{c.lower_bound_no_io} without")
+            if c.plan.state_bytes:
+                print(f"state {c.plan.state_bytes} bytes kept across calls "
+                      f"({len(c.plan.state)} tensor(s); {c.options.name}_reset() restarts a sequence)")
             for note in c.notes:
                 print(f"note: {note}")
         if a.shared_arena:

@@ -23,6 +23,7 @@ from .ir import Graph
 from .ops.base import Choice, Context
 from .passes.check import check
 from .passes.dilate import dilate
+from .passes.float_island import float_island
 from .passes.fold import fold
 from .passes.prepare import prepare
 from .passes.tile import chains, tile
@@ -84,7 +85,7 @@ class Compiled:
 
 
 def pipeline(g: Graph) -> Graph:
-    for step in (fold, validate, infer_shapes, dilate, check, prepare):
+    for step in (fold, float_island, validate, infer_shapes, dilate, check, prepare):
         g = step(g)
     return g
 

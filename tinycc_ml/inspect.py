@@ -20,7 +20,8 @@ counts are ints; positions are layer numbers in execution order:
         kernel (the C function the layer's code calls; null for a layer with no code),
         passed_over[] ([kernel, reason] for each kernel selection tried before it, in order),
         inputs[] / outputs[] (activation tensors): name, shape, dtype, bytes,
-            where ("arena" | "input" | "output"), offset (arena) or null, index (I/O) or null
+            where ("arena" | "state" | "input" | "output"), offset (arena, state) or null,
+            index (I/O) or null
         macs, weight_bytes (constant inputs as stored in the model),
         scratch: {bytes, offset} or null, inplace: {input, gap} or null,
         live_arena_bytes (arena bytes in use during the layer),
@@ -30,7 +31,8 @@ counts are ints; positions are layer numbers in execution order:
     peak: arena_bytes, positions[], position (the first), kind, name,
         buffers[] (alive there: name, bytes, offset, first, last, scratch), io[] (name, role, bytes)
     totals: layers, macs, weight_bytes, flash_bytes (constants in NAME.c; code not counted),
-        arena_bytes (== NAME_ARENA_BYTES), io_bytes, arena_plus_io_bytes,
+        arena_bytes (== NAME_ARENA_BYTES), state_bytes (== NAME_STATE_BYTES, 0 without
+        recurrent state), io_bytes, arena_plus_io_bytes,
         liveness_bound_bytes (graph I/O included), liveness_bound_no_io_bytes,
         arena_live_bound_bytes (most arena bytes alive at one layer), heuristic_arena_bytes,
         placement (how good the offsets are known to be), io_in_arena_bytes (this planner with
@@ -90,7 +92,7 @@ def _tensor_ref(g, plan, t: str) -> dict:
            "where": None, "offset": None, "index": None}
     if loc is not None:
         ref["where"] = loc[0]
-        ref["offset" if loc[0] == "arena" else "index"] = loc[1]
+        ref["offset" if loc[0] in ("arena", "state") else "index"] = loc[1]
     return ref
 
 
@@ -143,7 +145,7 @@ def report(c: Compiled, model_path: str | Path | None = None, tflm: bool = True)
     totals = {
         "layers": len(g.ops), "macs": sum(x["macs"] for x in layers),
         "weight_bytes": sum(g.tensor(t).nbytes for t in consts), "flash_bytes": c.const_bytes,
-        "arena_bytes": plan.arena_bytes, "io_bytes": io_bytes,
+        "arena_bytes": plan.arena_bytes, "state_bytes": plan.state_bytes, "io_bytes": io_bytes,
         "arena_plus_io_bytes": plan.arena_bytes + io_bytes,
         "liveness_bound_bytes": c.lower_bound, "liveness_bound_no_io_bytes": c.lower_bound_no_io,
         "arena_live_bound_bytes": plan.live_bound, "heuristic_arena_bytes": plan.heuristic_bytes,
@@ -276,6 +278,9 @@ def format_text(d: dict) -> str:
             f"constant tensors: {t['weight_bytes']:,} B); code not counted",
             f"arena        {t['arena_bytes']:>10,} B  {d['name'].upper()}_ARENA_BYTES: activations "
             f"and scratch; {ratio(t['arena_bytes'], bound)} the liveness bound",
+            *([f"state        {t['state_bytes']:>10,} B  {d['name'].upper()}_STATE_BYTES: "
+               "recurrent state kept across calls, in its own region (not in the figures below)"]
+              if t["state_bytes"] else []),
             f"arena + I/O  {t['arena_plus_io_bytes']:>10,} B  adding the caller's input and output "
             f"buffers ({t['io_bytes']:,} B); {ratio(t['arena_plus_io_bytes'], bound)} the bound",
             f"I/O planned  {t['io_in_arena_bytes']:>10,} B  this planner with the graph I/O inside "

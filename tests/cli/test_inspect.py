@@ -20,7 +20,7 @@ LAYER_KEYS = {"position", "op_index", "kind", "name", "backend", "describe", "ke
 TOTAL_KEYS = {"layers", "macs", "weight_bytes", "flash_bytes", "arena_bytes", "io_bytes",
               "arena_plus_io_bytes", "liveness_bound_bytes", "liveness_bound_no_io_bytes",
               "arena_live_bound_bytes", "heuristic_arena_bytes", "placement", "io_in_arena_bytes",
-              "tflm_arena_bytes", "tflm_note"}
+              "tflm_arena_bytes", "tflm_note", "state_bytes"}
 
 
 @pytest.fixture(scope="module")

@@ -74,8 +74,8 @@ def pointers(g: Graph, plan: planner.Plan,
         where = plan.location.get(t)
         if where is None:
             out[t] = "NULL"
-        elif where[0] == "arena":
-            out[t] = f"({tensor.ctype} *)(arena + {where[1]})"
+        elif where[0] in ("arena", "state"):
+            out[t] = f"({tensor.ctype} *)({where[0]} + {where[1]})"
         elif where[0] == "input":
             out[t] = io_param["input", last_input[g.inputs[where[1]]]]
         else:
@@ -87,7 +87,8 @@ def emit_layers(g: Graph, choices: tuple, plan: planner.Plan, name: str,
                 target: str, kernels: str) -> Emitted:
     io_param = io_params(g, name)
     ptrs = pointers(g, plan, io_param)
-    globals_ = Namer(reserved={f"{name}_invoke", f"{name}_arena", f"{name}_trace"})
+    globals_ = Namer(reserved={f"{name}_invoke", f"{name}_arena", f"{name}_trace",
+                               f"{name}_state", f"{name}_reset", f"{name}_state_ready"})
     out = Emitted(name=name, io_param=io_param, consts=ConstTable(globals_))
     for pos, (op, choice) in enumerate(zip(g.ops, choices)):
         stem = globals_.unique(f"{name}_l{pos}_{layer_stem(op.name)}")
@@ -153,7 +154,8 @@ def layer_comment(g: Graph, op, info: LayerInfo, plan: planner.Plan, scr: int | 
         loc = plan.location.get(t)
         if loc is None:
             return "-"
-        return f"@{loc[1]}" if loc[0] == "arena" else f"{loc[0]} {loc[1]}"
+        return {"arena": f"@{loc[1]}", "state": f"state @{loc[1]}"}.get(loc[0],
+                                                                      f"{loc[0]} {loc[1]}")
     act_in = [t for t in info.inputs if not g.tensor(t).is_const]
     shapes_in = ", ".join(shape_text(g.tensor(t).shape) for t in act_in)
     shapes_out = ", ".join(shape_text(g.tensor(t).shape) for t in op.outputs)
@@ -224,13 +226,30 @@ def model_files(g: Graph, plan: planner.Plan, e: Emitted, *, target: str, kernel
                consts=[c.text for c in e.consts.decls], layers=e.context, headers=headers,
                external_headers=sorted(e.sources - local),   # CMSIS-NN's header: the user's copy
                target=target, kernels=kernels, shared_arena=shared_arena,
-               runtime_files=runtime)
+               runtime_files=runtime, **state_context(g, plan, caller_arena))
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined, autoescape=False)
     files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
              f"{name}.c": env.get_template("model.c.j2").render(ctx)}
     return {k: re.sub(r"\n{3,}", "\n\n", v) for k, v in files.items()}, runtime
+
+
+def state_context(g: Graph, plan: planner.Plan, caller_arena: bool) -> dict:
+    """What the templates need of the state region (planner.py, "State"): its bytes, where it
+    lives (a static array, or the first bytes of the caller's arena, 16-byte rounded) and the
+    runs of bytes NAME_reset() writes (offset, bytes, value, tensor), merged where adjacent."""
+    runs: list[list] = []
+    for t, offset, nbytes, byte in plan.state:
+        end = offset + nbytes
+        if runs and runs[-1][2] == byte and runs[-1][0] + runs[-1][1] >= offset:
+            runs[-1][1] = end - runs[-1][0]
+            runs[-1][3] += ", " + comment_text(t)
+        else:
+            runs.append([offset, nbytes, byte, comment_text(t)])
+    head = (plan.state_bytes + 15) // 16 * 16 if caller_arena else 0
+    return dict(state_bytes=plan.state_bytes, state_runs=runs, state_head=head,
+                caller_arena_bytes=head + plan.arena_bytes)
 
 
 def const_bytes(e: Emitted) -> int:

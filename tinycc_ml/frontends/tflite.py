@@ -348,7 +348,9 @@ def canonical_attrs(kind: str, options: dict[str, Any], input_shapes) -> dict[st
     problems = []
     if "fused_activation_function" in a:
         act = a.pop("fused_activation_function")
-        if act in _FUSED:
+        if kind == "UNIDIRECTIONAL_SEQUENCE_LSTM":   # the cell's activation, not a clamp
+            a["activation"] = act
+        elif act in _FUSED:
             a["clamp"] = quant.CLAMPS[act]
         else:
             problems.append(f"fused activation {act} is not supported")
@@ -606,7 +608,8 @@ def _read(data: bytes, source: str) -> Graph:
             continue
         built[name] = Tensor(name=name, shape=shape, dtype=dtype,
                              scale=frozen_array(scale), zero_point=frozen_array(zp),
-                             quant_axis=axis, data=frozen_array(const))
+                             quant_axis=axis, data=frozen_array(const),
+                             persistent=bool(t.IsVariable()) and const is None)
 
     # Operators.
     ops = []
@@ -635,13 +638,18 @@ def _read(data: bytes, source: str) -> Graph:
                 raise op_error(problems[tname])
         attrs = canonical_attrs(kind, attrs, [None if t is None else tensors[t][2] for t in ins])
         attrs = _canonical_newops(kind, attrs)
+        if o.IntermediatesLength():   # the integer LSTM's quantization holders (ops/lstm.py)
+            attrs["intermediates"] = tuple(
+                names[_check_range("intermediate tensor index", int(j), n_tensors)]
+                for j in o.IntermediatesAsNumpy())
         ops.append(Op(index=k, kind=kind, name=op_name, inputs=ins, outputs=outs,
                       attrs=MappingProxyType(attrs), source_kind=kind))
     for tname in graph_inputs + graph_outputs:
         if tname in problems:
             raise CompileError(problems[tname], source=source)
 
-    used = {t for op in ops for t in op.inputs + op.outputs if t} | set(graph_inputs) | set(graph_outputs)
+    used = {t for op in ops for t in op.inputs + op.outputs + op.attrs.get("intermediates", ())
+            if t} | set(graph_inputs) | set(graph_outputs)
     built = {n: t for n, t in built.items() if n in used}
     return Graph(source=source, tensors=MappingProxyType(built), ops=tuple(ops),
                  inputs=graph_inputs, outputs=graph_outputs,
