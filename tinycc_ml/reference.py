@@ -5,7 +5,9 @@ TensorFlow is needed only here (verify, tests, benchmarks), never to compile.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Sequence
@@ -30,7 +32,8 @@ def _runtime(which: str | None = None):
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     if which in (None, "tensorflow"):
         try:
-            import tensorflow as tf  # noqa: PLC0415
+            with _quiet_native_stderr():
+                import tensorflow as tf  # noqa: PLC0415
             return tf.lite.Interpreter, tf.lite.experimental.OpResolverType, "TFLite"
         except ImportError:
             if which == "tensorflow":
@@ -42,6 +45,23 @@ def _runtime(which: str | None = None):
         raise CompileError("verify needs TFLite's reference interpreter: pip install "
                            "ai-edge-litert (or tensorflow-cpu)") from None
     return litert.Interpreter, litert.OpResolverType, "TFLite (LiteRT)"
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """File descriptor 2 pointed at /dev/null while TensorFlow loads: its C++ libraries print
+    absl notices there before any log level applies (the CUDA stub's "Could not find cuda
+    drivers" of the `tensorflow` wheel, which tf-keras installs beside tensorflow-cpu). Python's
+    own errors are raised after the import, with stderr restored."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class TFLiteReference:
