@@ -95,7 +95,7 @@ class TFLiteReference:
 
 class OnnxReference:
     """An .onnx model in onnxruntime's CPU execution provider with its default graph
-    optimizations (the reference of the "onnxruntime" numerics, tinycc_ml/ops/ort.py).
+    optimizations (the reference of the "onnxruntime" numerics, tinycc_ml/ops/_ort.py).
     `run` takes and returns arrays in the generated function's layout (io_layout "nhwc":
     4-D tensors NHWC, transposed to and from the model's NCHW here)."""
 

@@ -2,7 +2,7 @@
 
 Both int8 forms land on the same IR ops (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pools,
 RESHAPE, CONCATENATION, ...) with the canonical attributes of PLAN.md, `numerics` =
-"onnxruntime" (the op modules then reproduce onnxruntime's arithmetic, ops/ort.py) and
+"onnxruntime" (the op modules then reproduce onnxruntime's arithmetic, ops/_ort.py) and
 `Op.source_kind` = the ONNX op_type, which errors print.
 
 - QDQ: a DequantizeLinear output is a view of its quantized input (no op). A float op whose

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from .. import quant
 from ..backends import cmsis_nn
-from . import _elementwise as ew
+from . import _elementwise as ew, add_ort
+from ._ort import onnxruntime_rules
 from .base import Kernel, OpDef, clamp_of, needs_mve, register
 
 LEFT_SHIFT = 20     # int8 (add.cc: "20 in case of 8-bit")
@@ -153,6 +154,7 @@ class _AddSub(OpDef):
 
 
 @register("ADD")
+@onnxruntime_rules(add_ort.RULES)
 class Add(_AddSub):
     subtract = False
     kernels = (AddCmsisNN(), AddMve(), AddPortable())

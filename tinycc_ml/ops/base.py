@@ -52,14 +52,12 @@ from ..errors import CompileError
 from ..ir import Graph, Op, Tensor
 
 _REGISTRY: dict[str, "OpDef"] = {}
-# op kinds whose arithmetic differs under op.attrs["numerics"] == "onnxruntime" (ops/ort.py)
-_ORT_REGISTRY: dict[str, "OpDef"] = {}
 
 
-def register(kind: str, numerics: str = "tflite"):
+def register(kind: str):
     def wrap(cls):
         cls.kind = kind
-        (_ORT_REGISTRY if numerics == "onnxruntime" else _REGISTRY)[kind] = cls()
+        _REGISTRY[kind] = cls()
         return cls
     return wrap
 
@@ -72,8 +70,6 @@ def supported_kinds() -> list[str]:
 def lookup(op: Op, g: Graph) -> "OpDef":
     _load_all()
     opdef = _REGISTRY.get(op.kind)
-    if op.attrs.get("numerics") == "onnxruntime":
-        opdef = _ORT_REGISTRY.get(op.kind, opdef)
     if opdef is None:
         raise g.error(op, "not supported (`tinycc-ml ops` lists the supported ops)")
     return opdef
@@ -109,9 +105,10 @@ class Layer:
 
     @property
     def form(self) -> str | None:
-        """The requantization form the layer needs (its Params' Requant), or None."""
+        """The requantization form the layer needs (its Params' Requant, or the Params' own
+        `form` for an op without a multiplier whose arithmetic still differs), or None."""
         rq = getattr(self.op.params, "rq", None)
-        return getattr(rq, "form", None)
+        return getattr(rq, "form", None) or getattr(self.op.params, "form", None)
 
 
 class Kernel:
