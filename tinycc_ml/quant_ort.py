@@ -19,6 +19,8 @@ s with m = M * 2^-s exactly, so that integer code can compute the float32 produc
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 F32 = np.float32
@@ -93,3 +95,34 @@ def requant_int(acc: int, mant: int, shift: int, zero_point: int, qmin: int, qma
         q = _rne_shift(p, s) if s < 64 else 0
     q = -q if neg else q
     return int(min(max(q, qmin - zero_point), qmax - zero_point) + zero_point)
+
+
+def softmax_table(x_scale: float, depth: int, float_log: bool = False) -> np.ndarray:
+    """QLinearSoftmax's exp table (contrib_ops/cpu/quantization/qlinear_softmax.cc,
+    QlinearBuildLookupTableUint32, EXP_OUT_DTYPE float), indexed by d = row max - x, d = 0..255:
+    float32(exp((i - 255 + bit_shift) * x_scale)) at i = 255 - d, computed in double, with
+    bit_shift = max(0, log(FLT_MAX / depth) - 5) / x_scale (FLT_MAX / depth a float32 division;
+    float_log: its log taken in float32 too)."""
+    ratio = F32(np.finfo(F32).max) / F32(depth)
+    log = float(np.log(ratio)) if float_log else math.log(float(ratio))
+    bit_shift = max(0.0, log - 5.0) / float(F32(x_scale))
+    i = 255 - np.arange(256, dtype=np.float64)
+    return np.exp((i - 255 + bit_shift) * float(F32(x_scale))).astype(F32)
+
+
+def softmax(x, x_scale: float, y_scale: float, zero_point: int, unsigned: bool,
+            float_log: bool = False) -> np.ndarray:
+    """QLinearSoftmax of one row of int8-domain codes x (a uint8 model's codes minus 128;
+    zero_point in the model's own type): the float32 sum in order, then
+    nearbyintf(t * floor(1 / y_scale) / sum) + zp, saturated at 255 (uint8) or 127 (int8: the
+    source read wraps int8 values above 127, onnxruntime 1.32 saturates them; measured,
+    tests/onnx/test_softmax.py). Model-type codes out."""
+    x = np.asarray(x, np.int64)
+    table = softmax_table(x_scale, x.size, float_log)
+    t = table[x.max() - x]
+    total = F32(0)
+    for v in t:
+        total = F32(total + v)
+    ys = F32(np.floor(F32(1.0) / F32(y_scale)))
+    q = np.rint((t * ys) / total).astype(np.int64) + zero_point
+    return np.minimum(q, 255 if unsigned else 127)
