@@ -1081,7 +1081,24 @@ class _Reader:
             return x, out, s, z
         return x, n.output[0], s, z
 
+    def _moved(self, name: str):
+        """The value a data-movement node reads: a quantized activation, or a float one (a float
+        graph input reshaped or transposed before its QuantizeLinear, as onnxruntime's
+        quantize_static leaves tf2onnx's input Transpose)."""
+        v = self.get(name)
+        return v if isinstance(v, _F) else self.qact(name)
+
     def _reshape_to(self, n, shape) -> None:
+        v = self.get(n.input[0])
+        if isinstance(v, _F):
+            src = self.plain(v)
+            shape = tuple(int(d) for d in shape)
+            if math.prod(shape) != self.tensors[src].size:
+                raise self.error(f"cannot reshape {list(self._shape_of(v))} to {list(shape)}")
+            out = self.add_tensor(n.output[0], shape, "float32")
+            self.add_op("RESHAPE", [src], [out], {"new_shape": shape})
+            self.vals[n.output[0]] = _F(out, _ident(len(shape)))
+            return
         x, out, s, z = self._movement_out(n)
         src = self.plain(x)
         shape = tuple(int(d) for d in shape)
@@ -1093,7 +1110,7 @@ class _Reader:
 
     def _op_Reshape(self, n):
         target = [int(v) for v in self.const(n.input[1], "shape").reshape(-1)]
-        x = self._shape_of(self.qact(n.input[0]))
+        x = self._shape_of(self._moved(n.input[0]))
         allowzero = int(self.attr(n, "allowzero", 0))
         target = [x[i] if d == 0 and not allowzero and i < len(x) else d
                   for i, d in enumerate(target)]
@@ -1107,7 +1124,7 @@ class _Reader:
         self._reshape_to(n, target)
 
     def _op_Flatten(self, n):
-        x = self._shape_of(self.qact(n.input[0]))
+        x = self._shape_of(self._moved(n.input[0]))
         axis = int(self.attr(n, "axis", 1)) % (len(x) + 1) if x else 0
         self._reshape_to(n, (math.prod(x[:axis]), math.prod(x[axis:])))
 
@@ -1118,7 +1135,7 @@ class _Reader:
         return [int(a) % rank for a in axes] if axes is not None else None
 
     def _op_Squeeze(self, n):
-        x = self._shape_of(self.qact(n.input[0]))
+        x = self._shape_of(self._moved(n.input[0]))
         axes = self._axes(n, len(x))
         if axes is None:
             axes = [i for i, d in enumerate(x) if d == 1]
@@ -1127,7 +1144,7 @@ class _Reader:
         self._reshape_to(n, [d for i, d in enumerate(x) if i not in axes])
 
     def _op_Unsqueeze(self, n):
-        x = list(self._shape_of(self.qact(n.input[0])))
+        x = list(self._shape_of(self._moved(n.input[0])))
         rank = len(x) + len(self._axes(n, 1 << 30) or [])
         axes = sorted(self._axes(n, rank) or [])
         for a in axes:
@@ -1137,8 +1154,8 @@ class _Reader:
     def _op_Transpose(self, n):
         v = self.get(n.input[0])
         src = v.src if isinstance(v, _DQ) else v
-        if not isinstance(src, _Q):
-            raise self.error("Transpose of a constant or float tensor is not supported")
+        if not isinstance(src, (_Q, _F)):
+            raise self.error("Transpose of a constant is not supported")
         rank = len(self._shape_of(src))
         p = self.attr(n, "perm")
         p = tuple(int(a) for a in p) if p is not None else tuple(reversed(range(rank)))
@@ -1149,7 +1166,7 @@ class _Reader:
         else:
             x, out = src, n.output[0]
         # onnx_out = onnx_in.transpose(p) = ir.transpose(perm).transpose(p)
-        self.vals[out] = _Q(x.ir, tuple(x.perm[p[j]] for j in range(rank)))
+        self.vals[out] = type(x)(x.ir, tuple(x.perm[p[j]] for j in range(rank)))
 
     def _concat(self, n, inputs: list[_Q], out: str, scale: float, zp: int) -> None:
         rank = len(self._shape_of(inputs[0]))
