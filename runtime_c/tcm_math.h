@@ -105,6 +105,32 @@ static inline int32_t tcm_round_clamp_f32(float r, int32_t lo, int32_t hi)
     return tcm_clamp((int32_t)t, lo, hi);
 }
 
+/* Round half to even of a float, then clamped to [lo, hi]: onnxruntime's QuantizeLinear
+ * (MlasQuantizeLinear: x / scale, then nearbyintf under the default rounding mode). Exact
+ * without libm, as tcm_round_clamp_f32. NaN maps to 0. */
+static inline int32_t tcm_rne_clamp_f32(float r, int32_t lo, int32_t hi)
+{
+    float t;
+    float diff;
+    if (!(r == r)) {
+        r = 0.0f;
+    }
+    if (r < (float)lo - 1.0f) {
+        return lo;
+    }
+    if (r > (float)hi + 1.0f) {
+        return hi;
+    }
+    t = (float)(int32_t)r;      /* toward zero */
+    diff = r - t;               /* exact, in (-1, 1) */
+    if (diff > 0.5f || (diff == 0.5f && ((int32_t)t & 1))) {
+        t += 1.0f;
+    } else if (diff < -0.5f || (diff == -0.5f && ((int32_t)t & 1))) {
+        t -= 1.0f;
+    }
+    return tcm_clamp((int32_t)t, lo, hi);
+}
+
 /* --- gemmlowp fixed-point functions on raw int32 values (gemmlowp/fixedpoint/fixedpoint.h) ---
  * A gemmlowp FixedPoint<int32_t, k> holds the real raw / 2^(31 - k), "Qk.(31-k)"; k is the
  * number of integer bits. Its * is tcm_srdhm; its + and - wrap around in two's complement (as

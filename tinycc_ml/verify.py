@@ -11,7 +11,7 @@ import numpy as np
 
 from .backends.targets import ON_BUILD_MACHINE
 from .compiler import Compiled
-from . import quant
+from . import quant, quant_ort
 from .errors import CompileError
 from .hostbuild import build
 from .ir import DTYPES
@@ -102,9 +102,13 @@ def _npy_batches(path: Path, g, specs, log) -> list[list[np.ndarray]]:
         if not np.all(np.isfinite(arr)):
             raise CompileError(f"{path}: holds NaN or infinite values")
         scale, zp = np.float32(t.scale[0]), int(t.zero_point[0])
-        # NAME_quantize_input: x / scale in float32, std::round, + zero point, clamped
-        q = quant.round_half_away_array(arr.astype(np.float32) / scale) + zp
+        # NAME_quantize_input: x / scale in float32, std::round (.onnx: half to even, as
+        # onnxruntime's QuantizeLinear), + zero point, clamped
         info = np.iinfo(dt)
+        if g.meta.get("format") == "onnx":
+            q = quant_ort.quantize_linear(arr, scale, zp, int(info.min), int(info.max))
+        else:
+            q = quant.round_half_away_array(arr.astype(np.float32) / scale) + zp
         arr = np.clip(q, info.min, info.max).astype(dt)
         log(f"{path.name}: float data quantized with the input's scale {float(scale):g} and zero "
             f"point {zp}")
