@@ -959,6 +959,35 @@ class _Reader:
         if clamp != (None, None):
             raise self.error("a Relu/Clip after this op is not supported")
 
+    # table activations
+    def _op_Sigmoid(self, n):
+        self._lut(n, "LOGISTIC", {})
+
+    def _op_QLinearSigmoid(self, n):
+        self._lut(n, "LOGISTIC", {}, qop=True)
+
+    def _op_LeakyRelu(self, n):
+        self._lut(n, "LEAKY_RELU", {"alpha": float(np.float32(self.attr(n, "alpha", 0.01)))})
+
+    def _op_QLinearLeakyRelu(self, n):
+        self._lut(n, "LEAKY_RELU", {"alpha": float(np.float32(self.attr(n, "alpha", 0.01)))},
+                  qop=True)
+
+    def _lut(self, n, kind: str, attrs: dict, qop: bool = False) -> None:
+        """An elementwise op onnxruntime computes through a 256-entry table (QDQ: DQ -> op -> Q;
+        QOperator: X, X_scale, X_zero_point, Y_scale, Y_zero_point), in the input's layout."""
+        x = self.qact(n.input[0])
+        if qop:
+            self._bind(x, n.input[1], n.input[2] if len(n.input) > 2 else "")
+            out = n.output[0]
+            scale, zp = self._out_params(n.input[3], n.input[4] if len(n.input) > 4 else "")
+        else:
+            out, scale, zp, dtype, clamp = self.fused_output(n)
+            self._no_clamp(clamp)
+        y = self.new_q(out, self._shape_of(x), x.perm, scale, zp)
+        self.add_op(kind, [x.ir], [y.ir], attrs)
+        self.vals[out] = y
+
     # softmax
     def _op_Softmax(self, n):
         x = self.qact(n.input[0])
