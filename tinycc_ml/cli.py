@@ -79,6 +79,12 @@ def _model_options(p: argparse.ArgumentParser, many: bool = False) -> None:
     p.add_argument("--io-layout", choices=("nchw", "nhwc"), default="nchw",
                    help=".onnx: layout of 4-D inputs and outputs of NAME_invoke: the model's "
                         "(nchw) or NHWC (default: %(default)s)")
+    p.add_argument("--ort-reference", choices=("x86", "x86-s8"), default="x86",
+                   help=".onnx: the onnxruntime session the C equals (CPU EP, default "
+                        "optimizations, x86-64 kernels): x86 = its defaults (int8 QDQ groups "
+                        "through uint8; some stay float32); x86-s8 = with "
+                        "session.qdqisint8allowed=1, every int8 QDQ group fused as on ARM64 "
+                        "(default: %(default)s)")
 
 
 def _shape(text: str) -> tuple[str, tuple[int, ...]]:
@@ -103,7 +109,8 @@ def _options(a) -> Options:
                    max_arena=None if a.max_arena is None else parse_size(a.max_arena, "--max-arena"),
                    max_flash=None if a.max_flash is None else parse_size(a.max_flash, "--max-flash"),
                    cmsis_nn_inexact=("FULLY_CONNECTED",) if a.cmsis_nn_inexact_fc else (),
-                   onnx_shapes=tuple(a.shape), io_layout=a.io_layout)
+                   onnx_shapes=tuple(a.shape), io_layout=a.io_layout,
+                   ort_reference=a.ort_reference)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -56,6 +56,7 @@ class Options:
     # ONNX only (frontends/onnx.py): fixed input shapes (--shape), the I/O layout (--io-layout)
     onnx_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
     io_layout: str = "nchw"
+    ort_reference: str = "x86"        # the onnxruntime session to equal (frontends/onnx.py)
 
     def context(self) -> Context:
         """What kernel selection honours."""
@@ -191,7 +192,8 @@ def _check_limits(c: Compiled) -> None:
 
 
 def compile_file(path: str | Path, opts: Options) -> Compiled:
-    g = load(path, shapes=dict(opts.onnx_shapes), io_layout=opts.io_layout) \
+    g = load(path, shapes=dict(opts.onnx_shapes), io_layout=opts.io_layout,
+             ort_reference=opts.ort_reference) \
         if str(path).lower().endswith(".onnx") else load(path)
     try:
         return compile_graph(g, opts)

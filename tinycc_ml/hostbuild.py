@@ -149,11 +149,17 @@ def _build(compiled: Compiled, work: Path, cflags: Sequence[str], trace: bool) -
     if trace:
         sink = []
         g = compiled.graph
-        out_of_op = {op.index: op.outputs for op in g.ops}
+        # an ONNX node may become several ops of one index (a layout TRANSPOSE and the op):
+        # the first of them whose output k is not yet traced in this run and has that size
+        ops_of = {}
+        for op in g.ops:
+            ops_of.setdefault(op.index, []).append(op)
 
         @module.ffi.def_extern(name=f"{name}_trace")
         def _on_tensor(op_index, k, data, nbytes):  # noqa: ANN001
-            t = out_of_op[op_index][k]
+            seen = {name for _, name, _ in sink}
+            t = next((op.outputs[k] for op in ops_of[op_index] if op.outputs[k] not in seen
+                      and g.tensor(op.outputs[k]).nbytes == nbytes), ops_of[op_index][0].outputs[k])
             tensor = g.tensor(t)
             buf = bytes(module.ffi.buffer(data, nbytes))
             sink.append((op_index, t, np.frombuffer(buf, DTYPES[tensor.dtype][0]).reshape(tensor.shape)))

@@ -191,7 +191,9 @@ def io_context(g: Graph, io_param: dict[tuple[str, int], str], NAME: str) -> lis
                         "shape": ", ".join(str(d) for d in tensor.shape) or "1",
                         "quantized": quantized, "scale": c_literal(scale) if quantized else "",
                         "zero_point": zp, "qmin": int(info.min) if info else 0,
-                        "qmax": int(info.max) if info else 0})
+                        "qmax": int(info.max) if info else 0,
+                        # .onnx: onnxruntime's QuantizeLinear rounds half to even
+                        "rne": g.meta.get("format") == "onnx"})
     return ios
 
 

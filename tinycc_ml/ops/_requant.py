@@ -13,7 +13,7 @@ The forms:
 - TFLITE_SINGLE: one rounding, (acc * M + 2^(n-1)) >> n: BUILTIN_REF's int8 FULLY_CONNECTED
   (../shared/BASELINES.md, "Rounding").
 - TFLITE_INT64: the int16x8 paths' MultiplyByQuantizedMultiplier(int64_t, ...) (room for them).
-- ORT_FLOAT: onnxruntime's float32 multiplier, round half to even (ops/ort.py).
+- ORT_FLOAT: onnxruntime's float32 multiplier, round half to even (ops/_ort.py and the *_ort.py kernel modules).
 - TFLITE_SOFTMAX: reference_ops::Softmax's gemmlowp fixed-point exp and reciprocal after the
   input difference is scaled by `multiplier` * 2^`shift` (PreprocessSoftmaxScaling).
 - TFLITE_ROUND_DIVIDE: AVERAGE_POOL_2D's (sum + count / 2) / count, halves away from zero, per

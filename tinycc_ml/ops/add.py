@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import quant
-from ..backends import cmsis_nn
 import numpy as np
 
-from . import _elementwise as ew
+from .. import quant
+from ..backends import cmsis_nn
+from . import _elementwise as ew, add_ort
 from ._fixedpoint import mbqm
+from ._ort import onnxruntime_rules
 from ._requant import TFLITE_DOUBLE, Requant
 from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_mve, needs_scalar_mcu, register
 
@@ -192,6 +193,7 @@ class _AddSub(OpDef):
 
 
 @register("ADD")
+@onnxruntime_rules(add_ort.RULES)
 class Add(_AddSub):
     subtract = False
     kernels = (AddCmsisNN(), AddMve(), AddTable(), AddPortable())

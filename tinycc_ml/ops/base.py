@@ -58,11 +58,9 @@ from typing import Any, ClassVar
 from ..backends.targets import has_dsp, has_mve, is_host, is_scalar_mcu
 from ..errors import CompileError
 from ..ir import Graph, Op, Tensor
-from ._requant import ORT_FLOAT, TFLITE_DOUBLE
+from ._requant import TFLITE_DOUBLE
 
 _REGISTRY: dict[str, "OpDef"] = {}
-# op kinds whose arithmetic differs under op.attrs["numerics"] == "onnxruntime" (ops/ort.py)
-_ORT_REGISTRY: dict[str, "OpDef"] = {}
 
 
 # ops the compiler itself makes (passes/tile.py), never read from a model: `tinycc-ml ops`
@@ -70,13 +68,10 @@ _ORT_REGISTRY: dict[str, "OpDef"] = {}
 _INTERNAL: dict[str, "OpDef"] = {}
 
 
-def register(kind: str, numerics: str = "tflite", internal: bool = False):
+def register(kind: str, internal: bool = False):
     def wrap(cls):
         cls.kind = kind
-        if numerics == "onnxruntime" and "forms" not in cls.__dict__:
-            cls.forms = (ORT_FLOAT,)          # its own kernel implements onnxruntime's arithmetic
-        table = _INTERNAL if internal else _ORT_REGISTRY if numerics == "onnxruntime" else _REGISTRY
-        table[kind] = cls()
+        (_INTERNAL if internal else _REGISTRY)[kind] = cls()
         return cls
     return wrap
 
@@ -89,8 +84,6 @@ def supported_kinds() -> list[str]:
 def lookup(op: Op, g: Graph) -> "OpDef":
     _load_all()
     opdef = _REGISTRY.get(op.kind) or _INTERNAL.get(op.kind)
-    if op.attrs.get("numerics") == "onnxruntime":
-        opdef = _ORT_REGISTRY.get(op.kind, opdef)
     if opdef is None:
         raise g.error(op, "not supported (`tinycc-ml ops` lists the supported ops)")
     return opdef
@@ -126,9 +119,10 @@ class Layer:
 
     @property
     def form(self) -> str | None:
-        """The requantization form the layer needs (its Params' Requant), or None."""
+        """The requantization form the layer needs (its Params' Requant, or the Params' own
+        `form` for an op without a multiplier whose arithmetic still differs), or None."""
         rq = getattr(self.op.params, "rq", None)
-        return getattr(rq, "form", None)
+        return getattr(rq, "form", None) or getattr(self.op.params, "form", None)
 
 
 class Kernel:

@@ -22,6 +22,8 @@ from .. import planner
 from ..cmacros import c_define
 from . import _conv_common as cc, _mve, _scalar
 from ._requant import TFLITE_DOUBLE
+from ._ort import onnxruntime_rules
+from .conv2d_ort import CONV_RULES
 from ._smlad import pack_rows, pad4, right_shift_requant
 from .base import (Kernel, OpDef, clamp_of, needs_dsp, needs_host, needs_mve, needs_scalar_mcu,
                    register)
@@ -245,6 +247,7 @@ def _params(layer, em) -> str:
 
 
 @register("CONV_2D")
+@onnxruntime_rules(CONV_RULES)
 class Conv2D(OpDef):
     kernels = (ConvCmsisNN(), ConvMve(), ConvSmlad(), ConvScalar(), ConvHost(), ConvPortable())
     signature = cc.CONV_SIGNATURE

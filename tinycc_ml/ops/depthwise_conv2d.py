@@ -20,6 +20,8 @@ from ..backends import cmsis_nn
 from .. import planner, quant
 from . import _conv_common as cc, _mve, _scalar
 from ._requant import TFLITE_DOUBLE
+from ._ort import onnxruntime_rules
+from .conv2d_ort import DEPTHWISE_RULES
 from .base import (Kernel, OpDef, clamp_of, needs_dsp, needs_host, needs_mve, needs_scalar_mcu,
                    register)
 
@@ -287,6 +289,7 @@ class DepthwiseCmsisNN(Kernel):
 
 
 @register("DEPTHWISE_CONV_2D")
+@onnxruntime_rules(DEPTHWISE_RULES)
 class DepthwiseConv2D(OpDef):
     kernels = (DepthwiseCmsisNN(), DepthwiseMve(), Depthwise3x3Smlad(), DepthwiseSmlad(),
                DepthwiseScalar(), DepthwiseHost(), DepthwisePortable())

@@ -20,8 +20,9 @@ from .. import quant
 from ..backends import cmsis_nn
 from ..cmacros import c_define
 from ._conv_common import Requant, check_accum_depth, folded_bias, model_bias_const, wrap_int32
-from . import _scalar
+from . import _scalar, fully_connected_ort
 from ._requant import TFLITE_SINGLE
+from ._ort import onnxruntime_rules
 from ._smlad import pack_rows
 from .base import (Kernel, OpDef, clamp_of, expect_per_tensor, needs_dsp, needs_host,
                    needs_mve, needs_scalar_mcu, register)
@@ -210,6 +211,7 @@ def _has_bias(op) -> bool:
 
 
 @register("FULLY_CONNECTED")
+@onnxruntime_rules(fully_connected_ort.RULES)
 class FullyConnected(OpDef):
     kernels = (FCCmsisNN(), FCMve(), FCSmlad(), FCScalar(), FCHost(), FCPortable())
     signature = Signature((Operand("input", ("int8",)), Operand("weights", ("int8",), const=True),

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from .. import quant
 from ..backends import cmsis_nn
-from . import _conv_common as cc
+from . import _conv_common as cc, pool_ort
+from ._ort import onnxruntime_rules
 from ._requant import TFLITE_ROUND_DIVIDE, Requant
 from .base import Kernel, OpDef, clamp_of, expect_per_tensor, register
 from .signature import INT8_UNARY
@@ -106,11 +107,13 @@ class _Pool(OpDef):
 
 
 @register("AVERAGE_POOL_2D")
+@onnxruntime_rules(pool_ort.AVG_RULES)
 class AveragePool2D(_Pool):
     averages = True
     kernels = (PoolCmsisNN("arm_avgpool_s8"), PoolPortable("tcm_avg_pool_s8"))
 
 
 @register("MAX_POOL_2D")
+@onnxruntime_rules(pool_ort.MAX_RULES)
 class MaxPool2D(_Pool):
     kernels = (PoolCmsisNN("arm_max_pool_s8"), PoolPortable("tcm_max_pool_s8"))

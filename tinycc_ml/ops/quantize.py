@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
+from . import quantize_ort
+from ._ort import onnxruntime_rules
 from ._requant import TFLITE_DOUBLE, Requant
 from .base import OpDef, expect_per_tensor, register
 from .signature import Operand, Signature
@@ -67,6 +69,7 @@ def _check_scale(op, g, name: str, role: str) -> None:
 
 
 @register("QUANTIZE")
+@onnxruntime_rules(quantize_ort.RULES)
 class Quantize(_Affine):
     signature = Signature((Operand("input", ("float32",) + _INTEGER),),
                           (Operand("output", _INTEGER),))

@@ -24,6 +24,8 @@ import numpy as np
 
 from .. import quant
 from ..backends import cmsis_nn
+from . import softmax_ort
+from ._ort import onnxruntime_rules
 from ._requant import TFLITE_SOFTMAX, Requant
 from .base import Kernel, OpDef, expect_per_tensor, register
 from .signature import Operand, Signature
@@ -93,6 +95,7 @@ class SoftmaxCmsisNN(Kernel):
 
 
 @register("SOFTMAX")
+@onnxruntime_rules(softmax_ort.RULES)
 class Softmax(OpDef):
     kernels = (SoftmaxCmsisNN(), SoftmaxPortable("tcm_softmax_s8", "int8"),
                SoftmaxPortable("tcm_softmax_s8_s16", "int16"))

@@ -31,6 +31,8 @@ import numpy as np
 
 from .. import quant
 from . import _fixedpoint as fx
+from . import unary_lut_ort
+from ._ort import onnxruntime_rules
 from .base import OpDef, expect_per_tensor, register
 from .signature import INT8_UNARY
 
@@ -125,6 +127,7 @@ def _sigmoid(x):
 
 
 @register("LOGISTIC")
+@onnxruntime_rules(unary_lut_ort.LOGISTIC_RULES)
 class Logistic(_FloatLut):
     def check_quant(self, op, g, q):
         # SigmoidPrepare: TF_LITE_ENSURE(output->params.scale == 1. / 256) for int8.
@@ -233,6 +236,7 @@ class HardSwish(_UnaryLut):
 
 
 @register("LEAKY_RELU")
+@onnxruntime_rules(unary_lut_ort.LEAKY_RELU_RULES)
 class LeakyRelu(_UnaryLut):
     def alpha(self, op) -> fx.F32:
         return fx.F32(op.attrs.get("alpha", 0.0))
