@@ -30,6 +30,7 @@ from .passes.shapes import infer_shapes
 from .passes.validate import validate
 
 KERNELS = ("portable", "cmsis-nn")
+SPARSITY = ("auto", "off")
 
 __all__ = ["Compiled", "LayerInfo", "Options", "compile_file", "compile_graph", "pipeline",
            "plan_arena", "write"]
@@ -52,6 +53,8 @@ class Options:
     # ONNX only (frontends/onnx.py): fixed input shapes (--shape), the I/O layout (--io-layout)
     onnx_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
     io_layout: str = "nchw"
+    # 'auto': the sparse kernels of pruned layers where ops/_sparse.py says they pay; 'off'
+    sparsity: str = "auto"
 
     def context(self) -> Context:
         """What kernel selection honours."""
@@ -59,7 +62,9 @@ class Options:
             raise CompileError(f"unknown target '{self.target}'; known: {', '.join(TARGETS)}")
         if self.kernels not in KERNELS:
             raise CompileError(f"unknown kernels '{self.kernels}'; known: {', '.join(KERNELS)}")
-        return Context(self.target, self.kernels, tuple(self.cmsis_nn_inexact))
+        if self.sparsity not in SPARSITY:
+            raise CompileError(f"unknown sparsity '{self.sparsity}'; known: {', '.join(SPARSITY)}")
+        return Context(self.target, self.kernels, tuple(self.cmsis_nn_inexact), self.sparsity)
 
 
 @dataclass
