@@ -9,13 +9,9 @@
 
 #include <string.h>
 
-#include "tcm_dsp.h"
-#include "tcm_requant_dsp.h"
 #include "tcm_sparse.h"
 
-/* The patches of output pixels first..first+n-1 (n <= 4), as [taps][4]; the unused columns of a
- * short block are zeros. */
-static void conv_sparse_patches(const tcm_window *p, const int8_t *input, int32_t first,
+void tcm_sparse_patches4(const tcm_window *p, const int8_t *input, int32_t first,
                                 int32_t n, int8_t *patch)
 {
     const int32_t in_c = p->in_c, taps = p->k_h * p->k_w * in_c;
@@ -49,19 +45,6 @@ static void conv_sparse_patches(const tcm_window *p, const int8_t *input, int32_
     }
 }
 
-/* One accumulator -> int8 under the layer's mode (tcm_conv_smlad.h). */
-TCM_INLINE int8_t conv_sparse_out(const tcm_window *p, int32_t acc, const int32_t *rq,
-                                  int32_t mode)
-{
-    if (mode == TCM_CONV_REQUANT_RIGHT_SAT) {
-        return (int8_t)tcm_ssat8(tcm_mbqm_right(acc, rq[1], -rq[2]) + p->output_offset);
-    }
-    return (int8_t)tcm_clamp(mode == TCM_CONV_REQUANT_RIGHT
-                                 ? tcm_mbqm_right(acc, rq[1], -rq[2]) + p->output_offset
-                                 : tcm_wrap_add(tcm_mbqm(acc, rq[1], rq[2]), p->output_offset),
-                             p->act_min, p->act_max);
-}
-
 void tcm_conv2d_s8_sparse(const tcm_window *p, const int8_t *input, const uint16_t *counts,
                           const int8_t *values, const uint8_t *gaps, const int32_t *requant,
                           int32_t mode, int8_t *output, int8_t *scratch)
@@ -74,13 +57,13 @@ void tcm_conv2d_s8_sparse(const tcm_window *p, const int8_t *input, const uint16
         const uint8_t *g = gaps;
         const int32_t *rq = requant;
         int8_t *out = output + (size_t)first * (size_t)out_c;
-        conv_sparse_patches(p, input, first, n, scratch);
+        tcm_sparse_patches4(p, input, first, n, scratch);
         for (ch = 0; ch < out_c; ++ch, rq += 3) {
             int32_t acc[4];
             acc[0] = acc[1] = acc[2] = acc[3] = rq[0];
-            tcm_sparse_dot4(acc, scratch, counts[ch], &v, &g);
+            tcm_sparse_dot4(acc, scratch, 4u, counts[ch], &v, &g);
             for (i = 0; i < n; ++i) {
-                out[(size_t)i * (size_t)out_c + (size_t)ch] = conv_sparse_out(p, acc[i], rq, mode);
+                out[(size_t)i * (size_t)out_c + (size_t)ch] = tcm_sparse_out(p, acc[i], rq, mode);
             }
         }
     }

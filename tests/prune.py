@@ -4,9 +4,8 @@ kernels (tests/models/test_sparse_models.py, benchmarks/sparsity.py).
 `prune(data, level)` zeroes, in each CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED weight
 tensor, the `level` fraction of its weights smallest in magnitude (unstructured pruning, ties
 broken by position). `prune(data, level, whole_filters=True)` zeroes instead the `level`
-fraction of whole output filters (rows) of CONV_2D and FULLY_CONNECTED with the smallest L1
-norm, and their bias: the filter is removed, its channel outputs the zero point's neighbour
-the requantized zero gives. The TFLite interpreter, run on the pruned bytes, stays the
+fraction of whole output filters (output channels) with the smallest L1 norm, and their bias:
+the filter is removed, its channel outputs the requantized zero (the output zero point, clamped). The TFLite interpreter, run on the pruned bytes, stays the
 reference.
 """
 
@@ -35,9 +34,9 @@ def prune(data: bytes, level: float, whole_filters: bool = False) -> bytes:
                 continue
             w = np.frombuffer(bytes(bytearray(buf.data)), np.int8).reshape(t.shape).copy()
             if whole_filters:
-                if kind == "DEPTHWISE_CONV_2D":
-                    continue
-                rows = w.reshape(w.shape[0], -1)
+                # output channels: axis 0 ([out_c, ...]), a depthwise filter's last axis
+                rows = (w.reshape(-1, w.shape[-1]).T.copy() if kind == "DEPTHWISE_CONV_2D"
+                        else w.reshape(w.shape[0], -1))
                 norms = np.abs(rows.astype(np.int64)).sum(axis=1)
                 dead = np.argsort(norms, kind="stable")[:int(round(level * len(rows)))]
                 rows[dead] = 0
@@ -47,7 +46,8 @@ def prune(data: bytes, level: float, whole_filters: bool = False) -> bytes:
                     bias = np.frombuffer(bytes(bytearray(bb.data)), np.int32).copy()
                     bias[dead] = 0
                     bb.data = np.frombuffer(bias.tobytes(), np.uint8)
-                w = rows.reshape(w.shape)
+                w = (rows.T.reshape(w.shape) if kind == "DEPTHWISE_CONV_2D"
+                     else rows.reshape(w.shape))
             else:
                 flat = w.reshape(-1)
                 order = np.argsort(np.abs(flat.astype(np.int16)), kind="stable")

@@ -35,7 +35,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import planner
 from ..backends.targets import has_dsp, has_mve, is_host, is_scalar_mcu
+from . import _conv_common as cc
+from ._smlad import right_shift_requant
+from .base import Kernel
 
 MAX_GAP = 15
 
@@ -121,15 +125,17 @@ def unpack(r: Rows) -> np.ndarray:
     return out
 
 
-# Instructions per dense MAC of the dense kernel and per entry (and pixel) of the sparse one, by
-# core family; measured on the shared models under QEMU (benchmarks/sparsity.py) for the DSP and
-# Helium cores, estimated for the others.
+# Instructions per dense MAC of the dense kernel, per entry (and pixel) of the sparse one, and
+# per patch byte the sparse windowed kernels gather (4 pixels of every tap, and channel for a
+# depthwise layer), by core family: the DSP figures measured on the pruned shared models under
+# QEMU (benchmarks/sparsity.py), the others estimated from them.
 _DENSE = {"conv": {"dsp": 1.1, "mve": 0.35, "scalar": 2.2, "host": 0.15, "generic": 1.5},
-          "depthwise": {"dsp": 1.6, "mve": 0.5, "scalar": 3.0, "host": 0.5, "generic": 2.0},
-          "fc": {"dsp": 1.35, "mve": 0.35, "scalar": 2.2, "host": 0.15, "generic": 1.5}}
-_SPARSE = {"conv": {"dsp": 2.9, "mve": 2.9, "scalar": 4.0, "host": 1.2, "generic": 3.0},
-           "depthwise": {"dsp": 4.0, "mve": 4.0, "scalar": 5.0, "host": 2.0, "generic": 4.0},
-           "fc": {"dsp": 5.5, "mve": 5.5, "scalar": 6.0, "host": 2.0, "generic": 5.5}}
+          "depthwise": {"dsp": 2.5, "mve": 0.8, "scalar": 3.0, "host": 0.5, "generic": 2.0},
+          "fc": {"dsp": 1.45, "mve": 0.35, "scalar": 2.2, "host": 0.15, "generic": 1.5}}
+_SPARSE = {"conv": {"dsp": 3.1, "mve": 3.1, "scalar": 4.0, "host": 1.2, "generic": 3.0},
+           "depthwise": {"dsp": 3.1, "mve": 3.1, "scalar": 4.0, "host": 1.2, "generic": 3.0},
+           "fc": {"dsp": 7.0, "mve": 7.0, "scalar": 7.0, "host": 2.0, "generic": 5.5}}
+_GATHER = {"dsp": 4.0, "mve": 4.0, "scalar": 5.0, "host": 1.0, "generic": 4.0}
 
 
 def family(target: str) -> str:
@@ -161,12 +167,15 @@ class Cost:
         return None
 
 
-def cost(kind: str, rows: Rows, macs: int, repeats: int, target: str) -> Cost:
-    """`repeats`: how often each row is walked (output pixels, batches)."""
+def cost(kind: str, rows: Rows, macs: int, repeats: int, target: str,
+         gathered: int = 0) -> Cost:
+    """`repeats`: how often each row is walked (output pixels, batches); `gathered`: the patch
+    bytes the kernel copies (pixels x taps, x in_c for a depthwise layer)."""
     fam = family(target)
     return Cost(dense_bytes=rows.shape[0] * rows.shape[1], sparse_bytes=rows.nbytes,
                 dense_work=macs * _DENSE[kind][fam],
-                sparse_work=rows.entries * repeats * _SPARSE[kind][fam])
+                sparse_work=(rows.entries * repeats * _SPARSE[kind][fam] +
+                             gathered * _GATHER[fam]))
 
 
 def off(ctx) -> str | None:
@@ -183,14 +192,89 @@ def emit_rows(em, r: Rows) -> tuple[str, str, str]:
     return counts, values, gaps
 
 
-def summary(r: Rows, macs: int, chosen: bool) -> str:
-    """The layer comment's and inspect's words: zero fraction, the form, bytes and MACs."""
-    dense = r.shape[0] * r.shape[1]
+WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+
+
+def weight_rows(op, g) -> np.ndarray | None:
+    """A weighted layer's int8 weights as [output channels, K], or None for another layer."""
+    if op.kind not in WEIGHTED or len(op.inputs) < 2 or op.inputs[1] is None:
+        return None
+    w = g.tensor(op.inputs[1])
+    if not w.is_const or w.dtype != "int8":
+        return None
+    if op.kind == "DEPTHWISE_CONV_2D":
+        return w.data.reshape(-1, w.shape[-1]).T
+    return w.data.reshape(w.shape[0], -1)
+
+
+def summary(op, g, kernel: str | None, macs: int) -> str:
+    """The layer comment's and inspect's words for a weighted layer ("" for another): its zero
+    fraction, the form chosen, weight bytes and MACs before -> after."""
+    rows = weight_rows(op, g)
+    if rows is None or rows.size == 0:
+        return ""
+    if not (kernel or "").endswith("_sparse"):
+        zeros = 1.0 - np.count_nonzero(rows) / rows.size
+        return f"{zeros:.0%} zero weights, dense form"
+    r = rows_of(rows)
     zeros = f"{r.zero_fraction:.0%} zero weights"
     if r.zero_rows:
         zeros += f" ({r.zero_rows} whole filters)"
-    if not chosen:
-        return f"{zeros}, dense form: {dense:,} B, {macs:,} MACs"
-    smacs = macs * r.nnz // dense if dense else 0
-    return (f"{zeros}, sparse rows: weights {dense:,} -> {r.nbytes:,} B, "
-            f"MACs {macs:,} -> {smacs:,}")
+    return (f"{zeros}, sparse rows: weights {rows.size:,} -> {r.nbytes:,} B, "
+            f"MACs {macs:,} -> {macs * r.nnz // rows.size:,}")
+
+
+def requant_table(p, rows: np.ndarray):
+    """A windowed layer's ([bias + input_offset * sum(row)], multiplier, shift) and the
+    requantization mode of tcm_conv_smlad.h: the short forms where _smlad.right_shift_requant
+    proves them exact for these weights (so on every target), else TCM_CONV_REQUANT_ANY."""
+    bias = cc.folded_bias(p.bias, p.sums, -p.rq.input_zp)
+    short = right_shift_requant(bias, rows, p.rq.multiplier, p.rq.shift)
+    if short is None:
+        return (bias, p.rq.multiplier, p.rq.shift), "TCM_CONV_REQUANT_ANY"
+    return short, ("TCM_CONV_REQUANT_RIGHT_SAT" if (p.rq.act_min, p.rq.act_max) == (-128, 127)
+                   else "TCM_CONV_REQUANT_RIGHT")
+
+
+class WindowSparse(Kernel):
+    """The sparse kernels of CONV_2D and DEPTHWISE_CONV_2D: the rows of non-zero weights walked
+    for 4 output pixels at a time over their im2col patches (tcm_conv_sparse.h
+    tcm_sparse_patches4), one [bias, multiplier, shift] row per output channel. A subclass names
+    its `c_function`, `sources`, cost `kind` and `rows(layer)` (the weights as [out_c, taps])
+    and `scratch_bytes`. The decision: the packed rows and the requantization table."""
+    kind = ""
+    sources: tuple[str, ...] = ()
+
+    def rows(self, layer) -> np.ndarray:
+        raise NotImplementedError
+
+    def why_not(self, layer, ctx):
+        if layer.input(0).dtype != "int8":
+            return "int8 activations only"
+        w = layer.params.win
+        pixels = w.batches * w.out_h * w.out_w
+        rows = self.rows(layer)
+        return off(ctx) or cost(self.kind, rows_of(rows), pixels * rows.size, pixels,
+                                ctx.target, pixels * self.scratch_bytes(layer, ctx, None) // 4
+                                ).why_not(ctx.target)
+
+    def decide(self, layer, ctx):
+        rows = self.rows(layer)
+        return rows_of(rows), requant_table(layer.params, rows)
+
+    def inplace(self, layer, decision):
+        # the patches of 4 pixels are gathered before any of their outputs is written
+        return 0, planner.window_gap(layer.params.win)
+
+    def emit(self, layer, em, decision):
+        p = layer.params
+        em.use(*self.sources)
+        params = "&" + em.struct("params", "tcm_window", cc.window_fields(
+            p.win, p.rq, getattr(p, "multiplier", 1)))
+        rows, ((bias, mult, shift), mode) = decision
+        counts, values, gaps = emit_rows(em, rows)
+        rq = em.const("requant", np.stack([bias, mult, shift], axis=1).astype(np.int32),
+                      comment="[out_c][bias + input_offset * sum(filter), multiplier, shift]")
+        return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]), counts, values,
+                       gaps, rq, mode, em.tensor(layer.op.outputs[0]),
+                       f"(int8_t *){em.scratch}")
