@@ -25,6 +25,7 @@ from .passes.check import check
 from .passes.dilate import dilate
 from .passes.fold import fold
 from .passes.prepare import prepare
+from .passes.channels import drop_dead_channels
 from .passes.select import select
 from .passes.shapes import infer_shapes
 from .passes.validate import validate
@@ -83,8 +84,12 @@ class Compiled:
     choices: tuple[Choice, ...] = ()  # the kernel chosen for each layer (passes/select.py)
 
 
-def pipeline(g: Graph) -> Graph:
-    for step in (fold, validate, infer_shapes, dilate, check, prepare):
+def pipeline(g: Graph, sparsity: str = "off") -> Graph:
+    """The passes; with sparsity 'auto' also passes/channels.py (pruned filters removed)."""
+    steps = (fold, validate, infer_shapes, dilate, check)
+    if sparsity == "auto":
+        steps += (drop_dead_channels,)
+    for step in steps + (prepare,):
         g = step(g)
     return g
 
@@ -102,7 +107,7 @@ def plan_arena(g: Graph, choices: tuple[Choice, ...]) -> planner.Plan:
 def compile_graph(g: Graph, opts: Options) -> Compiled:
     t0 = time.perf_counter()
     ctx = opts.context()
-    g = pipeline(g)
+    g = pipeline(g, sparsity=opts.sparsity)
     choices = select(g, ctx)
     plan = plan_arena(g, choices)
     emitted = emit_layers(g, choices, plan, sanitize(opts.name, 32), opts.target, opts.kernels)
