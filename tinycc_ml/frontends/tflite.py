@@ -687,8 +687,7 @@ def _read(data: bytes, source: str) -> Graph:
     for name, (i, t, shape, dtype, ttype) in tensors.items():
         why = _shape_problem(name, shape, dtype)
         if why is None and dtype is None:
-            kind = "sparse" if t.Sparsity() is not None else _TYPE_NAMES.get(ttype, str(ttype))
-            why = f"tensor '{name}' has unsupported type {kind}"
+            why = f"tensor '{name}' has unsupported type {_TYPE_NAMES.get(ttype, str(ttype))}"
         if why is not None:
             problems[name] = why
             continue
