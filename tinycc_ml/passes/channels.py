@@ -1,14 +1,18 @@
-"""Structured pruning: whole zero filters of CONV_2D, removed at compile time (--sparsity auto).
+"""Structured pruning: whole zero filters of CONV_2D and FULLY_CONNECTED, removed at compile
+time (--sparsity auto).
 
-A CONV_2D filter whose weights are all zero gives its output channel one value at every pixel,
-the requantized bias: v = clamp(MultiplyByQuantizedMultiplier(bias) + output_zp), computed here
-with the layer's own numbers (ops/_fixedpoint.py). This pass removes such channels, bit for bit:
-- when every reader of the output is a CONV_2D (its input 0) and v is the output's zero point
+A filter (weights row) whose weights are all zero gives its output channel one value at every
+pixel, the requantized bias: v = clamp(MultiplyByQuantizedMultiplier(bias) + output_zp),
+computed here with the layer's own numbers (ops/_fixedpoint.py; FULLY_CONNECTED's single
+rounding). This pass removes such channels, bit for bit:
+- when every reader of the output is an op of the same kind (its input 0: a CONV_2D after a
+  CONV_2D, a FULLY_CONNECTED after a FULLY_CONNECTED) and v is the output's zero point
   (a pruned filter with a zero bias, under ReLU or not): the channel is dropped from the
-  producer (filter row, bias, per-channel scale) and from the readers' filters (their input
-  channel): a reader's term filter * (v - zero point) is 0 at every tap, padded or not, so its
+  producer (filter row, bias, per-channel scale) and from the readers' weights (their input
+  channel): a reader's term weight * (v - zero point) is 0 at every tap, padded or not, so its
   sums do not change;
-- otherwise (the output feeds an ADD, a pool, the graph's output): the producer computes its
+- otherwise (the output feeds an ADD, a pool, the graph's output), when at least MIN_DEAD of
+  the channels are dead: the producer computes its
   live channels only, into a new tensor, and an EXPAND_CHANNELS op (ops/expand_channels.py)
   writes the full output, the live channels copied and the dead ones set to their constant.
 Weights that merely hold many zeros are left to the sparse kernels (ops/_sparse.py).
@@ -29,8 +33,25 @@ from ..ops.base import lookup
 MIN_DEAD = 0.25
 
 
+# producer kind -> the axis of a reader's weights that holds the producer's output channels
+READ_AXIS = {"CONV_2D": 3, "FULLY_CONNECTED": 1}
+
+
+def _requant(acc: int, rq, c: int, single: bool) -> int:
+    """The layer's requantization of one accumulator (channel c), clamped: ConvPerChannel's
+    double rounding, or FULLY_CONNECTED's single rounding (tcm_mbqm_single)."""
+    m, s = int(rq.multiplier[c % len(rq.multiplier)]), int(rq.shift[c % len(rq.shift)])
+    if single:
+        total = 31 - s
+        v = (acc * m + (1 << (total - 1))) >> total
+    else:
+        v = mbqm(acc, m, s)
+    return int(min(max(v + rq.output_zp, rq.act_min), rq.act_max))
+
+
 def _dead_values(op: Op, g: Graph) -> dict[int, int]:
-    """Output channel -> its constant int8 value, for the all-zero filters of a CONV_2D."""
+    """Output channel -> its constant int8 value, for the all-zero filters (weight rows) of a
+    CONV_2D or FULLY_CONNECTED."""
     w = g.tensor(op.inputs[1])
     if not w.is_const or w.dtype != "int8" or g.tensor(op.inputs[0]).dtype != "int8":
         return {}
@@ -39,9 +60,8 @@ def _dead_values(op: Op, g: Graph) -> dict[int, int]:
     if dead.size == 0:
         return {}
     p = lookup(op, g).prepare(op, g)
-    rq = p.rq
-    return {int(c): int(min(max(mbqm(int(p.bias[c]), int(rq.multiplier[c]), int(rq.shift[c]))
-                                + rq.output_zp, rq.act_min), rq.act_max)) for c in dead}
+    single = op.kind == "FULLY_CONNECTED"
+    return {int(c): _requant(int(p.bias[c]), p.rq, int(c), single) for c in dead}
 
 
 def _take(t: Tensor, keep: np.ndarray, axis: int) -> Tensor:
@@ -61,7 +81,7 @@ def drop_dead_channels(g: Graph) -> Graph:
     while k < len(ops):
         op = ops[k]
         k += 1
-        if op.kind != "CONV_2D" or len(op.inputs) < 2:
+        if op.kind not in READ_AXIS or len(op.inputs) < 2:
             continue
         cur = g.replace(tensors=MappingProxyType(tensors), ops=tuple(ops))
         dead = _dead_values(op, cur)
@@ -74,7 +94,7 @@ def drop_dead_channels(g: Graph) -> Graph:
         readers = [ops[i] for i in range(len(ops))
                    if op.outputs[0] in ops[i].inputs]
         drop = (op.outputs[0] not in g.outputs and readers and
-                all(r.kind == "CONV_2D" and list(r.inputs).index(op.outputs[0]) == 0 and
+                all(r.kind == op.kind and list(r.inputs).index(op.outputs[0]) == 0 and
                     r.inputs.count(op.outputs[0]) == 1 and
                     tensors[r.inputs[1]].is_const for r in readers) and
                 all(v == zp for v in dead.values()))
@@ -92,8 +112,8 @@ def drop_dead_channels(g: Graph) -> Graph:
             for r in readers:
                 i = ops.index(r)
                 fname = f"{r.inputs[1]}/in{len(keep)}of{out_c}"
-                tensors[fname] = dataclasses.replace(_take(tensors[r.inputs[1]], keep, 3),
-                                                     name=fname)
+                tensors[fname] = dataclasses.replace(
+                    _take(tensors[r.inputs[1]], keep, READ_AXIS[op.kind]), name=fname)
                 ops[i] = dataclasses.replace(r, inputs=(r.inputs[0], fname) + tuple(r.inputs[2:]))
         else:
             live = f"{op.outputs[0]}/live"
