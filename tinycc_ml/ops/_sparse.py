@@ -130,12 +130,15 @@ def unpack(r: Rows) -> np.ndarray:
 # depthwise layer), by core family: the DSP figures measured on the pruned shared models under
 # QEMU (benchmarks/sparsity.py), the others estimated from them.
 _DENSE = {"conv": {"dsp": 1.1, "mve": 0.35, "scalar": 2.2, "host": 0.15, "generic": 1.5},
-          "depthwise": {"dsp": 2.5, "mve": 0.8, "scalar": 3.0, "host": 0.5, "generic": 2.0},
+          "depthwise": {"dsp": 4.5, "mve": 1.2, "scalar": 4.5, "host": 0.5, "generic": 3.0},
           "fc": {"dsp": 1.45, "mve": 0.35, "scalar": 2.2, "host": 0.15, "generic": 1.5}}
 _SPARSE = {"conv": {"dsp": 3.1, "mve": 3.1, "scalar": 4.0, "host": 1.2, "generic": 3.0},
-           "depthwise": {"dsp": 3.1, "mve": 3.1, "scalar": 4.0, "host": 1.2, "generic": 3.0},
+           "depthwise": {"dsp": 7.0, "mve": 7.0, "scalar": 8.0, "host": 3.0, "generic": 7.0},
            "fc": {"dsp": 7.0, "mve": 7.0, "scalar": 7.0, "host": 2.0, "generic": 5.5}}
 _GATHER = {"dsp": 4.0, "mve": 4.0, "scalar": 5.0, "host": 1.0, "generic": 4.0}
+# per output value: the sparse kernel's requantization and row set-up (the dense figures
+# include theirs, spread over the MACs)
+_OUTPUT = {"conv": 6.0, "depthwise": 15.0, "fc": 15.0}
 
 
 def family(target: str) -> str:
@@ -170,12 +173,12 @@ class Cost:
 def cost(kind: str, rows: Rows, macs: int, repeats: int, target: str,
          gathered: int = 0) -> Cost:
     """`repeats`: how often each row is walked (output pixels, batches); `gathered`: the patch
-    bytes the kernel copies (pixels x taps, x in_c for a depthwise layer)."""
+    bytes the kernel copies."""
     fam = family(target)
     return Cost(dense_bytes=rows.shape[0] * rows.shape[1], sparse_bytes=rows.nbytes,
                 dense_work=macs * _DENSE[kind][fam],
                 sparse_work=(rows.entries * repeats * _SPARSE[kind][fam] +
-                             gathered * _GATHER[fam]))
+                             gathered * _GATHER[fam] + repeats * rows.shape[0] * _OUTPUT[kind]))
 
 
 def off(ctx) -> str | None:
@@ -238,10 +241,11 @@ def requant_table(p, rows: np.ndarray):
 
 class WindowSparse(Kernel):
     """The sparse kernels of CONV_2D and DEPTHWISE_CONV_2D: the rows of non-zero weights walked
-    for 4 output pixels at a time over their im2col patches (tcm_conv_sparse.h
-    tcm_sparse_patches4), one [bias, multiplier, shift] row per output channel. A subclass names
-    its `c_function`, `sources`, cost `kind` and `rows(layer)` (the weights as [out_c, taps])
-    and `scratch_bytes`. The decision: the packed rows and the requantization table."""
+    per output pixel (CONV_2D: 4 pixels at a time over their im2col patches, tcm_conv_sparse.h),
+    one [bias, multiplier, shift] row per output channel. A subclass names its `c_function`,
+    `sources`, cost `kind`, `rows(layer)` (the weights as [out_c, taps]) and `scratch_bytes`,
+    and may change `gathered` (patch bytes copied) and `extra_args`. The decision: the packed
+    rows and the requantization table."""
     kind = ""
     sources: tuple[str, ...] = ()
 
@@ -255,8 +259,16 @@ class WindowSparse(Kernel):
         pixels = w.batches * w.out_h * w.out_w
         rows = self.rows(layer)
         return off(ctx) or cost(self.kind, rows_of(rows), pixels * rows.size, pixels,
-                                ctx.target, pixels * self.scratch_bytes(layer, ctx, None) // 4
-                                ).why_not(ctx.target)
+                                ctx.target, self.gathered(layer)).why_not(ctx.target)
+
+    def gathered(self, layer) -> int:
+        """The patch bytes the kernel copies: 4 per tap for every block of 4 pixels."""
+        w = layer.params.win
+        return w.batches * w.out_h * w.out_w * self.rows(layer).shape[1]
+
+    def extra_args(self, layer, em) -> tuple[str, ...]:
+        """Constants the call takes after the rows (the depthwise kernel's tap offsets)."""
+        return ()
 
     def decide(self, layer, ctx):
         rows = self.rows(layer)
@@ -276,5 +288,5 @@ class WindowSparse(Kernel):
         rq = em.const("requant", np.stack([bias, mult, shift], axis=1).astype(np.int32),
                       comment="[out_c][bias + input_offset * sum(filter), multiplier, shift]")
         return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]), counts, values,
-                       gaps, rq, mode, em.tensor(layer.op.outputs[0]),
+                       gaps, *self.extra_args(layer, em), rq, mode, em.tensor(layer.op.outputs[0]),
                        f"(int8_t *){em.scratch}")
