@@ -45,9 +45,10 @@ void tcm_sparse_patches4(const tcm_window *p, const int8_t *input, int32_t first
     }
 }
 
-void tcm_conv2d_s8_sparse(const tcm_window *p, const int8_t *input, const uint16_t *counts,
-                          const int8_t *values, const uint8_t *gaps, const int32_t *requant,
-                          int32_t mode, int8_t *output, int8_t *scratch)
+/* The kernel's body, inlined for each mode so that the requantization's branches fold. */
+TCM_INLINE void conv_sparse(const tcm_window *p, const int8_t *input, const uint16_t *counts,
+                            const int8_t *values, const uint8_t *gaps, const int32_t *requant,
+                            int32_t mode, int8_t *output, int8_t *scratch)
 {
     const int32_t pixels = p->batches * p->out_h * p->out_w, out_c = p->out_c;
     int32_t first, ch, i;
@@ -61,10 +62,26 @@ void tcm_conv2d_s8_sparse(const tcm_window *p, const int8_t *input, const uint16
         for (ch = 0; ch < out_c; ++ch, rq += 3) {
             int32_t acc[4];
             acc[0] = acc[1] = acc[2] = acc[3] = rq[0];
-            tcm_sparse_dot4(acc, scratch, 4u, counts[ch], &v, &g);
+            tcm_sparse_dot4(acc, scratch, counts[ch], &v, &g);
             for (i = 0; i < n; ++i) {
                 out[(size_t)i * (size_t)out_c + (size_t)ch] = tcm_sparse_out(p, acc[i], rq, mode);
             }
         }
+    }
+}
+
+void tcm_conv2d_s8_sparse(const tcm_window *p, const int8_t *input, const uint16_t *counts,
+                          const int8_t *values, const uint8_t *gaps, const int32_t *requant,
+                          int32_t mode, int8_t *output, int8_t *scratch)
+{
+    if (mode == TCM_CONV_REQUANT_RIGHT_SAT) {
+        conv_sparse(p, input, counts, values, gaps, requant, TCM_CONV_REQUANT_RIGHT_SAT, output,
+                    scratch);
+    } else if (mode == TCM_CONV_REQUANT_RIGHT) {
+        conv_sparse(p, input, counts, values, gaps, requant, TCM_CONV_REQUANT_RIGHT, output,
+                    scratch);
+    } else {
+        conv_sparse(p, input, counts, values, gaps, requant, TCM_CONV_REQUANT_ANY, output,
+                    scratch);
     }
 }

@@ -34,11 +34,22 @@ TCM_INLINE int32_t tcm_sparse_dot(int32_t acc, const int8_t *x, int32_t count,
     return acc;
 }
 
-/* The same row against 4 pixels at once: the 4 pixels' values of column j are the word at
- * x + stride * j (4 for a CONV_2D patch [K][4], 4 * in_c for a depthwise patch [taps][in_c][4]);
- * acc[i] += sum(value * x[stride * column + i]). One word load, two SXTB16
- * and four 16 x 16 multiply-adds per entry on the DSP cores (tcm_dsp.h; plain C elsewhere). */
-TCM_INLINE void tcm_sparse_dot4(int32_t acc[4], const int8_t *x, uint32_t stride, int32_t count,
+/* acc[i] += w * (the int8 lane i of word xw), for the 4 lanes: two SXTB16 and four 16 x 16
+ * multiply-adds on the DSP cores (tcm_dsp.h; plain C elsewhere). */
+TCM_INLINE void tcm_sparse_mac4(int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3, uint32_t xw,
+                                int32_t w)
+{
+    const uint32_t x02 = tcm_sxtb16(xw), x13 = tcm_sxtb16_ror8(xw);
+    *a0 = tcm_smlabb(x02, (uint32_t)w, *a0);
+    *a2 = tcm_smlatb(x02, (uint32_t)w, *a2);
+    *a1 = tcm_smlabb(x13, (uint32_t)w, *a1);
+    *a3 = tcm_smlatb(x13, (uint32_t)w, *a3);
+}
+
+/* The same row against 4 pixels at once: x holds [K][4] (a CONV_2D patch of 4 pixels, the
+ * pixels' values of column j the word at x + 4 * j); acc[i] += sum(value * x[4 * column + i]):
+ * one word load and tcm_sparse_mac4 per entry. */
+TCM_INLINE void tcm_sparse_dot4(int32_t acc[4], const int8_t *x, int32_t count,
                                 const int8_t **values, const uint8_t **gaps)
 {
     const int8_t *v = *values;
@@ -47,25 +58,10 @@ TCM_INLINE void tcm_sparse_dot4(int32_t acc[4], const int8_t *x, uint32_t stride
     int32_t k;
     for (k = 0; k < count; k += 2) {
         const uint32_t two = *g++;
-        uint32_t xw, x02, x13, w;
-        x += stride * (two & 15u);
-        xw = tcm_load32(x);
-        w = (uint32_t)(int32_t)v[0];
-        x02 = tcm_sxtb16(xw);
-        x13 = tcm_sxtb16_ror8(xw);
-        a0 = tcm_smlabb(x02, w, a0);
-        a2 = tcm_smlatb(x02, w, a2);
-        a1 = tcm_smlabb(x13, w, a1);
-        a3 = tcm_smlatb(x13, w, a3);
-        x += stride * (two >> 4);
-        xw = tcm_load32(x);
-        w = (uint32_t)(int32_t)v[1];
-        x02 = tcm_sxtb16(xw);
-        x13 = tcm_sxtb16_ror8(xw);
-        a0 = tcm_smlabb(x02, w, a0);
-        a2 = tcm_smlatb(x02, w, a2);
-        a1 = tcm_smlabb(x13, w, a1);
-        a3 = tcm_smlatb(x13, w, a3);
+        x += 4u * (two & 15u);
+        tcm_sparse_mac4(&a0, &a1, &a2, &a3, tcm_load32(x), v[0]);
+        x += 4u * (two >> 4);
+        tcm_sparse_mac4(&a0, &a1, &a2, &a3, tcm_load32(x), v[1]);
         v += 2;
     }
     acc[0] = a0;

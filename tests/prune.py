@@ -5,8 +5,8 @@ kernels (tests/models/test_sparse_models.py, benchmarks/sparsity.py).
 tensor, the `level` fraction of its weights smallest in magnitude (unstructured pruning, ties
 broken by position). `prune(data, level, whole_filters=True)` zeroes instead the `level`
 fraction of whole output filters (output channels) with the smallest L1 norm, and their bias:
-the filter is removed, its channel outputs the requantized zero (the output zero point, clamped). The TFLite interpreter, run on the pruned bytes, stays the
-reference.
+the filter is removed, its channel outputs the requantized zero (the output zero point,
+clamped). The TFLite interpreter, run on the pruned bytes, stays the reference.
 """
 
 from __future__ import annotations

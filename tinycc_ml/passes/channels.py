@@ -12,7 +12,8 @@ rounding). This pass removes such channels, bit for bit:
   channel): a reader's term weight * (v - zero point) is 0 at every tap, padded or not, so its
   sums do not change;
 - otherwise (the output feeds an ADD, a pool, the graph's output), when at least MIN_DEAD of
-  the channels are dead: the producer computes its
+  the channels are dead and the live filters are dense enough (MAX_LIVE_ZEROS; sparser ones
+  are left to the sparse kernels): the producer computes its
   live channels only, into a new tensor, and an EXPAND_CHANNELS op (ops/expand_channels.py)
   writes the full output, the live channels copied and the dead ones set to their constant.
 Weights that merely hold many zeros are left to the sparse kernels (ops/_sparse.py).
@@ -29,8 +30,16 @@ from ..ir import Graph, Op, Tensor, frozen_array
 from ..ops._fixedpoint import mbqm
 from ..ops.base import lookup
 
-# split off dead channels (an EXPAND_CHANNELS op) only when at least this share is dead
+# split off dead channels (an EXPAND_CHANNELS op) only when at least this share is dead, and
+# the live filters hold at most this share of zeros (sparser ones are left whole to the sparse
+# kernels, which skip dead filters at no cost)
 MIN_DEAD = 0.25
+MAX_LIVE_ZEROS = 0.5
+
+
+def _zero_fraction(w: Tensor, keep: np.ndarray) -> float:
+    live = np.take(w.data, keep, axis=0)
+    return 1.0 - np.count_nonzero(live) / max(live.size, 1)
 
 
 # producer kind -> the axis of a reader's weights that holds the producer's output channels
@@ -98,7 +107,8 @@ def drop_dead_channels(g: Graph) -> Graph:
                     r.inputs.count(op.outputs[0]) == 1 and
                     tensors[r.inputs[1]].is_const for r in readers) and
                 all(v == zp for v in dead.values()))
-        if not drop and len(dead) < MIN_DEAD * out_c:
+        if not drop and (len(dead) < MIN_DEAD * out_c or
+                         _zero_fraction(tensors[op.inputs[1]], keep) > MAX_LIVE_ZEROS):
             continue
         new_inputs = list(op.inputs)
         for j, name in ((1, op.inputs[1]), (2, op.inputs[2] if len(op.inputs) > 2 else None)):
