@@ -37,17 +37,26 @@ def test_pruned_model_host(model, level, shared_models, tmp_path):
     assert_bitexact(path, n=3, seed=7, target="generic")
 
 
-QEMU = [("kws_ds_cnn_int8", "90", "cortex-m4"), ("vww_mobilenet_int8", "75", "cortex-m4"),
-        ("ic_resnet8_int8", "50f", "cortex-m4"), ("ad_autoencoder_int8", "90", "cortex-m4"),
-        ("vww_mobilenet_int8", "75", "cortex-m55"), ("ic_resnet8_int8", "50f", "cortex-m55"),
-        ("kws_ds_cnn_int8", "90", "cortex-m55")]
+# (model, level, core, force): force lifts the cost model's work bound, so that the sparse
+# kernels run on a core where they do not pay (Helium: the dense kernels are faster there)
+QEMU = [("kws_ds_cnn_int8", "90", "cortex-m4", False),
+        ("vww_mobilenet_int8", "75", "cortex-m4", False),
+        ("ic_resnet8_int8", "50f", "cortex-m4", False),
+        ("ad_autoencoder_int8", "90", "cortex-m4", False),
+        ("kws_ds_cnn_int8", "90", "cortex-m4", True),
+        ("ic_resnet8_int8", "50f", "cortex-m55", False),
+        ("ad_autoencoder_int8", "50f", "cortex-m55", False),
+        ("kws_ds_cnn_int8", "90", "cortex-m55", True)]
 
 
-@pytest.mark.parametrize("model,level,core", QEMU)
-def test_pruned_model_qemu(model, level, core, shared_models, tmp_path):
+@pytest.mark.parametrize("model,level,core,force", QEMU)
+def test_pruned_model_qemu(model, level, core, force, shared_models, tmp_path, monkeypatch):
     from tinycc_ml.compiler import Options, compile_file
     from tinycc_ml.cortexm import build_and_run
+    from tinycc_ml.ops import _sparse
     from tinycc_ml.reference import TFLiteReference, random_inputs
+    if force:
+        monkeypatch.setattr(_sparse, "WORK_GAIN", 1e9)
     path = _pruned(shared_models, model, level, tmp_path)
     assert _sparse_layers(path, core) > 0
     c = compile_file(path, Options(name="m", target=core))

@@ -132,7 +132,7 @@ def unpack(r: Rows) -> np.ndarray:
 _DENSE = {"conv": {"dsp": 1.1, "mve": 0.35, "scalar": 2.2, "host": 0.15, "generic": 1.5},
           "depthwise": {"dsp": 4.5, "mve": 1.2, "scalar": 4.5, "host": 0.5, "generic": 3.0},
           "fc": {"dsp": 1.45, "mve": 0.35, "scalar": 2.2, "host": 0.15, "generic": 1.5}}
-_SPARSE = {"conv": {"dsp": 3.1, "mve": 3.1, "scalar": 4.0, "host": 1.2, "generic": 3.0},
+_SPARSE = {"conv": {"dsp": 3.1, "mve": 4.5, "scalar": 4.0, "host": 1.2, "generic": 3.0},
            "depthwise": {"dsp": 7.0, "mve": 7.0, "scalar": 8.0, "host": 3.0, "generic": 7.0},
            "fc": {"dsp": 7.0, "mve": 7.0, "scalar": 7.0, "host": 2.0, "generic": 5.5}}
 _GATHER = {"dsp": 4.0, "mve": 4.0, "scalar": 5.0, "host": 1.0, "generic": 4.0}
