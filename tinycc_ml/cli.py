@@ -14,7 +14,7 @@ from . import __version__
 from .backends.cnames import sanitize
 from .backends.output import check_name, write
 from .backends.targets import ON_BUILD_MACHINE
-from .compiler import KERNELS, OPTIMIZE, TARGETS, Options, compile_file
+from .compiler import KERNELS, OPTIMIZE, SPARSITY, TARGETS, Options, compile_file
 from .errors import CompileError
 
 
@@ -55,6 +55,10 @@ def _model_options(p: argparse.ArgumentParser, many: bool = False) -> None:
     p.add_argument("--kernels", choices=KERNELS, default="portable",
                    help="portable: tinycc-ml's own C kernels; cmsis-nn: calls to CMSIS-NN where "
                         "it has a bit-exact kernel (default: %(default)s)")
+    p.add_argument("--sparsity", choices=SPARSITY, default="auto",
+                   help="auto: layers with pruned (zero) weights store and multiply only the "
+                        "non-zero ones where that saves flash and work on the target; off: "
+                        "dense kernels only (default: %(default)s)")
     p.add_argument("--caller-arena", action="store_true",
                    help="NAME_invoke takes the arena as its last argument (NAME_ARENA_BYTES "
                         "bytes, 16-byte aligned) instead of using a static array")
@@ -110,7 +114,7 @@ def _options(a) -> Options:
                    max_flash=None if a.max_flash is None else parse_size(a.max_flash, "--max-flash"),
                    cmsis_nn_inexact=("FULLY_CONNECTED",) if a.cmsis_nn_inexact_fc else (),
                    onnx_shapes=tuple(a.shape), io_layout=a.io_layout,
-                   ort_reference=a.ort_reference)
+                   ort_reference=a.ort_reference, sparsity=a.sparsity)
 
 
 def build_parser() -> argparse.ArgumentParser:

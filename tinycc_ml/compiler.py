@@ -26,6 +26,7 @@ from .passes.dilate import dilate
 from .passes.float_island import float_island
 from .passes.fold import fold
 from .passes.prepare import prepare
+from .passes.channels import drop_dead_channels
 from .passes.tile import chains, tile
 from .passes.tradeoff import fit, smallest_arena
 from .passes.shapes import infer_shapes
@@ -33,6 +34,7 @@ from .passes.validate import validate
 
 KERNELS = ("portable", "cmsis-nn")
 OPTIMIZE = ("speed", "ram")
+SPARSITY = ("auto", "off")
 
 __all__ = ["Compiled", "LayerInfo", "Options", "compile_file", "compile_graph", "pipeline",
            "plan_arena", "write"]
@@ -57,6 +59,8 @@ class Options:
     onnx_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
     io_layout: str = "nchw"
     ort_reference: str = "x86"        # the onnxruntime session to equal (frontends/onnx.py)
+    # 'auto': the sparse kernels of pruned layers where ops/_sparse.py says they pay; 'off'
+    sparsity: str = "auto"
 
     def context(self) -> Context:
         """What kernel selection honours."""
@@ -66,7 +70,9 @@ class Options:
             raise CompileError(f"unknown kernels '{self.kernels}'; known: {', '.join(KERNELS)}")
         if self.optimize not in OPTIMIZE:
             raise CompileError(f"unknown --optimize '{self.optimize}'; known: {', '.join(OPTIMIZE)}")
-        return Context(self.target, self.kernels, tuple(self.cmsis_nn_inexact))
+        if self.sparsity not in SPARSITY:
+            raise CompileError(f"unknown sparsity '{self.sparsity}'; known: {', '.join(SPARSITY)}")
+        return Context(self.target, self.kernels, tuple(self.cmsis_nn_inexact), self.sparsity)
 
 
 @dataclass
@@ -85,8 +91,12 @@ class Compiled:
     choices: tuple[Choice, ...] = ()  # the kernel chosen for each layer (passes/select.py)
 
 
-def pipeline(g: Graph) -> Graph:
-    for step in (fold, float_island, validate, infer_shapes, dilate, check, prepare):
+def pipeline(g: Graph, sparsity: str = "off") -> Graph:
+    """The passes; with sparsity 'auto' also passes/channels.py (pruned filters removed)."""
+    steps = (fold, float_island, validate, infer_shapes, dilate, check)
+    if sparsity == "auto":
+        steps += (drop_dead_channels,)
+    for step in steps + (prepare,):
         g = step(g)
     return g
 
@@ -115,7 +125,7 @@ EXPLORE = 20_000
 def compile_graph(g: Graph, opts: Options) -> Compiled:
     t0 = time.perf_counter()
     ctx = opts.context()
-    g = pipeline(g)
+    g = pipeline(g, sparsity=opts.sparsity)
     choices, smallest = fit(g, ctx, arena_bytes, opts.optimize, opts.max_arena)
     if opts.optimize == "ram" or smallest is not None:
         g, choices, smallest = _tiled_if_smaller(g, ctx, opts, choices, smallest)

@@ -23,6 +23,8 @@ counts are ints; positions are layer numbers in execution order:
             where ("arena" | "state" | "input" | "output"), offset (arena, state) or null,
             index (I/O) or null
         macs, weight_bytes (constant inputs as stored in the model),
+        sparsity (weighted layers: zero fraction, the form chosen, weight bytes and MACs
+            before -> after; "" for other layers),
         scratch: {bytes, offset} or null, inplace: {input, gap} or null,
         live_arena_bytes (arena bytes in use during the layer),
         live_io_bytes (caller's input/output bytes alive, counted as BASELINES.md does)
@@ -118,6 +120,7 @@ def report(c: Compiled, model_path: str | Path | None = None, tflm: bool = True)
             "inputs": [_tensor_ref(g, plan, t) for t in acts],
             "outputs": [_tensor_ref(g, plan, t) for t in info.outputs],
             "macs": int(info.macs), "weight_bytes": int(info.weight_bytes),
+            "sparsity": info.sparsity,
             "scratch": ({"bytes": int(info.scratch_bytes), "offset": plan.scratch[pos]}
                         if pos in plan.scratch else None),
             "inplace": {"input": pin.input, "gap": pin.gap} if pin else None,
@@ -224,6 +227,8 @@ def _kernels_text(d: dict) -> list[str]:
         if x["kernel"] is None:
             continue
         out.append(f"  {x['position']:>3} {x['kind']:<18} {x['kernel']}")
+        if x.get("sparsity"):
+            out.append(f"        {'':<18} {x['sparsity']}")
         out += [f"        {'':<18} not {k}: {why}" for k, why in x["passed_over"]]
     return out
 

@@ -17,6 +17,8 @@ import numpy as np
 from .. import __version__, planner
 from .._paths import runtime_dir, templates_dir
 from ..ir import Graph
+from ..ops import _sparse
+from ..ops.base import Choice, Layer, OwnKernel, lookup
 from .calls import WIDTH, called_function, reflow, wrap
 from .cnames import Namer, comment_text, io_stem, layer_stem
 from .emit import ConstTable, LayerEmitter, c_literal
@@ -39,6 +41,7 @@ class LayerInfo:
     kernel: str | None = None         # the C function the layer's code calls; None: no code
     passed_over: tuple[tuple[str, str], ...] = ()   # (kernel, reason), in selection order
     inexact: bool = False             # a kernel NOT bit-exact with TFLite (opted in)
+    sparsity: str = ""                # weighted layers: zero fraction, form, bytes and MACs
 
 
 @dataclass
@@ -134,7 +137,7 @@ def layer_info(g: Graph, op, pos: int, stem: str, choice, code: str) -> LayerInf
                      d.macs(op, g), sum(g.tensor(t).nbytes for t in ins if g.tensor(t).is_const),
                      choice.scratch, d.describe(op, g), choice.backend if code else "",
                      kernel, tuple((k.name, why) for k, why in choice.passed_over),
-                     choice.inexact)
+                     choice.inexact, _sparse.summary(op, g, kernel, d.macs(op, g)))
 
 
 def shape_text(shape) -> str:
@@ -165,6 +168,7 @@ def layer_comment(g: Graph, op, info: LayerInfo, plan: planner.Plan, scr: int | 
                           f"scratch {info.scratch_bytes} B @{scr}" if scr is not None else "",
                           "CMSIS-NN" if info.backend == "cmsis-nn" else "",
                           "not bit-exact with TFLite" if info.inexact else "",
+                          info.sparsity,
                           "no code: output aliases input" if not info.backend else "") if x]
     head = wrap([f"Layer {info.position}: {op.kind} '{comment_text(op.name.split(';')[0])}' "
                  f"(op {op.index})", f"{shapes_in} -> {shapes_out}"],

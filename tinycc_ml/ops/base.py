@@ -95,10 +95,11 @@ def _load_all() -> None:
 
 @dataclass(frozen=True)
 class Context:
-    """What kernel selection honours: --target, --kernels and the inexact opt-in."""
+    """What kernel selection honours: --target, --kernels, the inexact opt-in, --sparsity."""
     target: str = "generic"
     kernels: str = "portable"              # 'portable' or 'cmsis-nn'
     inexact: tuple[str, ...] = ()          # op kinds whose inexact kernel the user accepts
+    sparsity: str = "auto"                 # 'auto': sparse kernels where they pay; 'off'
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from .conv2d_ort import CONV_RULES
 from ._smlad import pack_rows, pad4, right_shift_requant
 from .base import (Kernel, OpDef, clamp_of, needs_dsp, needs_host, needs_mve, needs_scalar_mcu,
                    register)
+from .conv2d_sparse import ConvSparse
 
 
 # tcm_conv2d_s8_host's blocking: output pixels and channels computed together
@@ -249,7 +250,8 @@ def _params(layer, em) -> str:
 @register("CONV_2D")
 @onnxruntime_rules(CONV_RULES)
 class Conv2D(OpDef):
-    kernels = (ConvCmsisNN(), ConvMve(), ConvSmlad(), ConvScalar(), ConvHost(), ConvPortable())
+    kernels = (ConvCmsisNN(), ConvSparse(), ConvMve(), ConvSmlad(), ConvScalar(), ConvHost(),
+               ConvPortable())
     signature = cc.CONV_SIGNATURE
 
     def check(self, op, g):

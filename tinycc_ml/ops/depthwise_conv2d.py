@@ -24,6 +24,7 @@ from ._ort import onnxruntime_rules
 from .conv2d_ort import DEPTHWISE_RULES
 from .base import (Kernel, OpDef, clamp_of, needs_dsp, needs_host, needs_mve, needs_scalar_mcu,
                    register)
+from .depthwise_conv2d_sparse import DepthwiseSparse
 
 
 PASS_VALUES = 64     # outputs per pass the host kernel aims at (tcm_depthwise_host.c)
@@ -291,8 +292,8 @@ class DepthwiseCmsisNN(Kernel):
 @register("DEPTHWISE_CONV_2D")
 @onnxruntime_rules(DEPTHWISE_RULES)
 class DepthwiseConv2D(OpDef):
-    kernels = (DepthwiseCmsisNN(), DepthwiseMve(), Depthwise3x3Smlad(), DepthwiseSmlad(),
-               DepthwiseScalar(), DepthwiseHost(), DepthwisePortable())
+    kernels = (DepthwiseCmsisNN(), DepthwiseSparse(), DepthwiseMve(), Depthwise3x3Smlad(),
+               DepthwiseSmlad(), DepthwiseScalar(), DepthwiseHost(), DepthwisePortable())
     signature = cc.CONV_SIGNATURE
 
     def check(self, op, g):

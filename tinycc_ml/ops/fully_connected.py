@@ -26,6 +26,7 @@ from ._ort import onnxruntime_rules
 from ._smlad import pack_rows
 from .base import (Kernel, OpDef, clamp_of, expect_per_tensor, needs_dsp, needs_host,
                    needs_mve, needs_scalar_mcu, register)
+from .fully_connected_sparse import FCSparse
 from .signature import Operand, Signature
 
 
@@ -213,7 +214,8 @@ def _has_bias(op) -> bool:
 @register("FULLY_CONNECTED")
 @onnxruntime_rules(fully_connected_ort.RULES)
 class FullyConnected(OpDef):
-    kernels = (FCCmsisNN(), FCMve(), FCSmlad(), FCScalar(), FCHost(), FCPortable())
+    kernels = (FCCmsisNN(), FCSparse(), FCMve(), FCSmlad(), FCScalar(), FCHost(),
+               FCPortable())
     signature = Signature((Operand("input", ("int8",)), Operand("weights", ("int8",), const=True),
                            Operand("bias", ("int32",), const=True, optional=True)))
 
