@@ -21,6 +21,7 @@ _MOVES = ("SPLIT", "SPLIT_V")
 
 def _same_quant(a, b) -> bool:
     return (a.is_quantized and b.is_quantized and not a.per_channel and not b.per_channel
+            and len(a.zero_point) > 0 and len(b.zero_point) > 0
             and a.dtype == b.dtype and np.float32(a.scale[0]) == np.float32(b.scale[0])
             and int(a.zero_point[0]) == int(b.zero_point[0]))
 
@@ -30,14 +31,17 @@ def float_island(g: Graph) -> Graph:
     outputs = set(g.outputs)
     drop, replace_ops, tensors = set(), {}, dict(g.tensors)
     for pos, op in enumerate(g.ops):
-        if op.kind != "DEQUANTIZE" or op.inputs[0] is None:
+        # runs before validation (the float SPLIT would be refused): malformed ops are left to it
+        if op.kind != "DEQUANTIZE" or len(op.inputs) != 1 or op.inputs[0] is None \
+                or len(op.outputs) != 1:
             continue
         src, mid = g.tensor(op.inputs[0]), op.outputs[0]
         readers = users.get(mid, [])
         if src.dtype != "int8" or mid in outputs or len(readers) != 1:
             continue
         move = g.ops[readers[0]]
-        if move.kind not in _MOVES or move.inputs[-1 if move.kind == "SPLIT" else 0] != mid:
+        if move.kind not in _MOVES or not move.inputs \
+                or move.inputs[-1 if move.kind == "SPLIT" else 0] != mid:
             continue
         renames, quantizes = {}, []
         for part in move.outputs:
@@ -46,7 +50,8 @@ def float_island(g: Graph) -> Graph:
                 break
             if r:
                 q = g.ops[r[0]]
-                if q.kind != "QUANTIZE" or not _same_quant(g.tensor(q.outputs[0]), src):
+                if q.kind != "QUANTIZE" or len(q.outputs) != 1 \
+                        or not _same_quant(g.tensor(q.outputs[0]), src):
                     break
                 renames[part] = q.outputs[0]
                 quantizes.append(r[0])
