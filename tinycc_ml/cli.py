@@ -55,7 +55,7 @@ def _model_options(p: argparse.ArgumentParser, many: bool = False) -> None:
     p.add_argument("--kernels", choices=KERNELS, default="portable",
                    help="portable: tinycc-ml's own C kernels; cmsis-nn: calls to CMSIS-NN where "
                         "it has a bit-exact kernel (default: %(default)s)")
-    p.add_argument("--sparsity", choices=SPARSITY, default="auto",
+    p.add_argument("--sparsity", choices=SPARSITY, default="off",
                    help="auto: layers with pruned (zero) weights store and multiply only the "
                         "non-zero ones where that saves flash and work on the target; off: "
                         "dense kernels only (default: %(default)s)")

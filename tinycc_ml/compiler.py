@@ -60,7 +60,7 @@ class Options:
     io_layout: str = "nchw"
     ort_reference: str = "x86"        # the onnxruntime session to equal (frontends/onnx.py)
     # 'auto': the sparse kernels of pruned layers where ops/_sparse.py says they pay; 'off'
-    sparsity: str = "auto"
+    sparsity: str = "off"
 
     def context(self) -> Context:
         """What kernel selection honours."""

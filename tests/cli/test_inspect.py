@@ -197,7 +197,7 @@ def test_json_names_each_layers_kernel(ad_run):
                 "tcm_fully_connected_s8_host"]
             reasons = dict(x["passed_over"])
             assert "not requested" in reasons["arm_fully_connected_s8"]
-            assert "sparsity does not pay" in reasons["tcm_fully_connected_s8_sparse"]
+            assert "--sparsity off" in reasons["tcm_fully_connected_s8_sparse"]
             assert "Helium" in reasons["tcm_fully_connected_s8_mve"]
             assert "DSP" in reasons["tcm_fully_connected_s8_smlad"]
             assert "--target host only" in reasons["tcm_fully_connected_s8_host"]
@@ -246,7 +246,7 @@ def test_sparsity_per_layer(tmp_path):
     from tinycc_ml.inspect import format_text, report
     path = tmp_path / "kws90.tflite"
     path.write_bytes(prune((SHARED_MODELS / "kws_ds_cnn_int8.tflite").read_bytes(), 0.9))
-    c = compile_file(path, Options(name="m", target="cortex-m4"))
+    c = compile_file(path, Options(name="m", target="cortex-m4", sparsity="auto"))
     d = report(c, path, tflm=False)
     conv = [x for x in d["layers"] if x["kind"] == "CONV_2D"]
     assert conv and all(re.match(r"\d+% zero weights, sparse rows: weights [\d,]+ -> [\d,]+ B, "

@@ -23,7 +23,7 @@ def _pruned(shared_models, model: str, level: str, tmp_path):
 
 def _sparse_layers(path, target: str) -> int:
     from tinycc_ml.compiler import Options, compile_file
-    c = compile_file(path, Options(name="m", target=target))
+    c = compile_file(path, Options(name="m", target=target, sparsity="auto"))
     return sum(1 for x in c.layers if (x.kernel or "").endswith("_sparse") or
                x.kind == "EXPAND_CHANNELS")
 
@@ -32,9 +32,10 @@ def _sparse_layers(path, target: str) -> int:
 @pytest.mark.parametrize("model", SHARED)
 def test_pruned_model_host(model, level, shared_models, tmp_path):
     path = _pruned(shared_models, model, level, tmp_path)
-    if level != "50":
+    # ad at 75%: the cost model keeps its FC layers dense (the sparse FC pays above ~85%)
+    if level != "50" and (model, level) != ("ad_autoencoder_int8", "75"):
         assert _sparse_layers(path, "generic") > 0
-    assert_bitexact(path, n=3, seed=7, target="generic")
+    assert_bitexact(path, n=3, seed=7, target="generic", sparsity="auto")
 
 
 # (model, level, core, force): force lifts the cost model's work bound, so that the sparse
@@ -59,7 +60,7 @@ def test_pruned_model_qemu(model, level, core, force, shared_models, tmp_path, m
         monkeypatch.setattr(_sparse, "WORK_GAIN", 1e9)
     path = _pruned(shared_models, model, level, tmp_path)
     assert _sparse_layers(path, core) > 0
-    c = compile_file(path, Options(name="m", target=core))
+    c = compile_file(path, Options(name="m", target=core, sparsity="auto"))
     g = c.graph
     rng = np.random.default_rng(5)
     inputs = [random_inputs([(g.tensor(t).shape, np.int8) for t in g.inputs], rng)

@@ -75,7 +75,8 @@ LAYERS = {"conv": (_conv, (9, 7, 12), "tcm_conv2d_s8_sparse"),
 
 def _compiled_kernels(path, target):
     from tinycc_ml.compiler import Options, compile_file
-    return {x.kernel for x in compile_file(path, Options(name="m", target=target)).layers}
+    return {x.kernel for x in compile_file(path, Options(name="m", target=target,
+                                                             sparsity="auto")).layers}
 
 
 @pytest.mark.parametrize("layer", sorted(LAYERS))
@@ -96,7 +97,7 @@ def test_pruned_layer_bitexact(layer, level, whole, zp, tmp_path, monkeypatch):
     x = g.tensor(g.inputs[0])
     path = write_model(set_quants(data, {x.name: (float(x.scale[0]), zp)}), tmp_path)
     assert kernel in _compiled_kernels(path, "generic")
-    assert_bitexact(path, n=6, seed=int(level * 100))
+    assert_bitexact(path, n=6, seed=int(level * 100), sparsity="auto")
     assert kernel not in _compiled_kernels_off(path)
 
 

@@ -99,7 +99,7 @@ class Context:
     target: str = "generic"
     kernels: str = "portable"              # 'portable' or 'cmsis-nn'
     inexact: tuple[str, ...] = ()          # op kinds whose inexact kernel the user accepts
-    sparsity: str = "auto"                 # 'auto': sparse kernels where they pay; 'off'
+    sparsity: str = "off"                 # 'auto': sparse kernels where they pay; 'off'
 
 
 @dataclass(frozen=True)
