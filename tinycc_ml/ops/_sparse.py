@@ -76,6 +76,15 @@ class Rows:
         return int(np.count_nonzero(self.counts == 0))
 
 
+MAX_ROW = 60_000     # a row's entries are counted in uint16 (Rows.counts): longer rows stay dense
+
+
+def too_long(row_length: int) -> str | None:
+    """why_not of a sparse kernel whose weight rows do not fit the 16-bit entry count."""
+    return (f"rows of {row_length} weights; the sparse form counts entries in 16 bits"
+            if row_length > MAX_ROW else None)
+
+
 def rows_of(weights: np.ndarray) -> Rows:
     """The entry form of int8 weights [rows, K] (cached: selection and emission share it)."""
     w = np.ascontiguousarray(weights, np.int8)
@@ -258,8 +267,9 @@ class WindowSparse(Kernel):
         w = layer.params.win
         pixels = w.batches * w.out_h * w.out_w
         rows = self.rows(layer)
-        return off(ctx) or cost(self.kind, rows_of(rows), pixels * rows.size, pixels,
-                                ctx.target, self.gathered(layer)).why_not(ctx.target)
+        return off(ctx) or too_long(rows.shape[-1]) or cost(
+            self.kind, rows_of(rows), pixels * rows.size, pixels, ctx.target,
+            self.gathered(layer)).why_not(ctx.target)
 
     def gathered(self, layer) -> int:
         """The patch bytes the kernel copies: 4 per tap for every block of 4 pixels."""

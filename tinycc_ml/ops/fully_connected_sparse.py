@@ -28,7 +28,7 @@ class FCSparse(Kernel):
         if layer.input(0).dtype != "int8":
             return "int8 activations only"
         p = layer.params
-        return _sparse.off(ctx) or _sparse.cost(
+        return _sparse.off(ctx) or _sparse.too_long(p.depth) or _sparse.cost(
             "fc", _sparse.rows_of(_weights(layer)), p.batches * p.depth * p.units, p.batches,
             ctx.target).why_not(ctx.target)
 
