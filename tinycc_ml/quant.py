@@ -101,7 +101,8 @@ def per_channel_multipliers(input_scale: float, filter_scales, output_scale: flo
     """PopulateConvolutionQuantizationParams: one (multiplier, shift) per output channel.
 
     The effective scale is formed in double from the float32 scales: in * w / out.
-    A per-tensor filter scale gives one entry, which the caller repeats per channel.
+    A per-tensor filter scale gives one entry, which the caller repeats per channel
+    (FULLY_CONNECTED keeps it as one).
     """
     mult, shift = [], []
     for w in np.asarray(filter_scales, dtype=np.float32).reshape(-1):
@@ -113,7 +114,9 @@ def per_channel_multipliers(input_scale: float, filter_scales, output_scale: flo
 
 
 def per_tensor_conv_multiplier(input_scale: float, filter_scale: float, output_scale: float):
-    """GetQuantizedConvolutionMultipler: the product in->w is formed in float32, then double."""
+    """GetQuantizedConvolutionMultipler: the product in->w is formed in float32, then double
+    (BATCH_MATMUL). Not FULLY_CONNECTED: BUILTIN_REF's per-tensor FC matches the double
+    product, per_channel_multipliers (tests/ops/test_fully_connected.py, the ties)."""
     product = f32(np.float32(input_scale) * np.float32(filter_scale))
     return quantize_multiplier(product / f32(output_scale))
 

@@ -114,3 +114,58 @@ def test_fully_connected_shift_edges(multiplier, tmp_path):
     _assert_native_bitexact(path)
     assert_bitexact(path, n=10, host=compile_and_build(path, target="cortex-m4"))
     check_scalar_builds(path, seed=3)   # the scalar short form at its edge (shift -2) too
+
+
+# (input, weights, output scale): in * w / out is a short decimal (0.01 for the first, the
+# streaming SVDF keyword spotter's FULLY_CONNECTED), so some accumulators land on an exact .5 of
+# the real arithmetic; the float32 product in * w and the double product give multipliers on
+# either side of it. Shifts -6 and -3 (the SMLAD and scalar short forms), -1 and +2 (their
+# general forms); the float32 product is above the double one for three, below for one.
+TIE_SCALES = [(0.05, 0.02, 0.1), (0.3, 0.1, 0.3), (0.15, 0.005, 0.003), (0.7, 0.06, 0.02)]
+TIE_TARGETS = [("generic", ("-O2",)), ("host", ("-O2",)), ("host", ("-O3", "-march=native")),
+               ("cortex-m4", ("-O2",)), ("cortex-m3", ("-O2",)),
+               ("cortex-m3", ("-O2", "-DTCM_SCALAR_PIXELS=1", "-DTCM_SCALAR_NO_MUL64")),
+               ("cortex-m55", ("-O2",))]
+
+
+def _tie_model(sx: float, sw: float, sy: float, bias: bool) -> bytes:
+    """x [256, 1] (every int8 value once, zero point -3) -> 8 units of weights 1 .. 127."""
+    import numpy as np
+    from tests.stateful._build import ModelBuilder
+    m = ModelBuilder()
+    m.tensor("x", (256, 1), "int8", sx, -3)
+    m.tensor("w", (8, 1), "int8", sw, 0, np.array([[1], [2], [3], [5], [10], [25], [50], [127]]))
+    inputs = ["x", "w", None]
+    if bias:
+        inputs[2] = m.tensor("b", (8,), "int32", np.float32(sx) * np.float32(sw), 0,
+                             np.array([1000, -700, 333, -2000, 5, 150, -5001, 77]))
+    m.tensor("y", (256, 8), "int8", sy, 4)
+    m.op("FULLY_CONNECTED", inputs, ["y"], m.s.FullyConnectedOptionsT(),
+         "FullyConnectedOptions", version=4)
+    return m.bytes(["x"], ["y"])
+
+
+@pytest.mark.parametrize("scales", TIE_SCALES, ids=lambda s: "_".join(map(str, s)))
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+def test_fully_connected_multiplier_ties(scales, bias, tmp_path):
+    """Per-tensor weights: BUILTIN_REF's multiplier is QuantizeMultiplier of in * w / out in
+    double (a 1-LSB difference at the ties otherwise), on every kernel variant, each output."""
+    import numpy as np
+    from tinycc_ml import quant
+    from tinycc_ml.reference import TFLiteReference
+    path = write_model(_tie_model(*scales, bias), tmp_path)
+    ref = TFLiteReference(path)
+    x = np.arange(-128, 128, dtype=np.int8).reshape(256, 1)
+    want = ref.run([x])[0]
+    # the case reaches a tie: the float32-product multiplier, single rounding, differs somewhere
+    m32, s32 = quant.per_tensor_conv_multiplier(*(float(np.float32(v)) for v in scales))
+    w = np.array([1, 2, 3, 5, 10, 25, 50, 127], np.int64)
+    b = np.array([1000, -700, 333, -2000, 5, 150, -5001, 77], np.int64) * bias
+    acc = (x.astype(np.int64) + 3) * w + b
+    n = 31 - s32
+    f32_way = np.clip(((acc * m32 + (1 << (n - 1))) >> n) + 4, -128, 127)
+    assert np.any(f32_way != want), "no tie reached: the case would not see the multiplier"
+    for target, cflags in TIE_TARGETS:
+        host = compile_and_build(path, target=target, cflags=cflags)
+        np.testing.assert_array_equal(host.run([x])[0].reshape(want.shape), want,
+                                      err_msg=f"{target} {' '.join(cflags)}")

@@ -2,7 +2,9 @@
 
 Numerics: tensorflow/lite/kernels/fully_connected.cc, kReference int8, TensorFlow 2.21. Its
 requantization rounds ONCE, (acc * M + 2^(n-1)) >> n, unlike CONV_2D (see ../shared/BASELINES.md);
-the multiplier comes from GetQuantizedConvolutionMultipler (in*w formed in float32).
+the multiplier is QuantizeMultiplier(in * w / out) formed in double from the float32 scales,
+per-tensor weights included (not the float32 product in * w: at an exact .5 tie of the real
+arithmetic the two multipliers fall on either side and the outputs differ by 1).
 Kernels (most specialised first): FCCmsisNN (arm_fully_connected_s8, NOT bit-exact: only with
 --cmsis-nn-inexact-fc); FCMve, runtime_c/tcm_fc_mve.c (Helium); FCSmlad, runtime_c/tcm_fc.c
 (DSP cores); FCScalar, runtime_c/tcm_conv_scalar.c (cores without SIMD: Cortex-M0+, M3, RV32);
@@ -260,11 +262,10 @@ class FullyConnected(OpDef):
         in_scale, in_zp = x.qparams()
         out_scale, out_zp = out.qparams()
         units, depth = w.shape
-        if w.per_channel:
-            mult, shift = quant.per_channel_multipliers(in_scale, w.scale, out_scale)
-        else:
-            m, s = quant.per_tensor_conv_multiplier(in_scale, float(w.scale[0]), out_scale)
-            mult, shift = np.array([m], np.int32), np.array([s], np.int32)
+        # per tensor too, in * w is formed in double: BUILTIN_REF matches that, not
+        # GetQuantizedConvolutionMultipler's float32 product (tests/ops/test_fully_connected.py
+        # test_fully_connected_multiplier_ties)
+        mult, shift = quant.per_channel_multipliers(in_scale, w.scale, out_scale)
         if np.any(shift > 30):
             raise g.error(op, "the requantization scale is too large (shift > 30)")
         bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)
