@@ -11,7 +11,8 @@ in the order the pipeline calls them:
 - `prepare(op, g) -> Params`: every number the kernels read, computed once at compile time
   (TFLM's Prepare moved to compile time). Stored in `op.params` by passes/prepare.py. A
   requantizing op's Params carry a `Requant` whose `form` names the arithmetic the layer needs
-  ("tflite_double", "tflite_single", later "tflite_int64", "ort_float"); `bias` is the model's
+  ("tflite_double", "tflite_single", "ort_float"; for the 16x8 scheme
+  "tflite_int64" and "tflite_single_int64", ops/_int16.py); `bias` is the model's
   int32 bias as stored: each kernel folds input_offset * filter sums into it as it packs.
 - `macs(op, g)`, `describe(op, g)`: the summary and the per-layer comment.
 - `alias_input(op, g)`: index of an input whose buffer the output may reuse (RESHAPE: 0), or None.
