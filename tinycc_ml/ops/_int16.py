@@ -87,12 +87,13 @@ def int64_requant(op, g, rq, bias: np.ndarray, abs_row_sums: np.ndarray,
 
 
 class Int16Kernel(Kernel):
-    """A kernel of the 16x8 scheme: it runs the layers whose input is int16, and only those
-    (the int8 kernels of the same op pass them over through the int64 forms)."""
+    """A kernel of the 16x8 scheme: it runs the layers with int16 activations, and only those
+    (selection passes the int8 kernels over for them: `Kernel.int16`)."""
     forms = ("tflite_int64",)
+    int16 = True
 
     def why_not(self, layer, ctx):
-        return None if is_int16(layer) else "int16 activations only"
+        return None if layer.int16 else "int16 activations only"
 
 
 class WindowS16(Int16Kernel):

@@ -10,12 +10,17 @@ twice_max_input_scale = 2 * max(s1, s2) formed in float, exact; the three real m
 in double from the float32 scales; QuantizeMultiplierSmallerThanOneExp for each).
 Kernels: AddCmsisNN (arm_elementwise_add_s8, equal shapes, --kernels cmsis-nn); AddMve,
 runtime_c/tcm_elementwise_mve.c tcm_add_s8_mve (Helium); AddPortable,
-runtime_c/tcm_elementwise.c tcm_add_s8.
+runtime_c/tcm_elementwise.c tcm_add_s8. 16x8 (int16, ops/_int16.py): AddPortableS16,
+runtime_c/tcm_elementwise_s16.c tcm_add_s16, the general-scale path of add.cc / sub.cc
+(left_shift 15); the power-of-two path (pot_scale_int16 with every scale a power of two) is
+refused.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from .. import quant
 from ..backends import cmsis_nn
@@ -23,6 +28,7 @@ from . import _elementwise as ew
 from .base import Kernel, OpDef, clamp_of, needs_mve, register
 
 LEFT_SHIFT = 20     # int8 (add.cc: "20 in case of 8-bit")
+LEFT_SHIFT_16 = 15  # int16, the general-scale path (add.cc, sub.cc: "15 for 16-bit")
 MVE_MIN_RUN = 4     # Helium: runs shorter than one 4-lane vector keep the portable kernel
 
 
@@ -48,29 +54,31 @@ class AddParams:
     act_min: int
     act_max: int
     loop: ew.LoopNest
+    left_shift: int = LEFT_SHIFT
 
 
 def add_params(op, g, subtract: bool) -> AddParams:
     a, b, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
     (s1, z1), (s2, z2), (so, zo) = a.qparams(), b.qparams(), y.qparams()
+    left = LEFT_SHIFT_16 if y.dtype == "int16" else LEFT_SHIFT
     twice_max = 2.0 * max(s1, s2)                       # float in TFLite; exact
     try:
         m1, sh1 = quant.quantize_multiplier_smaller_than_one_exp(s1 / twice_max)
         m2, sh2 = quant.quantize_multiplier_smaller_than_one_exp(s2 / twice_max)
         mo, sho = quant.quantize_multiplier_smaller_than_one_exp(
-            twice_max / quant.f32((1 << LEFT_SHIFT) * so))
+            twice_max / quant.f32((1 << left) * so))
     except ValueError:
         raise g.error(op, f"the output scale {so:.9g} is too small for the input scales "
                           f"{s1:.9g} and {s2:.9g} (TFLite needs a rescale below 1)") from None
-    lo, hi = quant.activation_range(clamp_of(op), so, zo)
+    lo, hi = quant.activation_range(clamp_of(op), so, zo, y.dtype)
     return AddParams(Operand(-z1, m1, sh1, 0), Operand(-z2, m2, sh2, int(subtract)),
-                     mo, sho, zo, lo, hi, ew.loop_nest(a.shape, b.shape))
+                     mo, sho, zo, lo, hi, ew.loop_nest(a.shape, b.shape), left)
 
 
 def _add_params(layer, em) -> str:
     p = layer.params
     return "&" + em.struct("params", "tcm_add_params", {
-        "input1": p.input1.field(), "input2": p.input2.field(), "left_shift": LEFT_SHIFT,
+        "input1": p.input1.field(), "input2": p.input2.field(), "left_shift": p.left_shift,
         "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
         "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max})
 
@@ -132,15 +140,36 @@ class AddCmsisNN(Kernel):
                "act_min": p.act_min, "act_max": p.act_max, "size": layer.output().size})
 
 
+# --- 16x8: int16 activations (ops/_int16.py) ---
+
+class AddPortableS16(AddPortable):
+    """tcm_add_s16 (tcm_elementwise_s16.c): ADD and SUB on int16, any broadcast, in place over
+    an operand of the output's shape (gap 0: the same element size in and out)."""
+    c_function = "tcm_add_s16"
+    sources = ("tcm_elementwise.c", "tcm_elementwise_s16.c")
+    int16 = True
+
+
+def _is_pot(scale: float) -> bool:
+    """CheckedLog2 (kernel_util.cc): log2(scale) within 1e-3 of an integer."""
+    log = np.log2(float(scale))
+    return abs(log - round(log)) < 1e-3
+
+
 class _AddSub(OpDef):
-    signature = ew.BINARY_SIGNATURE
+    signature = ew.BINARY16_SIGNATURE
     subtract = False
 
     def check(self, op, g):
         ew.check_binary(op, g)
+        ew.check_same_type(op, g)
         for t in (*op.inputs, op.outputs[0]):
             if g.tensor(t).scale[0] <= 0:
                 raise g.error(op, f"tensor '{t}' has a non-positive scale")
+        if g.tensor(op.outputs[0]).dtype == "int16" and op.attrs.get("pot_scale_int16", True) \
+                and all(_is_pot(g.tensor(t).scale[0]) for t in (*op.inputs, op.outputs[0])):
+            raise g.error(op, "the int16 power-of-two-scale path (pot_scale_int16 with every "
+                              "scale a power of two) is not supported")
 
     def output_shape(self, op, g):
         return ew.output_shape(op, g)
@@ -155,11 +184,11 @@ class _AddSub(OpDef):
 @register("ADD")
 class Add(_AddSub):
     subtract = False
-    kernels = (AddCmsisNN(), AddMve(), AddPortable())
+    kernels = (AddCmsisNN(), AddMve(), AddPortable(), AddPortableS16())
 
 
 @register("SUB")
 class Sub(_AddSub):
     """SUB: tinycc-ml's kernels (the second operand negated); CMSIS-NN has no SUB."""
     subtract = True
-    kernels = (AddMve(), AddPortable())
+    kernels = (AddMve(), AddPortable(), AddPortableS16())

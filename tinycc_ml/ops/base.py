@@ -28,6 +28,9 @@ written in its op's module.
 - `c_function`: the C function its call names (the "kernel" of `inspect`); `backend`:
   "portable" (tinycc-ml's runtime_c) or "cmsis-nn"; `forms`: the requantization forms it
   implements (selection passes it over for a layer of another form).
+- `int16`: True for a kernel that runs layers with int16 activations (the 16x8 scheme,
+  ops/_int16.py); selection passes over every other kernel for such a layer (`Layer.int16`).
+  An op with one implementation sets `OpDef.int16_own` when that one handles int16 too.
 - `inexact`: empty for a kernel bit-exact with the reference; otherwise how its outputs differ,
   and `opt_in` names the option that allows it (Options.cmsis_nn_inexact holds the op kinds).
 - `why_not(layer, ctx) -> str | None`: why it cannot run this layer on ctx.target / ctx.kernels
@@ -109,6 +112,13 @@ class Layer:
         return self.g.tensor(self.op.outputs[k])
 
     @property
+    def int16(self) -> bool:
+        """True when an activation (a non-constant input or an output) is int16."""
+        names = [t for t in (*self.op.inputs, *self.op.outputs) if t is not None]
+        return any(self.g.tensor(t).dtype == "int16" and not self.g.tensor(t).is_const
+                   for t in names)
+
+    @property
     def form(self) -> str | None:
         """The requantization form the layer needs (its Params' Requant), or None."""
         rq = getattr(self.op.params, "rq", None)
@@ -120,6 +130,7 @@ class Kernel:
     c_function: ClassVar[str | None] = None
     backend: ClassVar[str] = "portable"
     forms: ClassVar[tuple[str, ...]] = ("tflite_double",)
+    int16: ClassVar[bool] = False
     inexact: ClassVar[str] = ""
     opt_in: ClassVar[str] = ""
 
@@ -150,6 +161,10 @@ class OwnKernel(Kernel):
 
     def __init__(self, opdef: "OpDef"):
         self.opdef = opdef
+
+    @property
+    def int16(self) -> bool:
+        return self.opdef.int16_own
 
     @property
     def name(self) -> str:
@@ -205,6 +220,9 @@ class Choice:
 
 class OpDef:
     kind: ClassVar[str] = ""
+
+    # OwnKernel.int16: the op's one implementation also runs int16 activations (ops/_int16.py)
+    int16_own: ClassVar[bool] = False
 
     # the op's operands (an ops.signature.Signature: count, types, constness), checked before
     # shape inference (passes/validate.py); every op declares one (tests/passes/test_validate.py)

@@ -192,8 +192,6 @@ class FCCmsisNN(Kernel):
     opt_in = "--cmsis-nn-inexact-fc, per-tensor layers"
 
     def why_not(self, layer, ctx):
-        if _int16.is_int16(layer):   # inexact: selection does not compare its form
-            return "int8 activations only"
         return "per-channel weights" if len(layer.params.rq.multiplier) > 1 else None
 
     def emit(self, layer, em, decision):
