@@ -117,10 +117,11 @@ class Requant:
     form: str                   # the arithmetic: "tflite_double", "tflite_single", ... (base.py)
 
 
-def conv_requant(op, g, filter_name: str, out_c: int,
-                 input_name: str | None = None) -> Requant:
+def conv_requant(op, g, filter_name: str, out_c: int, input_name: str | None = None,
+                 bias: np.ndarray | None = None) -> Requant:
     """PopulateConvolutionQuantizationParams: per-channel multipliers (per-tensor repeated).
-    The input is op.inputs[0] unless `input_name` says otherwise (TRANSPOSE_CONV: input 2)."""
+    The input is op.inputs[0] and the bias op.inputs[2] unless `input_name` and `bias` (its
+    values) say otherwise (TRANSPOSE_CONV: input 2, bias 3)."""
     x = g.tensor(op.inputs[0] if input_name is None else input_name)
     w, y = g.tensor(filter_name), g.tensor(op.outputs[0])
     in_scale, in_zp = x.qparams()
@@ -147,7 +148,8 @@ def conv_requant(op, g, filter_name: str, out_c: int,
     rq = Requant(in_zp, out_zp, act_min, act_max, mult, shift, "tflite_double")
     if x.dtype == "int16":      # the 16x8 scheme: int64 accumulators (ops/_int16.py)
         from . import _int16
-        rq = _int16.int64_requant(op, g, rq, bias_of(op, g, out_c), abs_filter_sums(op, w, out_c))
+        rq = _int16.int64_requant(op, g, rq, bias_of(op, g, out_c) if bias is None else bias,
+                                  abs_filter_sums(op, w, out_c))
     return rq
 
 
