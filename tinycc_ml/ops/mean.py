@@ -1,5 +1,5 @@
-"""MEAN int8 over any constant set of axes (TFLite MEAN; Keras GlobalAveragePooling2D and
-keras.ops.mean / tf.reduce_mean become it).
+"""MEAN int8 and int16 over any constant set of axes (TFLite MEAN; Keras
+GlobalAveragePooling2D and keras.ops.mean / tf.reduce_mean become it).
 
 Numerics: tensorflow/lite/kernels/reduce.cc (TensorFlow 2.21). PrepareMeanOrSum computes
 QuantizeMultiplier(double(in_scale) / double(out_scale)); EvalMean sends every int8 MEAN,
@@ -10,7 +10,7 @@ whatever its axes and keep_dims, to EvalQuantizedMean -> reference_ops::Quantize
 and computes MultiplyByQuantizedMultiplier(sum(x) - input_zp * n, multiplier, shift)
 + output_zp, clamped. (Older TensorFlow sent [1,H,W,C] over axes 1, 2 with keep_dims to
 reference_integer_ops::Mean, which divides after requantizing; 2.21 does not.)
-Kernel: runtime_c/tcm_reduce.c.
+Kernel: runtime_c/tcm_reduce.c. 16x8 (int16, ops/_int16.py): MeanS16, runtime_c/tcm_reduce_s16.c.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .. import quant
 from ._fixedpoint import wrap
-from .base import OpDef, expect_per_tensor, register
+from .base import Kernel, OpDef, expect_per_tensor, register
 from .signature import Operand, Signature
 
 LEVELS = 3                  # kept / reduced loop levels of tcm_mean_s8
@@ -82,7 +82,9 @@ def mean_multiplier(in_scale: float, out_scale: float, n: int) -> tuple[int, int
 
 @register("MEAN")
 class Mean(OpDef):
-    signature = Signature((Operand("input", ("int8",)), Operand("axis", ("int32",), const=True)))
+    signature = Signature((Operand("input", ("int8", "int16")),
+                           Operand("axis", ("int32",), const=True)),
+                          (Operand("output", ("int8", "int16")),))
 
     def check(self, op, g):
         x, axis, y = op.inputs[0], op.inputs[1], op.outputs[0]
@@ -106,8 +108,12 @@ class Mean(OpDef):
                                                                if i not in axes]
         if list(yt.shape) != want:
             raise g.error(op, f"output shape {list(yt.shape)} is not the reduced shape {want}")
+        from . import _int16
+        io = ((x, "input"), (y, "output"))
+        int16 = xt.dtype == "int16"
+        (_int16.check_activations if int16 else _int16.check_int8_operands)(op, g, io)
         n = math.prod(xt.shape[a] for a in axes)
-        if 128 * n >= 2**31:
+        if (32768 if int16 else 128) * n >= 2**31:
             raise g.error(op, f"averages {n} values; the int32 sum may overflow")
         loops = merged_loops(xt.shape, axes)
         for reduced in (False, True):
@@ -148,13 +154,41 @@ class Mean(OpDef):
         keep = ", keep_dims" if op.attrs.get("keep_dims", False) else ""
         return f"axes {list(p.axes)}{keep}, {p.n} values per output"
 
-    def emit(self, op, g, em):
-        p = op.params
-        em.use("tcm_reduce.c")
+    @property
+    def kernels(self):
+        return OpDef.kernels.fget(self) + (_MEAN_S16,)
 
-        params = em.struct("params", "tcm_mean_params", {
-            "outer": tuple(p.outer), "outer_stride": tuple(p.outer_stride),
-            "inner": tuple(p.inner), "inner_stride": tuple(p.inner_stride),
-            "sum_offset": p.sum_offset, "multiplier": p.multiplier, "shift": p.shift,
-            "output_offset": p.output_offset})
+    def emit(self, op, g, em):
+        em.use("tcm_reduce.c")
+        params = _struct(op.params, em)
         return f"tcm_mean_s8(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
+
+
+def _struct(p, em) -> str:
+    return em.struct("params", "tcm_mean_params", {
+        "outer": tuple(p.outer), "outer_stride": tuple(p.outer_stride),
+        "inner": tuple(p.inner), "inner_stride": tuple(p.inner_stride),
+        "sum_offset": p.sum_offset, "multiplier": p.multiplier, "shift": p.shift,
+        "output_offset": p.output_offset})
+
+
+# --- 16x8: int16 activations (ops/_int16.py) ---
+
+class MeanS16(Kernel):
+    """tcm_mean_s16 (tcm_reduce_s16.c): QuantizedMeanOrSum on int16; in place as the int8
+    kernel (the same element size in and out)."""
+    c_function = "tcm_mean_s16"
+    forms = ()
+    int16 = True
+
+    def inplace(self, layer, decision):
+        return 0, 0
+
+    def emit(self, layer, em, decision):
+        op = layer.op
+        em.use("tcm_reduce.c", "tcm_reduce_s16.c")
+        return em.call(self.c_function, f"&{_struct(layer.params, em)}", em.tensor(op.inputs[0]),
+                       em.tensor(op.outputs[0]))
+
+
+_MEAN_S16 = MeanS16()
