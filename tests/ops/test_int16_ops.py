@@ -120,7 +120,8 @@ def test_int16_quantize(n, low, io):
 
 def _requantize_through_int8(data: bytes) -> bytes:
     """The model's output passed through QUANTIZE int16 -> int8 -> int16 (appended ops)."""
-    from tests.cli.tflite_edit import edit, schema
+    from tests.cli.tflite_edit import edit, schema as tflite_schema
+    schema = tflite_schema()
 
     def change(model):
         sg = model.subgraphs[0]

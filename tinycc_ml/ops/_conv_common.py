@@ -178,7 +178,7 @@ def check_conv_operands(op, g, filter_axis: int, out_c: int) -> None:
     expect_per_tensor(op, g, op.outputs[0], "output")
     int16 = _int16.is_int16(op, g)
     io = ((op.inputs[0], "input"), (op.outputs[0], "output"))
-    (_int16.check_activations if int16 else _int16.check_int8_operands)(op, g, io)
+    _int16.check_activations(op, g, io)
     _int16.check_bias(op, g, op.inputs[2] if len(op.inputs) > 2 else None, int16)
     w = g.tensor(op.inputs[1])
     if not w.is_quantized:

@@ -104,11 +104,8 @@ BINARY16_SIGNATURE = Signature((Operand("input 1", ("int8", "int16")),
 def check_same_type(op, g) -> None:
     """Both inputs and the output of one type; int16 ones symmetric (ops/_int16.py)."""
     from . import _int16
-    io = ((op.inputs[0], "input 1"), (op.inputs[1], "input 2"), (op.outputs[0], "output"))
-    if g.tensor(op.inputs[0]).dtype == "int16":
-        _int16.check_activations(op, g, io)
-    else:
-        _int16.check_int8_operands(op, g, io)
+    _int16.check_activations(op, g, ((op.inputs[0], "input 1"), (op.inputs[1], "input 2"),
+                                     (op.outputs[0], "output")))
 
 
 def check_binary(op, g) -> None:

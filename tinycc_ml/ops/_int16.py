@@ -36,24 +36,17 @@ def is_int16(layer_or_op, g=None) -> bool:
 
 
 def check_activations(op, g, names_roles) -> None:
-    """The 16x8 activations of op: int16 with zero point 0 (TFLite's Prepare requires it)."""
+    """The activations of a layer are of one scheme, read from the first: int8, or int16 with
+    zero point 0 (the 16x8 scheme; TFLite's Prepare requires symmetric int16)."""
+    want = g.tensor(names_roles[0][0]).dtype
+    scheme = "a 16x8 layer has int16" if want == "int16" else "an int8 layer has int8"
     for name, role in names_roles:
         t = g.tensor(name)
-        if t.dtype != "int16":
-            raise g.error(op, f"{role} '{t.name}' has type {t.dtype}; a 16x8 layer has int16 "
-                              "input and output")
-        if t.is_quantized and not t.per_channel and int(t.qparams()[1]) != 0:
+        if t.dtype != want:
+            raise g.error(op, f"{role} '{t.name}' has type {t.dtype}; {scheme} input and output")
+        if want == "int16" and t.is_quantized and not t.per_channel and int(t.qparams()[1]):
             raise g.error(op, f"{role} '{t.name}' has zero point {int(t.qparams()[1])}; int16 "
                               "activations are symmetric (zero point 0)")
-
-
-def check_int8_operands(op, g, names_roles) -> None:
-    """The int8 scheme's activations: int8 (an int8 layer never mixes in int16 tensors)."""
-    for name, role in names_roles:
-        t = g.tensor(name)
-        if t.dtype != "int8":
-            raise g.error(op, f"{role} '{t.name}' has type {t.dtype}; an int8 layer has int8 "
-                              "input and output")
 
 
 def check_bias(op, g, bias: str | None, int16: bool) -> None:

@@ -8,8 +8,8 @@ runtime_c/tcm_depthwise_smlad.c (DSP cores); DepthwiseScalar, runtime_c/tcm_dept
 (cores without SIMD: Cortex-M0+, M3, RV32); DepthwiseHost, runtime_c/tcm_depthwise_host.c
 (--target host: passes over adjacent pixels, x86 VNNI under #if); DepthwisePortable,
 runtime_c/tcm_depthwise.c (portable C99, TFLite's reference loop). 16x8 (int16 activations,
-ops/_int16.py): DepthwisePortableS16, runtime_c/tcm_depthwise_s16.c (DepthwiseConvPerChannel<int64_t>,
-form "tflite_int64").
+ops/_int16.py): DepthwisePortableS16, runtime_c/tcm_depthwise_s16.c
+(DepthwiseConvPerChannel<int64_t>, form "tflite_int64").
 """
 
 from __future__ import annotations

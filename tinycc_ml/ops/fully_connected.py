@@ -244,7 +244,7 @@ class FullyConnected(OpDef):
         expect_per_tensor(op, g, op.outputs[0], "output")
         int16 = _int16.is_int16(op, g)
         io = ((x, "input"), (op.outputs[0], "output"))
-        (_int16.check_activations if int16 else _int16.check_int8_operands)(op, g, io)
+        _int16.check_activations(op, g, io)
         _int16.check_bias(op, g, b, int16)
         wt = g.tensor(w)
         if len(wt.shape) != 2:

@@ -1,5 +1,5 @@
-"""TRANSPOSE, SLICE, STRIDED_SLICE and TILE int8 and int16 with constant parameters (TFLite builtins of
-those names; Keras Permute, Cropping1D/2D, keras.ops.slice, tensor indexing, and Keras 3's
+"""TRANSPOSE, SLICE, STRIDED_SLICE and TILE int8 and int16 with constant parameters (TFLite
+builtins of those names; Keras Permute, Cropping1D/2D, keras.ops.slice, tensor indexing, and Keras 3's
 UpSampling2D(interpolation="nearest") -- RESHAPE/TILE chains -- become them).
 
 Numerics: none -- each output element is one input element, copied unchanged (TensorFlow 2.21

@@ -1,5 +1,5 @@
-"""PAD and PADV2 int8 (and int16, pad value 0) with constant paddings (TFLite PAD, PADV2; Keras ZeroPadding1D/2D/3D and
-keras.ops.pad / tf.pad become them).
+"""PAD and PADV2 int8 (and int16, pad value 0) with constant paddings (TFLite PAD, PADV2;
+Keras ZeroPadding1D/2D/3D and keras.ops.pad / tf.pad become them).
 
 Numerics: tensorflow/lite/kernels/pad.cc EvalInt (TensorFlow 2.21): the input bytes are copied
 unchanged (no rescaling, whatever the two scales); the pad value is the output zero point for

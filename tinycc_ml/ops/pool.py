@@ -1,4 +1,5 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D int8 and int16 (later ONNX AveragePool/MaxPool, GlobalAveragePool).
+"""AVERAGE_POOL_2D and MAX_POOL_2D int8 and int16 (later ONNX AveragePool/MaxPool,
+GlobalAveragePool).
 
 Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h AveragePool (the
 sum over the part of the window inside the image, divided by that part's tap count rounding
@@ -94,7 +95,7 @@ class _Pool(OpDef):
         from . import _int16
         io = ((op.inputs[0], "input"), (op.outputs[0], "output"))
         int16 = g.tensor(op.inputs[0]).dtype == "int16"
-        (_int16.check_activations if int16 else _int16.check_int8_operands)(op, g, io)
+        _int16.check_activations(op, g, io)
         (si, zi), (so, zo) = g.tensor(op.inputs[0]).qparams(), g.tensor(op.outputs[0]).qparams()
         if zi != zo or abs(si - so) > SCALE_TOLERANCE:
             raise g.error(op, f"input quantization (scale {si:.9g}, zero point {zi}) differs from "

@@ -63,7 +63,7 @@ class TransposeConv(OpDef):
         xt, wt, yt = g.tensor(x), g.tensor(w), g.tensor(y)
         int16 = xt.dtype == "int16"
         io = ((x, "input"), (y, "output"))
-        (_int16.check_activations if int16 else _int16.check_int8_operands)(op, g, io)
+        _int16.check_activations(op, g, io)
         _int16.check_bias(op, g, op.inputs[BIAS] if len(op.inputs) > BIAS else None, int16)
         if xt.is_const:
             raise g.error(op, f"input '{x}' is a constant; not supported")
