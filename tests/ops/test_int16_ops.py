@@ -215,3 +215,37 @@ def test_int16_bad_input(tmp_path):
     bad = set_quants(data, {op.outputs[0]: (0.01, 5)})
     msg = compile_error(bad, tmp_path, starts=f"bad.tflite: op {op.index} (")
     assert "has zero point 5; int16 activations are symmetric (zero point 0)" in msg, msg
+
+
+def test_int16_io_helpers_match_tflite(tmp_path):
+    """NAME_quantize_input0 / NAME_dequantize_output0 of an int16-I/O model equal TFLite's
+    QUANTIZE (float -> int16) and DEQUANTIZE (int16 -> float) in the float-I/O conversion of the
+    same model (same scales), on values on, between and beyond the int16 grid."""
+    from tests.util import compile_and_build
+    from tinycc_ml.frontends import load
+    from tinycc_ml.reference import TFLiteReference
+
+    def layer(k, x):
+        return k.layers.Dense(64, bias_initializer="random_normal")(x)
+    build = single_layer((64,), layer)
+    i16 = write_model(x16_tflite(build, [(64,)], seed=2), tmp_path, "i16.tflite")
+    f32 = write_model(x16_tflite(build, [(64,)], seed=2, io_type="float32"), tmp_path, "f.tflite")
+    g16, gf = load(i16), load(f32)
+    quantize, dequantize = gf.ops[0], gf.ops[-1]
+    assert (quantize.kind, dequantize.kind) == ("QUANTIZE", "DEQUANTIZE")
+    assert g16.tensor(g16.inputs[0]).qparams() == gf.tensor(quantize.outputs[0]).qparams()
+    lib = compile_and_build(i16, name="m").lib
+    ref = TFLiteReference(f32, preserve_all=True)
+    index = gf.meta["tensor_index"]
+    scale, _ = gf.tensor(quantize.outputs[0]).qparams()
+    rng = np.random.default_rng(4)
+    s = np.float32(scale)
+    for codes in (rng.integers(-32768, 32768, 64), rng.integers(-40000, 40000, 64)):
+        x = (codes.astype(np.float32) + rng.choice([0, 0.5, -0.5, 0.25], 64).astype(np.float32)) * s
+        y = ref.run([x.reshape(1, 64)])[0]
+        q_ref = ref.tensor(index[quantize.outputs[0]]).reshape(-1)
+        q_ours = np.array([lib.m_quantize_input0(float(v)) for v in x], np.int16)
+        np.testing.assert_array_equal(q_ours, q_ref)
+        q_out = ref.tensor(index[dequantize.inputs[0]]).reshape(-1)
+        f_ours = np.array([lib.m_dequantize_output0(int(q)) for q in q_out], np.float32)
+        np.testing.assert_array_equal(f_ours.view(np.uint32), y.reshape(-1).view(np.uint32))
