@@ -49,11 +49,3 @@ void tcm_requantize_s16_s8(const tcm_requantize_params *p, const int16_t *input,
         output[i] = (int8_t)requantize_s16(p, input[i], INT8_MIN, INT8_MAX);
     }
 }
-
-void tcm_requantize_s8_s16(const tcm_requantize_params *p, const int8_t *input, int16_t *output)
-{
-    int32_t i;
-    for (i = 0; i < p->size; ++i) {
-        output[i] = (int16_t)requantize_s16(p, input[i], INT16_MIN, INT16_MAX);
-    }
-}

@@ -104,9 +104,9 @@ def test_int16_transpose_conv(h, w, c, f, k, stride, padding, use_bias, per_chan
 @given(n=st.integers(1, 30), low=st.sampled_from([0.01, 1.0, 100.0]),
        io=st.sampled_from(["float32", "int8_in_int16"]))
 def test_int16_quantize(n, low, io):
-    """float32 I/O: QUANTIZE float -> int16 and DEQUANTIZE int16 -> float at the edges; int8
-    tensors inside an int16 model: QUANTIZE int16 -> int8 -> int16 (a Keras Dense, then its
-    output requantized by editing: the converter itself writes int16 around every op)."""
+    """float32 I/O: QUANTIZE float -> int16 and DEQUANTIZE int16 -> float at the edges; the
+    requantizations QUANTIZE int16 -> int16 -> int8 appended by editing (the converter itself
+    writes int16 around every op; TFLite has no int8 -> int16 requantization)."""
     def layer(k, x):
         return k.layers.Dense(n, bias_initializer="random_normal")(x)
     data = x16_tflite(single_layer((5,), layer), [(5,)], low=-low, high=low,
@@ -119,7 +119,7 @@ def test_int16_quantize(n, low, io):
 
 
 def _requantize_through_int8(data: bytes) -> bytes:
-    """The model's output passed through QUANTIZE int16 -> int8 -> int16 (appended ops)."""
+    """The model's output passed through QUANTIZE int16 -> int16 -> int8 (appended ops)."""
     from tests.cli.tflite_edit import edit, schema as tflite_schema
     schema = tflite_schema()
 
@@ -146,8 +146,8 @@ def _requantize_through_int8(data: bytes) -> bytes:
             sg.tensors.append(t)
             return len(sg.tensors) - 1
         s = float(src.quantization.scale[0])
-        mid = tensor("as_int8", schema.TensorType.INT8, s * 300.0)
-        end = tensor("back_int16", schema.TensorType.INT16, s * 2.5)
+        mid = tensor("rescaled", schema.TensorType.INT16, s * 2.5)
+        end = tensor("as_int8", schema.TensorType.INT8, s * 300.0)
         for i, o in ((out, mid), (mid, end)):
             op = schema.OperatorT()
             op.opcodeIndex, op.inputs, op.outputs = q_code, [i], [o]

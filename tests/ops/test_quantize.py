@@ -209,7 +209,7 @@ def test_quantize_bad_input():
         "int16")
     assert compile_error(single_op("QUANTIZE", [tensor("x", (1, 8), "uint8")],
                                    tensor("q", (1, 8), "int16"))) == (
-        "bad.tflite: op 0 (QUANTIZE 'q'): uint8 <-> int16 requantization is not supported")
+        "bad.tflite: op 0 (QUANTIZE 'q'): TFLite has no uint8 -> int16 requantization")
     per_channel = tensor("q", (1, 8))
     per_channel = dataclasses.replace(per_channel, scale=np.full(8, 0.1, np.float32),
                                       zero_point=np.zeros(8, np.int64), quant_axis=1)

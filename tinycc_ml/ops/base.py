@@ -29,7 +29,9 @@ written in its op's module.
   "portable" (tinycc-ml's runtime_c) or "cmsis-nn"; `forms`: the requantization forms it
   implements (selection passes it over for a layer of another form).
 - `int16`: True for a kernel that runs layers with int16 activations (the 16x8 scheme,
-  ops/_int16.py); selection passes over every other kernel for such a layer (`Layer.int16`).
+  ops/_int16.py; `Layer.int16`: the first non-constant input is int16); selection passes over
+  every other kernel for such a layer. An int16-only kernel comes after the op's int8 ones (or
+  says so in `why_not`), so int8 layers never reach it.
   An op with one implementation sets `OpDef.int16_own` when that one handles int16 too.
 - `inexact`: empty for a kernel bit-exact with the reference; otherwise how its outputs differ,
   and `opt_in` names the option that allows it (Options.cmsis_nn_inexact holds the op kinds).
@@ -113,10 +115,10 @@ class Layer:
 
     @property
     def int16(self) -> bool:
-        """True when an activation (a non-constant input or an output) is int16."""
-        names = [t for t in (*self.op.inputs, *self.op.outputs) if t is not None]
-        return any(self.g.tensor(t).dtype == "int16" and not self.g.tensor(t).is_const
-                   for t in names)
+        """True when the layer's activation input (its first non-constant input) is int16: a
+        16x8 layer. (SOFTMAX int8 -> int16 and QUANTIZE float -> int16 are int8/float ones.)"""
+        names = [t for t in self.op.inputs if t is not None and not self.g.tensor(t).is_const]
+        return bool(names) and self.g.tensor(names[0]).dtype == "int16"
 
     @property
     def form(self) -> str | None:

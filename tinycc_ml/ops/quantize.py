@@ -19,7 +19,7 @@ Numerics (TensorFlow 2.21, BUILTIN_REF):
 Kernels: runtime_c/tcm_quantize.c (the only runtime files besides the model's I/O helpers that
 use float: it and tcm_quantize_s16.c). 16x8 (int16, ops/_int16.py): QuantizeS16 and
 DequantizeS16, runtime_c/tcm_quantize_s16.c: float32 <-> int16 and the requantizations
-int16 -> int16 / int8 and int8 -> int16, the same arithmetic.
+int16 -> int16 / int8, the same arithmetic (quantize.cc refuses int8/uint8 -> int16).
 """
 
 from __future__ import annotations
@@ -82,8 +82,11 @@ class Quantize(_Affine):
         if g.tensor(op.inputs[0]).dtype in _INTEGER:
             expect_per_tensor(op, g, op.inputs[0], "input")
             _check_scale(op, g, op.inputs[0], "input")
-            if {g.tensor(op.inputs[0]).dtype, g.tensor(op.outputs[0]).dtype} == {"uint8", "int16"}:
-                raise g.error(op, "uint8 <-> int16 requantization is not supported")
+            pair = (g.tensor(op.inputs[0]).dtype, g.tensor(op.outputs[0]).dtype)
+            if pair[1] == "int16" and pair[0] != "int16" or pair == ("int16", "uint8"):
+                # quantize.cc Prepare: int16 requantizes to int8 or int16 only, int8 and uint8
+                # to int8 or uint8 only
+                raise g.error(op, f"TFLite has no {pair[0]} -> {pair[1]} requantization")
             limit = MAX_LEFT_SHIFT_16 if g.tensor(op.inputs[0]).dtype == "int16" \
                 else MAX_LEFT_SHIFT
             if self._multiplier(op, g)[1] > limit:
@@ -109,8 +112,8 @@ class Quantize(_Affine):
         return OpDef.kernels.fget(self) + (_QUANTIZE_S16,)
 
     def inplace_input(self, op, g):
-        # requantization reads byte i before writing byte i (an int8 -> int16 one would not:
-        # it writes two bytes per byte read)
+        # requantization reads byte i before writing byte i (int16 -> int8: bytes 2i, 2i + 1
+        # before byte i); never when the output is larger
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
         if x.dtype not in _INTEGER or x.is_const or y.nbytes > x.nbytes:
             return None
