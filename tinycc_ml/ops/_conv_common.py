@@ -229,6 +229,10 @@ class ReferenceLoop(Kernel):
     def params(self, layer, em) -> str:
         raise NotImplementedError
 
+    def bias(self, layer, em) -> str:
+        """The bias argument: the model's int32 bias, or NULL."""
+        return model_bias_const(layer.op, layer.g, em, layer.params.win.out_c)
+
     def scratch_bytes(self, layer, ctx, decision):
         return 4 * layer.params.win.out_c
 
@@ -237,7 +241,7 @@ class ReferenceLoop(Kernel):
         p, op = layer.params, layer.op
         em.use(self.source)
         w = em.const("filter", layer.input(1).data, comment=f"{self.layout}, the model's")
-        b = model_bias_const(op, layer.g, em, p.win.out_c)
+        b = self.bias(layer, em)
         return em.call(self.c_function, params, em.tensor(op.inputs[0]), w, b,
                        em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
                        em.tensor(op.outputs[0]), em.scratch)

@@ -21,6 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import planner
+from ._conv_common import ReferenceLoop
 from .base import Kernel, Layer
 
 # the accumulator bound of each form: tcm_mbqm_int64 assumes |x| < 2^47 (common.cc's DCHECK);
@@ -89,32 +90,22 @@ class Int16Kernel(Kernel):
         return None if layer.int16 else "int16 activations only"
 
 
-class WindowS16(Int16Kernel):
+class WindowS16(Int16Kernel, ReferenceLoop):
     """The 16x8 kernel of CONV_2D and DEPTHWISE_CONV_2D: TFLite's reference loop
     (tcm_conv_s16.c, tcm_depthwise_s16.c) over the model's filter and int64 bias, with the
     int64 accumulators of one output pixel (8 * out_c bytes) as scratch, so the output may be
     planned over the input (window_gap in bytes of int16 values). A subclass names its
-    `c_function`, `source`, filter `layout` and `params` (the tcm_window struct)."""
-    source = ""
-    layout = ""
+    `c_function`, `source`, filter `layout` and `params` (the tcm_window struct), as for
+    _conv_common.ReferenceLoop, whose emit it shares."""
 
-    def params(self, layer, em) -> str:
-        raise NotImplementedError
+    def bias(self, layer, em) -> str:
+        return bias_const(layer, em)
 
     def scratch_bytes(self, layer, ctx, decision):
         return 8 * layer.params.win.out_c
 
     def inplace(self, layer, decision):
         return 0, planner.window_gap(layer.params.win, elem_bytes=2)
-
-    def emit(self, layer, em, decision):
-        params = self.params(layer, em)
-        p, op = layer.params, layer.op
-        em.use(self.source)
-        w = em.const("filter", layer.input(1).data, comment=f"{self.layout}, the model's")
-        return em.call(self.c_function, params, em.tensor(op.inputs[0]), w, bias_const(layer, em),
-                       em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
-                       em.tensor(op.outputs[0]), em.scratch)
 
 
 def bias_const(layer, em) -> str:
