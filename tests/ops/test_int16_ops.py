@@ -249,3 +249,37 @@ def test_int16_io_helpers_match_tflite(tmp_path):
         q_out = ref.tensor(index[dequantize.inputs[0]]).reshape(-1)
         f_ours = np.array([lib.m_dequantize_output0(int(q)) for q in q_out], np.float32)
         np.testing.assert_array_equal(f_ours.view(np.uint32), y.reshape(-1).view(np.uint32))
+
+
+@X16
+@given(rows=st.integers(1, 4), cols=st.integers(2, 6), parts=st.integers(1, 3))
+def test_int16_split_pack_unpack(rows, cols, parts):
+    """SPLIT, UNPACK and PACK on int16 (keras.ops.split / unstack / stack): byte views and
+    byte blocks."""
+    def layer(k, x):
+        y = k.layers.Dense(cols * parts, bias_initializer="random_normal")(x)   # [rows, c*p]
+        pieces = k.ops.split(y, parts, axis=-1)
+        stacked = k.ops.stack(k.ops.unstack(pieces[0], axis=1), axis=0)
+        return k.layers.Concatenate()([k.layers.Flatten()(stacked[None]),
+                                       k.layers.Flatten()(pieces[-1])])
+    data = x16_tflite(single_layer((rows, 3), layer), [(rows, 3)])
+    from tinycc_ml.frontends.tflite import read
+    present = {op.kind for op in read(data, "m").ops}
+    assert {"SPLIT", "UNPACK", "PACK"} & present, present
+    assert_model_bitexact(data, n=4)
+
+
+def test_int16_data_movement_c_contract(tmp_path):
+    """PAD, STRIDED_SLICE, TRANSPOSE, SPLIT, UNPACK, PACK, CONCATENATION on int16: warning-free
+    (the byte kernels take int16 tensors through int8_t pointers), clean under ASan + UBSan,
+    equal to BUILTIN_REF."""
+    def layer(k, x):
+        y = k.layers.Dense(8, bias_initializer="random_normal")(x)            # [3, 8]
+        y = k.layers.Cropping1D((1, 0))(k.layers.ZeroPadding1D(1)(y))         # [4, 8]
+        a, b = k.ops.split(y, 2, axis=-1)
+        s = k.ops.stack(k.ops.unstack(a, axis=1), axis=2)
+        return k.layers.Concatenate()([k.layers.Flatten()(k.layers.Permute((2, 1))(b)),
+                                       k.layers.Flatten()(s)])
+    path = write_model(x16_tflite(single_layer((3, 3), layer), [(3, 3)]), tmp_path)
+    rng = np.random.default_rng(1)
+    assert_c_contract(path, [rng.integers(-32768, 32768, (1, 3, 3), dtype=np.int16)], tmp_path)

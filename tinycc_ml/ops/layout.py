@@ -77,6 +77,18 @@ def byte_positions(positions: np.ndarray, item: int) -> np.ndarray:
     return positions[..., None] * item + np.arange(item, dtype=np.int64)
 
 
+def byte_pointers(op, g, em, src_name: str, dst_name: str) -> tuple[str, str]:
+    """The source and destination of a byte copy kernel (tcm_copy_view_s8, tcm_pad_s8): the
+    tensors' pointers, cast to int8_t for int16 ones (char-typed access to any object is
+    defined C)."""
+    src, dst = em.tensor(src_name), em.tensor(dst_name)
+    if g.tensor(src_name).dtype != "int8":
+        src = f"(const int8_t *){src}"
+    if g.tensor(dst_name).dtype != "int8":
+        dst = f"(int8_t *){dst}"
+    return src, dst
+
+
 class _View(OpDef):
     max_rank = 5
     int16_own = True        # the view is taken in bytes (byte_positions)
@@ -144,6 +156,7 @@ class _View(OpDef):
 
         params = em.struct("params", "tcm_view_params", {
             "dims": tuple(p.dims), "strides": tuple(p.strides), "offset": p.offset})
+        src, dst = byte_pointers(op, g, em, op.inputs[0], op.outputs[0])
         return f"tcm_copy_view_s8(&{params}, {src}, {dst});"
 
 

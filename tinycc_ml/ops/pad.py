@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .base import OpDef, expect_per_tensor, register
+from .layout import byte_pointers
 from .signature import Operand, Signature
 
 MAX_RANK = 5                # reference_ops::PadKernelMaxDimensionCount()
@@ -110,7 +111,8 @@ class _Pad(OpDef):
         params = em.struct("params", "tcm_pad_params", {
             "in_dims": tuple(p.in_dims), "before": tuple(p.before), "after": tuple(p.after),
             "pad_value": p.pad_value})
-        return f"tcm_pad_s8(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
+        src, dst = byte_pointers(op, g, em, op.inputs[0], op.outputs[0])
+        return f"tcm_pad_s8(&{params}, {src}, {dst});"
 
 
 @register("PAD")
