@@ -6,7 +6,10 @@ Ours: the model compiled with `--target <core>`, cross-compiled at -O2 (-ffuncti
 riscv64-unknown-elf-gcc + picolibc), run under QEMU on one fixed random input (M0+ and M3:
 mps2-an385, ARMv6-M code for M0+; M4: mps2-an386; M33: mps2-an505; M55: mps3-an547; RV32:
 riscv32 virt); instructions counted exactly between bench_begin()/bench_end() by the QEMU plugin
-(tinycc_ml/cortexm). Instructions, not cycles. "Model flash/RAM" is `size` over the model's own
+(tinycc_ml/cortexm). Instructions are exact; "est. cycles" are ESTIMATED cycles at zero wait
+states, from the plugin's instruction classes and the core's timing table
+(tinycc_ml/cortexm/cycles.py), set beside the best published MLPerf Tiny latency for that core
+(cycles on silicon, flash wait states included; BASELINES.md "The leaders"). "Model flash/RAM" is `size` over the model's own
 objects (NAME.o and the tcm_*.o kernels: code, weights, arena); "ELF" is the whole test program
 (harness, C library, startup), less the embedded test input.
 
@@ -56,6 +59,18 @@ ANCHORS = {
 # TFLM's whole-ELF RAM on M4 with its smallest arena (BASELINES.md, M4 RAM column).
 TFLM_RAM = {"kws_ds_cnn_int8": 23_148, "vww_mobilenet_int8": 101_036, "ic_resnet8_int8": 55_324,
             "ad_autoencoder_int8": 3_336}
+# ../shared/BASELINES.md "The leaders": best published MLPerf Tiny closed-division result per core,
+# Mcycles on silicon (latency x core clock), and whose.
+LEADERS = {
+    "cortex-m0plus": ("Bosch HALE", {"kws_ds_cnn_int8": 30.4e6, "vww_mobilenet_int8": 90.5e6,
+                                     "ic_resnet8_int8": 97.4e6, "ad_autoencoder_int8": 2.62e6}),
+    "cortex-m4": ("X-CUBE-AI 9.0; ad Plumerai", {
+        "kws_ds_cnn_int8": 5.18e6, "vww_mobilenet_int8": 10.7e6, "ic_resnet8_int8": 19.8e6,
+        "ad_autoencoder_int8": 0.486e6}),
+    "cortex-m33": ("X-CUBE-AI 10.2; ic Plumerai; ad HALE", {
+        "kws_ds_cnn_int8": 4.64e6, "vww_mobilenet_int8": 9.48e6, "ic_resnet8_int8": 16.7e6,
+        "ad_autoencoder_int8": 0.495e6}),
+}
 # The goals of issue 14: instructions per inference over the anchor, per core.
 GOAL = {"cortex-m0plus": 0.6, "cortex-m3": 0.6, "cortex-m33": 0.6, "rv32imc": 0.3}
 
@@ -70,7 +85,7 @@ def measure(name: str, core: str, kernels: str, cmsis_nn) -> dict:
     xs = random_inputs([(g.tensor(t).shape, DTYPES[g.tensor(t).dtype][0]) for t in g.inputs],
                        np.random.default_rng(0))
     run = build_and_run(compiled, [xs], core, cmsis_nn=cmsis_nn)
-    return dict(insns=run.instructions[0], macs=sum(layer.macs for layer in compiled.layers),
+    return dict(insns=run.instructions[0], cycles=run.cycles[0], macs=sum(layer.macs for layer in compiled.layers),
                 model_flash=run.model_flash, model_ram=run.model_ram,
                 elf_flash=run.elf_flash - sum(x.nbytes for x in xs), elf_ram=run.elf_ram,
                 arena=compiled.plan.arena_bytes)
@@ -98,22 +113,27 @@ def main() -> None:
             try:
                 r = measure(name, core, a.kernels, a.cmsis_nn)
             except CompileError as e:   # a model we cannot compile or run yet: say why
-                rows.append([core, name, f"({e.line()[:90]})"] + [""] * 10)
+                rows.append([core, name, f"({e.line()[:90]})"] + [""] * 13)
                 continue
             ratio = r["insns"] / theirs if theirs else None
             goal = GOAL.get(core)
+            leader, best = LEADERS.get(core, ("", {}))
+            cyc, top = r["cycles"], best.get(name)
             rows.append([core, name, f"{r['insns']:,}", f"{r['insns'] / r['macs']:.2f}",
                          f"{theirs:,}" if theirs else "-", build,
                          f"{ratio:.2f}" if ratio else "-",
                          ("yes" if ratio <= goal else "no") + f" (<= {goal})" if goal and ratio
                          else "-",
+                         f"{cyc:,}" if cyc else "-", f"{top / 1e6:.3g} M ({leader})" if top else "-",
+                         _ratio(cyc, top) if cyc else "-",
                          f"{r['elf_flash']:,}", _ratio(r["elf_flash"], their_flash),
                          f"{r['elf_ram']:,}", _ratio(r["elf_ram"], TFLM_RAM.get(name)),
                          f"{r['model_flash']:,} / {r['model_ram']:,}"])
     print(f"tinycc-ml ({a.kernels} kernels, --target <core>) against TensorFlow Lite Micro "
-          "(../shared/BASELINES.md); instructions per inference under QEMU, exact")
+          "(../shared/BASELINES.md); instructions per inference under QEMU, exact; "
+          "est. cycles: ESTIMATED cycles, zero wait states (tinycc_ml/cortexm/cycles.py)")
     print(table(["core", "model", "insns", "insns/MAC", "TFLM insns", "TFLM build", "ours/TFLM",
-                 "goal met", "ELF flash", "flash ours/TFLM", "ELF RAM", "RAM ours/TFLM",
+                 "goal met", "est. cycles", "MLPerf Tiny best (silicon)", "est./best", "ELF flash", "flash ours/TFLM", "ELF RAM", "RAM ours/TFLM",
                  "model flash / RAM"], rows))
     print("\nRatios below 1 favour tinycc-ml. The stack (64 KB reserved by the Cortex-M linker "
           "scripts; picolibc's at the top of RAM on RV32) is counted by neither side.")

@@ -8,7 +8,11 @@ caller's buffers), that arena plus the I/O buffers, and this planner with the I/
 the arena as TFLM counts it; then the ratios, the in-place layers used and how good the
 placement is known to be. Nothing is timed, nothing asserted.
 
-    python benchmarks/memory.py [--models kws_ds_cnn_int8 ...]
+    python benchmarks/memory.py [--models kws_ds_cnn_int8 ...] [--target cortex-m4]
+                                [--optimize ram]
+
+`--target` and `--optimize` compile as the CLI does (`--optimize ram`: the smallest-arena kernels
+and tiled layers, passes/tradeoff.py and passes/tile.py).
 """
 
 from __future__ import annotations
@@ -19,13 +23,13 @@ from _common import MODELS, model_path, table
 from tinycc_ml.progress import Progress
 
 
-def measure(name: str) -> dict:
+def measure(name: str, target: str = "generic", optimize: str = "speed") -> dict:
     from tinycc_ml import planner
     from tinycc_ml.compiler import Options, compile_file
     from tinycc_ml.tflm import measure as tflm_measure
 
     path = model_path(name)
-    c = compile_file(path, Options(name="m"))
+    c = compile_file(path, Options(name="m", target=target, optimize=optimize))
     g = c.graph
     io = sum(g.tensor(t).nbytes for t in set(g.inputs) | set(g.outputs))
     tflm, note = tflm_measure(path)   # in a child process: a crash of TFLM is a note
@@ -38,13 +42,15 @@ def measure(name: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="*", default=MODELS)
+    ap.add_argument("--target", default="generic")
+    ap.add_argument("--optimize", default="speed", choices=["speed", "ram"])
     a = ap.parse_args()
     rows, notes = [], []
     bar = Progress("memory", len(a.models))
     for i, name in enumerate(a.models):
         bar.update(i, name)
         try:
-            r = measure(name)
+            r = measure(name, a.target, a.optimize)
         except Exception as e:  # a model we cannot compile: say why, keep going
             rows.append([name, f"({type(e).__name__}: {str(e)[:60]})"] + [""] * 10)
             continue
@@ -60,6 +66,7 @@ def main() -> None:
                      ratio(r["arena_io"], tflm), ratio(r["io_inside"], tflm),
                      str(r["inplace"]), r["status"]])
     bar.close()
+    print(f"--target {a.target} --optimize {a.optimize}")
     print(table(["model", "TFLM arena B", "liveness bound B", "arena B", "arena+I/O B",
                  "I/O inside B", "arena/bound", "arena+I/O/bound", "arena+I/O/TFLM",
                  "I/O inside/TFLM", "in-place layers", "placement"], rows))

@@ -4,11 +4,11 @@
  * ConvPerChannel and fully_connected.h (BUILTIN_REF's single rounding), with
  * -input_zp * sum(filter row) folded into the bias at compile time.
  * Per TCM_SCALAR_PIXELS output pixels, their patches are copied to scratch interleaved tap by
- * tap ([taps][pixels]; out-of-image taps read the input zero point, so they add 0); then each
- * block of 4 output channels walks its filter block ([taps][4]) once, with the pixels x 4
- * accumulators in registers: per tap, one load per pixel, 4 filter loads and pixels x 4
+ * tap ([taps][pixels]; out-of-image taps read the input zero point, so they add 0) and summed;
+ * then each block of 4 output channels walks its filter block ([taps][4], weights + 128 as
+ * uint8) once, with the pixels x 4 accumulators in registers, starting from
+ * bias - 128 * sum(patch): per tap, one load per pixel, 4 filter loads and pixels x 4
  * multiply-accumulates (MLA on ARMv7-M, MULS + ADDS on ARMv6-M, MUL + ADD on RV32).
- * Accumulator range: |acc| <= |bias| + taps * 128 * 128 < 2^31 for taps below 131,000.
  */
 #include "tcm_conv_scalar.h"
 
@@ -19,23 +19,91 @@
 
 enum { CH = TCM_SCALAR_CHANNELS, PIX = TCM_SCALAR_PIXELS };
 
-/* The accumulators of one pixel x 4 channels over n taps: x advances `stride` per tap. */
-static void dot_1x4(const int8_t *x, int32_t stride, const int8_t *w, int32_t n, int32_t *acc)
-{
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    const int8_t *end = w + (size_t)n * CH;
-    for (; w != end; w += CH, x += stride) {
-        const int32_t v = *x;
-        a0 += v * w[0];
-        a1 += v * w[1];
-        a2 += v * w[2];
-        a3 += v * w[3];
+/* Accumulator range: every partial sum is within |bias| + 128 * 128 * taps (the start) +
+ * 128 * 255 * taps < |bias| + 2^16 * taps, below 2^31 (ops/_scalar.py acc_fits checks it at
+ * compile time, else the layer keeps the portable kernel). Signed, so that gcc keeps the
+ * multiply-accumulates in order (it reassociates unsigned sums and runs out of registers). */
+
+/* acc[0..3] += sum over n taps of x[k] * (w[4k + j] - 128), less the 128 * sum(x) the caller
+ * folded into acc: per tap one x load, 4 uint8 loads with an immediate offset (ldrb, the load
+ * ARMv6-M has for them), 4 multiplies and 4 adds; 4 taps per iteration. The 8 values live are
+ * ARMv6-M's 8 low registers. */
+#define TCM_SCALAR_DOT_1X4(NAME, XT)                                                     \
+    static void NAME(const XT *x, const uint8_t *w, int32_t n, int32_t *acc)            \
+    {                                                                                    \
+        int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];                      \
+        const uint8_t *end4 = w + (size_t)(n & ~3) * CH, *end = w + (size_t)n * CH;      \
+        for (; w != end4; w += 4 * CH, x += 4) {                                         \
+            TAP1(0); TAP1(1); TAP1(2); TAP1(3);                                          \
+        }                                                                                \
+        for (; w != end; w += CH, ++x) {                                                 \
+            TAP1(0);                                                                     \
+        }                                                                                \
+        acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;                              \
     }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
+#define TAP1(o)                                                                          \
+    do {                                                                                 \
+        const int32_t v = x[o];                                                          \
+        a0 += v * w[CH * (o)];                                                           \
+        a1 += v * w[CH * (o) + 1];                                                       \
+        a2 += v * w[CH * (o) + 2];                                                       \
+        a3 += v * w[CH * (o) + 3];                                                       \
+    } while (0)
+
+#if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(TCM_SCALAR_NO_ASM)
+/* The loop of TCM_SCALAR_DOT_1X4 as ARMv6-M needs it: gcc reorders the multiplies of an
+ * unrolled loop and runs out of low registers (68 instructions for 16 MACs); this is 56 (60
+ * with int8 x: ldrb + sxtb): per tap the x load, then per channel ldrb, muls, adds. The tail
+ * runs the C loop. gcc passes Thumb-1 inline assembly in divided syntax: the block switches
+ * to unified and back. */
+#define TCM_ASM_CH(o, j)                                                                   \
+    "ldrb %[t], [%[w], #" #o "*4+" #j "]\n\tmuls %[t], %[v], %[t]\n\t"                     \
+    "adds %[a" #j "], %[a" #j "], %[t]\n\t"
+#define TCM_ASM_TAP(o, LOADX)                                                              \
+    LOADX(o) TCM_ASM_CH(o, 0) TCM_ASM_CH(o, 1) TCM_ASM_CH(o, 2) TCM_ASM_CH(o, 3)
+#define TCM_ASM_LOAD32(o) "ldr %[v], [%[x], #" #o "*4]\n\t"
+#define TCM_ASM_LOAD8(o) "ldrb %[v], [%[x], #" #o "]\n\tsxtb %[v], %[v]\n\t"
+#define TCM_SCALAR_DOT_1X4_ASM(NAME, XT, LOADX)                                            \
+    static void NAME(const XT *x, const uint8_t *w, int32_t n, int32_t *acc)              \
+    {                                                                                      \
+        int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], v, t;                  \
+        const uint8_t *end4 = w + (size_t)(n & ~3) * CH, *end = w + (size_t)n * CH;        \
+        if (w != end4) {                                                                   \
+            __asm__(".syntax unified\n1:\n\t" TCM_ASM_TAP(0, LOADX) TCM_ASM_TAP(1, LOADX)   \
+                    TCM_ASM_TAP(2, LOADX) TCM_ASM_TAP(3, LOADX)                            \
+                    "adds %[x], #4*%c[size]\n\tadds %[w], #16\n\tcmp %[w], %[e]\n\t"      \
+                    "bne 1b\n\t.syntax divided"                                            \
+                    : [a0] "+l"(a0), [a1] "+l"(a1), [a2] "+l"(a2), [a3] "+l"(a3),          \
+                      [x] "+l"(x), [w] "+l"(w), [v] "=&l"(v), [t] "=&l"(t)                 \
+                    : [e] "h"(end4), [size] "i"(sizeof(XT))                                \
+                    : "cc", "memory");                                                     \
+        }                                                                                  \
+        for (; w != end; w += CH, ++x) {                                                   \
+            const int32_t xv = x[0];                                                       \
+            a0 += xv * w[0];                                                               \
+            a1 += xv * w[1];                                                               \
+            a2 += xv * w[2];                                                               \
+            a3 += xv * w[3];                                                               \
+        }                                                                                  \
+        acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;                                \
+    }
+TCM_SCALAR_DOT_1X4_ASM(dot_1x4, int8_t, TCM_ASM_LOAD8)      /* FULLY_CONNECTED's input row */
+#else
+TCM_SCALAR_DOT_1X4(dot_1x4, int8_t)
+#endif
+
+#if TCM_SCALAR_PIXELS == 1
+/* ARMv6-M's conv patch holds int32 (ldr with an immediate offset; ldrsb has none). */
+typedef int32_t tcm_patch_t;
+#ifdef TCM_SCALAR_DOT_1X4_ASM
+TCM_SCALAR_DOT_1X4_ASM(dot_patch, int32_t, TCM_ASM_LOAD32)
+#else
+TCM_SCALAR_DOT_1X4(dot_patch, int32_t)
+#endif
+#else
+typedef int8_t tcm_patch_t;
+#endif
 
 #if TCM_SCALAR_PIXELS == 2
 /* Tap o of a pair: 2 pixels x 4 channels. */
@@ -58,11 +126,11 @@ static void dot_1x4(const int8_t *x, int32_t stride, const int8_t *w, int32_t n,
 
 /* 2 pixels x 4 channels; x is [n][2]. Two taps per iteration (8 accumulators, 2 inputs and a
  * filter value live: the 13 registers of ARMv7-M). */
-static void dot_block(const int8_t *x, const int8_t *w, int32_t n, int32_t *acc)
+static void dot_block(const int8_t *x, const uint8_t *w, int32_t n, int32_t *acc)
 {
     int32_t a00 = acc[0], a01 = acc[1], a02 = acc[2], a03 = acc[3];
     int32_t a10 = acc[4], a11 = acc[5], a12 = acc[6], a13 = acc[7];
-    const int8_t *end = w + (size_t)(n & ~1) * CH;
+    const uint8_t *end = w + (size_t)(n & ~1) * CH;
     for (; w != end; w += 2 * CH, x += 4) {
         TAP2(0);
         TAP2(1);
@@ -75,11 +143,11 @@ static void dot_block(const int8_t *x, const int8_t *w, int32_t n, int32_t *acc)
 }
 #elif TCM_SCALAR_PIXELS == 4
 /* 4 pixels x 4 channels; x is [n][4]. */
-static void dot_block(const int8_t *x, const int8_t *w, int32_t n, int32_t *acc)
+static void dot_block(const int8_t *x, const uint8_t *w, int32_t n, int32_t *acc)
 {
     int32_t a[16];
     int32_t i;
-    const int8_t *end = w + (size_t)n * CH;
+    const uint8_t *end = w + (size_t)n * CH;
     for (i = 0; i < 16; ++i) {
         a[i] = acc[i];
     }
@@ -97,38 +165,57 @@ static void dot_block(const int8_t *x, const int8_t *w, int32_t n, int32_t *acc)
 }
 #endif
 
-/* Copy output pixel `pixel`'s taps (NHWC order) into patch[k * PIX + slot]. */
-static void gather(const tcm_window *p, const int8_t *input, int32_t pixel, int32_t slot,
-                   int8_t *patch)
+/* Copy output pixel `pixel`'s taps (NHWC order) into patch[k * PIX + slot]; return their sum.
+ * The window's fields are read into locals first: the patch stores (int32 on ARMv6-M) could
+ * alias them, which would make the compiler reload them per tap. */
+static int32_t gather(const tcm_window *p, const int8_t *input, int32_t pixel, int32_t slot,
+                      tcm_patch_t *patch)
 {
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, k_h = p->k_h, k_w = p->k_w;
+    const int32_t dil_h = p->dil_h, dil_w = p->dil_w;
     const int32_t ow = pixel % p->out_w, oh = (pixel / p->out_w) % p->out_h;
     const int32_t batch = pixel / (p->out_w * p->out_h);
     const int32_t in_y0 = oh * p->stride_h - p->pad_h, in_x0 = ow * p->stride_w - p->pad_w;
-    const int8_t *image = input + (size_t)batch * (size_t)p->in_h * (size_t)p->in_w *
-                                  (size_t)p->in_c;
+    const int8_t *image = input + (size_t)batch * (size_t)in_h * (size_t)in_w * (size_t)in_c;
     const int8_t zp = (int8_t)p->input_zp;
-    int8_t *dst = patch + slot;
-    int32_t fy, fx, c;
-    for (fy = 0; fy < p->k_h; ++fy) {
-        const int32_t y = in_y0 + fy * p->dil_h;
-        for (fx = 0; fx < p->k_w; ++fx) {
-            const int32_t x = in_x0 + fx * p->dil_w;
-            if (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) {
-                for (c = 0; c < p->in_c; ++c, dst += PIX) {
+    tcm_patch_t *dst = patch + slot;
+    int32_t fy, fx, c, sum = 0;
+    for (fy = 0; fy < k_h; ++fy) {
+        const int32_t y = in_y0 + fy * dil_h;
+        for (fx = 0; fx < k_w; ++fx) {
+            const int32_t x = in_x0 + fx * dil_w;
+            if (y < 0 || y >= in_h || x < 0 || x >= in_w) {
+                for (c = 0; c < in_c; ++c, dst += PIX) {
                     *dst = zp;
                 }
+                sum += zp * in_c;
             } else {
-                const int8_t *src = image + ((size_t)y * (size_t)p->in_w + (size_t)x) *
-                                            (size_t)p->in_c;
-                for (c = 0; c < p->in_c; ++c, dst += PIX) {
-                    *dst = src[c];
+                const int8_t *src = image + ((size_t)y * (size_t)in_w + (size_t)x) * (size_t)in_c;
+                for (c = 0; c + 4 <= in_c; c += 4, src += 4, dst += 4 * PIX) {
+                    const int32_t v0 = src[0], v1 = src[1], v2 = src[2], v3 = src[3];
+                    dst[0] = (tcm_patch_t)v0;
+                    dst[PIX] = (tcm_patch_t)v1;
+                    dst[2 * PIX] = (tcm_patch_t)v2;
+                    dst[3 * PIX] = (tcm_patch_t)v3;
+                    sum += v0 + v1 + v2 + v3;
+                }
+                for (; c < in_c; ++c, ++src, dst += PIX) {
+                    *dst = *src;
+                    sum += *src;
                 }
             }
         }
     }
+    return sum;
 }
 
-void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const int8_t *filter,
+/* bias - 128 * sum(x): where the accumulators of offset weights start. */
+static int32_t start(int32_t bias, int32_t sum)
+{
+    return bias - sum * 128;
+}
+
+void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const uint8_t *filter,
                           const int32_t *requant, tcm_scalar_requant mode, int8_t *output,
                           int8_t *scratch)
 {
@@ -139,25 +226,26 @@ void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const int8_t
     for (first = 0; first < pixels; first += PIX) {
         const int32_t n_pix = pixels - first < PIX ? pixels - first : PIX;
         int8_t *out[PIX];
+        int32_t sum[PIX];
         for (slot = 0; slot < PIX; ++slot) {   /* a short last group repeats its last pixel */
             const int32_t pixel = first + (slot < n_pix ? slot : n_pix - 1);
-            gather(p, input, pixel, slot, scratch);
+            sum[slot] = gather(p, input, pixel, slot, (tcm_patch_t *)(void *)scratch);
             out[slot] = output + (size_t)pixel * (size_t)out_c;
         }
         for (c = 0; c < out_c; c += CH) {
             const int32_t n_ch = out_c - c < CH ? out_c - c : CH;
-            const int8_t *w = filter + (size_t)c * (size_t)taps;
+            const uint8_t *w = filter + (size_t)c * (size_t)taps;
             int32_t acc[PIX * CH];
             int8_t *dst[PIX];
             int32_t i, j;
             for (i = 0; i < PIX; ++i) {
                 for (j = 0; j < CH; ++j) {
-                    acc[i * CH + j] = j < n_ch ? requant[3 * (c + j)] : 0;
+                    acc[i * CH + j] = j < n_ch ? start(requant[3 * (c + j)], sum[i]) : 0;
                 }
                 dst[i] = out[i] + c;
             }
 #if TCM_SCALAR_PIXELS == 1
-            dot_1x4(scratch, 1, w, taps, acc);
+            dot_patch((const int32_t *)(void *)scratch, w, taps, acc);
 #else
             dot_block(scratch, w, taps, acc);
 #endif
@@ -168,24 +256,28 @@ void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const int8_t
 }
 
 void tcm_fully_connected_s8_scalar(int32_t batches, int32_t depth, int32_t units,
-                                   const int8_t *input, const int8_t *filter, const int32_t *bias,
+                                   const int8_t *input, const uint8_t *filter, const int32_t *bias,
                                    const int32_t *mult_shift, int32_t per_channel,
                                    tcm_scalar_requant mode,
                                    int32_t output_offset, int32_t act_min, int32_t act_max,
                                    int8_t *output)
 {
-    int32_t b, c, j;
+    int32_t b, c, j, k;
     for (b = 0; b < batches; ++b) {
         const int8_t *x = input + (size_t)b * (size_t)depth;
         int8_t *row = output + (size_t)b * (size_t)units;
+        int32_t sum = 0;
+        for (k = 0; k < depth; ++k) {
+            sum += x[k];
+        }
         for (c = 0; c < units; c += CH) {
             const int32_t n_ch = units - c < CH ? units - c : CH;
             int32_t acc[CH];
             int8_t *dst = row + c;
             for (j = 0; j < CH; ++j) {
-                acc[j] = j < n_ch ? bias[c + j] : 0;
+                acc[j] = j < n_ch ? start(bias[c + j], sum) : 0;
             }
-            dot_1x4(x, 1, filter + (size_t)c * (size_t)depth, depth, acc);
+            dot_1x4(x, filter + (size_t)c * (size_t)depth, depth, acc);
             tcm_scalar_store(acc, 1, n_ch, mult_shift + (per_channel ? 2 * c : 0),
                              per_channel ? 2 : 0, mode, output_offset, act_min, act_max,
                              &dst);

@@ -32,15 +32,17 @@
 #define TCM_CONV_SCALAR_SCRATCH_BYTES(taps) (TCM_SCALAR_MAX_PIXELS * (taps))
 
 /* input   [batches, in_h, in_w, in_c] int8 NHWC
- * filter  [ceil(out_c / 4)][taps][4] int8, zero point 0: TFLite's [out_c, k_h, k_w, in_c] rows
- *         of taps = k_h * k_w * in_c, out_c zero-padded to a multiple of 4, each block of 4 rows
- *         interleaved tap by tap (tinycc_ml/ops/_scalar.py pack_blocks)
+ * filter  [ceil(out_c / 4)][taps][4] uint8 holding w + 128 (w: int8, zero point 0): TFLite's
+ *         [out_c, k_h, k_w, in_c] rows of taps = k_h * k_w * in_c, out_c padded to a multiple
+ *         of 4 with zero weights, each block of 4 rows interleaved tap by tap
+ *         (tinycc_ml/ops/_scalar.py pack_blocks)
  * requant [out_c][3] int32: bias - input_zp * sum(filter row), multiplier, shift
  * output  [batches, out_h, out_w, out_c] int8. It may overlap the input only as the planner's
  *         in-place rule allows: the patches of TCM_SCALAR_PIXELS consecutive output pixels are
  *         copied to scratch before they are written.
- * scratch TCM_CONV_SCALAR_SCRATCH_BYTES(taps) bytes. */
-void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const int8_t *filter,
+ * scratch TCM_CONV_SCALAR_SCRATCH_BYTES(taps) bytes, 4-byte aligned (ARMv6-M's patch holds
+ *         int32 values of one pixel). */
+void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const uint8_t *filter,
                           const int32_t *requant, tcm_scalar_requant mode, int8_t *output,
                           int8_t *scratch);
 
@@ -49,7 +51,7 @@ void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const int8_t
  * shift) when per_channel, else [1][2] for every unit; output [batches, units] (must not alias
  * the input). */
 void tcm_fully_connected_s8_scalar(int32_t batches, int32_t depth, int32_t units,
-                                   const int8_t *input, const int8_t *filter, const int32_t *bias,
+                                   const int8_t *input, const uint8_t *filter, const int32_t *bias,
                                    const int32_t *mult_shift, int32_t per_channel,
                                    tcm_scalar_requant mode,
                                    int32_t output_offset, int32_t act_min, int32_t act_max,

@@ -6,8 +6,8 @@
  * makes the folded bias exact for border pixels too.
  * Per output pixel, 4 channels at a time with their accumulators in registers: per tap, 4 input
  * and 4 filter loads and 4 multiply-accumulates; a 3x3 window inside the image is unrolled with
- * no bounds test, any other window tests each tap, and a tap outside reads a pixel of zero
- * points (scratch).
+ * no bounds test; any other window first lists its taps' offsets once per pixel (scratch), a
+ * tap outside the image reading a pixel of zero points.
  * Accumulator range: |acc| <= |bias| + taps * 128 * 128 < 2^31 for taps below 131,000.
  */
 #include "tcm_depthwise_scalar.h"
@@ -39,25 +39,42 @@ static void window4_3x3(const int8_t *x, const int8_t *w, size_t row, size_t ch,
     acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
 
-/* The n_ch <= 4 channels from c of output pixel (y0, x0) (its window's top-left input
- * position), any window: a tap outside the image reads `zps`, a pixel of input zero points. */
-static void window4(const tcm_window *p, const int8_t *image, const int8_t *filter,
-                    const int8_t *zps, int32_t c, int32_t n_ch, int32_t y0, int32_t x0,
-                    int32_t *acc)
+/* The k_h * k_w taps of the window at (y0, x0) (its top-left input position), any window, as
+ * offsets into the image; -1 for a tap outside it (which reads a pixel of zero points).
+ * Computed once per pixel, read by every block of 4 channels. */
+static void window_taps(const tcm_window *p, int32_t y0, int32_t x0, int32_t *tap)
 {
-    const int32_t ch = p->in_c;
-    int32_t fy, fx, j;
+    int32_t fy, fx;
     for (fy = 0; fy < p->k_h; ++fy) {
         const int32_t y = y0 + fy * p->dil_h;
         for (fx = 0; fx < p->k_w; ++fx) {
             const int32_t xx = x0 + fx * p->dil_w;
-            const int8_t *w = filter + (size_t)(fy * p->k_w + fx) * (size_t)ch + (size_t)c;
-            const int8_t *v = y >= 0 && y < p->in_h && xx >= 0 && xx < p->in_w
-                ? image + ((size_t)y * (size_t)p->in_w + (size_t)xx) * (size_t)ch + (size_t)c
-                : zps;
-            for (j = 0; j < n_ch; ++j) {
-                acc[j] += v[j] * w[j];
-            }
+            *tap++ = y >= 0 && y < p->in_h && xx >= 0 && xx < p->in_w
+                ? (y * p->in_w + xx) * p->in_c : -1;
+        }
+    }
+}
+
+/* The n_ch <= 4 channels from c of a window given by its n taps (window_taps); image and zps
+ * (a pixel of input zero points) at channel c, w the filter at channel c, ch the channel
+ * count. */
+static void window4(const int32_t *tap, int32_t n, const int8_t *image, const int8_t *zps,
+                    const int8_t *w, size_t ch, int32_t n_ch, int32_t *acc)
+{
+    int32_t k, j;
+    if (n_ch == 4) {
+        int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+        for (k = 0; k < n; ++k, w += ch) {
+            const int8_t *x = tap[k] >= 0 ? image + tap[k] : zps;
+            MAC4(x, w);
+        }
+        acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+        return;
+    }
+    for (k = 0; k < n; ++k, w += ch) {
+        const int8_t *x = tap[k] >= 0 ? image + tap[k] : zps;
+        for (j = 0; j < n_ch; ++j) {
+            acc[j] += x[j] * w[j];
         }
     }
 }
@@ -66,12 +83,14 @@ void tcm_depthwise_conv2d_s8_scalar(const tcm_window *p, const int8_t *input,
                                     const int8_t *filter, const int32_t *requant,
                                     tcm_scalar_requant mode, int8_t *output, int8_t *scratch)
 {
-    const int32_t ch = p->in_c;
+    const int32_t ch = p->in_c, taps = p->k_h * p->k_w;
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
     const int fast = p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1;
+    int32_t *tap = (int32_t *)(void *)scratch;
+    int8_t *zps = scratch + 4 * taps;
     int32_t b, oy, ox, c, j;
     for (c = 0; c < ch; ++c) {
-        scratch[c] = (int8_t)p->input_zp;
+        zps[c] = (int8_t)p->input_zp;
     }
     for (b = 0; b < p->batches; ++b) {
         const int8_t *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)ch;
@@ -83,6 +102,9 @@ void tcm_depthwise_conv2d_s8_scalar(const tcm_window *p, const int8_t *input,
                 const int inside = rows_in && x0 >= 0 && x0 + span_w < p->in_w;
                 int8_t *out = output + (((size_t)b * (size_t)p->out_h + (size_t)oy) *
                                         (size_t)p->out_w + (size_t)ox) * (size_t)ch;
+                if (!(inside && fast)) {
+                    window_taps(p, y0, x0, tap);
+                }
                 for (c = 0; c < ch; c += 4) {
                     const int32_t n_ch = ch - c < 4 ? ch - c : 4;
                     int32_t acc[4];
@@ -95,7 +117,11 @@ void tcm_depthwise_conv2d_s8_scalar(const tcm_window *p, const int8_t *input,
                                     (size_t)ch + (size_t)c, filter + c,
                                     (size_t)p->in_w * (size_t)ch, (size_t)ch, acc);
                     } else {
-                        window4(p, image, filter, scratch, c, n_ch, y0, x0, acc);
+                        if (inside && fast) {   /* the last, short block of a 3x3 window */
+                            window_taps(p, y0, x0, tap);
+                        }
+                        window4(tap, taps, image + c, zps + c, filter + c, (size_t)ch, n_ch,
+                                acc);
                     }
                     tcm_scalar_store(acc, 1, n_ch, requant + 3 * c + 1, 3, mode,
                                      p->output_offset, p->act_min, p->act_max, &dst);

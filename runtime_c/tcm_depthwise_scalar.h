@@ -17,7 +17,9 @@
  * output  [batches, out_h, out_w, c] int8. It may overlap the input only as the planner's
  *         in-place rule allows: each output pixel's channels c..c+3 are written right after
  *         their windows are read.
- * scratch c bytes (a pixel of input zero points). */
+ * scratch TCM_DEPTHWISE_SCALAR_SCRATCH_BYTES(k_h * k_w, c) bytes, 4-byte aligned: a window's
+ *         taps (int32 offsets), then a pixel of input zero points. */
+#define TCM_DEPTHWISE_SCALAR_SCRATCH_BYTES(taps, c) (4 * (taps) + (c))
 void tcm_depthwise_conv2d_s8_scalar(const tcm_window *p, const int8_t *input,
                                     const int8_t *filter, const int32_t *requant,
                                     tcm_scalar_requant mode, int8_t *output, int8_t *scratch);

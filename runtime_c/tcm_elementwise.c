@@ -11,6 +11,9 @@
  * - MUL: tensorflow/lite/kernels/internal/reference/integer_ops/mul.h MulElementwise /
  *   BroadcastMul6DSlow: (x1 + offset1) * (x2 + offset2), MultiplyByQuantizedMultiplier,
  *   + output_offset, clamped.
+ * - SQUARED_DIFFERENCE: tensorflow/lite/kernels/squared_difference.cc SquaredDifference: ADD's
+ *   operand scaling with left_shift 7, the difference squared, rescaled to the output
+ *   (MultiplyByQuantizedMultiplierSmallerThanOneExp), + output_offset, clamped.
  * Multipliers and shifts come from tinycc_ml/ops/add.py and mul.py (add.cc, sub.cc, mul.cc
  * Prepare). The loop visits the output in order, one contiguous run at a time (tcm_broadcast).
  */
@@ -198,5 +201,38 @@ void tcm_mul_s8(const tcm_mul_params *p, const tcm_broadcast *loop, const int8_t
                               loop->inner);
         }
         out += loop->inner;
+    } while (tcm_broadcast_next(loop, index, &off1, &off2));
+}
+
+/* ---- SQUARED_DIFFERENCE ------------------------------------------------------------------ */
+
+/* One operand as squared_difference.cc scales it: ((x + offset) << left_shift) rescaled,
+ * negated for the second (its negate field), so that the two scaled values add up to the
+ * difference. */
+TCM_INLINE int32_t sqdiff_scale(const tcm_add_operand *o, int32_t left_shift, int32_t x)
+{
+    const int32_t v = tcm_mbqm_small((x + o->offset) * ((int32_t)1 << left_shift), o->multiplier,
+                                     o->shift);
+    return o->negate ? -v : v;
+}
+
+void tcm_squared_difference_s8(const tcm_add_params *p, const tcm_broadcast *loop,
+                               const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    int32_t index[TCM_MAX_RANK] = {0, 0, 0, 0, 0, 0};
+    size_t off1 = 0;
+    size_t off2 = 0;
+    int32_t i;
+    do {
+        for (i = 0; i < loop->inner; ++i) {
+            const int32_t diff =
+                sqdiff_scale(&p->input1, p->left_shift, input1[off1 + (size_t)(i * loop->step1)]) +
+                sqdiff_scale(&p->input2, p->left_shift, input2[off2 + (size_t)(i * loop->step2)]);
+            /* |diff| <= 2 * 256 * 2^7 / 2: diff * diff < 2^31 */
+            const int32_t raw = tcm_mbqm_small(diff * diff, p->output_multiplier, p->output_shift) +
+                                p->output_offset;
+            output[i] = (int8_t)tcm_clamp(raw, p->act_min, p->act_max);
+        }
+        output += loop->inner;
     } while (tcm_broadcast_next(loop, index, &off1, &off2));
 }

@@ -91,4 +91,10 @@ void tcm_add_s8(const tcm_add_params *p, const tcm_broadcast *loop, const int8_t
 void tcm_mul_s8(const tcm_mul_params *p, const tcm_broadcast *loop, const int8_t *input1,
                 const int8_t *input2, int8_t *output);
 
+/* SQUARED_DIFFERENCE: mirrors squared_difference.cc SquaredDifference (int8) with
+ * BroadcastBinaryFunction4DSlow: the operands scaled as ADD's with left_shift 7 (input2 negated),
+ * their sum squared, rescaled (tcm_mbqm_small) to the output, + output_offset, clamped. */
+void tcm_squared_difference_s8(const tcm_add_params *p, const tcm_broadcast *loop,
+                               const int8_t *input1, const int8_t *input2, int8_t *output);
+
 #endif /* TCM_ELEMENTWISE_H */

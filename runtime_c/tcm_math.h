@@ -131,6 +131,22 @@ static inline int32_t tcm_round_clamp_f32(float r, int32_t lo, int32_t hi)
     return tcm_clamp((int32_t)t, lo, hi);
 }
 
+/* Round half to even of a float, then clamped to [lo, hi]: onnxruntime's QuantizeLinear
+ * (MlasQuantizeLinear: x / scale, then nearbyintf under the default rounding mode). It differs
+ * from tcm_round_clamp_f32 only on ties (r = k + 1/2 exactly, k toward zero), which go to the
+ * even neighbour. NaN maps to 0. */
+static inline int32_t tcm_rne_clamp_f32(float r, int32_t lo, int32_t hi)
+{
+    if (r == r && r > (float)lo - 1.0f && r < (float)hi + 1.0f) {
+        const int32_t k = (int32_t)r;
+        const float frac = r - (float)k;       /* exact below 2^23 */
+        if (frac == 0.5f || frac == -0.5f) {
+            return tcm_clamp((k & 1) ? k + (frac > 0.0f ? 1 : -1) : k, lo, hi);
+        }
+    }
+    return tcm_round_clamp_f32(r, lo, hi);
+}
+
 /* --- gemmlowp fixed-point functions on raw int32 values (gemmlowp/fixedpoint/fixedpoint.h) ---
  * A gemmlowp FixedPoint<int32_t, k> holds the real raw / 2^(31 - k), "Qk.(31-k)"; k is the
  * number of integer bits. Its * is tcm_srdhm; its + and - wrap around in two's complement (as

@@ -169,3 +169,30 @@ void tcm_ort_add_s8(const tcm_ort_add *p, const int8_t *a, const int8_t *b, int8
         }
     }
 }
+
+void tcm_ort_softmax_s8(int32_t rows, int32_t depth, const float *table, float y_scale_floor,
+                        int32_t zp, int32_t is_unsigned, const int8_t *input, int8_t *output)
+{
+    const int32_t hi = is_unsigned ? 255 : 127;
+    const int32_t shift = is_unsigned ? 128 : 0;
+    int32_t r, i;
+    for (r = 0; r < rows; r++) {
+        const int8_t *x = input + (int64_t)r * depth;
+        int8_t *y = output + (int64_t)r * depth;
+        int32_t x_max = -128;
+        float sum = 0.0f;
+        for (i = 0; i < depth; i++) {
+            x_max = x[i] > x_max ? x[i] : x_max;
+        }
+        for (i = 0; i < depth; i++) {
+            sum += table[x_max - x[i]];
+        }
+        for (i = 0; i < depth; i++) {
+            /* 0 <= v <= y_scale_floor < 2^23 (checked at compile time): nearbyintf, half to
+             * even, as an add and a subtract of 2^23 */
+            const float v = table[x_max - x[i]] * y_scale_floor / sum;
+            const int32_t q = (int32_t)((v + 8388608.0f) - 8388608.0f) + zp;
+            y[i] = (int8_t)((q > hi ? hi : q) - shift);
+        }
+    }
+}

@@ -202,4 +202,13 @@ void tcm_ort_add_s8(const tcm_ort_add *p, const int8_t *a, const int8_t *b, int8
 void tcm_ort_quantize_f32_s8(int32_t size, float scale, int32_t zp, const float *input,
                              int8_t *output);
 
+/* QLinearSoftmax (com.microsoft; contrib_ops/cpu/quantization/qlinear_softmax.cc), `rows` rows
+ * of `depth` int8 values (a uint8 model's codes minus 128). table[d] = float32 exp table at
+ * d = row max - x (tinycc_ml/quant_ort.py softmax_table); per row the float32 sum of table[d]
+ * in order, then y = nearbyintf(table[d] * y_scale_floor / sum) + zp with y_scale_floor =
+ * floor(1 / y_scale) and zp in the model's type, saturated at 255 (unsigned: y - 128 is
+ * written) or 127 (int8). output may be input (each value is written after its last read). */
+void tcm_ort_softmax_s8(int32_t rows, int32_t depth, const float *table, float y_scale_floor,
+                        int32_t zp, int32_t is_unsigned, const int8_t *input, int8_t *output);
+
 #endif /* TCM_ORT_H */

@@ -36,12 +36,60 @@ typedef enum {
 #endif
 
 /* tcm_requant_dsp.h's tcm_mbqm_right and tcm_mbqm_single_right with the multiply above. */
+#if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(TCM_SCALAR_NO_ASM)
+/* ARMv6-M: the C below step for step (tcm_mulhi32 on 2 * acc with round 1, then the rounding
+ * right shift) in 31 instructions and 6 low registers; gcc's own code takes about 45 with
+ * spills. Thumb-1 inline assembly is passed in divided syntax: the block switches. */
+TCM_INLINE int32_t tcm_scalar_double_right(int32_t acc, int32_t mult, int32_t right)
+{
+    int32_t al, mh, t;
+    __asm__(".syntax unified\n\t"
+            "lsls %[al], %[a], #1\n\t"        /* a = 2 * acc */
+            "asrs %[a], %[al], #16\n\t"       /* ah */
+            "uxth %[al], %[al]\n\t"           /* al */
+            "lsrs %[mh], %[m], #16\n\t"       /* mh (m >= 0) */
+            "uxth %[m], %[m]\n\t"             /* ml */
+            "movs %[t], %[al]\n\t"
+            "muls %[t], %[m], %[t]\n\t"       /* al * ml < 2^32 */
+            "lsrs %[t], %[t], #16\n\t"
+            "muls %[al], %[mh], %[al]\n\t"    /* al * mh */
+            "adds %[t], %[t], %[al]\n\t"      /* t1 */
+            "muls %[m], %[a], %[m]\n\t"       /* x = ah * ml */
+            "muls %[a], %[mh], %[a]\n\t"      /* ah * mh */
+            "uxth %[al], %[m]\n\t"
+            "uxth %[mh], %[t]\n\t"
+            "adds %[al], %[al], %[mh]\n\t"    /* (x & 0xffff) + (t1 & 0xffff) */
+            "asrs %[m], %[m], #16\n\t"
+            "adds %[a], %[a], %[m]\n\t"
+            "lsrs %[t], %[t], #16\n\t"
+            "adds %[a], %[a], %[t]\n\t"
+            "movs %[t], #128\n\t"
+            "lsls %[t], %[t], #8\n\t"
+            "adds %[al], %[al], %[t]\n\t"     /* + 2^15, the rounding */
+            "lsrs %[al], %[al], #16\n\t"
+            "adds %[a], %[a], %[al]\n\t"      /* high */
+            "lsrs %[t], %[a], #31\n\t"
+            "subs %[a], %[a], %[t]\n\t"       /* - (high < 0) */
+            "subs %[t], %[r], #1\n\t"
+            "movs %[al], #1\n\t"
+            "lsls %[al], %[al], %[t]\n\t"
+            "adds %[a], %[a], %[al]\n\t"      /* + 2^(right - 1) */
+            "asrs %[a], %[a], %[r]\n\t"
+            ".syntax divided"
+            : [a] "+l"(acc), [m] "+l"(mult), [al] "=&l"(al), [mh] "=&l"(mh), [t] "=&l"(t)
+            : [r] "l"(right)
+            : "cc");
+    return acc;
+}
+#else
 TCM_INLINE int32_t tcm_scalar_double_right(int32_t acc, int32_t mult, int32_t right)
 {
     const int32_t high = TCM_SCALAR_HIGH_ROUNDED((int32_t)((uint32_t)acc << 1), mult);
     return (high + (int32_t)((uint32_t)1 << (right - 1)) - (int32_t)((uint32_t)high >> 31))
            >> right;
 }
+#endif
 
 TCM_INLINE int32_t tcm_scalar_single_right(int32_t acc, int32_t mult, int32_t right)
 {
@@ -66,6 +114,15 @@ static inline void tcm_scalar_store(const int32_t *acc, int32_t n_pix, int32_t n
                                     int8_t *const *out)
 {
     int32_t i, j;
+    if (mode == TCM_SCALAR_RQ_DOUBLE_RIGHT && n_pix == 1 && ms_stride == 3) {
+        /* the common case of ARMv6-M's one-pixel blocks: one output pointer, packed rows */
+        int8_t *o = out[0];
+        for (j = 0; j < n_ch; ++j, ms += 3) {
+            o[j] = (int8_t)tcm_clamp(tcm_scalar_double_right(acc[j], ms[0], -ms[1]) +
+                                     output_offset, act_min, act_max);
+        }
+        return;
+    }
     switch (mode) {
     case TCM_SCALAR_RQ_DOUBLE_RIGHT:
         TCM_SCALAR_STORE_LOOP(tcm_scalar_double_right(a, m, -s))

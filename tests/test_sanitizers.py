@@ -90,10 +90,11 @@ int main(void)
     }}
     POISON(lo, GUARD);
     POISON(hi, GUARD);
+{reset}
     for (;;) {{
 {reads}
 #ifdef FILL_ARENA
-        for (i = 0; i < ARENA; ++i) {{
+        for (i = {state_head}; i < ARENA; ++i) {{  /* a stateful model's state is kept */
             seed = seed * 1103515245ul + 12345ul;
             arena[i] = (unsigned char)(seed >> 16);
         }}
@@ -135,7 +136,13 @@ def harness_source(compiled) -> str:
             writes.append(f"        fwrite({var}, 1, {tensor.nbytes}u, stdout);")
         frees.append(f"    free({var});")
         args.append(var)
+    # a stateful model (plan.state_bytes): reset once, then the inputs run as one sequence
+    caller = compiled.options.caller_arena
+    reset = (f"    {name}_reset({'arena' if caller else ''});" if compiled.plan.state_bytes
+             else "")
+    state_head = (compiled.plan.state_bytes + 15) // 16 * 16 if caller else 0
     return HARNESS.format(name=name, NAME=name.upper(), guard=GUARD, decls="\n".join(decls),
+                          reset=reset, state_head=state_head,
                           null_checks="".join(checks), reads="\n".join(reads),
                           writes="\n".join(writes), frees="\n".join(frees), args=", ".join(args))
 
@@ -195,6 +202,17 @@ def test_asan_ubsan_bitexact(model, target, shared_models, tmp_path):
     path = shared_models / f"{model}.tflite"
     exe, compiled = build(path, tmp_path, ["-O1", "-g", "-DFILL_ARENA", *SANITIZE], target=target)
     run_and_compare(exe, compiled, path, n=4, seed=1, env=SAN_ENV)
+
+
+# the microcontroller kernels (--target cortex-m3 built on the host): the scalar conv, FC and
+# depthwise in ARMv6-M's variant (1 pixel, 32-bit multiplies only) and the table ADD
+@pytest.mark.parametrize("model", ["kws_ds_cnn_int8", "ic_resnet8_int8"])
+def test_asan_ubsan_scalar_kernels(model, shared_models, tmp_path):
+    path = shared_models / f"{model}.tflite"
+    exe, compiled = build(path, tmp_path, ["-O1", "-g", "-DFILL_ARENA", *SANITIZE,
+                                           "-DTCM_SCALAR_PIXELS=1", "-DTCM_SCALAR_NO_MUL64"],
+                          target="cortex-m3")
+    run_and_compare(exe, compiled, path, n=2, seed=1, env=SAN_ENV)
 
 
 def test_asan_static_arena(shared_models, tmp_path):

@@ -14,7 +14,7 @@ from . import __version__
 from .backends.cnames import sanitize
 from .backends.output import check_name, write
 from .backends.targets import ON_BUILD_MACHINE
-from .compiler import KERNELS, TARGETS, Options, compile_file
+from .compiler import KERNELS, OPTIMIZE, SPARSITY, TARGETS, Options, compile_file
 from .errors import CompileError
 
 
@@ -55,11 +55,19 @@ def _model_options(p: argparse.ArgumentParser, many: bool = False) -> None:
     p.add_argument("--kernels", choices=KERNELS, default="portable",
                    help="portable: tinycc-ml's own C kernels; cmsis-nn: calls to CMSIS-NN where "
                         "it has a bit-exact kernel (default: %(default)s)")
+    p.add_argument("--sparsity", choices=SPARSITY, default="auto",
+                   help="auto: layers with pruned (zero) weights store and multiply only the "
+                        "non-zero ones where that saves flash and work on the target; off: "
+                        "dense kernels only (default: %(default)s)")
     p.add_argument("--caller-arena", action="store_true",
                    help="NAME_invoke takes the arena as its last argument (NAME_ARENA_BYTES "
                         "bytes, 16-byte aligned) instead of using a static array")
     p.add_argument("--max-arena", metavar="BYTES",
-                   help="fail if the arena needs more RAM than this (" + SIZE_RULE + ")")
+                   help="per layer, the fastest kernels whose arena plan fits in this much RAM; "
+                        "fail if none does (" + SIZE_RULE + ")")
+    p.add_argument("--optimize", choices=OPTIMIZE, default="speed",
+                   help="speed: the fastest kernels; ram: the kernels and plan with the "
+                        "smallest arena, the fastest of those (default: %(default)s)")
     p.add_argument("--max-flash", metavar="BYTES",
                    help="fail if the model's constant data (weights, biases, requantization "
                         "tables, parameter structs; not the kernels' code) needs more flash "
@@ -75,6 +83,12 @@ def _model_options(p: argparse.ArgumentParser, many: bool = False) -> None:
     p.add_argument("--io-layout", choices=("nchw", "nhwc"), default="nchw",
                    help=".onnx: layout of 4-D inputs and outputs of NAME_invoke: the model's "
                         "(nchw) or NHWC (default: %(default)s)")
+    p.add_argument("--ort-reference", choices=("x86", "x86-s8"), default="x86",
+                   help=".onnx: the onnxruntime session the C equals (CPU EP, default "
+                        "optimizations, x86-64 kernels): x86 = its defaults (int8 QDQ groups "
+                        "through uint8; some stay float32); x86-s8 = with "
+                        "session.qdqisint8allowed=1, every int8 QDQ group fused as on ARM64 "
+                        "(default: %(default)s)")
 
 
 def _shape(text: str) -> tuple[str, tuple[int, ...]]:
@@ -95,11 +109,12 @@ def _options(a) -> Options:
     for n in names:
         check_name(sanitize(n, 32))
     return Options(name=names[0] if names else "model", target=a.target, kernels=a.kernels,
-                   caller_arena=a.caller_arena,
+                   caller_arena=a.caller_arena, optimize=a.optimize,
                    max_arena=None if a.max_arena is None else parse_size(a.max_arena, "--max-arena"),
                    max_flash=None if a.max_flash is None else parse_size(a.max_flash, "--max-flash"),
                    cmsis_nn_inexact=("FULLY_CONNECTED",) if a.cmsis_nn_inexact_fc else (),
-                   onnx_shapes=tuple(a.shape), io_layout=a.io_layout)
+                   onnx_shapes=tuple(a.shape), io_layout=a.io_layout,
+                   ort_reference=a.ort_reference, sparsity=a.sparsity)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,7 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "offsets and bytes live, then flash, arena and the liveness bound.")
     _model_options(p)
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the data as JSON")
-    p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the arena over time")
+    p.add_argument("--plot", type=Path, metavar="FILE.png",
+                   help="draw the arena over time (with --tradeoff: the frontier)")
+    p.add_argument("--tradeoff", action="store_true",
+                   help="print the frontier of arena bytes against estimated cycles, from "
+                        "--optimize ram to --optimize speed (what --max-arena chooses among)")
     p.add_argument("--no-tflm", action="store_true",
                    help="do not measure TensorFlow Lite Micro's arena (it runs in a child process "
                         "when the tflite-micro package is installed)")
@@ -176,6 +195,9 @@ def cmd_compile(a) -> int:
             print(f"arena {c.plan.arena_bytes} bytes (inputs and outputs, {io} bytes, are the "
                   f"caller's); liveness bound {c.lower_bound} bytes with I/O, "
                   f"{c.lower_bound_no_io} without")
+            if c.plan.state_bytes:
+                print(f"state {c.plan.state_bytes} bytes kept across calls "
+                      f"({len(c.plan.state)} tensor(s); {c.options.name}_reset() restarts a sequence)")
             for note in c.notes:
                 print(f"note: {note}")
         if a.shared_arena:
@@ -206,8 +228,16 @@ def cmd_verify(a) -> int:
 
 
 def cmd_inspect(a) -> int:
-    from .inspect import inspect_model
+    from .inspect import inspect_model, plot_tradeoff, tradeoff
     c = compile_file(a.model, _options(a))
+    if a.tradeoff:
+        points = tradeoff(c)
+        if a.plot is not None:
+            from .backends.output import write_each
+            write_each([(a.plot, lambda p: plot_tradeoff(
+                points, f"{a.model.name}, --target {a.target}: arena against estimated cycles",
+                p))])
+        return 0
     inspect_model(c, a.model, json_path=a.json, plot_path=a.plot, tflm=not a.no_tflm)
     return 0
 

@@ -23,13 +23,18 @@ from .ir import Graph
 from .ops.base import Choice, Context
 from .passes.check import check
 from .passes.dilate import dilate
+from .passes.float_island import float_island
 from .passes.fold import fold
 from .passes.prepare import prepare
-from .passes.select import select
+from .passes.channels import drop_dead_channels
+from .passes.tile import chains, tile
+from .passes.tradeoff import fit, smallest_arena
 from .passes.shapes import infer_shapes
 from .passes.validate import validate
 
 KERNELS = ("portable", "cmsis-nn")
+OPTIMIZE = ("speed", "ram")
+SPARSITY = ("auto", "off")
 
 __all__ = ["Compiled", "LayerInfo", "Options", "compile_file", "compile_graph", "pipeline",
            "plan_arena", "write"]
@@ -41,7 +46,8 @@ class Options:
     target: str = "generic"
     kernels: str = "portable"
     caller_arena: bool = False        # NAME_invoke(..., void *arena_buffer) instead of a static array
-    max_arena: int | None = None
+    max_arena: int | None = None      # the fastest kernels whose plan fits (passes/tradeoff.py)
+    optimize: str = "speed"           # or "ram": the smallest-arena kernels (--optimize)
     max_flash: int | None = None
     # op kinds whose CMSIS-NN call is used although it is NOT bit-exact with BUILTIN_REF (the
     # user's explicit opt-in, e.g. ("FULLY_CONNECTED",) from --cmsis-nn-inexact-fc)
@@ -52,6 +58,9 @@ class Options:
     # ONNX only (frontends/onnx.py): fixed input shapes (--shape), the I/O layout (--io-layout)
     onnx_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
     io_layout: str = "nchw"
+    ort_reference: str = "x86"        # the onnxruntime session to equal (frontends/onnx.py)
+    # 'auto': the sparse kernels of pruned layers where ops/_sparse.py says they pay; 'off'
+    sparsity: str = "auto"
 
     def context(self) -> Context:
         """What kernel selection honours."""
@@ -59,7 +68,11 @@ class Options:
             raise CompileError(f"unknown target '{self.target}'; known: {', '.join(TARGETS)}")
         if self.kernels not in KERNELS:
             raise CompileError(f"unknown kernels '{self.kernels}'; known: {', '.join(KERNELS)}")
-        return Context(self.target, self.kernels, tuple(self.cmsis_nn_inexact))
+        if self.optimize not in OPTIMIZE:
+            raise CompileError(f"unknown --optimize '{self.optimize}'; known: {', '.join(OPTIMIZE)}")
+        if self.sparsity not in SPARSITY:
+            raise CompileError(f"unknown sparsity '{self.sparsity}'; known: {', '.join(SPARSITY)}")
+        return Context(self.target, self.kernels, tuple(self.cmsis_nn_inexact), self.sparsity)
 
 
 @dataclass
@@ -78,27 +91,48 @@ class Compiled:
     choices: tuple[Choice, ...] = ()  # the kernel chosen for each layer (passes/select.py)
 
 
-def pipeline(g: Graph) -> Graph:
-    for step in (fold, validate, infer_shapes, dilate, check, prepare):
+def pipeline(g: Graph, sparsity: str = "off") -> Graph:
+    """The passes; with sparsity 'auto' also passes/channels.py (pruned filters removed)."""
+    steps = (fold, float_island, validate, infer_shapes, dilate, check)
+    if sparsity == "auto":
+        steps += (drop_dead_channels,)
+    for step in steps + (prepare,):
         g = step(g)
     return g
 
 
-def plan_arena(g: Graph, choices: tuple[Choice, ...]) -> planner.Plan:
+def plan_arena(g: Graph, choices: tuple[Choice, ...], check: bool = True,
+               budget: int = planner.BUDGET) -> planner.Plan:
     """The arena plan from the chosen kernels' scratch and in-place declarations."""
     alias = {pos: c.alias for pos, c in enumerate(choices) if c.alias is not None}
     scratch = {pos: c.scratch for pos, c in enumerate(choices)}
     inplace = {pos: c.inplace for pos, c in enumerate(choices) if c.inplace is not None}
-    plan = planner.plan(g, alias, scratch, inplace)
-    planner.check_no_overlap(plan)
+    plan = planner.plan(g, alias, scratch, inplace, budget=budget)
+    if check:
+        planner.check_no_overlap(plan)
     return plan
+
+
+def arena_bytes(g: Graph, choices: tuple[Choice, ...]) -> int:
+    """The arena of a set of choices (what passes/tradeoff.py compares), with a short search
+    (EXPLORE steps): the final plan, searched longer, is never larger."""
+    return plan_arena(g, choices, check=False, budget=EXPLORE).arena_bytes
+
+
+EXPLORE = 20_000
 
 
 def compile_graph(g: Graph, opts: Options) -> Compiled:
     t0 = time.perf_counter()
     ctx = opts.context()
-    g = pipeline(g)
-    choices = select(g, ctx)
+    g = pipeline(g, sparsity=opts.sparsity)
+    choices, smallest = fit(g, ctx, arena_bytes, opts.optimize, opts.max_arena)
+    if opts.optimize == "ram" or smallest is not None:
+        g, choices, smallest = _tiled_if_smaller(g, ctx, opts, choices, smallest)
+    if smallest is not None:
+        raise g.error(None, f"the arena needs {smallest} bytes even with the smallest-scratch "
+                            f"kernels, {smallest - opts.max_arena} more than --max-arena "
+                            f"{opts.max_arena}")
     plan = plan_arena(g, choices)
     emitted = emit_layers(g, choices, plan, sanitize(opts.name, 32), opts.target, opts.kernels)
     files, runtime = model_files(g, plan, emitted, target=opts.target, kernels=opts.kernels,
@@ -112,6 +146,32 @@ def compile_graph(g: Graph, opts: Options) -> Compiled:
     _check_limits(compiled)
     compiled.seconds = time.perf_counter() - t0
     return compiled
+
+
+def tiled_graph(g: Graph, ctx: Context) -> Graph:
+    """`g` with chains of its high-resolution layers tiled (passes/tile.py), chain by chain in
+    execution order, each kept only where the ram end's plan gets smaller (`g` if none)."""
+    def ram_arena(graph):
+        return smallest_arena(graph, ctx, arena_bytes)
+    kept: tuple[int, ...] = ()
+    best = ram_arena(g)
+    for i in chains(g):
+        a = ram_arena(tile(g, kept + (i,)))
+        if a < best:
+            kept, best = kept + (i,), a
+    return tile(g, kept) if kept else g
+
+
+def _tiled_if_smaller(g: Graph, ctx: Context, opts: Options, choices, smallest):
+    """The tiled graph (tiled_graph) and its choices for opts (None as `smallest` when they
+    fit), or the untiled ones."""
+    tg = tiled_graph(g, ctx)
+    if tg is g:
+        return g, choices, smallest
+    t_choices, t_smallest = fit(tg, ctx, arena_bytes, opts.optimize, opts.max_arena)
+    if t_smallest is None:
+        return tg, t_choices, None
+    return g, choices, min(smallest, t_smallest)
 
 
 def cmsis_nn_notes(layers: list[LayerInfo], choices: tuple[Choice, ...],
@@ -142,7 +202,8 @@ def _check_limits(c: Compiled) -> None:
 
 
 def compile_file(path: str | Path, opts: Options) -> Compiled:
-    g = load(path, shapes=dict(opts.onnx_shapes), io_layout=opts.io_layout) \
+    g = load(path, shapes=dict(opts.onnx_shapes), io_layout=opts.io_layout,
+             ort_reference=opts.ort_reference) \
         if str(path).lower().endswith(".onnx") else load(path)
     try:
         return compile_graph(g, opts)

@@ -39,7 +39,21 @@ class HostModel:
         self.out_specs = [(g.tensor(t).shape, DTYPES[g.tensor(t).dtype][0]) for t in g.outputs]
         self.arena = None
         if compiled.options.caller_arena:
-            self.arena = np.zeros(compiled.plan.arena_bytes + 16, np.uint8)
+            state = (compiled.plan.state_bytes + 15) // 16 * 16 if compiled.plan.state_bytes else 0
+            self.arena = np.zeros(compiled.plan.arena_bytes + state + 16, np.uint8)
+        # a stateful model starts from its initial state (another HostModel of the same sources
+        # shares the loaded library and so its static state)
+        self.reset()
+
+    def reset(self) -> None:
+        """NAME_reset(): the state back to the model's initial values (stateful models)."""
+        if not self.compiled.plan.state_bytes:
+            return
+        fn = getattr(self.lib, f"{self.name}_reset")
+        if self.arena is not None:
+            fn(self.ffi.from_buffer(self.arena))
+        else:
+            fn()
 
     def timer(self, inputs: Sequence[np.ndarray]) -> Callable[[], int]:
         """A zero-allocation closure that invokes the model once on fixed inputs (benchmarks)."""
@@ -103,6 +117,7 @@ def _build(compiled: Compiled, work: Path, cflags: Sequence[str], trace: bool) -
     header = (src / f"{name}.h").read_text()
     decls = re.findall(r"^(?:int|float|int8_t|uint8_t|int16_t|int32_t) "
                        rf"{name}_\w+\([^;]*\);", header, flags=re.M)
+    decls += re.findall(rf"^void {name}_reset\([^;]*\);", header, flags=re.M)
     ffi = cffi.FFI()
     cdef = "\n".join(decls)
     if trace:
@@ -134,11 +149,17 @@ def _build(compiled: Compiled, work: Path, cflags: Sequence[str], trace: bool) -
     if trace:
         sink = []
         g = compiled.graph
-        out_of_op = {op.index: op.outputs for op in g.ops}
+        # an ONNX node may become several ops of one index (a layout TRANSPOSE and the op):
+        # the first of them whose output k is not yet traced in this run and has that size
+        ops_of = {}
+        for op in g.ops:
+            ops_of.setdefault(op.index, []).append(op)
 
         @module.ffi.def_extern(name=f"{name}_trace")
         def _on_tensor(op_index, k, data, nbytes):  # noqa: ANN001
-            t = out_of_op[op_index][k]
+            seen = {name for _, name, _ in sink}
+            t = next((op.outputs[k] for op in ops_of[op_index] if op.outputs[k] not in seen
+                      and g.tensor(op.outputs[k]).nbytes == nbytes), ops_of[op_index][0].outputs[k])
             tensor = g.tensor(t)
             buf = bytes(module.ffi.buffer(data, nbytes))
             sink.append((op_index, t, np.frombuffer(buf, DTYPES[tensor.dtype][0]).reshape(tensor.shape)))

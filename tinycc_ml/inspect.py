@@ -20,8 +20,11 @@ counts are ints; positions are layer numbers in execution order:
         kernel (the C function the layer's code calls; null for a layer with no code),
         passed_over[] ([kernel, reason] for each kernel selection tried before it, in order),
         inputs[] / outputs[] (activation tensors): name, shape, dtype, bytes,
-            where ("arena" | "input" | "output"), offset (arena) or null, index (I/O) or null
+            where ("arena" | "state" | "input" | "output"), offset (arena, state) or null,
+            index (I/O) or null
         macs, weight_bytes (constant inputs as stored in the model),
+        sparsity (weighted layers: zero fraction, the form chosen, weight bytes and MACs
+            before -> after; "" for other layers),
         scratch: {bytes, offset} or null, inplace: {input, gap} or null,
         live_arena_bytes (arena bytes in use during the layer),
         live_io_bytes (caller's input/output bytes alive, counted as BASELINES.md does)
@@ -30,7 +33,8 @@ counts are ints; positions are layer numbers in execution order:
     peak: arena_bytes, positions[], position (the first), kind, name,
         buffers[] (alive there: name, bytes, offset, first, last, scratch), io[] (name, role, bytes)
     totals: layers, macs, weight_bytes, flash_bytes (constants in NAME.c; code not counted),
-        arena_bytes (== NAME_ARENA_BYTES), io_bytes, arena_plus_io_bytes,
+        arena_bytes (== NAME_ARENA_BYTES), state_bytes (== NAME_STATE_BYTES, 0 without
+        recurrent state), io_bytes, arena_plus_io_bytes,
         liveness_bound_bytes (graph I/O included), liveness_bound_no_io_bytes,
         arena_live_bound_bytes (most arena bytes alive at one layer), heuristic_arena_bytes,
         placement (how good the offsets are known to be), io_in_arena_bytes (this planner with
@@ -90,7 +94,7 @@ def _tensor_ref(g, plan, t: str) -> dict:
            "where": None, "offset": None, "index": None}
     if loc is not None:
         ref["where"] = loc[0]
-        ref["offset" if loc[0] == "arena" else "index"] = loc[1]
+        ref["offset" if loc[0] in ("arena", "state") else "index"] = loc[1]
     return ref
 
 
@@ -116,6 +120,7 @@ def report(c: Compiled, model_path: str | Path | None = None, tflm: bool = True)
             "inputs": [_tensor_ref(g, plan, t) for t in acts],
             "outputs": [_tensor_ref(g, plan, t) for t in info.outputs],
             "macs": int(info.macs), "weight_bytes": int(info.weight_bytes),
+            "sparsity": info.sparsity,
             "scratch": ({"bytes": int(info.scratch_bytes), "offset": plan.scratch[pos]}
                         if pos in plan.scratch else None),
             "inplace": {"input": pin.input, "gap": pin.gap} if pin else None,
@@ -143,7 +148,7 @@ def report(c: Compiled, model_path: str | Path | None = None, tflm: bool = True)
     totals = {
         "layers": len(g.ops), "macs": sum(x["macs"] for x in layers),
         "weight_bytes": sum(g.tensor(t).nbytes for t in consts), "flash_bytes": c.const_bytes,
-        "arena_bytes": plan.arena_bytes, "io_bytes": io_bytes,
+        "arena_bytes": plan.arena_bytes, "state_bytes": plan.state_bytes, "io_bytes": io_bytes,
         "arena_plus_io_bytes": plan.arena_bytes + io_bytes,
         "liveness_bound_bytes": c.lower_bound, "liveness_bound_no_io_bytes": c.lower_bound_no_io,
         "arena_live_bound_bytes": plan.live_bound, "heuristic_arena_bytes": plan.heuristic_bytes,
@@ -222,6 +227,8 @@ def _kernels_text(d: dict) -> list[str]:
         if x["kernel"] is None:
             continue
         out.append(f"  {x['position']:>3} {x['kind']:<18} {x['kernel']}")
+        if x.get("sparsity"):
+            out.append(f"        {'':<18} {x['sparsity']}")
         out += [f"        {'':<18} not {k}: {why}" for k, why in x["passed_over"]]
     return out
 
@@ -276,6 +283,9 @@ def format_text(d: dict) -> str:
             f"constant tensors: {t['weight_bytes']:,} B); code not counted",
             f"arena        {t['arena_bytes']:>10,} B  {d['name'].upper()}_ARENA_BYTES: activations "
             f"and scratch; {ratio(t['arena_bytes'], bound)} the liveness bound",
+            *([f"state        {t['state_bytes']:>10,} B  {d['name'].upper()}_STATE_BYTES: "
+               "recurrent state kept across calls, in its own region (not in the figures below)"]
+              if t["state_bytes"] else []),
             f"arena + I/O  {t['arena_plus_io_bytes']:>10,} B  adding the caller's input and output "
             f"buffers ({t['io_bytes']:,} B); {ratio(t['arena_plus_io_bytes'], bound)} the bound",
             f"I/O planned  {t['io_in_arena_bytes']:>10,} B  this planner with the graph I/O inside "
@@ -409,3 +419,44 @@ def inspect_model(c: Compiled, model_path: str | Path, json_path: str | Path | N
     write_each(items)
     (out or sys.stdout).write(text.getvalue())
     return d
+
+
+# ---------------------------------------------------------------------------------------------
+# RAM against speed (--tradeoff)
+
+
+def tradeoff(c: Compiled, out=None) -> list[tuple[int, float]]:
+    """Print the frontier of arena bytes against estimated cycles for the compiled model's
+    target (passes/tradeoff.py: from --optimize ram to --optimize speed); return its points."""
+    from .compiler import arena_bytes, tiled_graph
+    from .passes.tradeoff import frontier
+    out = out or sys.stdout
+    ctx = c.options.context()
+    pts = frontier(c.graph, ctx, arena_bytes, tiled_graph(c.graph, ctx))
+    print(f"RAM against speed, --target {c.options.target}: arena bytes against ESTIMATED cycles "
+          "(the kernels' per-MAC estimates, zero wait states; QEMU's classified counts measure "
+          "them: verify --target)", file=out)
+    print(f"  {'arena B':>9}  {'est. cycles':>13}  how", file=out)
+    for k, (a, cyc) in enumerate(pts):
+        how = "--optimize ram" if k == 0 else "--optimize speed" if k == len(pts) - 1 \
+            else f"--max-arena {a}"
+        print(f"  {a:>9,}  {cyc:>13,.0f}  {how}", file=out)
+    return pts
+
+
+def plot_tradeoff(points: list[tuple[int, float]], title: str, path: str | Path) -> None:
+    """The frontier as a PNG: arena bytes (x) against estimated cycles (y)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7.0, 4.5))
+    xs, ys = [p[0] for p in points], [p[1] / 1e6 for p in points]
+    ax.step(xs, ys, where="post", color="#4c8bd6")
+    ax.plot(xs, ys, "o", color="#1d2b3a")
+    ax.set_xlabel("arena (bytes)")
+    ax.set_ylabel("estimated cycles (millions)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(str(path), dpi=110)
+    plt.close(fig)

@@ -55,6 +55,9 @@ class Tensor:
     zero_point: np.ndarray | None = None   # int64, same length as scale
     quant_axis: int = 0                    # channel axis when per-channel
     data: np.ndarray | None = None         # constants only, read-only, already shaped
+    # state kept across calls (TFLite's variable tensors: SVDF's activation state, the LSTM's
+    # output and cell state): planned in the state region, never reused (planner.py, "State")
+    persistent: bool = False
 
     @property
     def is_const(self) -> bool:
@@ -82,6 +85,14 @@ class Tensor:
     @property
     def ctype(self) -> str:
         return c_type(self.dtype)
+
+    @property
+    def reset_byte(self) -> int:
+        """The byte a persistent tensor starts from and NAME_reset() writes: the zero point of
+        an int8 tensor, else 0 (TFLite's ResetVariableTensor)."""
+        if self.dtype == "int8" and self.is_quantized and not self.per_channel:
+            return self.qparams()[1] & 0xFF
+        return 0
 
     def qparams(self) -> tuple[float, int]:
         """Per-tensor (scale, zero_point); callers check `per_channel` first."""

@@ -45,12 +45,19 @@ Placement
        With multi-part blocks it searches the same orders without the proof.
     `Plan.status` says which case the plan is in.
 
+State
+    Persistent tensors (`Tensor.persistent`: TFLite's variable tensors, which keep their values
+    from one call to the next) are not arena buffers: they get their own region, `state_bytes`
+    long, laid out in the order of the graph's tensors, each at an aligned offset, never
+    shared with another tensor or reused. Their location is ("state", offset).
+
 Determinism
     Blocks are numbered by (first use, -size, name); every sort ends on that number and a plan
     replaces the best only when strictly smaller, so equal input gives a byte-identical plan,
     whatever the order of the buffers given.
 
-Not done here: tiled / patch-based execution (MCUNetV2), which changes the kernels' loops,
+Tiled execution (passes/tile.py) reaches the planner as one op with its line buffers as scratch
+and an in-place gap. Not done here: other tiled / patch-based execution (MCUNetV2),
 kernels that run backwards (which would let a pin drift up), and reordering the ops (ic_resnet8
 would free a block's input earlier by running the shortcut convolution first).
 """
@@ -102,6 +109,8 @@ class Plan:
     status: str = ""          # how good the placement is known to be (see the module docstring)
     search_steps: int = 0
     requests: tuple = ()      # (alias, scratch, inplace, align, budget) it was planned from
+    state_bytes: int = 0      # the persistent tensors' region (see "State")
+    state: tuple[tuple[str, int, int, int], ...] = ()  # (tensor, offset, bytes, reset byte)
 
     def live(self, position: int) -> list[Buffer]:
         """Buffers alive at op `position`, by offset."""
@@ -204,7 +213,8 @@ def lifetimes(g: Graph, alias: dict[int, int], scratch: dict[int, int],
     for t, tensor in g.tensors.items():
         if not tensor.is_const:
             groups.setdefault(root(t), []).append(t)
-    protected = {r for r, ms in groups.items() if any(m in io for m in ms)}
+    protected = {r for r, ms in groups.items()
+                 if any(m in io or g.tensor(m).persistent for m in ms)}
 
     links: list[InPlace] = []
     has_in, has_out = set(), set()
@@ -234,8 +244,8 @@ def lifetimes(g: Graph, alias: dict[int, int], scratch: dict[int, int],
             for m in members:
                 location[m] = exts[0]
             continue
-        if r not in first:  # never written (dangling): no storage needed
-            continue
+        if r not in first or any(g.tensor(m).persistent for m in members):
+            continue    # never written (dangling): no storage needed; state: its own region
         size = max(g.tensor(m).nbytes for m in members)
         buffers.append(Buffer(name=r, size=size, first=first[r], last=last.get(r, first[r]),
                               members=tuple(sorted(members))))
@@ -573,6 +583,9 @@ def plan(g: Graph, alias: dict[int, int], scratch: dict[int, int],
     """The arena plan of `g`. `inplace`: op position -> (input index, gap), from the op hooks."""
     buffers, location, copies, links = lifetimes(g, alias, scratch, inplace, io_in_arena)
     pl = place(buffers, align, links, budget)
+    state, state_bytes = state_layout(g, align)
+    for name, offset, _, _ in state:
+        location[name] = ("state", offset)
     scratch_at = {}
     for b in pl.buffers:
         if b.scratch:
@@ -583,7 +596,18 @@ def plan(g: Graph, alias: dict[int, int], scratch: dict[int, int],
                 scratch=scratch_at, copies=copies, inplace=pl.links, live_bound=pl.live_bound,
                 heuristic_bytes=pl.heuristic_bytes, status=pl.status,
                 search_steps=pl.steps,
-                requests=(dict(alias), dict(scratch), dict(inplace or {}), align, budget))
+                requests=(dict(alias), dict(scratch), dict(inplace or {}), align, budget),
+                state_bytes=state_bytes, state=state)
+
+
+def state_layout(g: Graph, align: int = ALIGN):
+    """((tensor, offset, bytes, reset byte) of every persistent tensor, the region's bytes)."""
+    out, top = [], 0
+    for name, t in g.tensors.items():
+        if t.persistent and not t.is_const:
+            out.append((name, top, t.nbytes, t.reset_byte))
+            top += _align(t.nbytes, align)
+    return tuple(out), top
 
 
 def replan(p: Plan, g: Graph, io_in_arena: bool = False) -> Plan:

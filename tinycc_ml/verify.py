@@ -11,7 +11,7 @@ import numpy as np
 
 from .backends.targets import ON_BUILD_MACHINE
 from .compiler import Compiled
-from . import quant
+from . import quant, quant_ort
 from .errors import CompileError
 from .hostbuild import build
 from .ir import DTYPES
@@ -60,16 +60,21 @@ def _target_outputs(compiled: Compiled, batches, target: str, log, cmsis_nn=None
     g = compiled.graph
     per_input = sum(g.tensor(t).nbytes for t in g.inputs)
     chunk = max(1, min(len(batches), (96 * 1024) // max(per_input, 1)))
-    outs, counts, run, embedded = [], [], None, 0
+    if compiled.plan.state_bytes and chunk < len(batches):   # each run starts a new sequence
+        raise CompileError(f"a stateful model's {len(batches)} inputs do not fit one {target} "
+                           f"test program (at most {chunk}): give fewer --inputs")
+    outs, counts, cycles, run, embedded = [], [], [], None, 0
     with Progress(f"{target} (QEMU)", len(batches)) as bar:
         for i in range(0, len(batches), chunk):
             bar.update(i, "inputs run")
             run = build_and_run(compiled, batches[i:i + chunk], target, cmsis_nn=cmsis_nn)
             outs += run.outputs
             counts += run.instructions
+            cycles += [c for c in run.cycles if c is not None]
             embedded = per_input * len(batches[i:i + chunk])
     if run is not None:
-        log(f"{target}: {int(np.median(counts)):,} instructions per inference (QEMU, exact); "
+        est = f", {int(np.median(cycles)):,} estimated cycles (zero wait states)" if cycles else ""
+        log(f"{target}: {int(np.median(counts)):,} instructions per inference (QEMU, exact){est}; "
             f"model flash {run.model_flash:,} B, model RAM {run.model_ram:,} B (whole test "
             f"program without its test inputs: flash {run.elf_flash - embedded:,} B, "
             f"RAM {run.elf_ram:,} B)")
@@ -102,9 +107,13 @@ def _npy_batches(path: Path, g, specs, log) -> list[list[np.ndarray]]:
         if not np.all(np.isfinite(arr)):
             raise CompileError(f"{path}: holds NaN or infinite values")
         scale, zp = np.float32(t.scale[0]), int(t.zero_point[0])
-        # NAME_quantize_input: x / scale in float32, std::round, + zero point, clamped
-        q = quant.round_half_away_array(arr.astype(np.float32) / scale) + zp
+        # NAME_quantize_input: x / scale in float32, std::round (.onnx: half to even, as
+        # onnxruntime's QuantizeLinear), + zero point, clamped
         info = np.iinfo(dt)
+        if g.meta.get("format") == "onnx":
+            q = quant_ort.quantize_linear(arr, scale, zp, int(info.min), int(info.max))
+        else:
+            q = quant.round_half_away_array(arr.astype(np.float32) / scale) + zp
         arr = np.clip(q, info.min, info.max).astype(dt)
         log(f"{path.name}: float data quantized with the input's scale {float(scale):g} and zero "
             f"point {zp}")
@@ -114,6 +123,12 @@ def _npy_batches(path: Path, g, specs, log) -> list[list[np.ndarray]]:
             raise CompileError(f"{path}: values [{arr.min()}, {arr.max()}] do not fit the {dt} "
                                f"input '{t.name}'")
     return [[row] for row in arr.astype(dt).reshape((-1,) + tuple(shape))]
+
+
+def _onnx_value(v: np.ndarray, perm) -> np.ndarray:
+    """An ONNX value as the IR tensor holding it: onnx = ir.transpose(perm); uint8 codes - 128."""
+    v = np.asarray(v).transpose(np.argsort(perm))
+    return v.astype(np.int16) - 128 if v.dtype == np.uint8 else v
 
 
 def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
@@ -128,10 +143,11 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
     if on_target and per_layer:
         log("note: --per-layer runs on the host build")
     host = build(compiled, cflags=cflags, trace=per_layer) if (per_layer or not on_target) else None
+    onnx_values = g.meta.get("onnx_values", {}) if per_layer else {}
     if g.meta.get("format") == "onnx":
-        if per_layer:
-            raise CompileError("--per-layer is not supported for .onnx models yet")
-        ref = OnnxReference(model_path, g.meta.get("io_layout", "nchw"))
+        ref = OnnxReference(model_path, g.meta.get("io_layout", "nchw"),
+                            g.meta.get("ort_reference", "x86"),
+                            extra_outputs=sorted({v[0] for v in onnx_values.values()}))
     else:
         ref = TFLiteReference(model_path, preserve_all=per_layer)
     specs = [(g.tensor(t).shape, DTYPES[g.tensor(t).dtype][0]) for t in g.inputs]
@@ -142,8 +158,13 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
     for _ in range(n_random):
         batches.append(random_inputs(specs, rng))
 
+    stateful = compiled.plan.state_bytes > 0
+    if stateful:
+        log(f"stateful model ({compiled.plan.state_bytes} bytes of state): the {len(batches)} "
+            "inputs run as one sequence, without reset, on both sides; every step is compared")
     res = VerifyResult(max_diff=[0] * len(g.outputs), diff_count=[0] * len(g.outputs))
     first_bad = None
+    note_fusion = False
     target_outs = _target_outputs(compiled, batches, target, log, cmsis_nn) if on_target else None
     if not batches:
         raise CompileError("no input to check: give --inputs N (N >= 1) or --input X.npy")
@@ -164,10 +185,25 @@ def verify(compiled: Compiled, model_path: str | Path, n_random: int = 100,
         res.runs += 1
         if bad:
             res.mismatched_runs += 1
-        if per_layer and (bad or i == 0) and first_bad is None:
+        # a stateful model's layers are checked at every step (the state differs from step to step)
+        if per_layer and (bad or i == 0 or stateful) and first_bad is None:
             index = g.meta.get("tensor_index", {})
             for op_index, tname, arr in traces:
-                expect = ref.tensor(index[tname]).reshape(arr.shape)
+                if onnx_values:
+                    if not ref.values_agree and not note_fusion:
+                        note_fusion = True
+                        log("note: with every layer's value as an output onnxruntime fuses "
+                            "the graph differently (its outputs differ from the plain "
+                            "session's on this input); the per-layer values are that graph's")
+                    if tname not in onnx_values:
+                        continue        # a layout copy between ONNX values
+                    expect = _onnx_value(ref.values[onnx_values[tname][0]],
+                                         onnx_values[tname][1]).reshape(arr.shape)
+                else:
+                    expect = ref.tensor(index[tname])
+                    if expect.dtype != arr.dtype:   # a float part passes/float_island made int8
+                        continue
+                    expect = expect.reshape(arr.shape)
                 m, c = _diff(arr, expect)
                 if c:
                     op = next(o for o in g.ops if o.index == op_index)

@@ -326,7 +326,7 @@ SEMANTIC = {
     # types and data
     "type_99": (_set(f"subgraphs.0.tensors.{T_INPUT}.type", 99), "unsupported type 99"),
     "type_99_weights": (_set(f"subgraphs.0.tensors.{T_CONV_W}.type", 99), "unsupported type 99"),
-    "sparse_weights": (_sparse, "unsupported type sparse"),
+    "sparse_weights": (_sparse, r"traversal order \[\] does not fit"),
     "buffer_too_short": (_buffer(B_CONV_W, cut=1), "needs 72 bytes of data, its buffer 7 holds 71"),
     "buffer_too_long": (_buffer(B_CONV_W, extra=3),
                         "needs 72 bytes of data, its buffer 7 holds 75"),

@@ -16,11 +16,11 @@ TOP_KEYS = {"schema", "model", "sha256", "name", "target", "kernels", "layers", 
             "inplace", "peak", "totals", "stack"}
 LAYER_KEYS = {"position", "op_index", "kind", "name", "backend", "describe", "kernel",
               "passed_over", "inputs", "outputs", "macs", "weight_bytes", "scratch", "inplace",
-              "live_arena_bytes", "live_io_bytes"}
+              "live_arena_bytes", "live_io_bytes", "sparsity"}
 TOTAL_KEYS = {"layers", "macs", "weight_bytes", "flash_bytes", "arena_bytes", "io_bytes",
               "arena_plus_io_bytes", "liveness_bound_bytes", "liveness_bound_no_io_bytes",
               "arena_live_bound_bytes", "heuristic_arena_bytes", "placement", "io_in_arena_bytes",
-              "tflm_arena_bytes", "tflm_note"}
+              "tflm_arena_bytes", "tflm_note", "state_bytes"}
 
 
 @pytest.fixture(scope="module")
@@ -191,11 +191,13 @@ def test_json_names_each_layers_kernel(ad_run):
         if x["kind"] == "FULLY_CONNECTED":
             assert x["kernel"] == "tcm_fully_connected_s8"
             assert [k for k, _ in x["passed_over"]] == [
-                "arm_fully_connected_s8", "tcm_fully_connected_s8_mve",
+                "arm_fully_connected_s8", "tcm_fully_connected_s8_sparse",
+                "tcm_fully_connected_s8_mve",
                 "tcm_fully_connected_s8_smlad", "tcm_fully_connected_s8_scalar",
                 "tcm_fully_connected_s8_host"]
             reasons = dict(x["passed_over"])
             assert "not requested" in reasons["arm_fully_connected_s8"]
+            assert "sparsity does not pay" in reasons["tcm_fully_connected_s8_sparse"]
             assert "Helium" in reasons["tcm_fully_connected_s8_mve"]
             assert "DSP" in reasons["tcm_fully_connected_s8_smlad"]
             assert "--target host only" in reasons["tcm_fully_connected_s8_host"]
@@ -205,13 +207,14 @@ def test_json_names_each_layers_kernel(ad_run):
 
 @pytest.mark.parametrize("target,kernels,inexact,fc_kernel,fc_passed", [
     ("host", "portable", (), "tcm_fully_connected_s8_host",
-     ["arm_fully_connected_s8", "tcm_fully_connected_s8_mve", "tcm_fully_connected_s8_smlad",
-      "tcm_fully_connected_s8_scalar"]),
+     ["arm_fully_connected_s8", "tcm_fully_connected_s8_sparse", "tcm_fully_connected_s8_mve",
+      "tcm_fully_connected_s8_smlad", "tcm_fully_connected_s8_scalar"]),
     ("cortex-m4", "portable", (), "tcm_fully_connected_s8_smlad",
-     ["arm_fully_connected_s8", "tcm_fully_connected_s8_mve"]),
-    ("cortex-m55", "portable", (), "tcm_fully_connected_s8_mve", ["arm_fully_connected_s8"]),
+     ["arm_fully_connected_s8", "tcm_fully_connected_s8_sparse", "tcm_fully_connected_s8_mve"]),
+    ("cortex-m55", "portable", (), "tcm_fully_connected_s8_mve",
+     ["arm_fully_connected_s8", "tcm_fully_connected_s8_sparse"]),
     ("cortex-m4", "cmsis-nn", (), "tcm_fully_connected_s8_smlad",
-     ["arm_fully_connected_s8", "tcm_fully_connected_s8_mve"]),
+     ["arm_fully_connected_s8", "tcm_fully_connected_s8_sparse", "tcm_fully_connected_s8_mve"]),
     ("cortex-m4", "cmsis-nn", ("FULLY_CONNECTED",), "arm_fully_connected_s8", []),
 ])
 def test_kernel_choice_follows_target_and_options(shared_models, target, kernels, inexact,
@@ -232,3 +235,25 @@ def test_kernel_choice_follows_target_and_options(shared_models, target, kernels
         reason = dict(fcs[0]["passed_over"])["arm_fully_connected_s8"]
         assert reason.startswith("arm_fully_connected_s8 rounds twice")
         assert any(n.endswith(f"keeps tinycc-ml's kernel: {reason}") for n in c.notes)
+
+
+def test_sparsity_per_layer(tmp_path):
+    """inspect and the layer comment give each weighted layer's zero fraction and form; a
+    pruned layer's sparse rows with its weight bytes and MACs before -> after."""
+    from tests.prune import prune
+    from tests.util import SHARED_MODELS
+    from tinycc_ml.compiler import Options, compile_file
+    from tinycc_ml.inspect import format_text, report
+    path = tmp_path / "kws90.tflite"
+    path.write_bytes(prune((SHARED_MODELS / "kws_ds_cnn_int8.tflite").read_bytes(), 0.9))
+    c = compile_file(path, Options(name="m", target="cortex-m4"))
+    d = report(c, path, tflm=False)
+    conv = [x for x in d["layers"] if x["kind"] == "CONV_2D"]
+    assert conv and all(re.match(r"\d+% zero weights, sparse rows: weights [\d,]+ -> [\d,]+ B, "
+                                 r"MACs [\d,]+ -> [\d,]+$", x["sparsity"]) for x in conv)
+    assert all(x["sparsity"] == "" for x in d["layers"] if x["kind"] == "SOFTMAX")
+    text = format_text(d)
+    assert conv[0]["sparsity"] in text
+    assert conv[0]["sparsity"] in c.files["m.c"]
+    dense = compile_file(path, Options(name="m", target="cortex-m4", sparsity="off"))
+    assert "90% zero weights, dense form" in dense.files["m.c"]

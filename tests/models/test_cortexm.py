@@ -42,6 +42,85 @@ def test_shared_model_on_qemu(model, core, shared_models, tmp_path):
     assert run.elf_flash > run.model_flash and run.elf_ram >= run.model_ram
 
 
+REQUANT_GUEST = r"""
+#include <stdio.h>
+#include "tcm_requant_scalar.h"
+static const int32_t cases[][3] = {
+%s
+};
+int main(void)
+{
+    unsigned i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+        printf("%%ld\n", (long)tcm_scalar_double_right(cases[i][0], cases[i][1], cases[i][2]));
+    }
+    return 0;
+}
+"""
+
+
+def test_double_right_requant_on_m0plus(tmp_path):
+    """ARMv6-M's assembly tcm_scalar_double_right (runtime_c/tcm_requant_scalar.h) on QEMU
+    against TFLite's MultiplyByQuantizedMultiplier in Python integers (ops/_fixedpoint.py):
+    its domain's edges (|acc| < 2^30, multiplier in [2^30, 2^31) or 0, right shift 1..31)
+    and random samples."""
+    import random
+    from tinycc_ml._paths import runtime_dir
+    from tinycc_ml.cortexm import link_command, run_elf
+    from tinycc_ml.ops._fixedpoint import mbqm
+    rnd = random.Random(14)
+    accs = [-2**30 + 1, -2**30 + 2, -2**16 - 1, -2**16, -2**15, -2, -1, 0, 1, 2**15,
+            2**16 - 1, 2**16, 2**29, 2**30 - 1]
+    mults = [0, 2**30, 2**30 + 1, 2**31 - 2**16, 2**31 - 1]
+    cases = [(a, m, r) for a in accs for m in mults for r in (1, 2, 7, 31)]
+    cases += [(rnd.randint(-2**30 + 1, 2**30 - 1), rnd.randint(2**30, 2**31 - 1),
+               rnd.randint(1, 31)) for _ in range(1500)]
+    cases += [(rnd.randint(-2**20, 2**20), rnd.randint(2**30, 2**31 - 1), rnd.randint(1, 12))
+              for _ in range(1500)]
+    (tmp_path / "g.c").write_text(REQUANT_GUEST % ",\n".join(f"{{{a}, {m}, {r}}}"
+                                                           for a, m, r in cases))
+    elf = tmp_path / "g.elf"
+    subprocess.run([*link_command("cortex-m0plus"), "-O2", "-std=c99", "-I", str(runtime_dir()),
+                    str(tmp_path / "g.c"), "-o", str(elf)], check=True)
+    p = run_elf(elf, "cortex-m0plus", timeout=120)
+    assert p.returncode == 0, p.stderr
+    got = [int(v) for v in p.stdout.split()]
+    assert len(got) == len(cases)
+    bad = [(c, g) for c, g in zip(cases, got) if mbqm(c[0], c[1], -c[2]) != g]
+    assert not bad, bad[:5]
+
+
+def test_scalar_tails_on_m0plus(tmp_path):
+    """ARMv6-M's assembly loops (runtime_c/tcm_conv_scalar.c: 4 taps per iteration) and their
+    C tails: a conv of 27 taps and FC layers of depth 63 and 6 (not multiples of 4), 7 and 5
+    output channels (a short channel block), on QEMU, bit-exact with BUILTIN_REF."""
+    from tests.util import int8_tflite, tf, write_model
+    from tinycc_ml.compiler import Options, compile_file
+    from tinycc_ml.cortexm import build_and_run
+    from tinycc_ml.reference import TFLiteReference, random_inputs
+
+    def build():
+        k = tf().keras
+        x = inp = k.Input((5, 5, 3))
+        x = k.layers.Conv2D(7, 3, activation="relu", bias_initializer="random_normal")(x)
+        x = k.layers.Flatten()(x)
+        x = k.layers.Dense(6, activation="relu", bias_initializer="random_normal")(x)
+        x = k.layers.Dense(5, bias_initializer="random_normal")(x)
+        return k.Model(inp, x)
+    path = write_model(int8_tflite(build, [(5, 5, 3)], seed=14), tmp_path)
+    c = compile_file(path, Options(name="m", target="cortex-m0plus"))
+    kernels = {getattr(choice.kernel, "c_function", None) for choice in c.choices}
+    assert {"tcm_conv2d_s8_scalar", "tcm_fully_connected_s8_scalar"} <= kernels
+    g = c.graph
+    rng = np.random.default_rng(14)
+    inputs = [random_inputs([(g.tensor(t).shape, np.int8) for t in g.inputs], rng)
+              for _ in range(4)]
+    run = build_and_run(c, inputs, "cortex-m0plus", work=tmp_path / "w")
+    ref = TFLiteReference(path)
+    for xs, got in zip(inputs, run.outputs):
+        np.testing.assert_array_equal(got[0], ref.run(xs)[0].reshape(got[0].shape))
+
+
 @pytest.mark.parametrize("core", CORES)
 @pytest.mark.parametrize("model", SHARED)
 def test_strict_arm_build(model, core, shared_models, tmp_path):

@@ -28,11 +28,11 @@ def value(name: str, dtype, shape) -> onnx.ValueInfoProto:
     return helper.make_tensor_value_info(name, dtype, shape)
 
 
-def ort_run(path: Path, feeds: list[np.ndarray]) -> list[np.ndarray]:
+def ort_run(path: Path, feeds: list[np.ndarray], ort_reference: str = "x86") -> list[np.ndarray]:
     import onnxruntime as ort
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    from tinycc_ml.reference import ort_session_options
+    sess = ort.InferenceSession(str(path), ort_session_options(ort_reference),
+                                providers=["CPUExecutionProvider"])
     names = [i.name for i in sess.get_inputs()]
     return sess.run(None, dict(zip(names, feeds)))
 
@@ -47,9 +47,13 @@ def random_input(rng, dtype, shape) -> np.ndarray:
 def check(path: Path, work: Path, n: int = 5, seed: int = 0, integer_only: bool = False,
           **options) -> None:
     """The generated C equals onnxruntime on n random inputs, exactly (integer_only: the C
-    built with TCM_ORT_INTEGER_ONLY, the requantization of cores without an FPU)."""
+    built with TCM_ORT_INTEGER_ONLY, the requantization of cores without an FPU; options go to
+    the compiler, ort_reference also picks onnxruntime's session)."""
     import onnxruntime as ort
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    from tinycc_ml.reference import ort_session_options
+    reference = options.get("ort_reference", "x86")
+    sess = ort.InferenceSession(str(path), ort_session_options(reference),
+                                providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(seed)
     types = {"tensor(float)": np.float32, "tensor(int8)": np.int8, "tensor(uint8)": np.uint8}
     specs = [(types[i.type], [d if isinstance(d, int) else 1 for d in i.shape])
@@ -62,7 +66,7 @@ def check(path: Path, work: Path, n: int = 5, seed: int = 0, integer_only: bool 
     layout = options.get("io_layout", "nchw")
     for _ in range(n):
         feeds = [random_input(rng, t, s) for t, s in specs]
-        want = ort_run(path, feeds)
+        want = sess.run(None, dict(zip([i.name for i in sess.get_inputs()], feeds)))
         c_feeds = [f.transpose(0, 2, 3, 1) if layout == "nhwc" and f.ndim == 4 else f
                    for f in feeds]
         got = model.run(c_feeds)

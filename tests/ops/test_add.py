@@ -72,6 +72,12 @@ def test_binary_bitexact(case, tmp_path):
     assert_bitexact(path, n=8, seed=len(case))
     if kind != "mul":   # tcm_add_s8's vectorized build (gcc -O3 -march=native)
         assert_bitexact(path, n=4, seed=len(case), cflags=("-O3", "-march=native"))
+        # the microcontroller cores' table kernel (tcm_add_s8_table), built on the host, with
+        # ARMv6-M's 32-bit multiplies on every other case
+        flags = ("-O2", "-DTCM_SCALAR_NO_MUL64") if len(case) % 2 else ("-O2",)
+        host = compile_and_build(path, target="cortex-m3", cflags=flags)
+        assert "tcm_add_s8_table(" in host.compiled.files["m.c"]
+        assert_bitexact(path, n=4, seed=len(case), host=host)
 
 
 def _residual_model(input1_read_later: bool):

@@ -153,8 +153,8 @@ def kernel(tmp_path_factory):
     def run(p, x: np.ndarray) -> np.ndarray:
         assert p.rows * p.depth == x.size
         c = ffi.new("tcm_softmax_params *", {"rows": p.rows, "depth": p.depth,
-                                             "input_multiplier": p.input_multiplier,
-                                             "input_left_shift": p.input_left_shift,
+                                             "input_multiplier": p.rq.multiplier,
+                                             "input_left_shift": p.rq.shift,
                                              "diff_min": p.diff_min})
         x = np.ascontiguousarray(x, np.int8)
         if p.output_dtype == "int8":

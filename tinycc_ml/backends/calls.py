@@ -1,26 +1,41 @@
-"""How a kernel call is written in the generated C: one renderer for every kernel.
+"""How the generated C is laid out: one renderer for every kernel call, one for comments.
 
-A call that fits in WIDTH columns stays on one line; a longer one gets one argument per line,
-indented under the function name, so no generated line is a 300-character call. `reflow`
-applies the same rule to any statement an op module wrote by hand.
+A call with two or more arguments gets one argument per line, indented under the function name
+(a call with one argument or none stays on one line), so every layer's call reads the same way
+and no generated line is a 300-character call. `reflow` applies the same rule to any statement
+an op module wrote by hand. `wrap` breaks comment text at word boundaries so that no generated
+line is longer than WIDTH columns (tests/test_line_length.py).
 """
 
 from __future__ import annotations
 
 import re
 
-WIDTH = 96          # columns of a call line inside NAME_invoke (4 of indentation included)
+WIDTH = 100         # columns: no generated line is longer (but a model name longer than that)
 INDENT = 4
 
 
 def render_call(function: str, args, end: str = ";") -> str:
-    """`function(arg, ...)` + end, wrapped one argument per line when it is too long."""
+    """`function(arg, ...)` + end, one argument per line when there are two or more."""
     args = [str(a) for a in args]
-    one = f"{function}({', '.join(args)}){end}"
-    if INDENT + len(one) <= WIDTH or not args:
-        return one
+    if len(args) < 2:
+        return f"{function}({', '.join(args)}){end}"
     inner = ",\n".join(" " * INDENT + a for a in args)
     return f"{function}(\n{inner}){end}"
+
+
+def wrap(parts, width: int, first: str, rest: str, sep: str = " ") -> list[str]:
+    """`parts` joined by `sep` into lines of at most `width` columns, the first line starting
+    with `first` and the others with `rest`; a part is never split (one longer than a line
+    stands alone on its line)."""
+    lines, cur = [], first
+    for k, part in enumerate(parts):
+        piece = part if k == len(parts) - 1 else part + sep.rstrip()
+        if cur not in (first, rest) and len(cur) + 1 + len(piece) > width:
+            lines.append(cur)
+            cur = rest
+        cur = cur + piece if cur in (first, rest) else cur + " " + piece
+    return lines + [cur]
 
 
 def split_args(text: str) -> list[str]:
@@ -43,12 +58,12 @@ _CALL = re.compile(r"^(\s*)([A-Za-z_]\w*)\((.*)\);$")
 
 
 def reflow(code: str) -> str:
-    """`code` with each over-long one-line call statement `f(...);` rewrapped one argument
-    per line."""
+    """`code` with each one-line call statement `f(a, b, ...);` rewritten one argument per
+    line."""
     out = []
     for line in code.split("\n"):
         m = _CALL.match(line)
-        if INDENT + len(line) <= WIDTH or not m or _unbalanced(m.group(3)):
+        if not m or _unbalanced(m.group(3)) or len(split_args(m.group(3))) < 2:
             out.append(line)
             continue
         lead, fn, args = m.groups()

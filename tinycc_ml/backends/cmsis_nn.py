@@ -160,10 +160,12 @@ def _checked(function: str, *args) -> str:
     return f"if ({call} != ARM_CMSIS_NN_SUCCESS) {{\n    return -2;\n}}"
 
 
-def _buffer_checked(required: str, size: int, call: str) -> str:
+def _buffer_checked(required: tuple, size: int, call: str) -> str:
     """`call`, preceded under TCM_CHECK_CMSIS_NN_BUFFERS by a comparison of the `size` bytes
-    reserved at compile time with CMSIS-NN's own answer (`required`, a C expression)."""
-    return (f"#ifdef {CHECK_BUFFERS}\nif ({required} != {size}) {{\n    return -2;\n}}\n#endif\n"
+    reserved at compile time with CMSIS-NN's own answer (`required`: its get_buffer_size
+    function and arguments)."""
+    asked = render_call(required[0], required[1:], end="")
+    return (f"#ifdef {CHECK_BUFFERS}\nif ({asked} != {size}) {{\n    return -2;\n}}\n#endif\n"
             f"{call}")
 
 
@@ -186,19 +188,9 @@ def conv2d(em, *, x, y, win, input_zp, output_zp, act_min, act_max, mult, shift,
         "input_offset": -input_zp, "output_offset": output_zp,
         "stride": tile(win.stride_w, win.stride_h), "padding": tile(win.pad_w, win.pad_h),
         "dilation": tile(win.dil_w, win.dil_h), "activation": activation(act_min, act_max)})
-    quant = _per_channel(em, mult, shift)
-    d_in = _dims(em, "in_dims", win.batches, win.in_h, win.in_w, win.in_c)
-    d_f = _dims(em, "filter_dims", win.out_c, win.k_h, win.k_w, win.in_c)
-    d_b = _dims(em, "bias_dims", 1, 1, 1, win.out_c)
-    d_out = _dims(em, "out_dims", win.batches, win.out_h, win.out_w, win.out_c)
-    w = em.const("filter", filt)
-    b = em.const("bias", bias)
-    ctx = context(em.scratch if scratch_size else None, scratch_size)
-    return _buffer_checked(
-        f"arm_convolve_wrapper_s8_get_buffer_size(&{params}, &{d_in}, &{d_f}, &{d_out})",
-        scratch_size,
-        _checked("arm_convolve_wrapper_s8", ctx, f"&{params}", f"&{quant}", f"&{d_in}", x,
-                 f"&{d_f}", w, f"&{d_b}", b, f"&{d_out}", y))
+    return _conv_family(em, "arm_convolve_wrapper_s8", params, win, win.batches,
+                        (win.out_c, win.k_h, win.k_w, win.in_c), x, y, mult, shift, filt, bias,
+                        scratch_size)
 
 
 def depthwise_conv2d(em, *, x, y, win, multiplier, input_zp, output_zp, act_min, act_max, mult,
@@ -209,19 +201,29 @@ def depthwise_conv2d(em, *, x, y, win, multiplier, input_zp, output_zp, act_min,
         "input_offset": -input_zp, "output_offset": output_zp, "ch_mult": multiplier,
         "stride": tile(win.stride_w, win.stride_h), "padding": tile(win.pad_w, win.pad_h),
         "dilation": tile(win.dil_w, win.dil_h), "activation": activation(act_min, act_max)})
+    return _conv_family(em, "arm_depthwise_conv_wrapper_s8", params, win, 1,
+                        (1, win.k_h, win.k_w, win.out_c), x, y, mult, shift, filt, bias,
+                        scratch_size)
+
+
+def _conv_family(em, function, params, win, batches, filter_nhwc, x, y, mult, shift, filt, bias,
+                 scratch_size) -> str:
+    """The call of a convolve or depthwise wrapper (`params` its conv params struct): the
+    per-channel quantization, the dims, filter and bias constants, the context, and the
+    buffer-size check before it."""
     quant = _per_channel(em, mult, shift)
-    d_in = _dims(em, "in_dims", 1, win.in_h, win.in_w, win.in_c)
-    d_f = _dims(em, "filter_dims", 1, win.k_h, win.k_w, win.out_c)
+    d_in = _dims(em, "in_dims", batches, win.in_h, win.in_w, win.in_c)
+    d_f = _dims(em, "filter_dims", *filter_nhwc)
     d_b = _dims(em, "bias_dims", 1, 1, 1, win.out_c)
-    d_out = _dims(em, "out_dims", 1, win.out_h, win.out_w, win.out_c)
+    d_out = _dims(em, "out_dims", batches, win.out_h, win.out_w, win.out_c)
     w = em.const("filter", filt)
     b = em.const("bias", bias)
     ctx = context(em.scratch if scratch_size else None, scratch_size)
     return _buffer_checked(
-        f"arm_depthwise_conv_wrapper_s8_get_buffer_size(&{params}, &{d_in}, &{d_f}, &{d_out})",
+        (f"{function}_get_buffer_size", f"&{params}", f"&{d_in}", f"&{d_f}", f"&{d_out}"),
         scratch_size,
-        _checked("arm_depthwise_conv_wrapper_s8", ctx, f"&{params}", f"&{quant}", f"&{d_in}", x,
-                 f"&{d_f}", w, f"&{d_b}", b, f"&{d_out}", y))
+        _checked(function, ctx, f"&{params}", f"&{quant}", f"&{d_in}", x, f"&{d_f}", w,
+                 f"&{d_b}", b, f"&{d_out}", y))
 
 
 def pool(em, function: str, *, x, y, win, act_min, act_max, scratch_size) -> str:
@@ -237,7 +239,7 @@ def pool(em, function: str, *, x, y, win, act_min, act_max, scratch_size) -> str
     call = _checked(function, ctx, f"&{params}", f"&{d_in}", x, f"&{d_f}", f"&{d_out}", y)
     if function != "arm_avgpool_s8":
         return call               # arm_max_pool_s8 needs no buffer
-    return _buffer_checked(f"arm_avgpool_s8_get_buffer_size({win.out_w}, {win.in_c})",
+    return _buffer_checked(("arm_avgpool_s8_get_buffer_size", win.out_w, win.in_c),
                            scratch_size, call)
 
 
@@ -285,7 +287,7 @@ def fully_connected(em, *, x, y, batches, depth, units, input_zp, output_zp, act
     else:
         ctx = context(None, 0)
     return _buffer_checked(
-        f"arm_fully_connected_s8_get_buffer_size(&{d_f})",
+        ("arm_fully_connected_s8_get_buffer_size", f"&{d_f}"),
         fully_connected_buffer_size(em.target, units),
         _checked("arm_fully_connected_s8", ctx, f"&{params}", f"&{quant}", f"&{d_in}", x,
                  f"&{d_f}", w, f"&{d_b}", b, f"&{d_out}", y))

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..ir import Graph, Op, c_type
-from .calls import render_call
+from .calls import WIDTH, render_call, wrap
 from .cnames import Namer
 from .csize import struct_size
 
@@ -49,9 +49,14 @@ def c_literal(v: Any) -> str:
 
 
 def format_array(values: np.ndarray, per_line: int) -> str:
-    flat = [c_literal(v) for v in np.asarray(values).reshape(-1)]
+    """The initializer's rows: `per_line` values a row, fewer where the widest literal would
+    make a row longer than calls.WIDTH."""
+    values = np.asarray(values)
+    flat = [c_literal(v) for v in values.reshape(-1)]
     if not flat:
         return "    0"
+    if values.dtype.itemsize > 1:        # a byte's literals ("-128") always fit 16 a row
+        per_line = max(1, min(per_line, (WIDTH - 4 + 1) // (max(map(len, flat)) + 2)))
     lines = [", ".join(flat[i:i + per_line]) for i in range(0, len(flat), per_line)]
     return "    " + ",\n    ".join(lines)
 
@@ -91,7 +96,8 @@ class ConstTable:
         name = self.namer.unique(stem)
         per_line = 16 if values.dtype.itemsize == 1 else 8
         n = max(values.size, 1)
-        head = f"/* {comment} */\n" if comment else ""
+        head = "\n".join(wrap(comment.split(" "), WIDTH - 3, "/* ", " * ")) + " */\n" \
+            if comment else ""
         text = (f"{head}static const {ctype} {name}[{n}] = {{\n"
                 f"{format_array(values, per_line)}\n}};")
         self.decls.append(ConstDecl(name, text, values.size * values.dtype.itemsize))

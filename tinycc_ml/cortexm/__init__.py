@@ -16,7 +16,9 @@ exit). No QEMU 7.2 board with enough RAM has a Cortex-M0+, so ARMv6-M code (buil
 executed-instruction count is a property of the code, not of the board.
 
 Instruction counts are exact and repeatable (QEMU models no cycles): one inference between the
-harness's bench_begin()/bench_end() markers. `python -m tinycc_ml.cortexm bsp|flags|run` gives
+harness's bench_begin()/bench_end() markers. The plugin also classifies every executed
+instruction; cycles.py turns the classes into estimated cycles with a per-core table (zero wait
+states; an estimate, labelled so wherever it is printed). `python -m tinycc_ml.cortexm bsp|flags|run` gives
 the same board support to a user's own build (examples/accelerometer_anomaly/Makefile).
 
 Flash and RAM are reported twice: for the model's own objects (NAME.o and the tcm_*.o kernels,
@@ -30,7 +32,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
@@ -39,6 +41,7 @@ import numpy as np
 from ..compiler import Compiled, write
 from ..errors import CompileError
 from ..ir import DTYPES
+from . import cycles
 
 HERE = Path(__file__).resolve().parent
 
@@ -112,6 +115,8 @@ class TargetRun:
     model_ram: int                      # .data + .bss of the model's own objects
     elf_flash: int
     elf_ram: int
+    classes: list[dict[str, int]] = field(default_factory=list)   # per inference (cycles.py)
+    cycles: list[int | None] = field(default_factory=list)        # estimated, per inference
 
 
 def board(target: str) -> Board:
@@ -298,7 +303,9 @@ def _build_and_run(compiled: Compiled, inputs: Sequence[Sequence[np.ndarray]], t
     if any(o is None for row in outs for o in row):
         raise CompileError(f"the harness on {target} printed incomplete outputs")
     counts = [int(m) for m in re.findall(r"insncount region \d+: (\d+)", p.stderr)]
-    return TargetRun(outs, counts, model_flash, model_ram, elf_flash, elf_ram)
+    classes = cycles.parse(p.stderr)
+    return TargetRun(outs, counts, model_flash, model_ram, elf_flash, elf_ram, classes,
+                     [cycles.estimate(c, ALIASES.get(target, target)) for c in classes])
 
 
 def run_elf(elf: str | Path, target: str, count: bool = False,

@@ -11,7 +11,8 @@ from ..ir import Graph
 def load(path: str | Path, **onnx_options) -> Graph:
     """Read a model file, choosing the frontend by its content (and extension).
 
-    `onnx_options` go to the ONNX frontend (frontends/onnx.py read: shapes, io_layout)."""
+    `onnx_options` go to the ONNX frontend (frontends/onnx.py read: shapes, io_layout,
+    ort_reference)."""
     path = Path(path)
     source = path.name
     try:

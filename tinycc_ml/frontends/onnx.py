@@ -2,7 +2,7 @@
 
 Both int8 forms land on the same IR ops (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pools,
 RESHAPE, CONCATENATION, ...) with the canonical attributes of PLAN.md, `numerics` =
-"onnxruntime" (the op modules then reproduce onnxruntime's arithmetic, ops/ort.py) and
+"onnxruntime" (the op modules then reproduce onnxruntime's arithmetic, ops/_ort.py) and
 `Op.source_kind` = the ONNX op_type, which errors print.
 
 - QDQ: a DequantizeLinear output is a view of its quantized input (no op). A float op whose
@@ -41,6 +41,13 @@ from ..errors import CompileError
 from ..ir import Graph, Op, Tensor, frozen_array
 
 NUMERICS = "onnxruntime"
+# the onnxruntime sessions the generated C can equal (CPU execution provider, default graph
+# optimizations, x86-64 kernels): name -> session config entries. "x86": the defaults, which on
+# x86-64 rewrite int8 QDQ pairs to uint8 (QDQS8ToU8Transformer) and leave the groups that rewrite
+# cannot reach (an int8 graph input's DequantizeLinear, a tensor read twice) in float32;
+# "x86-s8": session.qdqisint8allowed = 1, which fuses every int8 QDQ group into int8 QLinear*
+# kernels as onnxruntime does by default on ARM64 (the kernels stay x86-64's).
+ORT_REFERENCES = {"x86": {}, "x86-s8": {"session.qdqisint8allowed": "1"}}
 MAX_ELEMENTS = 1 << 28          # per tensor: beyond this a shape is treated as hostile
 
 try:  # the onnx package is needed only to read .onnx files
@@ -96,13 +103,17 @@ NCHW_OF_NHWC = (0, 3, 1, 2)     # onnx (NCHW) = ir (NHWC).transpose(NCHW_OF_NHWC
 
 
 def read(data: bytes, source: str, shapes: dict[str, tuple[int, ...]] | None = None,
-         io_layout: str = "nchw") -> Graph:
-    """Parse an .onnx file's bytes into a Graph, or raise a one-line CompileError."""
+         io_layout: str = "nchw", ort_reference: str = "x86") -> Graph:
+    """Parse an .onnx file's bytes into a Graph, or raise a one-line CompileError.
+    `ort_reference` names the onnxruntime session the C must equal (ORT_REFERENCES)."""
     if onnx is None:
         raise CompileError("reading .onnx files needs the 'onnx' package (pip install onnx)",
                            source=source)
     if io_layout not in ("nchw", "nhwc"):
         raise CompileError(f"unknown io layout '{io_layout}'; known: nchw, nhwc", source=source)
+    if ort_reference not in ORT_REFERENCES:
+        raise CompileError(f"unknown onnxruntime reference '{ort_reference}'; known: "
+                           f"{', '.join(ORT_REFERENCES)}", source=source)
     try:
         model = onnx.load_model_from_string(data)
     except Exception as e:  # protobuf's DecodeError and friends
@@ -119,7 +130,7 @@ def read(data: bytes, source: str, shapes: dict[str, tuple[int, ...]] | None = N
         raise CompileError(f"invalid ONNX model: {first[:300]}", source=source) from None
     try:
         return _Reader(model, source, hashlib.sha256(data).hexdigest(), dict(shapes or {}),
-                       io_layout).run()
+                       io_layout, ort_reference).run()
     except CompileError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as e:  # backstop
@@ -128,13 +139,15 @@ def read(data: bytes, source: str, shapes: dict[str, tuple[int, ...]] | None = N
 
 
 class _Reader:
-    def __init__(self, model, source: str, sha256: str, shapes: dict, io_layout: str):
+    def __init__(self, model, source: str, sha256: str, shapes: dict, io_layout: str,
+                 ort_reference: str = "x86"):
         self.model = model
         self.g = model.graph
         self.source = source
         self.sha256 = sha256
         self.shapes = shapes
         self.io_layout = io_layout
+        self.ort_reference = ort_reference
         self.vals: dict[str, Any] = {}
         self.tensors: dict[str, Tensor] = {}
         self.ops: list[Op] = []
@@ -145,6 +158,9 @@ class _Reader:
         self.onnx_shape: dict[str, tuple[int, ...]] = {}
         self.graph_inputs: list[str] = []
         self.u8_inputs: dict[str, str] = {}    # int8 IR tensor -> the uint8 graph input's name
+        # IR tensor -> (the ONNX value it holds, perm: onnx = ir.transpose(perm)), for
+        # verify --per-layer
+        self.onnx_values: dict[str, tuple[str, tuple[int, ...]]] = {}
 
     # --- errors and names ------------------------------------------------------------------
     def error(self, reason: str) -> CompileError:
@@ -226,7 +242,9 @@ class _Reader:
         return Graph(source=self.source, tensors=MappingProxyType(dict(self.tensors)),
                      ops=tuple(self.ops), inputs=inputs, outputs=tuple(outputs),
                      sha256=self.sha256, meta=MappingProxyType({"format": "onnx",
-                                                                "io_layout": self.io_layout}))
+                                                                "io_layout": self.io_layout,
+                                                                "ort_reference": self.ort_reference,
+                                                                "onnx_values": self.onnx_values}))
 
     def _array(self, t) -> np.ndarray:
         if t.data_type not in _ELEM:
@@ -535,6 +553,7 @@ class _Reader:
         for j, a in enumerate(perm):
             ir_shape[a] = onnx_shape[j]
         ir = self.add_tensor(name, ir_shape, "int8", [scale], [zp])
+        self.onnx_values[ir] = (name, tuple(perm))
         return _Q(ir, tuple(perm))
 
     # --- translation -------------------------------------------------------------------------
@@ -894,6 +913,8 @@ class _Reader:
         (QDQS8ToU8Transformer, onnxruntime/core/optimizer/qdq_transformer/qdq_s8_to_u8.cc,
         rewrites a Q -> DQ pair whose Q output feeds that one DequantizeLinear only): observed
         to move QLinearAveragePool's zero point to uint8 (tests/onnx/test_quantized_models.py)."""
+        if self.ort_reference != "x86":
+            return False
         users = self.consumers.get(q_out, [])
         return (len(users) == 1 and self.g.node[users[0]].op_type == "DequantizeLinear"
                 and q_out not in {o.name for o in self.g.output})
@@ -937,6 +958,78 @@ class _Reader:
     def _no_clamp(self, clamp):
         if clamp != (None, None):
             raise self.error("a Relu/Clip after this op is not supported")
+
+    # table activations
+    def _op_Sigmoid(self, n):
+        self._lut(n, "LOGISTIC", {})
+
+    def _op_QLinearSigmoid(self, n):
+        self._lut(n, "LOGISTIC", {}, qop=True)
+
+    def _op_LeakyRelu(self, n):
+        self._lut(n, "LEAKY_RELU", {"alpha": float(np.float32(self.attr(n, "alpha", 0.01)))})
+
+    def _op_QLinearLeakyRelu(self, n):
+        self._lut(n, "LEAKY_RELU", {"alpha": float(np.float32(self.attr(n, "alpha", 0.01)))},
+                  qop=True)
+
+    def _lut(self, n, kind: str, attrs: dict, qop: bool = False) -> None:
+        """An elementwise op onnxruntime computes through a 256-entry table (QDQ: DQ -> op -> Q;
+        QOperator: X, X_scale, X_zero_point, Y_scale, Y_zero_point), in the input's layout."""
+        x = self.qact(n.input[0])
+        if qop:
+            self._bind(x, n.input[1], n.input[2] if len(n.input) > 2 else "")
+            out = n.output[0]
+            scale, zp = self._out_params(n.input[3], n.input[4] if len(n.input) > 4 else "")
+        else:
+            out, scale, zp, dtype, clamp = self.fused_output(n)
+            self._no_clamp(clamp)
+        y = self.new_q(out, self._shape_of(x), x.perm, scale, zp)
+        self.add_op(kind, [x.ir], [y.ir], attrs)
+        self.vals[out] = y
+
+    # softmax
+    def _op_Softmax(self, n):
+        x = self.qact(n.input[0])
+        out, scale, zp, dtype, clamp = self.fused_output(n)
+        self._no_clamp(clamp)
+        self._softmax(n, x, out, scale, zp, dtype == "uint8", self._opset())
+
+    def _op_QLinearSoftmax(self, n):
+        x = self.qact(n.input[0])
+        self._bind(x, n.input[1], n.input[2] if len(n.input) > 2 else "")
+        zp_name = n.input[4] if len(n.input) > 4 else ""
+        scale, zp = self._out_params(n.input[3], zp_name)
+        u8 = not zp_name or self.const(zp_name, "zero point").dtype == np.uint8
+        self._softmax(n, x, n.output[0], scale, zp, u8, int(self.attr(n, "opset", -1)))
+
+    def _opset(self) -> int:
+        return max([int(o.version) for o in self.model.opset_import
+                    if o.domain in ("", "ai.onnx")] or [1])
+
+    def _softmax(self, n, x: _Q, out: str, scale: float, zp: int, u8: bool, opset: int) -> None:
+        """SOFTMAX over `depth` consecutive values of the IR tensor: opset >= 13 the ONNX axis
+        (the last one, or axis 1 of a 4-D NCHW tensor: NHWC inside); opset < 13 every dimension
+        from the axis on, flattened (the tensor in the model's layout)."""
+        shape = self._shape_of(x)
+        rank = len(shape)
+        axis = int(self.attr(n, "axis", 1 if opset < 13 else -1))
+        if not -rank <= axis < rank:
+            raise self.error(f"axis {axis} is outside the rank {rank}")
+        axis %= rank
+        if opset < 13:
+            xin, perm, depth = self.plain(x), _ident(rank), math.prod(shape[axis:])
+        elif axis == rank - 1:
+            xin, perm, depth = self.plain(x), _ident(rank), shape[axis]
+        elif rank == 4 and axis == 1:
+            xin, perm, depth = self.nhwc(x), NCHW_OF_NHWC, shape[1]
+        else:
+            raise self.error(f"softmax over axis {axis} of shape {list(shape)} is not supported; "
+                             "supported: the last axis, or the channels of NCHW (opset >= 13)")
+        y = self.new_q(out, shape, perm, scale, zp)
+        self.add_op("SOFTMAX", [xin], [y.ir], {"beta": 1.0, "depth": depth,
+                                             "ort_unsigned": u8})
+        self.vals[out] = y
 
     # elementwise
     def _op_Add(self, n):
@@ -1017,7 +1110,24 @@ class _Reader:
             return x, out, s, z
         return x, n.output[0], s, z
 
+    def _moved(self, name: str):
+        """The value a data-movement node reads: a quantized activation, or a float one (a float
+        graph input reshaped or transposed before its QuantizeLinear, as onnxruntime's
+        quantize_static leaves tf2onnx's input Transpose)."""
+        v = self.get(name)
+        return v if isinstance(v, _F) else self.qact(name)
+
     def _reshape_to(self, n, shape) -> None:
+        v = self.get(n.input[0])
+        if isinstance(v, _F):
+            src = self.plain(v)
+            shape = tuple(int(d) for d in shape)
+            if math.prod(shape) != self.tensors[src].size:
+                raise self.error(f"cannot reshape {list(self._shape_of(v))} to {list(shape)}")
+            out = self.add_tensor(n.output[0], shape, "float32")
+            self.add_op("RESHAPE", [src], [out], {"new_shape": shape})
+            self.vals[n.output[0]] = _F(out, _ident(len(shape)))
+            return
         x, out, s, z = self._movement_out(n)
         src = self.plain(x)
         shape = tuple(int(d) for d in shape)
@@ -1029,7 +1139,7 @@ class _Reader:
 
     def _op_Reshape(self, n):
         target = [int(v) for v in self.const(n.input[1], "shape").reshape(-1)]
-        x = self._shape_of(self.qact(n.input[0]))
+        x = self._shape_of(self._moved(n.input[0]))
         allowzero = int(self.attr(n, "allowzero", 0))
         target = [x[i] if d == 0 and not allowzero and i < len(x) else d
                   for i, d in enumerate(target)]
@@ -1043,7 +1153,7 @@ class _Reader:
         self._reshape_to(n, target)
 
     def _op_Flatten(self, n):
-        x = self._shape_of(self.qact(n.input[0]))
+        x = self._shape_of(self._moved(n.input[0]))
         axis = int(self.attr(n, "axis", 1)) % (len(x) + 1) if x else 0
         self._reshape_to(n, (math.prod(x[:axis]), math.prod(x[axis:])))
 
@@ -1054,7 +1164,7 @@ class _Reader:
         return [int(a) % rank for a in axes] if axes is not None else None
 
     def _op_Squeeze(self, n):
-        x = self._shape_of(self.qact(n.input[0]))
+        x = self._shape_of(self._moved(n.input[0]))
         axes = self._axes(n, len(x))
         if axes is None:
             axes = [i for i, d in enumerate(x) if d == 1]
@@ -1063,7 +1173,7 @@ class _Reader:
         self._reshape_to(n, [d for i, d in enumerate(x) if i not in axes])
 
     def _op_Unsqueeze(self, n):
-        x = list(self._shape_of(self.qact(n.input[0])))
+        x = list(self._shape_of(self._moved(n.input[0])))
         rank = len(x) + len(self._axes(n, 1 << 30) or [])
         axes = sorted(self._axes(n, rank) or [])
         for a in axes:
@@ -1073,8 +1183,8 @@ class _Reader:
     def _op_Transpose(self, n):
         v = self.get(n.input[0])
         src = v.src if isinstance(v, _DQ) else v
-        if not isinstance(src, _Q):
-            raise self.error("Transpose of a constant or float tensor is not supported")
+        if not isinstance(src, (_Q, _F)):
+            raise self.error("Transpose of a constant is not supported")
         rank = len(self._shape_of(src))
         p = self.attr(n, "perm")
         p = tuple(int(a) for a in p) if p is not None else tuple(reversed(range(rank)))
@@ -1085,7 +1195,7 @@ class _Reader:
         else:
             x, out = src, n.output[0]
         # onnx_out = onnx_in.transpose(p) = ir.transpose(perm).transpose(p)
-        self.vals[out] = _Q(x.ir, tuple(x.perm[p[j]] for j in range(rank)))
+        self.vals[out] = type(x)(x.ir, tuple(x.perm[p[j]] for j in range(rank)))
 
     def _concat(self, n, inputs: list[_Q], out: str, scale: float, zp: int) -> None:
         rank = len(self._shape_of(inputs[0]))

@@ -29,6 +29,7 @@ up as a crash and gets its own check here.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import re
@@ -348,7 +349,9 @@ def canonical_attrs(kind: str, options: dict[str, Any], input_shapes) -> dict[st
     problems = []
     if "fused_activation_function" in a:
         act = a.pop("fused_activation_function")
-        if act in _FUSED:
+        if kind == "UNIDIRECTIONAL_SEQUENCE_LSTM":   # the cell's activation, not a clamp
+            a["activation"] = act
+        elif act in _FUSED:
             a["clamp"] = quant.CLAMPS[act]
         else:
             problems.append(f"fused activation {act} is not supported")
@@ -489,6 +492,32 @@ def _quantization(t: Any, name: str, shape: tuple[int, ...], dtype: str, const: 
     return scale, zp, axis
 
 
+def _densified(ops: list, built: dict) -> list:
+    """The converter follows each sparse constant with a DENSIFY op (sparse -> dense, the same
+    values): the constant is densified at load (`_sparse_constant`), so its DENSIFY's output is
+    that constant and the op goes."""
+    kept = []
+    for op in ops:
+        src = built.get(op.inputs[0]) if op.kind == "DENSIFY" and op.inputs else None
+        if src is not None and src.is_const and len(op.outputs) == 1 and op.outputs[0] in built:
+            out = built[op.outputs[0]]
+            built[op.outputs[0]] = dataclasses.replace(
+                src, name=out.name, scale=out.scale if out.is_quantized else src.scale,
+                zero_point=out.zero_point if out.is_quantized else src.zero_point,
+                quant_axis=out.quant_axis if out.is_quantized else src.quant_axis)
+            continue
+        kept.append(op)
+    return kept
+
+
+def _sparse_constant(model: Any, data: bytes, b: int, t, name: str, shape, dtype: str):
+    """A constant stored in TFLite's sparse format, densified (`_densify`)."""
+    raw = _constant(model, data, b, name, (-1,), dtype) if b > 0 else None
+    if raw is None:
+        raise _Corrupt(f"sparse tensor '{name}' has no data")
+    return _densify(t.Sparsity(), raw, shape, name)
+
+
 def _constant(model: Any, data: bytes, b: int, name: str, shape, dtype: str):
     """The tensor's data from buffer b as a shaped array, or None if the buffer is empty."""
     buffer = model.Buffers(b)
@@ -503,6 +532,10 @@ def _constant(model: Any, data: bytes, b: int, name: str, shape, dtype: str):
         raw = np.frombuffer(data, np.uint8, count=n, offset=off)
     if raw is None:
         return None
+    if tuple(shape) == (-1,):           # a sparse tensor's values: whatever the buffer holds
+        if len(raw) % itemsize(dtype):
+            raise _Corrupt(f"tensor '{name}' {dtype}: {len(raw)} bytes of data")
+        return np.frombuffer(raw.tobytes(), dtype=DTYPES[dtype][0])
     size = 1
     for d in shape:
         size *= d
@@ -511,6 +544,73 @@ def _constant(model: Any, data: bytes, b: int, name: str, shape, dtype: str):
         raise _Corrupt(f"tensor '{name}' {list(shape)} {dtype} needs {need} bytes of data, "
                        f"its buffer {b} holds {len(raw)}")
     return np.frombuffer(raw.tobytes(), dtype=DTYPES[dtype][0]).reshape(shape)
+
+
+def _index_vector(dim, which: str) -> np.ndarray:
+    """A DimensionMetadata's array_segments or array_indices (a union of int32, uint16 and
+    uint8 vectors) as an int64 array."""
+    kind = getattr(dim, f"Array{which}Type")()
+    table = getattr(dim, f"Array{which}")()
+    cls = {1: tflite.Int32Vector, 2: tflite.Uint16Vector, 3: tflite.Uint8Vector}.get(kind)
+    if cls is None or table is None:
+        raise _Corrupt(f"a sparse tensor's dimension has no {which.lower()} vector")
+    vec = cls()
+    vec.Init(table.Bytes, table.Pos)
+    return vec.ValuesAsNumpy().astype(np.int64) if vec.ValuesLength() else np.zeros(0, np.int64)
+
+
+def _densify(sp, values: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """The dense array of a tensor stored in TFLite's sparse format (SparsityParameters, as the
+    converter writes pruned weights; tensorflow/lite/kernels/internal/utils/
+    sparsity_format_converter.cc SparseToDense): the levels of `traversal_order` (the
+    tensor's dimensions, then the block dimensions of `block_map`), each DENSE (dense_size
+    entries) or SPARSE_CSR (array_segments, array_indices), walked in order, the stored values
+    consumed one by one."""
+    order = [int(v) for v in sp.TraversalOrderAsNumpy()] if sp.TraversalOrderLength() else []
+    block_map = [int(v) for v in sp.BlockMapAsNumpy()] if sp.BlockMapLength() else []
+    n = len(shape)
+    if sorted(order) != list(range(n + len(block_map))) or sp.DimMetadataLength() != len(order):
+        raise _Corrupt(f"sparse tensor '{name}': traversal order {order} does not fit "
+                       f"{list(shape)} with block map {block_map}")
+    dims = [sp.DimMetadata(k) for k in range(len(order))]
+    block = [1] * n
+    for j, d in enumerate(block_map):
+        block[d] = int(dims[order.index(n + j)].DenseSize())
+    out = np.zeros(shape, values.dtype)
+    index = [0] * len(order)
+    pos = [0]
+
+    def walk(level: int, parent: int) -> None:
+        if level == len(order):
+            full = [0] * n
+            for lv, d in enumerate(order):
+                if d < n:
+                    full[d] += index[lv] * block[d]
+                else:
+                    full[block_map[d - n]] += index[lv]
+            if pos[0] >= values.size or any(not 0 <= f < s for f, s in zip(full, shape)):
+                raise _Corrupt(f"sparse tensor '{name}' indexes outside {list(shape)}")
+            out[tuple(full)] = values[pos[0]]
+            pos[0] += 1
+            return
+        dim = dims[level]
+        if dim.Format() == 0:                          # DENSE
+            size = int(dim.DenseSize())
+            for i in range(size):
+                index[level] = i
+                walk(level + 1, parent * size + i)
+        else:                                          # SPARSE_CSR
+            seg, idx = _index_vector(dim, "Segments"), _index_vector(dim, "Indices")
+            if parent + 1 >= seg.size or seg[parent + 1] > idx.size:
+                raise _Corrupt(f"sparse tensor '{name}': its segments do not fit its indices")
+            for i in range(int(seg[parent]), int(seg[parent + 1])):
+                index[level] = int(idx[i])
+                walk(level + 1, i)
+    walk(0, 0)
+    if pos[0] != values.size:
+        raise _Corrupt(f"sparse tensor '{name}' stores {values.size} values, its format "
+                       f"places {pos[0]}")
+    return out
 
 
 def read(data: bytes, source: str) -> Graph:
@@ -570,8 +670,6 @@ def _read(data: bytes, source: str) -> Graph:
         ttype = t.Type()
         shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
         dtype = _TYPES.get(ttype)
-        if t.Sparsity() is not None:
-            dtype = None
         tensors[name] = (i, t, shape, dtype, ttype)
 
     def io_list(what: str, vec) -> tuple[str, ...]:
@@ -591,22 +689,24 @@ def _read(data: bytes, source: str) -> Graph:
     for name, (i, t, shape, dtype, ttype) in tensors.items():
         why = _shape_problem(name, shape, dtype)
         if why is None and dtype is None:
-            kind = "sparse" if t.Sparsity() is not None else _TYPE_NAMES.get(ttype, str(ttype))
-            why = f"tensor '{name}' has unsupported type {kind}"
+            why = f"tensor '{name}' has unsupported type {_TYPE_NAMES.get(ttype, str(ttype))}"
         if why is not None:
             problems[name] = why
             continue
         b = int(t.Buffer())
         try:
             _check_range(f"buffer index of tensor '{name}'", b, max(n_buffers, 1))
-            const = _constant(model, data, b, name, shape, dtype) if b > 0 else None
+            const = (_sparse_constant(model, data, b, t, name, shape, dtype)
+                     if t.Sparsity() is not None else
+                     _constant(model, data, b, name, shape, dtype) if b > 0 else None)
             scale, zp, axis = _quantization(t, name, shape, dtype, const is not None)
         except _Corrupt as e:
             problems[name] = f"corrupt TFLite file: {e}"
             continue
         built[name] = Tensor(name=name, shape=shape, dtype=dtype,
                              scale=frozen_array(scale), zero_point=frozen_array(zp),
-                             quant_axis=axis, data=frozen_array(const))
+                             quant_axis=axis, data=frozen_array(const),
+                             persistent=bool(t.IsVariable()) and const is None)
 
     # Operators.
     ops = []
@@ -635,13 +735,19 @@ def _read(data: bytes, source: str) -> Graph:
                 raise op_error(problems[tname])
         attrs = canonical_attrs(kind, attrs, [None if t is None else tensors[t][2] for t in ins])
         attrs = _canonical_newops(kind, attrs)
+        if o.IntermediatesLength():   # the integer LSTM's quantization holders (ops/lstm.py)
+            attrs["intermediates"] = tuple(
+                names[_check_range("intermediate tensor index", int(j), n_tensors)]
+                for j in o.IntermediatesAsNumpy())
         ops.append(Op(index=k, kind=kind, name=op_name, inputs=ins, outputs=outs,
                       attrs=MappingProxyType(attrs), source_kind=kind))
     for tname in graph_inputs + graph_outputs:
         if tname in problems:
             raise CompileError(problems[tname], source=source)
+    ops = _densified(ops, built)
 
-    used = {t for op in ops for t in op.inputs + op.outputs if t} | set(graph_inputs) | set(graph_outputs)
+    used = {t for op in ops for t in op.inputs + op.outputs + op.attrs.get("intermediates", ())
+            if t} | set(graph_inputs) | set(graph_outputs)
     built = {n: t for n, t in built.items() if n in used}
     return Graph(source=source, tensors=MappingProxyType(built), ops=tuple(ops),
                  inputs=graph_inputs, outputs=graph_outputs,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
+from ._requant import TFLITE_DOUBLE, Requant
 from .base import Kernel, clamp_of, expect_per_tensor
 from .signature import Operand, Signature
 
@@ -106,17 +107,6 @@ def describe(win: Window, clamp, extra: str = "") -> str:
     return ", ".join(parts)
 
 
-@dataclass(frozen=True)
-class Requant:
-    input_zp: int
-    output_zp: int
-    act_min: int
-    act_max: int
-    multiplier: np.ndarray      # int32 [out_c] (or [1]: per-tensor FULLY_CONNECTED)
-    shift: np.ndarray           # int32, as many
-    form: str                   # the arithmetic: "tflite_double", "tflite_single", ... (base.py)
-
-
 def conv_requant(op, g, filter_name: str, out_c: int, input_name: str | None = None,
                  bias: np.ndarray | None = None) -> Requant:
     """PopulateConvolutionQuantizationParams: per-channel multipliers (per-tensor repeated).
@@ -145,7 +135,7 @@ def conv_requant(op, g, filter_name: str, out_c: int, input_name: str | None = N
         raise g.error(op, f"output channel {int(big[0])}: effective scale input * filter / output "
                           f"= {in_scale * float(scales[big[0]]) / out_scale:.6g} is too large")
     act_min, act_max = quant.activation_range(clamp_of(op), out_scale, out_zp, y.dtype)
-    rq = Requant(in_zp, out_zp, act_min, act_max, mult, shift, "tflite_double")
+    rq = Requant(in_zp, out_zp, act_min, act_max, mult, shift, TFLITE_DOUBLE)
     if x.dtype == "int16":      # the 16x8 scheme: int64 accumulators (ops/_int16.py)
         from . import _int16
         rq = _int16.int64_requant(op, g, rq, bias_of(op, g, out_c) if bias is None else bias,

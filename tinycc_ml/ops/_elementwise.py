@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import quant
-from .base import clamp_of, expect_per_tensor
+from .base import OpDef, clamp_of, expect_per_tensor
 from .signature import Operand, Signature
 
 MAX_RANK = 6        # TFLite's BroadcastAdd6DSlow / BroadcastMul6DSlow
@@ -147,3 +147,22 @@ def describe(op, g, loop: LoopNest) -> str:
     parts = [f"broadcast: {runs} runs of {loop.inner}" if loop.broadcast else ""]
     parts.append("" if act == "NONE" else act)
     return ", ".join(x for x in parts if x)
+
+
+class BinaryOp(OpDef):
+    """An elementwise op of two broadcast operands with one kernel (MUL, MAXIMUM, MINIMUM,
+    SQUARED_DIFFERENCE): the signature, the output shape, the in-place operand and the comment;
+    its Params hold the `loop` (LoopNest)."""
+    signature = BINARY_SIGNATURE
+
+    def check(self, op, g):
+        check_binary(op, g)
+
+    def output_shape(self, op, g):
+        return output_shape(op, g)
+
+    def inplace_input(self, op, g):
+        return inplace_operand(op, g)
+
+    def describe(self, op, g):
+        return describe(op, g, op.params.loop)

@@ -1,5 +1,7 @@
 """The constants of the scalar kernels for cores without SIMD (runtime_c/tcm_conv_scalar.c:
-Cortex-M0+, Cortex-M3, RV32IMC): filter blocks of 4 rows interleaved tap by tap, and one
+Cortex-M0+, Cortex-M3, RV32IMC): filter blocks of 4 rows interleaved tap by tap, stored offset
+by 128 as uint8 (ARMv6-M loads a uint8 with an immediate offset in one instruction, an int8 only
+with a register offset; the kernel subtracts 128 * sum(x) once per pixel), and one
 [bias, multiplier, shift] row per output channel with the shortest exact requantization."""
 
 from __future__ import annotations
@@ -13,12 +15,23 @@ MAX_PIXELS = 4          # TCM_SCALAR_MAX_PIXELS
 
 
 def pack_blocks(rows: np.ndarray) -> np.ndarray:
-    """[out_c, taps] int8 -> [ceil(out_c / 4)][taps][4], out_c zero-padded to a multiple of 4."""
+    """[out_c, taps] int8 -> [ceil(out_c / 4)][taps][4] uint8 holding w + 128, out_c padded
+    to a multiple of 4 with zero weights (128)."""
     out_c, taps = rows.shape
     blocks = (out_c + CHANNELS - 1) // CHANNELS
-    padded = np.zeros((blocks * CHANNELS, taps), np.int8)
+    padded = np.zeros((blocks * CHANNELS, taps), np.int16)
     padded[:out_c] = rows
-    return padded.reshape(blocks, CHANNELS, taps).transpose(0, 2, 1).reshape(-1)
+    packed = padded.reshape(blocks, CHANNELS, taps).transpose(0, 2, 1).reshape(-1)
+    return (packed + 128).astype(np.uint8)
+
+
+def acc_fits(bias: np.ndarray, taps: int) -> str | None:
+    """None when every partial sum of tcm_conv_scalar.c's int32 accumulators stays in range:
+    |bias| + 2^16 * taps < 2^31 (the start bias - 128 * sum(x) and the products x * (w + 128));
+    else the reason the kernel is passed over."""
+    worst = int(np.max(np.abs(np.asarray(bias, np.int64)), initial=0)) + (taps << 16)
+    return None if worst < 2**31 else (f"|bias| + 2^16 * {taps} taps may overflow the "
+                                       "offset-weight int32 accumulator")
 
 
 def conv_requant(bias: np.ndarray, rows: np.ndarray, mult: np.ndarray, shift: np.ndarray):

@@ -9,25 +9,29 @@ in the order the pipeline calls them:
 - `output_shape(op, g)`: the output shape from the input shapes, where the model's stored one may
   be a placeholder (passes/shapes.py).
 - `prepare(op, g) -> Params`: every number the kernels read, computed once at compile time
-  (TFLM's Prepare moved to compile time). Stored in `op.params` by passes/prepare.py. A
-  requantizing op's Params carry a `Requant` whose `form` names the arithmetic the layer needs
-  ("tflite_double", "tflite_single", "ort_float"; for the 16x8 scheme
-  "tflite_int64" and "tflite_single_int64", ops/_int16.py); `bias` is the model's
-  int32 bias as stored: each kernel folds input_offset * filter sums into it as it packs.
+  (TFLM's Prepare moved to compile time). Stored in `op.params` by passes/prepare.py. Every
+  op that rescales at run time keeps its rescale in `params.rq`, a `Requant` (ops/_requant.py)
+  whose `form` names the arithmetic the layer needs (TFLite's double rounding, the single
+  rounding of FULLY_CONNECTED, softmax's, average pooling's rounded division; the 16x8
+  scheme's "tflite_int64" and "tflite_single_int64", ops/_int16.py; onnxruntime's float32 one); `Layer.form` reads it. `bias` (conv,
+  depthwise, transpose conv, FC) is the model's int32 bias as stored: each kernel folds
+  input_offset * filter sums into it as it packs (_conv_common.folded_bias).
 - `macs(op, g)`, `describe(op, g)`: the summary and the per-layer comment.
 - `alias_input(op, g)`: index of an input whose buffer the output may reuse (RESHAPE: 0), or None.
 - `kernels`: the op's implementations (`Kernel` objects, below), most specialised first.
   passes/select.py takes the first that can run the layer; the planner and the emitter read
   only that `Choice`. An op with one implementation leaves `kernels` alone and writes
   `emit(op, g, em)` (and `inplace_input(op, g)` if its kernel may write over an input): the
-  default `kernels` is one `OwnKernel` that calls them, so every op goes through selection.
+  default `kernels` is one `OwnKernel` that calls them, so every op goes through selection;
+  its `forms` (TFLite's double rounding unless the OpDef says otherwise) are that kernel's.
 
 The kernel object contract (`Kernel`): one implementation of an op (portable, DSP/SMLAD,
 Helium/MVE, CMSIS-NN, a CMSIS-NN call that is not bit-exact, later sparse, int16, ort_float),
 written in its op's module.
 - `c_function`: the C function its call names (the "kernel" of `inspect`); `backend`:
   "portable" (tinycc-ml's runtime_c) or "cmsis-nn"; `forms`: the requantization forms it
-  implements (selection passes it over for a layer of another form).
+  implements (selection passes it over for a layer of another form; a layer without a
+  Requant runs on any kernel). A kernel that names none implements TFLite's double rounding.
 - `int16`: True for a kernel that runs layers with int16 activations (the 16x8 scheme,
   ops/_int16.py; `Layer.int16`: the first non-constant input is int16); selection passes over
   every other kernel for such a layer. An int16-only kernel comes after the op's int8 ones (or
@@ -42,6 +46,9 @@ written in its op's module.
   values, the short requantization), recorded in the `Choice` as `decision` and handed to the
   methods below, so no two of them recompute it.
 - `scratch_bytes(layer, ctx, decision)`: arena bytes the call needs during the layer.
+- `cycles(layer, decision) -> float`: its ESTIMATED cycles for the layer (`cycles_per_mac` times
+  the layer's MACs, or its output elements for an op without MACs): a ranking for
+  --max-arena / --optimize ram and the frontier of `inspect --tradeoff` (passes/tradeoff.py).
 - `inplace(layer, decision) -> (input index, gap) | None`: the input it may overwrite and the
   gap for ITS loop order (see planner.py, "In place"); None for a kernel that never does.
 - `emit(layer, em, decision) -> str`: packs the constants it reads (through `em`,
@@ -56,16 +63,20 @@ from typing import Any, ClassVar
 from ..backends.targets import has_dsp, has_mve, is_host, is_scalar_mcu
 from ..errors import CompileError
 from ..ir import Graph, Op, Tensor
+from ._requant import TFLITE_DOUBLE
 
 _REGISTRY: dict[str, "OpDef"] = {}
-# op kinds whose arithmetic differs under op.attrs["numerics"] == "onnxruntime" (ops/ort.py)
-_ORT_REGISTRY: dict[str, "OpDef"] = {}
 
 
-def register(kind: str, numerics: str = "tflite"):
+# ops the compiler itself makes (passes/tile.py), never read from a model: `tinycc-ml ops`
+# does not list them
+_INTERNAL: dict[str, "OpDef"] = {}
+
+
+def register(kind: str, internal: bool = False):
     def wrap(cls):
         cls.kind = kind
-        (_ORT_REGISTRY if numerics == "onnxruntime" else _REGISTRY)[kind] = cls()
+        (_INTERNAL if internal else _REGISTRY)[kind] = cls()
         return cls
     return wrap
 
@@ -77,9 +88,7 @@ def supported_kinds() -> list[str]:
 
 def lookup(op: Op, g: Graph) -> "OpDef":
     _load_all()
-    opdef = _REGISTRY.get(op.kind)
-    if op.attrs.get("numerics") == "onnxruntime":
-        opdef = _ORT_REGISTRY.get(op.kind, opdef)
+    opdef = _REGISTRY.get(op.kind) or _INTERNAL.get(op.kind)
     if opdef is None:
         raise g.error(op, "not supported (`tinycc-ml ops` lists the supported ops)")
     return opdef
@@ -91,10 +100,11 @@ def _load_all() -> None:
 
 @dataclass(frozen=True)
 class Context:
-    """What kernel selection honours: --target, --kernels and the inexact opt-in."""
+    """What kernel selection honours: --target, --kernels, the inexact opt-in, --sparsity."""
     target: str = "generic"
     kernels: str = "portable"              # 'portable' or 'cmsis-nn'
     inexact: tuple[str, ...] = ()          # op kinds whose inexact kernel the user accepts
+    sparsity: str = "auto"                 # 'auto': sparse kernels where they pay; 'off'
 
 
 @dataclass(frozen=True)
@@ -122,16 +132,17 @@ class Layer:
 
     @property
     def form(self) -> str | None:
-        """The requantization form the layer needs (its Params' Requant), or None."""
+        """The requantization form the layer needs (its Params' Requant, or the Params' own
+        `form` for an op without a multiplier whose arithmetic still differs), or None."""
         rq = getattr(self.op.params, "rq", None)
-        return getattr(rq, "form", None)
+        return getattr(rq, "form", None) or getattr(self.op.params, "form", None)
 
 
 class Kernel:
     """One implementation of an op; see the module docstring for the contract."""
     c_function: ClassVar[str | None] = None
     backend: ClassVar[str] = "portable"
-    forms: ClassVar[tuple[str, ...]] = ("tflite_double",)
+    forms: ClassVar[tuple[str, ...]] = (TFLITE_DOUBLE,)
     int16: ClassVar[bool] = False
     inexact: ClassVar[str] = ""
     opt_in: ClassVar[str] = ""
@@ -155,14 +166,36 @@ class Kernel:
     def emit(self, layer: Layer, em, decision: Any) -> str:
         raise NotImplementedError
 
+    @property
+    def cycles_per_mac(self) -> float:
+        """Estimated cycles per MAC (or per output element), zero wait states: by the family
+        its C function's name says (_CYCLES_PER_MAC); a kernel may set its own."""
+        name = self.c_function or ""
+        return next((v for k, v in _CYCLES_PER_MAC if k in name), _CYCLES_PER_MAC[-1][1])
+
+    def cycles(self, layer: Layer, decision: Any) -> float:
+        work = lookup(layer.op, layer.g).macs(layer.op, layer.g) or layer.output().size
+        return self.cycles_per_mac * work
+
+
+# Estimated cycles per MAC of a kernel family (first matching name part), from the estimated
+# cycles (cortexm/cycles.py) of the four shared models, 2026-12-03: portable kernels on
+# cortex-m4 9.6-21.5 per MAC, the DSP (SMLAD) ones 2.3-2.7, Helium on cortex-m55 0.6-1.4, the
+# scalar ones 7-12 on M3/M0+. A ranking of kernels for one layer, not a measurement of it.
+_CYCLES_PER_MAC = (("_host", 0.5), ("_mve", 1.1), ("_3x3_smlad", 2.2), ("_smlad", 2.5),
+                   ("_scalar", 8.0), ("arm_", 2.5), ("", 15.0))
+
 
 class OwnKernel(Kernel):
     """The one kernel of an op with one implementation: its OpDef's `emit` and `inplace_input`
-    (gap 0: an elementwise loop). Any requantization form its prepare() records."""
-    forms = ()
+    (gap 0: an elementwise loop). Its forms are the OpDef's."""
 
     def __init__(self, opdef: "OpDef"):
         self.opdef = opdef
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return self.opdef.forms
 
     @property
     def int16(self) -> bool:
@@ -204,6 +237,8 @@ def needs_mve(ctx: Context) -> str | None:
 @dataclass(frozen=True)
 class Choice:
     """The kernel selection picked for one layer: what the planner and the emitter read."""
+    layer: Layer
+    opdef: "OpDef"                                   # macs() and describe() of the summary
     kernel: Kernel
     decision: Any
     scratch: int
@@ -222,6 +257,8 @@ class Choice:
 
 class OpDef:
     kind: ClassVar[str] = ""
+    # the requantization forms of the op's own kernel (OwnKernel), for an op with one
+    forms: ClassVar[tuple[str, ...]] = (TFLITE_DOUBLE,)
 
     # OwnKernel.int16: the op's one implementation also runs int16 activations (ops/_int16.py)
     int16_own: ClassVar[bool] = False

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 from .. import quant
+from ._requant import TFLITE_DOUBLE, Requant
 from .base import OpDef, expect_per_tensor, register
 from .signature import Operand, Signature
 
@@ -23,7 +24,8 @@ BATCH = 3          # batch dimensions of tcm_batch_matmul_s8 (rank 5 at most)
 
 @dataclass(frozen=True)
 class BatchMatMulParams:
-    fields: dict               # tcm_batch_matmul_params
+    fields: dict               # tcm_batch_matmul_params (its rescale fields from rq)
+    rq: Requant
     rows: int
     cols: int
     depth: int
@@ -117,10 +119,10 @@ class BatchMatMul(OpDef):
             "lhs_row": 1 if adj_x else sa[3], "lhs_depth": sa[3] if adj_x else 1,
             "rhs_depth": 1 if adj_y else sb[3], "rhs_col": sb[3] if adj_y else 1,
             "lhs_offset": -g.tensor(op.inputs[0]).qparams()[1],
-            "rhs_offset": -g.tensor(op.inputs[1]).qparams()[1],
-            "multiplier": m, "shift": shift,
-            "output_offset": g.tensor(op.outputs[0]).qparams()[1]}
-        return BatchMatMulParams(fields=fields, rows=rows, cols=cols, depth=depth,
+            "rhs_offset": -g.tensor(op.inputs[1]).qparams()[1]}
+        rq = Requant(0, g.tensor(op.outputs[0]).qparams()[1], -128, 127, m, shift, TFLITE_DOUBLE)
+        fields.update(multiplier=rq.multiplier, shift=rq.shift, output_offset=rq.output_zp)
+        return BatchMatMulParams(fields=fields, rq=rq, rows=rows, cols=cols, depth=depth,
                                  batches=math.prod(batch))
 
     def macs(self, op, g):

@@ -22,9 +22,13 @@ from ..backends import cmsis_nn
 from .. import planner
 from ..cmacros import c_define
 from . import _conv_common as cc, _int16, _mve, _scalar
+from ._requant import TFLITE_DOUBLE
+from ._ort import onnxruntime_rules
+from .conv2d_ort import CONV_RULES
 from ._smlad import pack_rows, pad4, right_shift_requant
 from .base import (Kernel, OpDef, clamp_of, needs_dsp, needs_host, needs_mve, needs_scalar_mcu,
                    register)
+from .conv2d_sparse import ConvSparse
 
 
 # tcm_conv2d_s8_host's blocking: output pixels and channels computed together
@@ -80,6 +84,7 @@ def _inplace(layer, decision):
 class ConvPortable(cc.ReferenceLoop):
     """tcm_conv2d_s8: TFLite's reference loop over the model's filter and bias."""
     c_function = "tcm_conv2d_s8"
+    forms = (TFLITE_DOUBLE,)
     source = "tcm_conv.c"
     layout = "[out_c][k_h][k_w][in_c]"
     inplace = staticmethod(_inplace)
@@ -92,6 +97,7 @@ class ConvHost(Kernel):
     """tcm_conv2d_s8_host (--target host; tcm_dot_host.h's unsigned x signed dot product: x +
     128 as uint8, so the bias packs (input_offset - 128) * sum(filter))."""
     c_function = "tcm_conv2d_s8_host"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -121,6 +127,7 @@ class ConvSmlad(Kernel):
     """tcm_conv2d_s8_smlad (DSP cores) over filter rows padded to 4 taps, with the short
     requantization (_smlad.right_shift_requant) where it is exact for the layer's weights."""
     c_function = "tcm_conv2d_s8_smlad"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -158,10 +165,13 @@ class ConvScalar(Kernel):
     and one [bias, multiplier, shift] row per channel, the short requantization where exact
     (ops/_scalar.py)."""
     c_function = "tcm_conv2d_s8_scalar"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
-        return needs_scalar_mcu(ctx)
+        p = layer.params
+        return needs_scalar_mcu(ctx) or _scalar.acc_fits(
+            cc.folded_bias(p.bias, p.sums, -p.rq.input_zp), _taps(layer))
 
     def scratch_bytes(self, layer, ctx, decision):
         # TCM_CONV_SCALAR_SCRATCH_BYTES (tcm_conv_scalar.h): the patches of up to 4 pixels
@@ -185,6 +195,7 @@ class ConvScalar(Kernel):
 class ConvMve(Kernel):
     """tcm_conv2d_s8_mve (Helium): filter rows padded to 16 taps."""
     c_function = "tcm_conv2d_s8_mve"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -211,6 +222,7 @@ class ConvCmsisNN(Kernel):
     """arm_convolve_wrapper_s8: per channel, double rounding (arm_nn_requantize) as
     ConvPerChannel, so every CONV_2D layer is eligible; CMSIS-NN folds the input offset itself."""
     c_function = "arm_convolve_wrapper_s8"
+    forms = (TFLITE_DOUBLE,)
     backend = "cmsis-nn"
 
     def scratch_bytes(self, layer, ctx, decision):
@@ -247,9 +259,10 @@ class ConvPortableS16(_int16.WindowS16):
 
 
 @register("CONV_2D")
+@onnxruntime_rules(CONV_RULES)
 class Conv2D(OpDef):
-    kernels = (ConvCmsisNN(), ConvMve(), ConvSmlad(), ConvScalar(), ConvHost(), ConvPortable(),
-               ConvPortableS16())
+    kernels = (ConvCmsisNN(), ConvSparse(), ConvMve(), ConvSmlad(), ConvScalar(), ConvHost(),
+               ConvPortable(), ConvPortableS16())
     signature = cc.CONV_SIGNATURE
 
     def check(self, op, g):

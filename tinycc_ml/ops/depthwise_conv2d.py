@@ -21,8 +21,12 @@ import numpy as np
 from ..backends import cmsis_nn
 from .. import planner, quant
 from . import _conv_common as cc, _int16, _mve, _scalar
+from ._requant import TFLITE_DOUBLE
+from ._ort import onnxruntime_rules
+from .conv2d_ort import DEPTHWISE_RULES
 from .base import (Kernel, OpDef, clamp_of, needs_dsp, needs_host, needs_mve, needs_scalar_mcu,
                    register)
+from .depthwise_conv2d_sparse import DepthwiseSparse
 
 
 PASS_VALUES = 64     # outputs per pass the host kernel aims at (tcm_depthwise_host.c)
@@ -66,6 +70,7 @@ def _params(layer, em) -> str:
 class DepthwisePortable(cc.ReferenceLoop):
     """tcm_depthwise_conv2d_s8: TFLite's reference loop over the model's filter and bias."""
     c_function = "tcm_depthwise_conv2d_s8"
+    forms = (TFLITE_DOUBLE,)
     source = "tcm_depthwise.c"
     layout = "[1][k_h][k_w][out_c]"
     inplace = staticmethod(_inplace)
@@ -86,6 +91,7 @@ class DepthwiseHost(Kernel):
     """tcm_depthwise_conv2d_s8_host (--target host): `pixels` adjacent output pixels per pass
     (the decision), x86 VNNI under #if."""
     c_function = "tcm_depthwise_conv2d_s8_host"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -122,6 +128,7 @@ class DepthwiseSmlad(Kernel):
     """tcm_depthwise_conv2d_s8_smlad: SMLABB/SMLATT over int16 taps; multiplier 1, channels
     by 4, at most 64 taps."""
     c_function = "tcm_depthwise_conv2d_s8_smlad"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -156,6 +163,7 @@ class DepthwiseScalar(Kernel):
     [bias, multiplier, shift] row per channel, the short requantization where exact
     (ops/_scalar.py)."""
     c_function = "tcm_depthwise_conv2d_s8_scalar"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -164,7 +172,10 @@ class DepthwiseScalar(Kernel):
         return needs_scalar_mcu(ctx)
 
     def scratch_bytes(self, layer, ctx, decision):
-        return layer.params.win.in_c    # a pixel of zero points (tcm_depthwise_scalar.h)
+        # TCM_DEPTHWISE_SCALAR_SCRATCH_BYTES (tcm_depthwise_scalar.h): a window's tap offsets,
+        # then a pixel of zero points
+        win = layer.params.win
+        return 4 * win.k_h * win.k_w + win.in_c
 
     def emit(self, layer, em, decision):
         params = _params(layer, em)
@@ -184,6 +195,7 @@ class Depthwise3x3Smlad(Kernel):
     or 2, and tcm_requant_dsp.h's short requantization exact for every channel (read from
     the weight values here, once)."""
     c_function = "tcm_depthwise_conv2d_s8_3x3_smlad"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -232,6 +244,7 @@ class Depthwise3x3Smlad(Kernel):
 class DepthwiseMve(Kernel):
     """tcm_depthwise_conv2d_s8_mve (Helium)."""
     c_function = "tcm_depthwise_conv2d_s8_mve"
+    forms = (TFLITE_DOUBLE,)
     inplace = staticmethod(_inplace)
 
     def why_not(self, layer, ctx):
@@ -260,6 +273,7 @@ class DepthwiseMve(Kernel):
 class DepthwiseCmsisNN(Kernel):
     """arm_depthwise_conv_wrapper_s8 (batch 1), double rounding as DepthwiseConvPerChannel."""
     c_function = "arm_depthwise_conv_wrapper_s8"
+    forms = (TFLITE_DOUBLE,)
     backend = "cmsis-nn"
 
     def why_not(self, layer, ctx):
@@ -288,9 +302,11 @@ class DepthwiseCmsisNN(Kernel):
 
 
 @register("DEPTHWISE_CONV_2D")
+@onnxruntime_rules(DEPTHWISE_RULES)
 class DepthwiseConv2D(OpDef):
-    kernels = (DepthwiseCmsisNN(), DepthwiseMve(), Depthwise3x3Smlad(), DepthwiseSmlad(),
-               DepthwiseScalar(), DepthwiseHost(), DepthwisePortable(), DepthwisePortableS16())
+    kernels = (DepthwiseCmsisNN(), DepthwiseSparse(), DepthwiseMve(), Depthwise3x3Smlad(),
+               DepthwiseSmlad(), DepthwiseScalar(), DepthwiseHost(), DepthwisePortable(),
+               DepthwisePortableS16())
     signature = cc.CONV_SIGNATURE
 
     def check(self, op, g):

@@ -22,10 +22,13 @@ from .. import quant
 from ..backends import cmsis_nn
 from ..cmacros import c_define
 from ._conv_common import Requant, check_accum_depth, folded_bias, model_bias_const, wrap_int32
-from . import _int16, _scalar
+from . import _int16, _scalar, fully_connected_ort
+from ._requant import TFLITE_SINGLE, TFLITE_SINGLE_INT64
+from ._ort import onnxruntime_rules
 from ._smlad import pack_rows
 from .base import (Kernel, OpDef, clamp_of, expect_per_tensor, needs_dsp, needs_host,
                    needs_mve, needs_scalar_mcu, register)
+from .fully_connected_sparse import FCSparse
 from .signature import Operand, Signature
 
 
@@ -67,7 +70,7 @@ def _params(layer, em) -> str:
 class FCPortable(Kernel):
     """tcm_fully_connected_s8: TFLite's reference loop over the model's weights and bias."""
     c_function = "tcm_fully_connected_s8"
-    forms = ("tflite_single",)
+    forms = (TFLITE_SINGLE,)
 
     def emit(self, layer, em, decision):
         p, op = layer.params, layer.op
@@ -85,7 +88,7 @@ class FCHost(Kernel):
     product (x + 128 as uint8, so the bias packs (input_offset - 128) * sum(row)); rows padded
     to HOST_DEPTH_ALIGN."""
     c_function = "tcm_fully_connected_s8_host"
-    forms = ("tflite_single",)
+    forms = (TFLITE_SINGLE,)
 
     def why_not(self, layer, ctx):
         return needs_host(ctx)
@@ -112,7 +115,7 @@ class FCSmlad(Kernel):
     """tcm_fully_connected_s8_smlad (DSP cores): rows padded to 4 for SMLAD, packed into words;
     the short single-rounding requantization when every shift is in [-31, -2] (the decision)."""
     c_function = "tcm_fully_connected_s8_smlad"
-    forms = ("tflite_single",)
+    forms = (TFLITE_SINGLE,)
 
     def why_not(self, layer, ctx):
         return needs_dsp(ctx)
@@ -140,10 +143,11 @@ class FCScalar(Kernel):
     """tcm_fully_connected_s8_scalar (cores without SIMD): weight blocks of 4 rows interleaved
     (ops/_scalar.py), the short single-rounding requantization where exact."""
     c_function = "tcm_fully_connected_s8_scalar"
-    forms = ("tflite_single",)
+    forms = (TFLITE_SINGLE,)
 
     def why_not(self, layer, ctx):
-        return needs_scalar_mcu(ctx)
+        p = layer.params
+        return needs_scalar_mcu(ctx) or _scalar.acc_fits(p.folded(-p.rq.input_zp), p.depth)
 
     def emit(self, layer, em, decision):
         p = layer.params
@@ -163,7 +167,7 @@ class FCScalar(Kernel):
 class FCMve(Kernel):
     """tcm_fully_connected_s8_mve (Helium)."""
     c_function = "tcm_fully_connected_s8_mve"
-    forms = ("tflite_single",)
+    forms = (TFLITE_SINGLE,)
 
     def why_not(self, layer, ctx):
         return needs_mve(ctx)
@@ -229,9 +233,10 @@ def _has_bias(op) -> bool:
 
 
 @register("FULLY_CONNECTED")
+@onnxruntime_rules(fully_connected_ort.RULES)
 class FullyConnected(OpDef):
-    kernels = (FCCmsisNN(), FCMve(), FCSmlad(), FCScalar(), FCHost(), FCPortable(),
-               FCPortableS16())
+    kernels = (FCCmsisNN(), FCSparse(), FCMve(), FCSmlad(), FCScalar(), FCHost(),
+               FCPortable(), FCPortableS16())
     signature = Signature((Operand("input", ("int8", "int16")),
                            Operand("weights", ("int8",), const=True),
                            Operand("bias", ("int32", "int64"), const=True, optional=True)),
@@ -291,10 +296,10 @@ class FullyConnected(OpDef):
             raise g.error(op, "the requantization scale is too large (shift > 30)")
         bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)
         act_min, act_max = quant.activation_range(clamp_of(op), out_scale, out_zp, out.dtype)
-        rq = Requant(in_zp, out_zp, act_min, act_max, mult, shift, "tflite_single")
+        rq = Requant(in_zp, out_zp, act_min, act_max, mult, shift, TFLITE_SINGLE)
         if x.dtype == "int16":
             abs_sums = np.abs(w.data.astype(np.int64)).sum(axis=1)
-            rq = _int16.int64_requant(op, g, rq, bias, abs_sums, "tflite_single_int64")
+            rq = _int16.int64_requant(op, g, rq, bias, abs_sums, TFLITE_SINGLE_INT64)
         return FCParams(batches=x.size // depth, depth=depth, units=units, rq=rq,
                         bias=wrap_int32(bias), sums=w.data.astype(np.int64).sum(axis=1))
 

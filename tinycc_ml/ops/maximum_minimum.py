@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import _elementwise as ew
-from .base import OpDef, register
+from .base import register
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,7 @@ class MinMaxParams:
     loop: ew.LoopNest
 
 
-class _MinMax(OpDef):
-    signature = ew.BINARY_SIGNATURE
+class _MinMax(ew.BinaryOp):
     fn = ""
 
     def check(self, op, g):
@@ -34,18 +33,9 @@ class _MinMax(OpDef):
         if a.is_const and b.is_const:
             raise g.error(op, "both inputs are constants; not supported")
 
-    def output_shape(self, op, g):
-        return ew.output_shape(op, g)
-
     def prepare(self, op, g):
         a, b = (g.tensor(t) for t in op.inputs)
         return MinMaxParams(ew.loop_nest(a.shape, b.shape))
-
-    def inplace_input(self, op, g):
-        return ew.inplace_operand(op, g)
-
-    def describe(self, op, g):
-        return ew.describe(op, g, op.params.loop)
 
     def emit(self, op, g, em):
         em.use("tcm_minmax.c")

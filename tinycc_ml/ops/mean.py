@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from .. import quant
 from ._fixedpoint import wrap
+from ._requant import TFLITE_DOUBLE, Requant
 from .base import Kernel, OpDef, expect_per_tensor, register
 from .signature import Operand, Signature
 
@@ -27,17 +28,26 @@ LEVELS = 3                  # kept / reduced loop levels of tcm_mean_s8
 
 
 @dataclass(frozen=True)
-class MeanParams:
+class Reduction:
+    """How a reduction walks its input (MEAN here, REDUCE_MAX / REDUCE_MIN in
+    ops/reduce_max_min.py): the fields of tcm_reduce.h's loops."""
     axes: tuple[int, ...]           # resolved, sorted, unique
-    n: int                          # values averaged per output
+    n: int                          # values reduced per output
     outer: tuple[int, ...]          # kept merged axes, LEVELS entries (1 = unused)
     outer_stride: tuple[int, ...]
     inner: tuple[int, ...]          # reduced merged axes
     inner_stride: tuple[int, ...]
-    sum_offset: int
-    multiplier: int
-    shift: int
-    output_offset: int
+
+    def fields(self) -> dict:
+        return {"outer": self.outer, "outer_stride": self.outer_stride, "inner": self.inner,
+                "inner_stride": self.inner_stride}
+
+
+@dataclass(frozen=True)
+class MeanParams:
+    loops: Reduction
+    sum_offset: int                 # -input_zp * n, wrapped to int32
+    rq: Requant                     # the sum's rescale, 1/n folded in (mean_multiplier)
 
 
 def resolve_axes(axis_values, rank: int) -> tuple[int, ...] | None:
@@ -80,6 +90,59 @@ def mean_multiplier(in_scale: float, out_scale: float, n: int) -> tuple[int, int
     return (multiplier << shift_n) // n, shift - shift_n
 
 
+def check_reduction(op, g, empty_axis_ok: bool) -> None:
+    """The checks every reduction makes: input and output per tensor, the input not constant
+    nor empty, the axes in range, the output shape the reduced one, the loops fit LEVELS."""
+    x, axis, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    expect_per_tensor(op, g, x, "input")
+    expect_per_tensor(op, g, y, "output")
+    xt, yt = g.tensor(x), g.tensor(y)
+    if xt.is_const:
+        raise g.error(op, f"input '{x}' is a constant; {op.kind} of constants is not supported")
+    if xt.size == 0:
+        raise g.error(op, f"input {list(xt.shape)} is empty")
+    values = g.tensor(axis).data.reshape(-1)
+    if values.size == 0 and not empty_axis_ok:
+        raise g.error(op, "the axis tensor is empty (TFLite copies the input unchanged); "
+                          "not supported")
+    axes = resolve_axes(values, len(xt.shape))
+    if axes is None:
+        raise g.error(op, f"axis {list(int(v) for v in values)} is out of range for rank "
+                          f"{len(xt.shape)}")
+    keep = [1 if i in axes else d for i, d in enumerate(xt.shape)]
+    want = keep if op.attrs.get("keep_dims", False) else [d for i, d in enumerate(xt.shape)
+                                                           if i not in axes]
+    if list(yt.shape) != want:
+        raise g.error(op, f"output shape {list(yt.shape)} is not the reduced shape {want}")
+    loops = merged_loops(xt.shape, axes)
+    for reduced in (False, True):
+        if sum(1 for lp in loops if lp[2] == reduced) > LEVELS:
+            raise g.error(op, f"axes {list(axes)} of shape {list(xt.shape)} interleave kept "
+                              f"and reduced axes more than {LEVELS} times")
+
+
+def reduction(op, g) -> Reduction:
+    """The loops of a reduction that passed check_reduction."""
+    shape = g.tensor(op.inputs[0]).shape
+    axes = resolve_axes(g.tensor(op.inputs[1]).data.reshape(-1), len(shape))
+    loops = merged_loops(shape, axes)
+
+    def levels(reduced):
+        chosen = [(e, s) for e, s, r in loops if r == reduced]
+        chosen = [(1, 0)] * (LEVELS - len(chosen)) + chosen
+        return tuple(e for e, _ in chosen), tuple(s for _, s in chosen)
+    outer, outer_stride = levels(False)
+    inner, inner_stride = levels(True)
+    return Reduction(axes, math.prod(shape[a] for a in axes), outer, outer_stride, inner,
+                     inner_stride)
+
+
+def describe_reduction(op) -> str:
+    r = op.params.loops
+    keep = ", keep_dims" if op.attrs.get("keep_dims", False) else ""
+    return f"axes {list(r.axes)}{keep}, {r.n} values per output"
+
+
 @register("MEAN")
 class Mean(OpDef):
     signature = Signature((Operand("input", ("int8", "int16")),
@@ -87,39 +150,15 @@ class Mean(OpDef):
                           (Operand("output", ("int8", "int16")),))
 
     def check(self, op, g):
-        x, axis, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        expect_per_tensor(op, g, x, "input")
-        expect_per_tensor(op, g, y, "output")
-        xt, yt = g.tensor(x), g.tensor(y)
-        if xt.is_const:
-            raise g.error(op, f"input '{x}' is a constant; MEAN of constants is not supported")
-        if xt.size == 0:
-            raise g.error(op, f"input {list(xt.shape)} is empty")
-        values = g.tensor(axis).data.reshape(-1)
-        if values.size == 0:
-            raise g.error(op, "the axis tensor is empty (TFLite copies the input unchanged); "
-                              "not supported")
-        axes = resolve_axes(values, len(xt.shape))
-        if axes is None:
-            raise g.error(op, f"axis {list(int(v) for v in values)} is out of range for rank "
-                              f"{len(xt.shape)}")
-        keep = [1 if i in axes else d for i, d in enumerate(xt.shape)]
-        want = keep if op.attrs.get("keep_dims", False) else [d for i, d in enumerate(xt.shape)
-                                                               if i not in axes]
-        if list(yt.shape) != want:
-            raise g.error(op, f"output shape {list(yt.shape)} is not the reduced shape {want}")
+        check_reduction(op, g, empty_axis_ok=False)
+        xt, yt = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
         from . import _int16
-        io = ((x, "input"), (y, "output"))
         int16 = xt.dtype == "int16"
-        _int16.check_activations(op, g, io)
+        _int16.check_activations(op, g, ((op.inputs[0], "input"), (op.outputs[0], "output")))
+        axes = resolve_axes(g.tensor(op.inputs[1]).data.reshape(-1), len(xt.shape))
         n = math.prod(xt.shape[a] for a in axes)
         if (32768 if int16 else 128) * n >= 2**31:
             raise g.error(op, f"averages {n} values; the int32 sum may overflow")
-        loops = merged_loops(xt.shape, axes)
-        for reduced in (False, True):
-            if sum(1 for lp in loops if lp[2] == reduced) > LEVELS:
-                raise g.error(op, f"axes {list(axes)} of shape {list(xt.shape)} interleave kept "
-                                  f"and reduced axes more than {LEVELS} times")
         in_scale, out_scale = xt.qparams()[0], yt.qparams()[0]
         if not (in_scale > 0 and out_scale > 0 and math.isfinite(in_scale / out_scale)):
             raise g.error(op, f"scales must be positive (input {in_scale:.9g}, "
@@ -129,30 +168,18 @@ class Mean(OpDef):
                               "large (shift > 30)")
 
     def prepare(self, op, g):
-        xt, yt = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
-        axes = resolve_axes(g.tensor(op.inputs[1]).data.reshape(-1), len(xt.shape))
-        (in_scale, in_zp), (out_scale, out_zp) = xt.qparams(), yt.qparams()
-        n = math.prod(xt.shape[a] for a in axes)
-        multiplier, shift = mean_multiplier(in_scale, out_scale, n)
-        loops = merged_loops(xt.shape, axes)
-
-        def levels(reduced):
-            chosen = [(e, s) for e, s, r in loops if r == reduced]
-            chosen = [(1, 0)] * (LEVELS - len(chosen)) + chosen
-            return tuple(e for e, _ in chosen), tuple(s for _, s in chosen)
-        outer, outer_stride = levels(False)
-        inner, inner_stride = levels(True)
-        return MeanParams(axes=axes, n=n, outer=outer, outer_stride=outer_stride, inner=inner,
-                          inner_stride=inner_stride, sum_offset=wrap(-in_zp * n, 32),
-                          multiplier=multiplier, shift=shift, output_offset=out_zp)
+        loops = reduction(op, g)
+        (in_scale, in_zp), (out_scale, out_zp) = (g.tensor(t).qparams()
+                                                  for t in (op.inputs[0], op.outputs[0]))
+        multiplier, shift = mean_multiplier(in_scale, out_scale, loops.n)
+        return MeanParams(loops=loops, sum_offset=wrap(-in_zp * loops.n, 32),
+                          rq=Requant(in_zp, out_zp, -128, 127, multiplier, shift, TFLITE_DOUBLE))
 
     def inplace_input(self, op, g):
         return 0
 
     def describe(self, op, g):
-        p = op.params
-        keep = ", keep_dims" if op.attrs.get("keep_dims", False) else ""
-        return f"axes {list(p.axes)}{keep}, {p.n} values per output"
+        return describe_reduction(op)
 
     @property
     def kernels(self):
@@ -166,10 +193,10 @@ class Mean(OpDef):
 
 def _struct(p, em) -> str:
     return em.struct("params", "tcm_mean_params", {
-        "outer": tuple(p.outer), "outer_stride": tuple(p.outer_stride),
-        "inner": tuple(p.inner), "inner_stride": tuple(p.inner_stride),
-        "sum_offset": p.sum_offset, "multiplier": p.multiplier, "shift": p.shift,
-        "output_offset": p.output_offset})
+        "loops": "{ " + ", ".join(f".{k} = {{ {', '.join(map(str, v))} }}"
+                                  for k, v in p.loops.fields().items()) + " }",
+        "sum_offset": p.sum_offset, "multiplier": p.rq.multiplier, "shift": p.rq.shift,
+        "output_offset": p.rq.output_zp})
 
 
 # --- 16x8: int16 activations (ops/_int16.py) ---
@@ -178,7 +205,7 @@ class MeanS16(Kernel):
     """tcm_mean_s16 (tcm_reduce_s16.c): QuantizedMeanOrSum on int16; in place as the int8
     kernel (the same element size in and out)."""
     c_function = "tcm_mean_s16"
-    forms = ()
+    forms = (TFLITE_DOUBLE,)
     int16 = True
 
     def inplace(self, layer, decision):

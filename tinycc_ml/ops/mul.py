@@ -17,30 +17,30 @@ import numpy as np
 
 from .. import quant
 from . import _elementwise as ew
+from ._requant import TFLITE_DOUBLE, Requant
 from .base import Kernel, OpDef, clamp_of, register
 
 # (x1 + offset1) * (x2 + offset2) has |value| <= 256 * 256 = 2^16: TFLite shifts it left by a
 # positive shift in int32, so beyond 2^14 it would wrap (undefined behaviour in C).
 MAX_LEFT_SHIFT = 14
+# int16 products reach 2^30: any left shift could overflow TFLite's int32 arithmetic
+MAX_LEFT_SHIFT_16 = 0
 
 
 @dataclass(frozen=True)
 class MulParams:
     input1_offset: int
     input2_offset: int
-    output_multiplier: int
-    output_shift: int
-    output_offset: int
-    act_min: int
-    act_max: int
+    rq: Requant          # the product's rescale to the output (input_zp 0: operands offset)
     loop: ew.LoopNest
 
 
 def _struct(p, em) -> str:
+    rq = p.rq
     return em.struct("params", "tcm_mul_params", {
         "input1_offset": p.input1_offset, "input2_offset": p.input2_offset,
-        "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
-        "output_offset": p.output_offset, "act_min": p.act_min, "act_max": p.act_max})
+        "output_multiplier": rq.multiplier, "output_shift": rq.shift,
+        "output_offset": rq.output_zp, "act_min": rq.act_min, "act_max": rq.act_max})
 
 
 # --- 16x8: int16 activations (ops/_int16.py) ---
@@ -49,7 +49,7 @@ class MulPortableS16(Kernel):
     """tcm_mul_s16 (tcm_elementwise_s16.c): MulElementwise<int16_t>, any broadcast, in place
     over an operand of the output's shape (gap 0)."""
     c_function = "tcm_mul_s16"
-    forms = ()
+    forms = (TFLITE_DOUBLE,)
     int16 = True
 
     def inplace(self, layer, decision):
@@ -65,12 +65,11 @@ class MulPortableS16(Kernel):
                        em.tensor(op.inputs[1]), em.tensor(op.outputs[0]))
 
 
-# int16 products reach 2^30: any left shift could overflow TFLite's int32 arithmetic
-MAX_LEFT_SHIFT_16 = 0
+_MUL_S16 = MulPortableS16()
 
 
 @register("MUL")
-class Mul(OpDef):
+class Mul(ew.BinaryOp):
     signature = ew.BINARY16_SIGNATURE
 
     @property
@@ -94,22 +93,14 @@ class Mul(OpDef):
         real = np.float32(np.float32(s1 * s2) / so)         # float32 arithmetic, as mul.cc
         return quant.quantize_multiplier(float(real))
 
-    def output_shape(self, op, g):
-        return ew.output_shape(op, g)
-
     def prepare(self, op, g):
         a, b, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
         mult, shift = self._multiplier(op, g)
         zo = y.qparams()[1]
         lo, hi = quant.activation_range(clamp_of(op), y.qparams()[0], zo, y.dtype)
-        return MulParams(-a.qparams()[1], -b.qparams()[1], mult, shift, zo, lo, hi,
+        return MulParams(-a.qparams()[1], -b.qparams()[1],
+                         Requant(0, zo, lo, hi, mult, shift, TFLITE_DOUBLE),
                          ew.loop_nest(a.shape, b.shape))
-
-    def inplace_input(self, op, g):
-        return ew.inplace_operand(op, g)
-
-    def describe(self, op, g):
-        return ew.describe(op, g, op.params.loop)
 
     def emit(self, op, g, em):
         p = op.params
@@ -118,6 +109,3 @@ class Mul(OpDef):
         loop = em.struct("loop", "tcm_broadcast", p.loop.fields())
         return (f"tcm_mul_s8(&{params}, &{loop}, {em.tensor(op.inputs[0])}, "
                 f"{em.tensor(op.inputs[1])}, {em.tensor(op.outputs[0])});")
-
-
-_MUL_S16 = MulPortableS16()

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 from .. import quant
 from ..backends import cmsis_nn
-from . import _conv_common as cc
+from . import _conv_common as cc, pool_ort
+from ._ort import onnxruntime_rules
+from ._requant import TFLITE_ROUND_DIVIDE, Requant
 from .base import Kernel, OpDef, clamp_of, expect_per_tensor, register
 from .signature import Operand, Signature
 
@@ -31,10 +33,13 @@ class PoolParams:
     win: cc.Window
     act_min: int
     act_max: int
+    rq: Requant | None      # AVERAGE_POOL_2D: the rounded division (no multiplier); MAX: None
 
 
 class PoolPortable(Kernel):
     """tcm_avg_pool_s8 / tcm_max_pool_s8 (tcm_pool.c)."""
+
+    forms = (TFLITE_ROUND_DIVIDE,)     # AVERAGE_POOL_2D; MAX_POOL_2D's layers have no form
 
     def __init__(self, c_function: str):
         self.c_function = c_function
@@ -63,6 +68,7 @@ class PoolCmsisNN(Kernel):
     """arm_avgpool_s8 / arm_max_pool_s8: bit-exact with the reference (taps inside the image
     only, the same rounded division; backends/cmsis_nn.py), so every layer is eligible."""
     backend = "cmsis-nn"
+    forms = (TFLITE_ROUND_DIVIDE,)
 
     def __init__(self, c_function: str):
         self.c_function = c_function
@@ -84,6 +90,7 @@ class PoolCmsisNN(Kernel):
 class _Pool(OpDef):
     signature = Signature((Operand("input", ("int8", "int16")),),
                           (Operand("output", ("int8", "int16")),))
+    averages = False
 
     def _window(self, op, g) -> cc.Window:
         kh, kw = (int(v) for v in op.attrs.get("window", (0, 0)))
@@ -109,7 +116,8 @@ class _Pool(OpDef):
         scale, zp = g.tensor(op.outputs[0]).qparams()
         lo, hi = quant.activation_range(clamp_of(op), scale, zp,
                                         g.tensor(op.outputs[0]).dtype)
-        return PoolParams(self._window(op, g), lo, hi)
+        rq = Requant(zp, zp, lo, hi, form=TFLITE_ROUND_DIVIDE) if self.averages else None
+        return PoolParams(self._window(op, g), lo, hi, rq)
 
     def macs(self, op, g):
         w = op.params.win
@@ -120,12 +128,15 @@ class _Pool(OpDef):
 
 
 @register("AVERAGE_POOL_2D")
+@onnxruntime_rules(pool_ort.AVG_RULES)
 class AveragePool2D(_Pool):
+    averages = True
     kernels = (PoolCmsisNN("arm_avgpool_s8"), PoolPortable("tcm_avg_pool_s8"),
                PoolPortableS16("tcm_avg_pool_s16"))
 
 
 @register("MAX_POOL_2D")
+@onnxruntime_rules(pool_ort.MAX_RULES)
 class MaxPool2D(_Pool):
     kernels = (PoolCmsisNN("arm_max_pool_s8"), PoolPortable("tcm_max_pool_s8"),
                PoolPortableS16("tcm_max_pool_s16"))

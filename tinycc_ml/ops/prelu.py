@@ -24,6 +24,7 @@ import numpy as np
 from .. import quant
 from . import _fixedpoint as fx
 from ._elementwise import broadcast_shape
+from ._requant import TFLITE_DOUBLE, Requant
 from .base import OpDef, expect_per_tensor, register
 from .signature import Operand, Signature
 
@@ -32,21 +33,21 @@ from .signature import Operand, Signature
 class PreluParams:
     rows: int
     alpha: np.ndarray            # int8 [period]: alpha over the trailing axes it varies on
-    input_offset: int
     alpha_offset: int
-    output_offset: int
-    identity: tuple[int, int]    # (multiplier, shift)
-    slope: tuple[int, int]       # (multiplier, shift) of input_scale * alpha_scale / output_scale
+    rq: Requant                  # x >= 0: (x - input_zp) * input_scale / output_scale
+    slope: tuple[int, int]       # x < 0: (multiplier, shift) of input_scale * alpha_scale /
+                                 # output_scale, in the same form
     table: np.ndarray | None     # int8 [256] for inputs -128 .. 127 when alpha is one value
 
     def apply(self, x: int, alpha: int) -> int:
         """BroadcastPrelu4DSlow for one element (the table's entries)."""
-        v = x + self.input_offset
+        rq = self.rq
+        v = x - rq.input_zp
         if v >= 0:
-            y = fx.mbqm(v, *self.identity)
+            y = fx.mbqm(v, rq.multiplier, rq.shift)
         else:
             y = fx.mbqm(v * (alpha + self.alpha_offset), *self.slope)
-        return min(max(y + self.output_offset, -128), 127)
+        return min(max(y + rq.output_zp, rq.act_min), rq.act_max)
 
 
 def _multiplier(op, g, real: np.float32) -> tuple[int, int]:
@@ -92,9 +93,9 @@ class Prelu(OpDef):
         identity = _multiplier(op, g, fx.F32(xs) / fx.F32(ys))
         slope = _multiplier(op, g, fx.F32(xs) * fx.F32(as_) / fx.F32(ys))
         alpha = alpha_period(a.data.astype(np.int8), tuple(x.shape))
-        p = PreluParams(rows=x.size // alpha.size, alpha=alpha, input_offset=-xz,
-                        alpha_offset=-az, output_offset=yz, identity=identity, slope=slope,
-                        table=None)
+        rq = Requant(xz, yz, -128, 127, *identity, TFLITE_DOUBLE)
+        p = PreluParams(rows=x.size // alpha.size, alpha=alpha, alpha_offset=-az, rq=rq,
+                        slope=slope, table=None)
         if np.all(alpha == alpha[0]):
             table = np.array([p.apply(v, int(alpha[0])) for v in range(-128, 128)], np.int8)
             p = replace(p, table=table)
@@ -118,9 +119,9 @@ class Prelu(OpDef):
             return f"tcm_lut_s8({x}, {table}, {y}, {p.rows * p.alpha.size});"
         em.use("tcm_prelu.c")
         params = em.struct("params", "tcm_prelu_params", {
-            "rows": p.rows, "period": p.alpha.size, "input_offset": p.input_offset,
-            "alpha_offset": p.alpha_offset, "output_offset": p.output_offset,
-            "identity_multiplier": p.identity[0], "identity_shift": p.identity[1],
+            "rows": p.rows, "period": p.alpha.size, "input_offset": -p.rq.input_zp,
+            "alpha_offset": p.alpha_offset, "output_offset": p.rq.output_zp,
+            "identity_multiplier": p.rq.multiplier, "identity_shift": p.rq.shift,
             "alpha_multiplier": p.slope[0], "alpha_shift": p.slope[1]})
         alpha = em.const("alpha", p.alpha, comment="alpha over the trailing axes it varies on")
         return f"tcm_prelu_s8(&{params}, {x}, {alpha}, {y});"

@@ -29,6 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
+from . import quantize_ort
+from ._ort import onnxruntime_rules
+from ._requant import TFLITE_DOUBLE, Requant
 from .base import Kernel, OpDef, expect_per_tensor, register
 from .signature import Operand, Signature
 
@@ -50,10 +53,7 @@ class AffineParams:
 @dataclass(frozen=True)
 class RequantizeParams:
     size: int
-    input_zero_point: int
-    multiplier: int
-    shift: int
-    output_zero_point: int
+    rq: Requant       # act_min/act_max: the output type's range
 
 
 class _Affine(OpDef):
@@ -72,6 +72,7 @@ def _check_scale(op, g, name: str, role: str) -> None:
 
 
 @register("QUANTIZE")
+@onnxruntime_rules(quantize_ort.RULES)
 class Quantize(_Affine):
     signature = Signature((Operand("input", ("float32",) + _INTEGER),),
                           (Operand("output", _INTEGER),))
@@ -105,7 +106,9 @@ class Quantize(_Affine):
         if x.dtype == "float32":
             return AffineParams(y.size, scale, zp)
         mult, shift = self._multiplier(op, g)
-        return RequantizeParams(y.size, x.qparams()[1], mult, shift, zp)
+        info = np.iinfo(np.dtype(y.dtype))
+        return RequantizeParams(y.size, Requant(x.qparams()[1], zp, int(info.min), int(info.max),
+                                                mult, shift, TFLITE_DOUBLE))
 
     @property
     def kernels(self):
@@ -134,9 +137,9 @@ class Quantize(_Affine):
             fn = f"tcm_quantize_f32_{_SUFFIX[y.dtype]}"
         else:
             params = em.struct("params", "tcm_requantize_params", {
-                "size": p.size, "input_zero_point": p.input_zero_point,
-                "multiplier": p.multiplier, "shift": p.shift,
-                "output_zero_point": p.output_zero_point})
+                "size": p.size, "input_zero_point": p.rq.input_zp,
+                "multiplier": p.rq.multiplier, "shift": p.rq.shift,
+                "output_zero_point": p.rq.output_zp})
             fn = f"tcm_requantize_{_SUFFIX[x.dtype]}_{_SUFFIX[y.dtype]}"
         return f"{fn}(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
 

@@ -24,6 +24,9 @@ import numpy as np
 
 from .. import quant
 from ..backends import cmsis_nn
+from . import softmax_ort
+from ._ort import onnxruntime_rules
+from ._requant import TFLITE_SOFTMAX, Requant
 from .base import Kernel, OpDef, expect_per_tensor, register
 from .signature import Operand, Signature
 
@@ -34,8 +37,7 @@ SCALED_DIFF_INTEGER_BITS = 5    # kScaledDiffIntegerBits in SoftmaxPrepare and s
 class SoftmaxParams:
     rows: int                   # product of all dimensions but the last
     depth: int                  # the last dimension: one softmax per `depth` values
-    input_multiplier: int       # beta * input_scale * 2^26 = multiplier * 2^(left_shift - 31)
-    input_left_shift: int
+    rq: Requant                 # multiplier * 2^(shift - 31) = beta * input_scale * 2^26
     diff_min: int               # inputs more than -diff_min below the row max count as exp 0
     output_dtype: str           # "int8" or "int16"
 
@@ -50,6 +52,7 @@ def _output_scale_ok(scale: float) -> bool:
 class SoftmaxPortable(Kernel):
     """tcm_softmax_s8 (int8 output; in place: element c of a row is written after the whole
     row was read and after in[c]) or tcm_softmax_s8_s16 (int16 output, never in place)."""
+    forms = (TFLITE_SOFTMAX,)
 
     def __init__(self, c_function: str, output_dtype: str):
         self.c_function, self.output_dtype = c_function, output_dtype
@@ -65,8 +68,8 @@ class SoftmaxPortable(Kernel):
         p = layer.params
         em.use("tcm_softmax.c")
         params = em.struct("params", "tcm_softmax_params", {
-            "rows": p.rows, "depth": p.depth, "input_multiplier": p.input_multiplier,
-            "input_left_shift": p.input_left_shift, "diff_min": p.diff_min})
+            "rows": p.rows, "depth": p.depth, "input_multiplier": p.rq.multiplier,
+            "input_left_shift": p.rq.shift, "diff_min": p.diff_min})
         return em.call(self.c_function, f"&{params}", em.tensor(layer.op.inputs[0]),
                        em.tensor(layer.op.outputs[0]))
 
@@ -76,6 +79,7 @@ class SoftmaxCmsisNN(Kernel):
     exp and reciprocal, diff_min, output shift; backends/cmsis_nn.py), no scratch."""
     c_function = "arm_softmax_s8"
     backend = "cmsis-nn"
+    forms = (TFLITE_SOFTMAX,)
 
     def why_not(self, layer, ctx):
         if layer.params.output_dtype != "int8":
@@ -86,11 +90,12 @@ class SoftmaxCmsisNN(Kernel):
         p = layer.params
         return cmsis_nn.softmax(em, x=em.tensor(layer.op.inputs[0]),
                                 y=em.tensor(layer.op.outputs[0]), rows=p.rows, depth=p.depth,
-                                mult=p.input_multiplier, left_shift=p.input_left_shift,
+                                mult=p.rq.multiplier, left_shift=p.rq.shift,
                                 diff_min=p.diff_min)
 
 
 @register("SOFTMAX")
+@onnxruntime_rules(softmax_ort.RULES)
 class Softmax(OpDef):
     kernels = (SoftmaxCmsisNN(), SoftmaxPortable("tcm_softmax_s8", "int8"),
                SoftmaxPortable("tcm_softmax_s8_s16", "int16"))
@@ -129,9 +134,11 @@ class Softmax(OpDef):
         mult, shift, diff_min = quant.softmax_input_params(self.beta(op), x.qparams()[0],
                                                            SCALED_DIFF_INTEGER_BITS)
         depth = x.shape[-1]
-        return SoftmaxParams(rows=x.size // depth if depth else 0, depth=depth,
-                             input_multiplier=mult, input_left_shift=shift, diff_min=diff_min,
-                             output_dtype=y.dtype)
+        info = np.iinfo(np.dtype(y.dtype))
+        rq = Requant(x.qparams()[1], y.qparams()[1], int(info.min), int(info.max), mult, shift,
+                     TFLITE_SOFTMAX)
+        return SoftmaxParams(rows=x.size // depth if depth else 0, depth=depth, rq=rq,
+                             diff_min=diff_min, output_dtype=y.dtype)
 
     def describe(self, op, g):
         p = op.params

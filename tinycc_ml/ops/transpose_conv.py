@@ -29,11 +29,17 @@ from .signature import Operand, Signature
 SHAPE, FILTER, INPUT, BIAS = 0, 1, 2, 3
 
 
+def layer_is_int16(op, g) -> bool:
+    """A 16x8 layer: its activation input is int16."""
+    return g.tensor(op.inputs[INPUT]).dtype == "int16"
+
+
 @dataclass(frozen=True)
 class TransposeConvParams:
     win: cc.Window
     rq: cc.Requant
-    bias: np.ndarray | None         # [out_c], the model's (int32; int64 for 16x8), or None
+    bias: np.ndarray                # [out_c]: the model's bias (0 if absent), as conv's
+                                    # (int32; int64 for 16x8)
 
 
 def _pads(auto_pad: str, size: int, k: int, stride: int) -> tuple[int, int]:
@@ -113,10 +119,12 @@ class TransposeConv(OpDef):
         return cc.conv_requant(op, g, op.inputs[FILTER], out_c, op.inputs[INPUT], bias)
 
     def prepare(self, op, g):
+        out_c = g.tensor(op.inputs[FILTER]).shape[0]
         b = op.inputs[BIAS] if len(op.inputs) > BIAS else None
+        bias = np.zeros(out_c, np.int64) if b is None else g.tensor(b).data.astype(np.int64)
         return TransposeConvParams(win=self._window(op, g), rq=self._requant(op, g),
-                                   bias=None if b is None else
-                                   g.tensor(b).data.astype(np.int64).reshape(-1))
+                                   bias=bias.reshape(-1) if layer_is_int16(op, g)
+                                   else cc.wrap_int32(bias.reshape(-1)))
 
     def macs(self, op, g):
         w = op.params.win
@@ -132,7 +140,8 @@ class TransposeConv(OpDef):
         params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq))
         w = em.const("filter", g.tensor(op.inputs[FILTER]).data,
                      comment="[out_c][k_h][k_w][in_c]")
-        b = "NULL" if p.bias is None else em.const("bias", p.bias.astype(np.int32))
+        has_bias = len(op.inputs) > BIAS and op.inputs[BIAS] is not None
+        b = em.const("bias", p.bias) if has_bias else "NULL"
         m = em.const("mult", p.rq.multiplier)
         s = em.const("shift", p.rq.shift)
         return (f"tcm_transpose_conv_s8(&{params}, {em.tensor(op.inputs[INPUT])}, {w}, {b}, {m}, "
@@ -151,7 +160,8 @@ class TransposeConvS16(_int16.Int16Kernel):
         em.use("tcm_transpose_conv_s16.c")
         params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq))
         w = em.const("filter", layer.input(FILTER).data, comment="[out_c][k_h][k_w][in_c]")
-        b = "NULL" if p.bias is None else em.const("bias", p.bias, comment="the model's int64 bias")
+        has_bias = len(op.inputs) > BIAS and op.inputs[BIAS] is not None
+        b = em.const("bias", p.bias, comment="the model's int64 bias") if has_bias else "NULL"
         return em.call(self.c_function, f"&{params}", em.tensor(op.inputs[INPUT]), w, b,
                        em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
                        em.tensor(op.outputs[0]))

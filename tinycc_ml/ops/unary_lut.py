@@ -34,6 +34,8 @@ import numpy as np
 
 from .. import quant
 from . import _fixedpoint as fx
+from . import unary_lut_ort
+from ._ort import onnxruntime_rules
 from .base import Kernel, OpDef, expect_per_tensor, register
 from .signature import INT8_UNARY, Operand, Signature
 
@@ -132,6 +134,7 @@ def _sigmoid(x):
 
 
 @register("LOGISTIC")
+@onnxruntime_rules(unary_lut_ort.LOGISTIC_RULES)
 class Logistic(_FloatLut):
     def check_quant(self, op, g, q):
         # SigmoidPrepare: TF_LITE_ENSURE(output->params.scale == 1. / 256) for int8.
@@ -301,6 +304,7 @@ class _WithS16:
 
 
 @register("LEAKY_RELU")
+@onnxruntime_rules(unary_lut_ort.LEAKY_RELU_RULES)
 class LeakyRelu(_WithS16, _UnaryLut):
     def alpha(self, op) -> fx.F32:
         return fx.F32(op.attrs.get("alpha", 0.0))
@@ -346,22 +350,7 @@ class _ReluX(_WithS16, _UnaryLut):
         return Relu16Params(g.tensor(op.inputs[0]).size, q.x_zp, q.y_zp, m, s, m, s, lo, hi)
 
 
-@register("RELU")
-class Relu(_ReluX):
-    act = "RELU"
-
-
-@register("RELU6")
-class Relu6(_ReluX):
-    act = "RELU6"
-
-
-@register("RELU_N1_TO_1")
-class ReluN1To1(_ReluX):
-    act = "RELU_N1_TO_1"
-
-
-@register("RELU_0_TO_1")
-class Relu0To1(_ReluX):
-    act = "RELU_0_TO_1"
-
+# RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1: one class each (Relu, Relu6, ReluN1To1, Relu0To1),
+# clamping to the activation of the same name (quant.CLAMPS)
+for _act in ("RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1"):
+    register(_act)(type(_act.title().replace("_", ""), (_ReluX,), {"act": _act}))

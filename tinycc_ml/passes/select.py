@@ -12,6 +12,10 @@ itself passes over a kernel that the options exclude:
 then asks the kernel (`Kernel.why_not`: target, shapes, weight values). The chosen kernel's
 data-dependent decision (`Kernel.decide`), scratch and in-place declaration are stored in the
 choice; nothing downstream asks the kernels again.
+
+`select` is the speed end. `select_all` gives every kernel that can run a layer, for
+passes/tradeoff.py (--max-arena, --optimize ram), which picks among them by scratch, arena and
+the kernels' speed estimates.
 """
 
 from __future__ import annotations
@@ -25,20 +29,39 @@ def select(g: Graph, ctx: Context) -> tuple[Choice, ...]:
 
 
 def select_layer(layer: Layer, ctx: Context) -> Choice:
-    opdef = lookup(layer.op, layer.g)
     passed: list[tuple[Kernel, str]] = []
-    for kernel in opdef.kernels:
+    for kernel in lookup(layer.op, layer.g).kernels:
         reason = why_not(kernel, layer, ctx)
         if reason is not None:
             passed.append((kernel, reason))
             continue
-        decision = kernel.decide(layer, ctx)
-        return Choice(kernel=kernel, decision=decision,
-                      scratch=kernel.scratch_bytes(layer, ctx, decision),
-                      inplace=kernel.inplace(layer, decision),
-                      alias=opdef.alias_input(layer.op, layer.g), passed_over=tuple(passed))
+        return _choice(kernel, layer, ctx, tuple(passed))
     # every op's last kernel takes every layer check() accepted
     raise RuntimeError(f"op {layer.op.index} ({layer.op.kind}): no kernel: {passed}")
+
+
+def select_all(layer: Layer, ctx: Context) -> tuple[Choice, ...]:
+    """Every kernel that can run the layer, as one Choice each, in the op's order (the trade-off
+    between RAM and speed picks among them: passes/tradeoff.py)."""
+    passed: list[tuple[Kernel, str]] = []
+    out = []
+    for kernel in lookup(layer.op, layer.g).kernels:
+        reason = why_not(kernel, layer, ctx)
+        if reason is not None:
+            passed.append((kernel, reason))
+        else:
+            out.append(_choice(kernel, layer, ctx, tuple(passed)))
+    return tuple(out)
+
+
+def _choice(kernel: Kernel, layer: Layer, ctx: Context, passed) -> Choice:
+    decision = kernel.decide(layer, ctx)
+    opdef = lookup(layer.op, layer.g)
+    return Choice(layer=layer, opdef=opdef, kernel=kernel, decision=decision,
+                  scratch=kernel.scratch_bytes(layer, ctx, decision),
+                  inplace=kernel.inplace(layer, decision),
+                  alias=opdef.alias_input(layer.op, layer.g),
+                  passed_over=passed)
 
 
 def why_not(kernel: Kernel, layer: Layer, ctx: Context) -> str | None:
@@ -49,7 +72,7 @@ def why_not(kernel: Kernel, layer: Layer, ctx: Context) -> str | None:
     if kernel.inexact:
         if layer.op.kind not in ctx.inexact:
             return f"{kernel.inexact}; kept out unless opted in ({kernel.opt_in})"
-    elif kernel.forms and layer.form is not None and layer.form not in kernel.forms:
+    elif layer.form is not None and layer.form not in kernel.forms:
         return (f"implements {', '.join(kernel.forms)} requantization, the layer needs "
                 f"{layer.form}")
     return kernel.why_not(layer, ctx)

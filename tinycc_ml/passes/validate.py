@@ -17,7 +17,8 @@ def validate(g: Graph) -> Graph:
     # An op tinycc-ml does not have is the first thing to report: models with LSTM/SVDF state
     # or accelerator custom ops would otherwise be refused for their unusual wiring instead.
     opdefs = [lookup(op, g) for op in g.ops]
-    written: set[str] = set(g.inputs)
+    # persistent tensors (recurrent state) hold a value before the first op: the last call's
+    written: set[str] = set(g.inputs) | {n for n, t in g.tensors.items() if t.persistent}
     for name in g.inputs:
         if g.tensor(name).is_const:
             raise g.error(None, f"graph input '{name}' is a constant")
