@@ -181,7 +181,7 @@ class _AffineS16(Kernel):
     """The int16 forms of QUANTIZE / DEQUANTIZE (tcm_quantize_s16.c): the op's own emit, which
     names tcm_quantize_f32_s16, tcm_requantize_s16_s8, ... after the two types; in place as
     the op declares (never when the output is larger)."""
-    forms = ()
+    forms = (TFLITE_DOUBLE,)   # int16 -> int16 / int8; float <-> int16 has no Requant
     int16 = True
 
     def __init__(self, kind: str):
