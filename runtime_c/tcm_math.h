@@ -8,6 +8,8 @@
  *                    undefined, TFLite's default: CONV_2D, DEPTHWISE_CONV_2D, ADD, ...)
  * - tcm_mbqm_single = the single-rounding form, (x * m + 2^(n-1)) >> n with n = 31 - shift,
  *                    which BUILTIN_REF's int8 FULLY_CONNECTED uses in TensorFlow 2.21.
+ * - tcm_mbqm_int64 = MultiplyByQuantizedMultiplier(int64_t x, ...): the 16x8 CONV_2D and
+ *                    DEPTHWISE_CONV_2D form; tcm_mbqm_single_int64 the 16x8 FULLY_CONNECTED one.
  * The multipliers come from tinycc_ml/quant.py (QuantizeMultiplier); nothing else computes them.
  *
  * Signed right shifts of negative values are arithmetic on every compiler tinycc-ml supports
@@ -72,6 +74,30 @@ TCM_INLINE int32_t tcm_mbqm_single(int32_t x, int32_t multiplier, int32_t shift)
     const int total_shift = 31 - (int)shift;
     const int64_t round = (int64_t)1 << (total_shift - 1);
     return (int32_t)(((int64_t)x * multiplier + round) >> total_shift);
+}
+
+/* MultiplyByQuantizedMultiplier(int64_t x, ...) of common.cc, the requantization of the 16x8
+ * CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED with an int64 bias: the multiplier is reduced
+ * to 16 bits (rounded, 0x7FFF at the top), then one rounding shift of 15 - shift. Requires
+ * -31 <= shift < 8 and |x| < 2^47 (the op modules check both at compile time). */
+TCM_INLINE int32_t tcm_mbqm_int64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    const int total_shift = 15 - (int)shift;
+    const int64_t round = (int64_t)1 << (total_shift - 1);
+    return (int32_t)((x * (int64_t)reduced + round) >> total_shift);
+}
+
+/* The single-rounding form on an int64 accumulator, (x * m + 2^(n-1)) >> n with n = 31 - shift:
+ * what BUILTIN_REF's 16x8 FULLY_CONNECTED (int64 bias) computes in TensorFlow 2.21 (measured:
+ * tests/ops/test_int16_fc_conv.py; the reduced-multiplier int64 form above disagrees on half of
+ * the outputs). Requires |x| < 2^32 so that x * m stays inside int64 (checked at compile time
+ * by ops/_int16.py) and -31 <= shift <= 30. */
+TCM_INLINE int32_t tcm_mbqm_single_int64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int total_shift = 31 - (int)shift;
+    const int64_t round = (int64_t)1 << (total_shift - 1);
+    return (int32_t)((x * multiplier + round) >> total_shift);
 }
 
 TCM_INLINE int32_t tcm_clamp(int32_t x, int32_t lo, int32_t hi)

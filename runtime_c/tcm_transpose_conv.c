@@ -6,22 +6,6 @@
 
 #include "tcm_math.h"
 
-/* The first filter tap f and input position i with out + pad - f = i * stride, or -1: taps then
- * step by `stride` (f += stride, i -= 1). */
-static int32_t first_tap(int32_t out, int32_t pad, int32_t stride, int32_t in_size, int32_t k,
-                         int32_t *in_pos)
-{
-    const int32_t t = out + pad;          /* = f + i * stride */
-    int32_t i = t / stride;               /* t >= 0 unless pad < 0, which the op module refuses */
-    int32_t f = t - i * stride;
-    if (i >= in_size) {                   /* skip taps whose input row lies past the end */
-        f += (i - (in_size - 1)) * stride;
-        i = in_size - 1;
-    }
-    *in_pos = i;
-    return f < k ? f : -1;
-}
-
 void tcm_transpose_conv_s8(const tcm_window *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, const int32_t *mult, const int32_t *shift,
                            int8_t *output)
@@ -33,10 +17,10 @@ void tcm_transpose_conv_s8(const tcm_window *p, const int8_t *input, const int8_
         const int8_t *image = input + (ptrdiff_t)batch * p->in_h * p->in_w * p->in_c;
         for (out_y = 0; out_y < p->out_h; ++out_y) {
             int32_t in_y0;
-            const int32_t fy0 = first_tap(out_y, p->pad_h, p->stride_h, p->in_h, p->k_h, &in_y0);
+            const int32_t fy0 = tcm_transpose_first_tap(out_y, p->pad_h, p->stride_h, p->in_h, p->k_h, &in_y0);
             for (out_x = 0; out_x < p->out_w; ++out_x) {
                 int32_t in_x0;
-                const int32_t fx0 = first_tap(out_x, p->pad_w, p->stride_w, p->in_w, p->k_w,
+                const int32_t fx0 = tcm_transpose_first_tap(out_x, p->pad_w, p->stride_w, p->in_w, p->k_w,
                                               &in_x0);
                 for (out_c = 0; out_c < p->out_c; ++out_c) {
                     const int8_t *row = filter + (ptrdiff_t)out_c * filter_row;

@@ -24,6 +24,22 @@
 
 #include "tcm_window.h"
 
+/* The first filter tap f and input position i with out + pad - f = i * stride, or -1: taps then
+ * step by `stride` (f += stride, i -= 1). */
+TCM_INLINE int32_t tcm_transpose_first_tap(int32_t out, int32_t pad, int32_t stride,
+                                           int32_t in_size, int32_t k, int32_t *in_pos)
+{
+    const int32_t t = out + pad;          /* = f + i * stride */
+    int32_t i = t / stride;               /* t >= 0 unless pad < 0, which the op module refuses */
+    int32_t f = t - i * stride;
+    if (i >= in_size) {                   /* skip taps whose input row lies past the end */
+        f += (i - (in_size - 1)) * stride;
+        i = in_size - 1;
+    }
+    *in_pos = i;
+    return f < k ? f : -1;
+}
+
 void tcm_transpose_conv_s8(const tcm_window *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, const int32_t *mult, const int32_t *shift,
                            int8_t *output);

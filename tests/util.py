@@ -26,11 +26,13 @@ def tf():
 
 def int8_tflite(build: Callable, input_shapes: Sequence[tuple], seed: int = 0,
                 n_calib: int = 32, low: float = -1.0, high: float = 1.0,
-                per_channel: bool = True, io_type: str = "int8") -> bytes:
+                per_channel: bool = True, io_type: str = "int8", scheme: str = "int8") -> bytes:
     """Full-integer post-training quantization of a Keras model, int8 (or uint8, float32) I/O.
 
     `build()` returns a keras.Model. Representative data is uniform in [low, high).
-    per_channel=False asks the converter for per-tensor weight scales.
+    per_channel=False asks the converter for per-tensor weight scales. scheme="16x8": int16
+    activations, int8 weights (EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8);
+    io_type then "int16" (or "float32").
     """
     t = tf()
     t.keras.utils.set_random_seed(seed)
@@ -48,8 +50,10 @@ def int8_tflite(build: Callable, input_shapes: Sequence[tuple], seed: int = 0,
     conv = t.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [t.lite.Optimize.DEFAULT]
     conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [t.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    io = {"int8": t.int8, "uint8": t.uint8}.get(io_type, t.float32)
+    conv.target_spec.supported_ops = [
+        t.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        if scheme == "16x8" else t.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    io = {"int8": t.int8, "uint8": t.uint8, "int16": t.int16}.get(io_type, t.float32)
     conv.inference_input_type = io
     conv.inference_output_type = io
     if not per_channel:

@@ -616,9 +616,10 @@ def replan(p: Plan, g: Graph, io_in_arena: bool = False) -> Plan:
     return plan(g, alias, scratch, inplace, align, io_in_arena, budget)
 
 
-def window_gap(win, pixels_per_step: int = 1) -> int:
-    """The smallest in-place gap (`Kernel.inplace`) of an int8 NHWC windowed kernel writing its
-    output in order.
+def window_gap(win, pixels_per_step: int = 1, elem_bytes: int = 1) -> int:
+    """The smallest in-place gap (`Kernel.inplace`), in bytes, of an NHWC windowed kernel
+    writing its output in order; `elem_bytes` is the size of one input and one output value (1
+    for int8, 2 for int16: the gap below is computed in values, then scaled).
 
     `win` has the fields of tcm_window (batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h,
     k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w). The kernel reads the window of an
@@ -649,7 +650,7 @@ def window_gap(win, pixels_per_step: int = 1) -> int:
         if (q % per_image) % step == step - 1 or q % per_image == per_image - 1:
             gap = max(gap, (q + 1) * win.out_c - later)     # q ends a step: its writes happen
         later = min(later, lows[q])
-    return int(gap)
+    return int(gap) * elem_bytes
 
 
 def check_no_overlap(p: Plan) -> None:

@@ -20,8 +20,8 @@ def test_ops_lists_every_op_with_types():
     lines = _ops_lines()
     assert [line.split()[0] for line in lines] == supported_kinds()
     conv = next(line for line in lines if line.startswith("CONV_2D "))
-    assert conv.split(None, 1)[1] == ("input int8, filter int8 (constant), bias int32 (constant, "
-                                      "optional) -> output int8")
+    assert conv.split(None, 1)[1] == ("input int8/int16, filter int8 (constant), bias "
+                                      "int32/int64 (constant, optional) -> output int8/int16")
     assert all(" -> output" in line for line in lines)
 
 

@@ -204,8 +204,12 @@ def test_uint8_io_converter(tmp_path):
 
 def test_quantize_bad_input():
     x = tensor("x", (1, 8), "float32", scale=None)
-    assert compile_error(single_op("QUANTIZE", [x], tensor("q", (1, 8), "int16"))) == (
-        "bad.tflite: op 0 (QUANTIZE 'q'): output 'q' has type int16; supported: int8, uint8")
+    assert compile_error(single_op("QUANTIZE", [x], tensor("q", (1, 8), "int32"))) == (
+        "bad.tflite: op 0 (QUANTIZE 'q'): output 'q' has type int32; supported: int8, uint8, "
+        "int16")
+    assert compile_error(single_op("QUANTIZE", [tensor("x", (1, 8), "uint8")],
+                                   tensor("q", (1, 8), "int16"))) == (
+        "bad.tflite: op 0 (QUANTIZE 'q'): TFLite has no uint8 -> int16 requantization")
     per_channel = tensor("q", (1, 8))
     per_channel = dataclasses.replace(per_channel, scale=np.full(8, 0.1, np.float32),
                                       zero_point=np.zeros(8, np.int64), quant_axis=1)
@@ -218,9 +222,10 @@ def test_quantize_bad_input():
                                    tensor("q", (1, 8), scale=1e-9))) == (
         "bad.tflite: op 0 (QUANTIZE 'q'): the rescale (input scale / output scale) is above "
         "2^23; the int32 arithmetic would overflow")
-    assert compile_error(single_op("DEQUANTIZE", [tensor("q", (1, 8), "int16")],
+    assert compile_error(single_op("DEQUANTIZE", [tensor("q", (1, 8), "int32")],
                                    tensor("y", (1, 8), "float32", scale=None))) == (
-        "bad.tflite: op 0 (DEQUANTIZE 'y'): input 'q' has type int16; supported: int8, uint8")
+        "bad.tflite: op 0 (DEQUANTIZE 'y'): input 'q' has type int32; supported: int8, uint8, "
+        "int16")
 
 
 def test_c_contract(tmp_path):

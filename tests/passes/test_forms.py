@@ -22,7 +22,7 @@ from tinycc_ml.passes.select import select_layer
 EXPECTED = {"CONV_2D": "tflite_double", "DEPTHWISE_CONV_2D": "tflite_double",
             "FULLY_CONNECTED": "tflite_single", "ADD": "tflite_double",
             "AVERAGE_POOL_2D": "tflite_round_divide", "SOFTMAX": "tflite_softmax",
-            "RESHAPE": None}
+            "RESHAPE": None, "EXPAND_CHANNELS": None}
 
 TARGETS = [("generic", "portable"), ("host", "portable"), ("cortex-m4", "portable"),
            ("cortex-m55", "portable"), ("cortex-m0plus", "portable"), ("cortex-m4", "cmsis-nn")]

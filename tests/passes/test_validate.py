@@ -50,9 +50,9 @@ def test_types_and_constness_before_shapes(no_shape_inference_on_bad_ops):
                   output_type=2)
     assert compile_error(g) == "bad.tflite: op 0 (ARG_MAX 'y'): axis 'axis' must be a constant"
     g = single_op("SPLIT", [tensor("axis", (), "int32", scale=None, data=np.array(1, np.int32)),
-                            tensor("x", (2, 4))], tensor("y", (2, 2), "int16"), num_splits=1)
-    assert compile_error(g) == ("bad.tflite: op 0 (SPLIT 'y'): output 0 'y' has type int16; "
-                                "supported: int8")
+                            tensor("x", (2, 4))], tensor("y", (2, 2), "uint8"), num_splits=1)
+    assert compile_error(g) == ("bad.tflite: op 0 (SPLIT 'y'): output 0 'y' has type uint8; "
+                                "supported: int8, int16")
 
 
 def test_missing_required_operand(no_shape_inference_on_bad_ops):

@@ -107,10 +107,11 @@ def describe(win: Window, clamp, extra: str = "") -> str:
     return ", ".join(parts)
 
 
-def conv_requant(op, g, filter_name: str, out_c: int,
-                 input_name: str | None = None) -> Requant:
+def conv_requant(op, g, filter_name: str, out_c: int, input_name: str | None = None,
+                 bias: np.ndarray | None = None) -> Requant:
     """PopulateConvolutionQuantizationParams: per-channel multipliers (per-tensor repeated).
-    The input is op.inputs[0] unless `input_name` says otherwise (TRANSPOSE_CONV: input 2)."""
+    The input is op.inputs[0] and the bias op.inputs[2] unless `input_name` and `bias` (its
+    values) say otherwise (TRANSPOSE_CONV: input 2, bias 3)."""
     x = g.tensor(op.inputs[0] if input_name is None else input_name)
     w, y = g.tensor(filter_name), g.tensor(op.outputs[0])
     in_scale, in_zp = x.qparams()
@@ -133,20 +134,42 @@ def conv_requant(op, g, filter_name: str, out_c: int,
     if big.size:
         raise g.error(op, f"output channel {int(big[0])}: effective scale input * filter / output "
                           f"= {in_scale * float(scales[big[0]]) / out_scale:.6g} is too large")
-    act_min, act_max = quant.activation_range(clamp_of(op), out_scale, out_zp)
-    return Requant(in_zp, out_zp, act_min, act_max, mult, shift, TFLITE_DOUBLE)
+    act_min, act_max = quant.activation_range(clamp_of(op), out_scale, out_zp, y.dtype)
+    rq = Requant(in_zp, out_zp, act_min, act_max, mult, shift, TFLITE_DOUBLE)
+    if x.dtype == "int16":      # the 16x8 scheme: int64 accumulators (ops/_int16.py)
+        from . import _int16
+        rq = _int16.int64_requant(op, g, rq, bias_of(op, g, out_c) if bias is None else bias,
+                                  abs_filter_sums(op, w, out_c))
+    return rq
+
+
+def abs_filter_sums(op, w, out_c: int) -> np.ndarray:
+    """sum(|filter|) per output channel: the last axis of DEPTHWISE_CONV_2D's [1, k_h, k_w,
+    out_c], the first of CONV_2D's and TRANSPOSE_CONV's [out_c, k_h, k_w, in_c]."""
+    a = np.abs(w.data.astype(np.int64))
+    if op.kind == "DEPTHWISE_CONV_2D":
+        return a.reshape(-1, out_c).sum(axis=0)
+    return a.reshape(out_c, -1).sum(axis=1)
 
 
 # The operands of CONV_2D and DEPTHWISE_CONV_2D (checked before shape inference).
-CONV_SIGNATURE = Signature((Operand("input", ("int8",)), Operand("filter", ("int8",), const=True),
-                            Operand("bias", ("int32",), const=True, optional=True)))
+# int16 input and output with an int64 bias: the 16x8 scheme (ops/_int16.py, checked there).
+CONV_SIGNATURE = Signature((Operand("input", ("int8", "int16")),
+                            Operand("filter", ("int8",), const=True),
+                            Operand("bias", ("int32", "int64"), const=True, optional=True)),
+                           (Operand("output", ("int8", "int16")),))
 
 
 def check_conv_operands(op, g, filter_axis: int, out_c: int) -> None:
     """Quantization and bias size shared by CONV_2D and DEPTHWISE_CONV_2D (CONV_SIGNATURE
     holds)."""
+    from . import _int16
     expect_per_tensor(op, g, op.inputs[0], "input")
     expect_per_tensor(op, g, op.outputs[0], "output")
+    int16 = _int16.is_int16(op, g)
+    io = ((op.inputs[0], "input"), (op.outputs[0], "output"))
+    _int16.check_activations(op, g, io)
+    _int16.check_bias(op, g, op.inputs[2] if len(op.inputs) > 2 else None, int16)
     w = g.tensor(op.inputs[1])
     if not w.is_quantized:
         raise g.error(op, "the filter has no quantization parameters")
@@ -196,6 +219,10 @@ class ReferenceLoop(Kernel):
     def params(self, layer, em) -> str:
         raise NotImplementedError
 
+    def bias(self, layer, em) -> str:
+        """The bias argument: the model's int32 bias, or NULL."""
+        return model_bias_const(layer.op, layer.g, em, layer.params.win.out_c)
+
     def scratch_bytes(self, layer, ctx, decision):
         return 4 * layer.params.win.out_c
 
@@ -204,7 +231,7 @@ class ReferenceLoop(Kernel):
         p, op = layer.params, layer.op
         em.use(self.source)
         w = em.const("filter", layer.input(1).data, comment=f"{self.layout}, the model's")
-        b = model_bias_const(op, layer.g, em, p.win.out_c)
+        b = self.bias(layer, em)
         return em.call(self.c_function, params, em.tensor(op.inputs[0]), w, b,
                        em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
                        em.tensor(op.outputs[0]), em.scratch)

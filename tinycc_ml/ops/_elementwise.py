@@ -95,6 +95,17 @@ def output_shape(op, g) -> tuple | None:
 
 # x1 (op) x2: ADD, SUB, MUL, MAXIMUM, MINIMUM
 BINARY_SIGNATURE = Signature((Operand("input 1", ("int8",)), Operand("input 2", ("int8",))))
+# ADD, SUB, MUL: int8, or int16 throughout (the 16x8 scheme, check_same_type)
+BINARY16_SIGNATURE = Signature((Operand("input 1", ("int8", "int16")),
+                                Operand("input 2", ("int8", "int16"))),
+                               (Operand("output", ("int8", "int16")),))
+
+
+def check_same_type(op, g) -> None:
+    """Both inputs and the output of one type; int16 ones symmetric (ops/_int16.py)."""
+    from . import _int16
+    _int16.check_activations(op, g, ((op.inputs[0], "input 1"), (op.inputs[1], "input 2"),
+                                     (op.outputs[0], "output")))
 
 
 def check_binary(op, g) -> None:

@@ -58,7 +58,8 @@ class OrtKernel(Kernel):
 class TfliteOwnKernel(OwnKernel):
     """The own kernel (OpDef.emit) of an op that also has onnxruntime kernels: every form but
     "ort_float" (OwnKernel itself takes any)."""
-    forms = ("tflite_double", "tflite_single", "tflite_int64")
+    forms = ("tflite_double", "tflite_single", "tflite_int64", "tflite_single_int64",
+             "tflite_softmax", "tflite_round_divide")
 
 
 class OrtRules:
@@ -114,13 +115,16 @@ def onnxruntime_rules(rules: OrtRules):
             method.__name__ = name
             setattr(cls, name, method)
         cls.signature = _Signature(cls.signature, rules)
-        own = cls.__dict__.get("kernels")
-        if own is None or isinstance(own, property):       # the default: one OwnKernel
+        own = getattr(cls, "kernels", None)
+        if own is None or isinstance(own, property):   # OpDef's one OwnKernel (+ a mixin's)
 
-            def kernels(self):
+            def kernels(self, _fget=own.fget if isinstance(own, property) else None):
                 k = self.__dict__.get("_own_ort")
                 if k is None:
-                    k = self.__dict__["_own_ort"] = (TfliteOwnKernel(self),) + rules.kernels
+                    base = _fget(self) if _fget else (OwnKernel(self),)
+                    base = tuple(TfliteOwnKernel(self) if type(x) is OwnKernel else x
+                                 for x in base)
+                    k = self.__dict__["_own_ort"] = base + rules.kernels
                 return k
             cls.kernels = property(kernels)
         else:

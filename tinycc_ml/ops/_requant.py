@@ -12,7 +12,10 @@ The forms:
   (int -> int), PRELU, BATCH_MATMUL.
 - TFLITE_SINGLE: one rounding, (acc * M + 2^(n-1)) >> n: BUILTIN_REF's int8 FULLY_CONNECTED
   (../shared/BASELINES.md, "Rounding").
-- TFLITE_INT64: the int16x8 paths' MultiplyByQuantizedMultiplier(int64_t, ...) (room for them).
+- TFLITE_INT64: the 16x8 conv, depthwise and transpose conv: MultiplyByQuantizedMultiplier(
+  int64_t, ...) with the multiplier reduced to 16 bits (ops/_int16.py).
+- TFLITE_SINGLE_INT64: BUILTIN_REF's 16x8 FULLY_CONNECTED: one rounding with the full multiplier
+  on the int64 accumulator (measured; ops/_int16.py).
 - ORT_FLOAT: onnxruntime's float32 multiplier, round half to even (ops/_ort.py and the *_ort.py kernel modules).
 - TFLITE_SOFTMAX: reference_ops::Softmax's gemmlowp fixed-point exp and reciprocal after the
   input difference is scaled by `multiplier` * 2^`shift` (PreprocessSoftmaxScaling).
@@ -31,6 +34,7 @@ from typing import Any
 TFLITE_DOUBLE = "tflite_double"
 TFLITE_SINGLE = "tflite_single"
 TFLITE_INT64 = "tflite_int64"
+TFLITE_SINGLE_INT64 = "tflite_single_int64"
 ORT_FLOAT = "ort_float"
 TFLITE_SOFTMAX = "tflite_softmax"
 TFLITE_ROUND_DIVIDE = "tflite_round_divide"

@@ -11,7 +11,10 @@ in double from the float32 scales; QuantizeMultiplierSmallerThanOneExp for each)
 Kernels: AddCmsisNN (arm_elementwise_add_s8, equal shapes, --kernels cmsis-nn); AddMve,
 runtime_c/tcm_elementwise_mve.c tcm_add_s8_mve (Helium); AddTable, runtime_c/tcm_add_table.c
 (microcontroller cores: each operand's rescaling from a 256-entry table); AddPortable,
-runtime_c/tcm_elementwise.c tcm_add_s8.
+runtime_c/tcm_elementwise.c tcm_add_s8. 16x8 (int16, ops/_int16.py): AddPortableS16,
+runtime_c/tcm_elementwise_s16.c tcm_add_s16, the general-scale path of add.cc / sub.cc
+(left_shift 15); the power-of-two path (pot_scale_int16 with every scale a power of two) is
+refused.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from ._requant import TFLITE_DOUBLE, Requant
 from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_mve, needs_scalar_mcu, register
 
 LEFT_SHIFT = 20     # int8 (add.cc: "20 in case of 8-bit")
+LEFT_SHIFT_16 = 15  # int16, the general-scale path (add.cc, sub.cc: "15 for 16-bit")
 MVE_MIN_RUN = 4     # Helium: runs shorter than one 4-lane vector keep the portable kernel
 
 
@@ -50,30 +54,33 @@ class AddParams:
     input2: Operand
     rq: Requant          # the sum's rescale to the output (input_zp 0: the operands are offset)
     loop: ew.LoopNest
+    left_shift: int = LEFT_SHIFT
 
 
 def add_params(op, g, subtract: bool) -> AddParams:
     a, b, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
     (s1, z1), (s2, z2), (so, zo) = a.qparams(), b.qparams(), y.qparams()
+    left = LEFT_SHIFT_16 if y.dtype == "int16" else LEFT_SHIFT
     twice_max = 2.0 * max(s1, s2)                       # float in TFLite; exact
     try:
         m1, sh1 = quant.quantize_multiplier_smaller_than_one_exp(s1 / twice_max)
         m2, sh2 = quant.quantize_multiplier_smaller_than_one_exp(s2 / twice_max)
         mo, sho = quant.quantize_multiplier_smaller_than_one_exp(
-            twice_max / quant.f32((1 << LEFT_SHIFT) * so))
+            twice_max / quant.f32((1 << left) * so))
     except ValueError:
         raise g.error(op, f"the output scale {so:.9g} is too small for the input scales "
                           f"{s1:.9g} and {s2:.9g} (TFLite needs a rescale below 1)") from None
-    lo, hi = quant.activation_range(clamp_of(op), so, zo)
+    lo, hi = quant.activation_range(clamp_of(op), so, zo, y.dtype)
     return AddParams(Operand(-z1, m1, sh1, 0), Operand(-z2, m2, sh2, int(subtract)),
-                     Requant(0, zo, lo, hi, mo, sho, TFLITE_DOUBLE), ew.loop_nest(a.shape, b.shape))
+                     Requant(0, zo, lo, hi, mo, sho, TFLITE_DOUBLE), ew.loop_nest(a.shape, b.shape),
+                     left)
 
 
-def add_params_struct(layer, em, left_shift: int = LEFT_SHIFT) -> str:
+def add_params_struct(layer, em, left_shift: int | None = None) -> str:
     """`&name` of the layer's tcm_add_params (ADD, SUB; SQUARED_DIFFERENCE with its own shift)."""
     p, rq = layer.params, layer.params.rq
     return "&" + em.struct("params", "tcm_add_params", {
-        "input1": p.input1.field(), "input2": p.input2.field(), "left_shift": left_shift,
+        "input1": p.input1.field(), "input2": p.input2.field(), "left_shift": p.left_shift if left_shift is None else left_shift,
         "output_multiplier": rq.multiplier, "output_shift": rq.shift,
         "output_offset": rq.output_zp, "act_min": rq.act_min, "act_max": rq.act_max})
 
@@ -172,15 +179,36 @@ class AddCmsisNN(Kernel):
                "act_min": rq.act_min, "act_max": rq.act_max, "size": layer.output().size})
 
 
+# --- 16x8: int16 activations (ops/_int16.py) ---
+
+class AddPortableS16(AddPortable):
+    """tcm_add_s16 (tcm_elementwise_s16.c): ADD and SUB on int16, any broadcast, in place over
+    an operand of the output's shape (gap 0: the same element size in and out)."""
+    c_function = "tcm_add_s16"
+    sources = ("tcm_elementwise.c", "tcm_elementwise_s16.c")
+    int16 = True
+
+
+def _is_pot(scale: float) -> bool:
+    """CheckedLog2 (kernel_util.cc): log2(scale) within 1e-3 of an integer."""
+    log = np.log2(float(scale))
+    return abs(log - round(log)) < 1e-3
+
+
 class _AddSub(OpDef):
-    signature = ew.BINARY_SIGNATURE
+    signature = ew.BINARY16_SIGNATURE
     subtract = False
 
     def check(self, op, g):
         ew.check_binary(op, g)
+        ew.check_same_type(op, g)
         for t in (*op.inputs, op.outputs[0]):
             if g.tensor(t).scale[0] <= 0:
                 raise g.error(op, f"tensor '{t}' has a non-positive scale")
+        if g.tensor(op.outputs[0]).dtype == "int16" and op.attrs.get("pot_scale_int16", True) \
+                and all(_is_pot(g.tensor(t).scale[0]) for t in (*op.inputs, op.outputs[0])):
+            raise g.error(op, "the int16 power-of-two-scale path (pot_scale_int16 with every "
+                              "scale a power of two) is not supported")
 
     def output_shape(self, op, g):
         return ew.output_shape(op, g)
@@ -196,11 +224,11 @@ class _AddSub(OpDef):
 @onnxruntime_rules(add_ort.RULES)
 class Add(_AddSub):
     subtract = False
-    kernels = (AddCmsisNN(), AddMve(), AddTable(), AddPortable())
+    kernels = (AddCmsisNN(), AddMve(), AddTable(), AddPortable(), AddPortableS16())
 
 
 @register("SUB")
 class Sub(_AddSub):
     """SUB: tinycc-ml's kernels (the second operand negated); CMSIS-NN has no SUB."""
     subtract = True
-    kernels = (AddMve(), AddTable(), AddPortable())
+    kernels = (AddMve(), AddTable(), AddPortable(), AddPortableS16())

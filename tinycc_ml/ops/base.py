@@ -12,8 +12,8 @@ in the order the pipeline calls them:
   (TFLM's Prepare moved to compile time). Stored in `op.params` by passes/prepare.py. Every
   op that rescales at run time keeps its rescale in `params.rq`, a `Requant` (ops/_requant.py)
   whose `form` names the arithmetic the layer needs (TFLite's double rounding, the single
-  rounding of FULLY_CONNECTED, softmax's, average pooling's rounded division; room for the
-  int16x8 int64 form and onnxruntime's float32 one); `Layer.form` reads it. `bias` (conv,
+  rounding of FULLY_CONNECTED, softmax's, average pooling's rounded division; the 16x8
+  scheme's "tflite_int64" and "tflite_single_int64", ops/_int16.py; onnxruntime's float32 one); `Layer.form` reads it. `bias` (conv,
   depthwise, transpose conv, FC) is the model's int32 bias as stored: each kernel folds
   input_offset * filter sums into it as it packs (_conv_common.folded_bias).
 - `macs(op, g)`, `describe(op, g)`: the summary and the per-layer comment.
@@ -32,6 +32,11 @@ written in its op's module.
   "portable" (tinycc-ml's runtime_c) or "cmsis-nn"; `forms`: the requantization forms it
   implements (selection passes it over for a layer of another form; a layer without a
   Requant runs on any kernel). A kernel that names none implements TFLite's double rounding.
+- `int16`: True for a kernel that runs layers with int16 activations (the 16x8 scheme,
+  ops/_int16.py; `Layer.int16`: the first non-constant input is int16); selection passes over
+  every other kernel for such a layer. An int16-only kernel comes after the op's int8 ones (or
+  says so in `why_not`), so int8 layers never reach it.
+  An op with one implementation sets `OpDef.int16_own` when that one handles int16 too.
 - `inexact`: empty for a kernel bit-exact with the reference; otherwise how its outputs differ,
   and `opt_in` names the option that allows it (Options.cmsis_nn_inexact holds the op kinds).
 - `why_not(layer, ctx) -> str | None`: why it cannot run this layer on ctx.target / ctx.kernels
@@ -119,6 +124,13 @@ class Layer:
         return self.g.tensor(self.op.outputs[k])
 
     @property
+    def int16(self) -> bool:
+        """True when the layer's activation input (its first non-constant input) is int16: a
+        16x8 layer. (SOFTMAX int8 -> int16 and QUANTIZE float -> int16 are int8/float ones.)"""
+        names = [t for t in self.op.inputs if t is not None and not self.g.tensor(t).is_const]
+        return bool(names) and self.g.tensor(names[0]).dtype == "int16"
+
+    @property
     def form(self) -> str | None:
         """The requantization form the layer needs (its Params' Requant, or the Params' own
         `form` for an op without a multiplier whose arithmetic still differs), or None."""
@@ -131,6 +143,7 @@ class Kernel:
     c_function: ClassVar[str | None] = None
     backend: ClassVar[str] = "portable"
     forms: ClassVar[tuple[str, ...]] = (TFLITE_DOUBLE,)
+    int16: ClassVar[bool] = False
     inexact: ClassVar[str] = ""
     opt_in: ClassVar[str] = ""
 
@@ -183,6 +196,10 @@ class OwnKernel(Kernel):
     @property
     def forms(self) -> tuple[str, ...]:
         return self.opdef.forms
+
+    @property
+    def int16(self) -> bool:
+        return self.opdef.int16_own
 
     @property
     def name(self) -> str:
@@ -242,6 +259,9 @@ class OpDef:
     kind: ClassVar[str] = ""
     # the requantization forms of the op's own kernel (OwnKernel), for an op with one
     forms: ClassVar[tuple[str, ...]] = (TFLITE_DOUBLE,)
+
+    # OwnKernel.int16: the op's one implementation also runs int16 activations (ops/_int16.py)
+    int16_own: ClassVar[bool] = False
 
     # the op's operands (an ops.signature.Signature: count, types, constness), checked before
     # shape inference (passes/validate.py); every op declares one (tests/passes/test_validate.py)

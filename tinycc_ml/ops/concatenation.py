@@ -1,4 +1,4 @@
-"""CONCATENATION along any axis (TFLite CONCATENATION; Keras Concatenate becomes it).
+"""CONCATENATION along any axis, int8 or int16 (TFLite CONCATENATION; Keras Concatenate becomes it).
 
 Numerics: tensorflow/lite/kernels/concatenation.cc (TensorFlow 2.21): int8 inputs must share
 the output's scale and zero point -- Prepare rejects anything else ("t->params.scale
@@ -21,7 +21,7 @@ from .. import quant
 from .base import OpDef, clamp_of, expect_dtype, register
 from .signature import Operand, Signature
 
-DTYPES = ("int8",)
+DTYPES = ("int8", "int16")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class ConcatParams:
 
 @register("CONCATENATION")
 class Concatenation(OpDef):
+    int16_own = True        # tcm_concat copies bytes
     signature = Signature((Operand("input", DTYPES),), (Operand("output", DTYPES),),
                           more_inputs=True)
 

@@ -8,7 +8,8 @@ ConvMve, runtime_c/tcm_conv_mve.c (Helium, cortex-m55); ConvSmlad, runtime_c/tcm
 Cortex-M0+, M3, RV32); ConvHost, runtime_c/tcm_conv_host.c (--target host: im2col of 4
 output pixels, then uint8 x int8 dot products of 4 pixels x 16 channels over the filter packed
 in blocks of 8 channels x 4 taps, x86 VNNI under #if); ConvPortable, runtime_c/tcm_conv.c
-(portable C99, TFLite's reference loop).
+(portable C99, TFLite's reference loop). 16x8 (int16 activations, ops/_int16.py): ConvPortableS16,
+runtime_c/tcm_conv_s16.c (ConvPerChannel<int64_t>, form "tflite_int64").
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from ..backends import cmsis_nn
 from .. import planner
 from ..cmacros import c_define
-from . import _conv_common as cc, _mve, _scalar
+from . import _conv_common as cc, _int16, _mve, _scalar
 from ._requant import TFLITE_DOUBLE
 from ._ort import onnxruntime_rules
 from .conv2d_ort import CONV_RULES
@@ -247,11 +248,21 @@ def _params(layer, em) -> str:
     return "&" + em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq))
 
 
+# --- 16x8: int16 activations, int8 filter (ops/_int16.py) ---
+
+class ConvPortableS16(_int16.WindowS16):
+    """tcm_conv2d_s16: TFLite's reference loop, int64 accumulators and bias."""
+    c_function = "tcm_conv2d_s16"
+    source = "tcm_conv_s16.c"
+    layout = "[out_c][k_h][k_w][in_c]"
+    params = staticmethod(_params)
+
+
 @register("CONV_2D")
 @onnxruntime_rules(CONV_RULES)
 class Conv2D(OpDef):
     kernels = (ConvCmsisNN(), ConvSparse(), ConvMve(), ConvSmlad(), ConvScalar(), ConvHost(),
-               ConvPortable())
+               ConvPortable(), ConvPortableS16())
     signature = cc.CONV_SIGNATURE
 
     def check(self, op, g):

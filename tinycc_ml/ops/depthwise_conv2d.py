@@ -7,7 +7,9 @@ runtime_c/tcm_depthwise_mve.c (Helium); Depthwise3x3Smlad and DepthwiseSmlad,
 runtime_c/tcm_depthwise_smlad.c (DSP cores); DepthwiseScalar, runtime_c/tcm_depthwise_scalar.c
 (cores without SIMD: Cortex-M0+, M3, RV32); DepthwiseHost, runtime_c/tcm_depthwise_host.c
 (--target host: passes over adjacent pixels, x86 VNNI under #if); DepthwisePortable,
-runtime_c/tcm_depthwise.c (portable C99, TFLite's reference loop).
+runtime_c/tcm_depthwise.c (portable C99, TFLite's reference loop). 16x8 (int16 activations,
+ops/_int16.py): DepthwisePortableS16, runtime_c/tcm_depthwise_s16.c
+(DepthwiseConvPerChannel<int64_t>, form "tflite_int64").
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 
 from ..backends import cmsis_nn
 from .. import planner, quant
-from . import _conv_common as cc, _mve, _scalar
+from . import _conv_common as cc, _int16, _mve, _scalar
 from ._requant import TFLITE_DOUBLE
 from ._ort import onnxruntime_rules
 from .conv2d_ort import DEPTHWISE_RULES
@@ -72,6 +74,16 @@ class DepthwisePortable(cc.ReferenceLoop):
     source = "tcm_depthwise.c"
     layout = "[1][k_h][k_w][out_c]"
     inplace = staticmethod(_inplace)
+    params = staticmethod(_params)
+
+
+# --- 16x8: int16 activations, int8 filter (ops/_int16.py) ---
+
+class DepthwisePortableS16(_int16.WindowS16):
+    """tcm_depthwise_conv2d_s16: TFLite's reference loop, int64 accumulators and bias."""
+    c_function = "tcm_depthwise_conv2d_s16"
+    source = "tcm_depthwise_s16.c"
+    layout = "[1][k_h][k_w][out_c]"
     params = staticmethod(_params)
 
 
@@ -293,7 +305,8 @@ class DepthwiseCmsisNN(Kernel):
 @onnxruntime_rules(DEPTHWISE_RULES)
 class DepthwiseConv2D(OpDef):
     kernels = (DepthwiseCmsisNN(), DepthwiseSparse(), DepthwiseMve(), Depthwise3x3Smlad(),
-               DepthwiseSmlad(), DepthwiseScalar(), DepthwiseHost(), DepthwisePortable())
+               DepthwiseSmlad(), DepthwiseScalar(), DepthwiseHost(), DepthwisePortable(),
+               DepthwisePortableS16())
     signature = cc.CONV_SIGNATURE
 
     def check(self, op, g):

@@ -9,7 +9,9 @@ Kernels (most specialised first): FCCmsisNN (arm_fully_connected_s8, NOT bit-exa
 --cmsis-nn-inexact-fc); FCMve, runtime_c/tcm_fc_mve.c (Helium); FCSmlad, runtime_c/tcm_fc.c
 (DSP cores); FCScalar, runtime_c/tcm_conv_scalar.c (cores without SIMD: Cortex-M0+, M3, RV32);
 FCHost, runtime_c/tcm_fc_host.c (--target host); FCPortable, runtime_c/tcm_fc.c
-(portable C99, TFLite's reference loop).
+(portable C99, TFLite's reference loop). 16x8 (int16 activations, ops/_int16.py): FCPortableS16,
+runtime_c/tcm_fc_s16.c (reference_integer_ops::FullyConnected<int64_t>, form
+"tflite_single_int64").
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from .. import quant
 from ..backends import cmsis_nn
 from ..cmacros import c_define
 from ._conv_common import Requant, check_accum_depth, folded_bias, model_bias_const, wrap_int32
-from . import _scalar, fully_connected_ort
-from ._requant import TFLITE_SINGLE
+from . import _int16, _scalar, fully_connected_ort
+from ._requant import TFLITE_SINGLE, TFLITE_SINGLE_INT64
 from ._ort import onnxruntime_rules
 from ._smlad import pack_rows
 from .base import (Kernel, OpDef, clamp_of, expect_per_tensor, needs_dsp, needs_host,
@@ -209,6 +211,25 @@ class FCCmsisNN(Kernel):
             weights=_weights(layer), bias=b, kernel_sums=p.folded(-p.rq.input_zp))
 
 
+# --- 16x8: int16 activations, int8 weights (ops/_int16.py) ---
+
+class FCPortableS16(_int16.Int16Kernel):
+    """tcm_fully_connected_s16: TFLite's reference loop, int64 accumulator and bias, single
+    rounding (the form BUILTIN_REF computes, ops/_int16.py)."""
+    c_function = "tcm_fully_connected_s16"
+    forms = ("tflite_single_int64",)
+
+    def emit(self, layer, em, decision):
+        p, op = layer.params, layer.op
+        em.use("tcm_fc.c", "tcm_fc_s16.c")
+        params = _params(layer, em)
+        weights = em.const("weights", _weights(layer), comment="[units][depth], the model's")
+        return em.call(self.c_function, params, em.tensor(op.inputs[0]), weights,
+                       _int16.bias_const(layer, em),
+                       em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
+                       em.tensor(op.outputs[0]))
+
+
 def _has_bias(op) -> bool:
     return len(op.inputs) > 2 and op.inputs[2] is not None
 
@@ -217,15 +238,21 @@ def _has_bias(op) -> bool:
 @onnxruntime_rules(fully_connected_ort.RULES)
 class FullyConnected(OpDef):
     kernels = (FCCmsisNN(), FCSparse(), FCMve(), FCSmlad(), FCScalar(), FCHost(),
-               FCPortable())
-    signature = Signature((Operand("input", ("int8",)), Operand("weights", ("int8",), const=True),
-                           Operand("bias", ("int32",), const=True, optional=True)))
+               FCPortable(), FCPortableS16())
+    signature = Signature((Operand("input", ("int8", "int16")),
+                           Operand("weights", ("int8",), const=True),
+                           Operand("bias", ("int32", "int64"), const=True, optional=True)),
+                          (Operand("output", ("int8", "int16")),))
 
     def check(self, op, g):
         x, w = op.inputs[0], op.inputs[1]
         b = op.inputs[2] if len(op.inputs) > 2 else None
         expect_per_tensor(op, g, x, "input")
         expect_per_tensor(op, g, op.outputs[0], "output")
+        int16 = _int16.is_int16(op, g)
+        io = ((x, "input"), (op.outputs[0], "output"))
+        _int16.check_activations(op, g, io)
+        _int16.check_bias(op, g, b, int16)
         wt = g.tensor(w)
         if len(wt.shape) != 2:
             raise g.error(op, f"weights have shape {list(wt.shape)}; expected [units, depth]")
@@ -269,8 +296,11 @@ class FullyConnected(OpDef):
         if np.any(shift > 30):
             raise g.error(op, "the requantization scale is too large (shift > 30)")
         bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)
-        act_min, act_max = quant.activation_range(clamp_of(op), out_scale, out_zp)
+        act_min, act_max = quant.activation_range(clamp_of(op), out_scale, out_zp, out.dtype)
         rq = Requant(in_zp, out_zp, act_min, act_max, mult, shift, TFLITE_SINGLE)
+        if x.dtype == "int16":
+            abs_sums = np.abs(w.data.astype(np.int64)).sum(axis=1)
+            rq = _int16.int64_requant(op, g, rq, bias, abs_sums, TFLITE_SINGLE_INT64)
         return FCParams(batches=x.size // depth, depth=depth, units=units, rq=rq,
                         bias=wrap_int32(bias), sums=w.data.astype(np.int64).sum(axis=1))
 

@@ -1,5 +1,5 @@
-"""TRANSPOSE, SLICE, STRIDED_SLICE and TILE int8 with constant parameters (TFLite builtins of
-those names; Keras Permute, Cropping1D/2D, keras.ops.slice, tensor indexing, and Keras 3's
+"""TRANSPOSE, SLICE, STRIDED_SLICE and TILE int8 and int16 with constant parameters (TFLite
+builtins of those names; Keras Permute, Cropping1D/2D, keras.ops.slice, tensor indexing, and Keras 3's
 UpSampling2D(interpolation="nearest") -- RESHAPE/TILE chains -- become them).
 
 Numerics: none -- each output element is one input element, copied unchanged (TensorFlow 2.21
@@ -29,8 +29,8 @@ VIEW_RANK = 6                 # TCM_VIEW_RANK; TFLite: TRANSPOSE 6 axes, SLICE/S
 @dataclass(frozen=True)
 class ViewParams:
     dims: tuple[int, ...]        # output, merged, left-extended with 1s to VIEW_RANK
-    strides: tuple[int, ...]     # input element stride per output axis
-    offset: int                  # input element of output element 0
+    strides: tuple[int, ...]     # input byte stride per output axis (byte_positions)
+    offset: int                  # input byte of output byte 0
     prefix: bool                 # the output is the input's first bytes, in order
 
 
@@ -62,14 +62,36 @@ def affine_view(positions: np.ndarray):
 
 
 def _view_signature(n_parameters: int) -> Signature:
-    """The int8 input, then constant int32/int64 parameters named 'parameter 1', ..."""
-    return Signature((Operand("input", ("int8",)),) + tuple(
+    """The int8 or int16 input, then constant int32/int64 parameters named 'parameter 1', ..."""
+    return Signature((Operand("input", ("int8", "int16")),) + tuple(
         Operand(f"parameter {k}", ("int32", "int64"), const=True)
-        for k in range(1, n_parameters + 1)))
+        for k in range(1, n_parameters + 1)), (Operand("output", ("int8", "int16")),))
+
+
+def byte_positions(positions: np.ndarray, item: int) -> np.ndarray:
+    """Element positions as byte positions: each element becomes `item` consecutive bytes (a
+    new last axis), so an int16 view is the int8 copy of tcm_copy_view_s8 with its innermost
+    run twice as long (affine_view merges the byte axis into it)."""
+    if item == 1:
+        return positions
+    return positions[..., None] * item + np.arange(item, dtype=np.int64)
+
+
+def byte_pointers(op, g, em, src_name: str, dst_name: str) -> tuple[str, str]:
+    """The source and destination of a byte copy kernel (tcm_copy_view_s8, tcm_pad_s8): the
+    tensors' pointers, cast to int8_t for int16 ones (char-typed access to any object is
+    defined C)."""
+    src, dst = em.tensor(src_name), em.tensor(dst_name)
+    if g.tensor(src_name).dtype != "int8":
+        src = f"(const int8_t *){src}"
+    if g.tensor(dst_name).dtype != "int8":
+        dst = f"(int8_t *){dst}"
+    return src, dst
 
 
 class _View(OpDef):
     max_rank = 5
+    int16_own = True        # the view is taken in bytes (byte_positions)
 
     def positions(self, op, g, idx: np.ndarray) -> np.ndarray:
         """The op applied to the array of input element positions (in output order; its shape
@@ -94,7 +116,9 @@ class _View(OpDef):
         if self.output_dims(pos.shape) != tuple(y.shape):
             raise g.error(op, f"output shape {list(y.shape)} is not the computed shape "
                               f"{list(self.output_dims(pos.shape))}")
-        view = affine_view(pos)
+        if x.dtype != y.dtype:
+            raise g.error(op, f"input type {x.dtype} differs from output type {y.dtype}")
+        view = affine_view(byte_positions(pos, x.nbytes // max(x.size, 1)))
         if view is None:
             raise g.error(op, "the output is empty")
         if len(view[0]) > VIEW_RANK:
@@ -103,7 +127,7 @@ class _View(OpDef):
     def prepare(self, op, g):
         x = g.tensor(op.inputs[0])
         pos = self.positions(op, g, np.arange(x.size, dtype=np.int64).reshape(x.shape))
-        dims, strides, offset = affine_view(pos)
+        dims, strides, offset = affine_view(byte_positions(pos, x.nbytes // max(x.size, 1)))
         prefix = offset == 0 and (not dims or (len(dims) == 1 and strides[0] == 1))
         lead = VIEW_RANK - len(dims)
         return ViewParams(dims=tuple([1] * lead + dims), strides=tuple([0] * lead + strides),
@@ -132,6 +156,7 @@ class _View(OpDef):
 
         params = em.struct("params", "tcm_view_params", {
             "dims": tuple(p.dims), "strides": tuple(p.strides), "offset": p.offset})
+        src, dst = byte_pointers(op, g, em, op.inputs[0], op.outputs[0])
         return f"tcm_copy_view_s8(&{params}, {src}, {dst});"
 
 

@@ -1,5 +1,5 @@
-"""MEAN int8 over any constant set of axes (TFLite MEAN; Keras GlobalAveragePooling2D and
-keras.ops.mean / tf.reduce_mean become it).
+"""MEAN int8 and int16 over any constant set of axes (TFLite MEAN; Keras
+GlobalAveragePooling2D and keras.ops.mean / tf.reduce_mean become it).
 
 Numerics: tensorflow/lite/kernels/reduce.cc (TensorFlow 2.21). PrepareMeanOrSum computes
 QuantizeMultiplier(double(in_scale) / double(out_scale)); EvalMean sends every int8 MEAN,
@@ -10,7 +10,7 @@ whatever its axes and keep_dims, to EvalQuantizedMean -> reference_ops::Quantize
 and computes MultiplyByQuantizedMultiplier(sum(x) - input_zp * n, multiplier, shift)
 + output_zp, clamped. (Older TensorFlow sent [1,H,W,C] over axes 1, 2 with keep_dims to
 reference_integer_ops::Mean, which divides after requantizing; 2.21 does not.)
-Kernel: runtime_c/tcm_reduce.c.
+Kernel: runtime_c/tcm_reduce.c. 16x8 (int16, ops/_int16.py): MeanS16, runtime_c/tcm_reduce_s16.c.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from .. import quant
 from ._fixedpoint import wrap
 from ._requant import TFLITE_DOUBLE, Requant
-from .base import OpDef, expect_per_tensor, register
+from .base import Kernel, OpDef, expect_per_tensor, register
 from .signature import Operand, Signature
 
 LEVELS = 3                  # kept / reduced loop levels of tcm_mean_s8
@@ -145,14 +145,19 @@ def describe_reduction(op) -> str:
 
 @register("MEAN")
 class Mean(OpDef):
-    signature = Signature((Operand("input", ("int8",)), Operand("axis", ("int32",), const=True)))
+    signature = Signature((Operand("input", ("int8", "int16")),
+                           Operand("axis", ("int32",), const=True)),
+                          (Operand("output", ("int8", "int16")),))
 
     def check(self, op, g):
         check_reduction(op, g, empty_axis_ok=False)
         xt, yt = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        from . import _int16
+        int16 = xt.dtype == "int16"
+        _int16.check_activations(op, g, ((op.inputs[0], "input"), (op.outputs[0], "output")))
         axes = resolve_axes(g.tensor(op.inputs[1]).data.reshape(-1), len(xt.shape))
         n = math.prod(xt.shape[a] for a in axes)
-        if 128 * n >= 2**31:
+        if (32768 if int16 else 128) * n >= 2**31:
             raise g.error(op, f"averages {n} values; the int32 sum may overflow")
         in_scale, out_scale = xt.qparams()[0], yt.qparams()[0]
         if not (in_scale > 0 and out_scale > 0 and math.isfinite(in_scale / out_scale)):
@@ -176,13 +181,41 @@ class Mean(OpDef):
     def describe(self, op, g):
         return describe_reduction(op)
 
-    def emit(self, op, g, em):
-        p = op.params
-        em.use("tcm_reduce.c")
+    @property
+    def kernels(self):
+        return OpDef.kernels.fget(self) + (_MEAN_S16,)
 
-        params = em.struct("params", "tcm_mean_params", {
-            "loops": "{ " + ", ".join(f".{k} = {{ {', '.join(map(str, v))} }}"
-                                      for k, v in p.loops.fields().items()) + " }",
-            "sum_offset": p.sum_offset, "multiplier": p.rq.multiplier, "shift": p.rq.shift,
-            "output_offset": p.rq.output_zp})
+    def emit(self, op, g, em):
+        em.use("tcm_reduce.c")
+        params = _struct(op.params, em)
         return f"tcm_mean_s8(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
+
+
+def _struct(p, em) -> str:
+    return em.struct("params", "tcm_mean_params", {
+        "loops": "{ " + ", ".join(f".{k} = {{ {', '.join(map(str, v))} }}"
+                                  for k, v in p.loops.fields().items()) + " }",
+        "sum_offset": p.sum_offset, "multiplier": p.rq.multiplier, "shift": p.rq.shift,
+        "output_offset": p.rq.output_zp})
+
+
+# --- 16x8: int16 activations (ops/_int16.py) ---
+
+class MeanS16(Kernel):
+    """tcm_mean_s16 (tcm_reduce_s16.c): QuantizedMeanOrSum on int16; in place as the int8
+    kernel (the same element size in and out)."""
+    c_function = "tcm_mean_s16"
+    forms = (TFLITE_DOUBLE,)
+    int16 = True
+
+    def inplace(self, layer, decision):
+        return 0, 0
+
+    def emit(self, layer, em, decision):
+        op = layer.op
+        em.use("tcm_reduce.c", "tcm_reduce_s16.c")
+        return em.call(self.c_function, f"&{_struct(layer.params, em)}", em.tensor(op.inputs[0]),
+                       em.tensor(op.outputs[0]))
+
+
+_MEAN_S16 = MeanS16()

@@ -1,4 +1,4 @@
-"""PACK of int8 activations along a new axis (TFLite PACK; tf.stack, keras.ops.stack; Keras'
+"""PACK of int8 (or int16) activations along a new axis (TFLite PACK; tf.stack, keras.ops.stack; Keras'
 unrolled LSTM and GRU cells stack their outputs with it). PACK of constant shape values is
 folded by passes/fold.py.
 
@@ -44,11 +44,11 @@ class Pack(Concatenation):
                                   f"{list(first)}")
             if t.per_channel or y.per_channel or t.qparams() != y.qparams():
                 raise g.error(op, f"input {k} '{t.name}' is quantized {_q(t)} and the output "
-                                  f"{_q(y)}; TFLite's int8 PACK does not rescale")
+                                  f"{_q(y)}; TFLite's {y.dtype} PACK does not rescale")
 
     def prepare(self, op, g):
         y = g.tensor(op.outputs[0])
         axis = self._axis(op, g)
-        block = math.prod(y.shape[axis + 1:])
+        block = math.prod(y.shape[axis + 1:]) * (y.nbytes // max(y.size, 1))   # bytes
         return ConcatParams(axis=axis, outer=math.prod(y.shape[:axis]),
                             bytes=(block,) * len(op.inputs))

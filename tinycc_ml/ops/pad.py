@@ -1,5 +1,5 @@
-"""PAD and PADV2 int8 with constant paddings (TFLite PAD, PADV2; Keras ZeroPadding1D/2D/3D and
-keras.ops.pad / tf.pad become them).
+"""PAD and PADV2 int8 (and int16, pad value 0) with constant paddings (TFLite PAD, PADV2;
+Keras ZeroPadding1D/2D/3D and keras.ops.pad / tf.pad become them).
 
 Numerics: tensorflow/lite/kernels/pad.cc EvalInt (TensorFlow 2.21): the input bytes are copied
 unchanged (no rescaling, whatever the two scales); the pad value is the output zero point for
@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .base import OpDef, expect_per_tensor, register
+from .layout import byte_pointers
 from .signature import Operand, Signature
 
 MAX_RANK = 5                # reference_ops::PadKernelMaxDimensionCount()
@@ -45,11 +46,16 @@ def merged_axes(shape, paddings):
     return (tuple([1] * lead + dims), tuple([0] * lead + before), tuple([0] * lead + after))
 
 
-_PAD_OPERANDS = (Operand("input", ("int8",)), Operand("paddings", ("int32", "int64"), const=True))
+_PAD_OPERANDS = (Operand("input", ("int8", "int16")),
+                 Operand("paddings", ("int32", "int64"), const=True))
+_PAD_OUTPUT = (Operand("output", ("int8", "int16")),)
 
 
 class _Pad(OpDef):
-    signature = Signature(_PAD_OPERANDS)
+    signature = Signature(_PAD_OPERANDS, _PAD_OUTPUT)
+    # int16 (the 16x8 scheme): the same byte copy with a last axis of 2 bytes; the pad value is
+    # then 0 (int16 activations are symmetric), two zero bytes
+    int16_own = True
 
     def check(self, op, g):
         x, paddings, y = op.inputs[0], op.inputs[1], op.outputs[0]
@@ -68,10 +74,14 @@ class _Pad(OpDef):
         want = [d + int(b) + int(a) for d, (b, a) in zip(xt.shape, pads)]
         if list(yt.shape) != want:
             raise g.error(op, f"output shape {list(yt.shape)} is not the padded shape {want}")
+        if xt.dtype != yt.dtype:
+            raise g.error(op, f"input type {xt.dtype} differs from output type {yt.dtype}")
         zp = yt.qparams()[1]
         if not -128 <= zp <= 127:
             raise g.error(op, f"output zero point {zp} is outside the int8 range")
         self.check_value(op, g)
+        if yt.dtype == "int16" and self.pad_value(op, g) != 0:
+            raise g.error(op, f"int16 pad value {self.pad_value(op, g)}: only 0 is supported")
 
     def check_value(self, op, g) -> None:
         pass
@@ -82,7 +92,10 @@ class _Pad(OpDef):
     def prepare(self, op, g):
         xt = g.tensor(op.inputs[0])
         pads = tuple((int(b), int(a)) for b, a in g.tensor(op.inputs[1]).data)
-        dims, before, after = merged_axes(xt.shape, pads)
+        item = xt.nbytes // max(xt.size, 1)     # int16: a last axis of 2 bytes, merged
+        shape, byte_pads = (tuple(xt.shape) + (item,), pads + ((0, 0),)) if item > 1 \
+            else (xt.shape, pads)
+        dims, before, after = merged_axes(shape, byte_pads)
         return PadParams(paddings=pads, in_dims=dims, before=before, after=after,
                          pad_value=self.pad_value(op, g))
 
@@ -98,7 +111,8 @@ class _Pad(OpDef):
         params = em.struct("params", "tcm_pad_params", {
             "in_dims": tuple(p.in_dims), "before": tuple(p.before), "after": tuple(p.after),
             "pad_value": p.pad_value})
-        return f"tcm_pad_s8(&{params}, {em.tensor(op.inputs[0])}, {em.tensor(op.outputs[0])});"
+        src, dst = byte_pointers(op, g, em, op.inputs[0], op.outputs[0])
+        return f"tcm_pad_s8(&{params}, {src}, {dst});"
 
 
 @register("PAD")
@@ -108,8 +122,8 @@ class Pad(_Pad):
 
 @register("PADV2")
 class PadV2(_Pad):
-    signature = Signature(_PAD_OPERANDS + (Operand("constant_values", ("int8",), const=True,
-                                                   optional=True),))
+    signature = Signature(_PAD_OPERANDS + (Operand("constant_values", ("int8", "int16"),
+                                                   const=True, optional=True),), _PAD_OUTPUT)
 
     def check_value(self, op, g):
         if len(op.inputs) < 3 or op.inputs[2] is None:

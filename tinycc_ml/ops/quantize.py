@@ -16,8 +16,10 @@ Numerics (TensorFlow 2.21, BUILTIN_REF):
 - DEQUANTIZE int8/uint8 -> float32: reference_integer_ops::Dequantize:
   float(double(scale) * (q - zero_point)); the float product scale * (q - zero_point) is the
   same number, since the exact product has at most 24 + 9 significant bits.
-Kernels: runtime_c/tcm_quantize.c (the only runtime file besides the model's I/O helpers that
-uses float).
+Kernels: runtime_c/tcm_quantize.c (the only runtime files besides the model's I/O helpers that
+use float: it and tcm_quantize_s16.c). 16x8 (int16, ops/_int16.py): QuantizeS16 and
+DequantizeS16, runtime_c/tcm_quantize_s16.c: float32 <-> int16 and the requantizations
+int16 -> int16 / int8, the same arithmetic (quantize.cc refuses int8/uint8 -> int16).
 """
 
 from __future__ import annotations
@@ -30,14 +32,15 @@ from .. import quant
 from . import quantize_ort
 from ._ort import onnxruntime_rules
 from ._requant import TFLITE_DOUBLE, Requant
-from .base import OpDef, expect_per_tensor, register
+from .base import Kernel, OpDef, expect_per_tensor, register
 from .signature import Operand, Signature
 
-_SUFFIX = {"int8": "s8", "uint8": "u8", "float32": "f32"}
-_INTEGER = ("int8", "uint8")
+_SUFFIX = {"int8": "s8", "uint8": "u8", "int16": "s16", "float32": "f32"}
+_INTEGER = ("int8", "uint8", "int16")
 # (x - input_zero_point) has |value| <= 255: TFLite shifts it left in int32 by a positive shift,
-# which wraps (undefined behaviour in C) beyond 2^23.
+# which wraps (undefined behaviour in C) beyond 2^23; from int16 (|value| <= 65,535) beyond 2^15.
 MAX_LEFT_SHIFT = 23
+MAX_LEFT_SHIFT_16 = 15
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,16 @@ class Quantize(_Affine):
         if g.tensor(op.inputs[0]).dtype in _INTEGER:
             expect_per_tensor(op, g, op.inputs[0], "input")
             _check_scale(op, g, op.inputs[0], "input")
-            if self._multiplier(op, g)[1] > MAX_LEFT_SHIFT:
+            pair = (g.tensor(op.inputs[0]).dtype, g.tensor(op.outputs[0]).dtype)
+            if pair[1] == "int16" and pair[0] != "int16" or pair == ("int16", "uint8"):
+                # quantize.cc Prepare: int16 requantizes to int8 or int16 only, int8 and uint8
+                # to int8 or uint8 only
+                raise g.error(op, f"TFLite has no {pair[0]} -> {pair[1]} requantization")
+            limit = MAX_LEFT_SHIFT_16 if g.tensor(op.inputs[0]).dtype == "int16" \
+                else MAX_LEFT_SHIFT
+            if self._multiplier(op, g)[1] > limit:
                 raise g.error(op, "the rescale (input scale / output scale) is above "
-                                  f"2^{MAX_LEFT_SHIFT}; the int32 arithmetic would overflow")
+                                  f"2^{limit}; the int32 arithmetic would overflow")
 
     @staticmethod
     def _multiplier(op, g) -> tuple[int, int]:
@@ -100,10 +110,17 @@ class Quantize(_Affine):
         return RequantizeParams(y.size, Requant(x.qparams()[1], zp, int(info.min), int(info.max),
                                                 mult, shift, TFLITE_DOUBLE))
 
+    @property
+    def kernels(self):
+        return OpDef.kernels.fget(self) + (_QUANTIZE_S16,)
+
     def inplace_input(self, op, g):
-        # requantization reads byte i before writing byte i
-        x = g.tensor(op.inputs[0])
-        return 0 if x.dtype in _INTEGER and not x.is_const else None
+        # requantization reads byte i before writing byte i (int16 -> int8: bytes 2i, 2i + 1
+        # before byte i); never when the output is larger
+        x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        if x.dtype not in _INTEGER or x.is_const or y.nbytes > x.nbytes:
+            return None
+        return 0
 
     def describe(self, op, g):
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
@@ -112,7 +129,8 @@ class Quantize(_Affine):
     def emit(self, op, g, em):
         p = op.params
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
-        em.use("tcm_quantize.c")
+        em.use("tcm_quantize.c", *(("tcm_quantize_s16.c",) if "int16" in (x.dtype, y.dtype)
+                                   else ()))
         if isinstance(p, AffineParams):
             params = em.struct("params", "tcm_affine_params", {
                 "size": p.size, "scale": np.float32(p.scale), "zero_point": p.zero_point})
@@ -143,11 +161,47 @@ class Dequantize(_Affine):
         x = g.tensor(op.inputs[0])
         return f"{x.dtype} -> float32, scale {x.qparams()[0]:.9g}, zero point {x.qparams()[1]}"
 
+    @property
+    def kernels(self):
+        return OpDef.kernels.fget(self) + (_DEQUANTIZE_S16,)
+
     def emit(self, op, g, em):
         p = op.params
         x = g.tensor(op.inputs[0])
-        em.use("tcm_quantize.c")
+        em.use("tcm_quantize.c", *(("tcm_quantize_s16.c",) if x.dtype == "int16" else ()))
         params = em.struct("params", "tcm_affine_params", {
             "size": p.size, "scale": np.float32(p.scale), "zero_point": p.zero_point})
         return (f"tcm_dequantize_{_SUFFIX[x.dtype]}_f32(&{params}, {em.tensor(op.inputs[0])}, "
                 f"{em.tensor(op.outputs[0])});")
+
+
+# --- 16x8: int16 (ops/_int16.py) ---
+
+class _AffineS16(Kernel):
+    """The int16 forms of QUANTIZE / DEQUANTIZE (tcm_quantize_s16.c): the op's own emit, which
+    names tcm_quantize_f32_s16, tcm_requantize_s16_s8, ... after the two types; in place as
+    the op declares (never when the output is larger)."""
+    forms = (TFLITE_DOUBLE,)   # int16 -> int16 / int8; float <-> int16 has no Requant
+    int16 = True
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind} int16 kernel"
+
+    def _opdef(self):
+        from .base import _REGISTRY
+        return _REGISTRY[self.kind]
+
+    def inplace(self, layer, decision):
+        k = self._opdef().inplace_input(layer.op, layer.g)
+        return None if k is None else (k, 0)
+
+    def emit(self, layer, em, decision):
+        return self._opdef().emit(layer.op, layer.g, em)
+
+
+_QUANTIZE_S16 = _AffineS16("QUANTIZE")
+_DEQUANTIZE_S16 = _AffineS16("DEQUANTIZE")

@@ -16,6 +16,7 @@ _ANY = (Operand("output", tuple(DTYPES)),)
 
 
 class _Reshape(OpDef):
+    int16_own = True        # a view or a memcpy of nbytes: any element type
     def check(self, op, g):
         x, out = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
         if x.size != out.size:

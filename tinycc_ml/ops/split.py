@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .base import OpDef, register
 from .signature import Operand, Signature
-from .layout import VIEW_RANK, ViewParams
+from .layout import VIEW_RANK, ViewParams, byte_pointers
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,16 @@ def _int_list(g, name) -> list[int]:
 
 
 def _signature(roles: tuple[str, ...]) -> Signature:
-    """The int8 'input' among constant int32/int64 parameters; one or more int8 outputs."""
-    return Signature(tuple(Operand(r, ("int8",)) if r == "input" else
+    """The int8 or int16 'input' among constant int32/int64 parameters; one or more outputs."""
+    return Signature(tuple(Operand(r, ("int8", "int16")) if r == "input" else
                            Operand(r, ("int32", "int64"), const=True) for r in roles),
-                     (Operand("output", ("int8",)),), more_outputs=True)
+                     (Operand("output", ("int8", "int16")),), more_outputs=True)
 
 
 class _Split(OpDef):
     data_input = 0
     axis_input = 0
+    int16_own = True        # the views are in bytes (an int16 value is 2 of them)
 
     def sizes(self, op, g, extent: int) -> list[int] | str:
         """Each output's extent along the axis, or why the op's parameters are invalid."""
@@ -80,12 +81,16 @@ class _Split(OpDef):
                                   f"computed {list(want)}")
             if n == 0:
                 raise g.error(op, f"output {k} is empty")
+            if g.tensor(name).dtype != x.dtype:
+                raise g.error(op, f"output {k} has type {g.tensor(name).dtype}, the input "
+                                  f"{x.dtype}")
 
     def prepare(self, op, g):
         x = g.tensor(op.inputs[self.data_input])
         axis = self._axis(op, g)
         sizes = self.sizes(op, g, x.shape[axis])
-        outer, inner = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:])
+        item = x.nbytes // max(x.size, 1)
+        outer, inner = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:]) * item  # bytes
         row = x.shape[axis] * inner
         views, start = [], 0
         for n in sizes:
@@ -102,12 +107,12 @@ class _Split(OpDef):
 
     def emit(self, op, g, em):
         em.use("tcm_copy.c")
-        src = em.tensor(op.inputs[self.data_input])
         calls = []
         for k, (name, v) in enumerate(zip(op.outputs, op.params.views)):
             params = em.struct(f"view{k}", "tcm_view_params", {
                 "dims": tuple(v.dims), "strides": tuple(v.strides), "offset": v.offset})
-            calls.append(f"tcm_copy_view_s8(&{params}, {src}, {em.tensor(name)});")
+            src, dst = byte_pointers(op, g, em, op.inputs[self.data_input], name)
+            calls.append(f"tcm_copy_view_s8(&{params}, {src}, {dst});")
         return "\n".join(calls)
 
 

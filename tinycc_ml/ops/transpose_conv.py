@@ -11,7 +11,9 @@ dilation 1, out_h, out_w, k_h, k_w, padding) (padding.h); reference_integer_ops:
 (reference/integer_ops/transpose_conv.h): int32 sums of (x - input_zp) * w, + bias,
 MultiplyByQuantizedMultiplier (double rounding), + output_zp, clamped.
 Canonical attributes (frontends/tflite.py): strides, dilations, clamp, auto_pad.
-Kernel: runtime_c/tcm_transpose_conv.c (gathers per output pixel; no scratch).
+Kernel: runtime_c/tcm_transpose_conv.c (gathers per output pixel; no scratch). 16x8 (int16
+activations, int8 filter, int64 bias; ops/_int16.py): TransposeConvS16,
+runtime_c/tcm_transpose_conv_s16.c (TransposeConv<int64_t>, form "tflite_int64").
 """
 
 from __future__ import annotations
@@ -20,18 +22,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _conv_common as cc
+from . import _conv_common as cc, _int16
 from .base import OpDef, clamp_of, expect_per_tensor, expect_rank, register
 from .signature import Operand, Signature
 
 SHAPE, FILTER, INPUT, BIAS = 0, 1, 2, 3
 
 
+def layer_is_int16(op, g) -> bool:
+    """A 16x8 layer: its activation input is int16."""
+    return g.tensor(op.inputs[INPUT]).dtype == "int16"
+
+
 @dataclass(frozen=True)
 class TransposeConvParams:
     win: cc.Window
     rq: cc.Requant
-    bias: np.ndarray                # int32 [out_c]: the model's bias (0 if absent), as conv's
+    bias: np.ndarray                # [out_c]: the model's bias (0 if absent), as conv's
+                                    # (int32; int64 for 16x8)
 
 
 def _pads(auto_pad: str, size: int, k: int, stride: int) -> tuple[int, int]:
@@ -43,8 +51,14 @@ def _pads(auto_pad: str, size: int, k: int, stride: int) -> tuple[int, int]:
 @register("TRANSPOSE_CONV")
 class TransposeConv(OpDef):
     signature = Signature((Operand("output shape", ("int32",), const=True),
-                           Operand("filter", ("int8",), const=True), Operand("input", ("int8",)),
-                           Operand("bias", ("int32",), const=True, optional=True)))
+                           Operand("filter", ("int8",), const=True),
+                           Operand("input", ("int8", "int16")),
+                           Operand("bias", ("int32", "int64"), const=True, optional=True)),
+                          (Operand("output", ("int8", "int16")),))
+
+    @property
+    def kernels(self):
+        return OpDef.kernels.fget(self) + (_TRANSPOSE_CONV_S16,)
 
     def check(self, op, g):
         shape, w, x, y = op.inputs[SHAPE], op.inputs[FILTER], op.inputs[INPUT], op.outputs[0]
@@ -53,6 +67,10 @@ class TransposeConv(OpDef):
         expect_rank(op, g, x, (4,), "input")
         expect_rank(op, g, w, (4,), "filter")
         xt, wt, yt = g.tensor(x), g.tensor(w), g.tensor(y)
+        int16 = xt.dtype == "int16"
+        io = ((x, "input"), (y, "output"))
+        _int16.check_activations(op, g, io)
+        _int16.check_bias(op, g, op.inputs[BIAS] if len(op.inputs) > BIAS else None, int16)
         if xt.is_const:
             raise g.error(op, f"input '{x}' is a constant; not supported")
         want = tuple(int(v) for v in g.tensor(shape).data.reshape(-1))
@@ -77,7 +95,7 @@ class TransposeConv(OpDef):
             raise g.error(op, f"strides ({sh},{sw}) must be positive, dilations 1")
         if op.attrs.get("auto_pad") not in ("SAME_UPPER", "VALID"):
             raise g.error(op, f"padding {op.attrs.get('auto_pad')} is not supported")
-        if 255 * 128 * k_h * k_w * in_c >= 2**31:
+        if not int16 and 255 * 128 * k_h * k_w * in_c >= 2**31:
             raise g.error(op, f"{k_h}x{k_w}x{in_c} taps per output: the int32 sum may overflow")
         self._requant(op, g)
 
@@ -94,15 +112,19 @@ class TransposeConv(OpDef):
                          dil_h=1, dil_w=1, pad_h=top, pad_w=left, pads=(top, left, bottom, right))
 
     def _requant(self, op, g) -> cc.Requant:
-        return cc.conv_requant(op, g, op.inputs[FILTER], g.tensor(op.inputs[FILTER]).shape[0],
-                               op.inputs[INPUT])
+        out_c = g.tensor(op.inputs[FILTER]).shape[0]
+        b = op.inputs[BIAS] if len(op.inputs) > BIAS else None
+        bias = np.zeros(out_c, np.int64) if b is None else \
+            g.tensor(b).data.astype(np.int64).reshape(-1)
+        return cc.conv_requant(op, g, op.inputs[FILTER], out_c, op.inputs[INPUT], bias)
 
     def prepare(self, op, g):
         out_c = g.tensor(op.inputs[FILTER]).shape[0]
         b = op.inputs[BIAS] if len(op.inputs) > BIAS else None
         bias = np.zeros(out_c, np.int64) if b is None else g.tensor(b).data.astype(np.int64)
         return TransposeConvParams(win=self._window(op, g), rq=self._requant(op, g),
-                                   bias=cc.wrap_int32(bias.reshape(-1)))
+                                   bias=bias.reshape(-1) if layer_is_int16(op, g)
+                                   else cc.wrap_int32(bias.reshape(-1)))
 
     def macs(self, op, g):
         w = op.params.win
@@ -124,3 +146,25 @@ class TransposeConv(OpDef):
         s = em.const("shift", p.rq.shift)
         return (f"tcm_transpose_conv_s8(&{params}, {em.tensor(op.inputs[INPUT])}, {w}, {b}, {m}, "
                 f"{s}, {em.tensor(op.outputs[0])});")
+
+
+# --- 16x8: int16 activations, int8 filter (ops/_int16.py) ---
+
+class TransposeConvS16(_int16.Int16Kernel):
+    """tcm_transpose_conv_s16: the gathering loop of tcm_transpose_conv_s8 with int64 sums and
+    bias, the int64 requantization; no scratch, never in place."""
+    c_function = "tcm_transpose_conv_s16"
+
+    def emit(self, layer, em, decision):
+        p, op = layer.params, layer.op
+        em.use("tcm_transpose_conv_s16.c")
+        params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq))
+        w = em.const("filter", layer.input(FILTER).data, comment="[out_c][k_h][k_w][in_c]")
+        has_bias = len(op.inputs) > BIAS and op.inputs[BIAS] is not None
+        b = em.const("bias", p.bias, comment="the model's int64 bias") if has_bias else "NULL"
+        return em.call(self.c_function, f"&{params}", em.tensor(op.inputs[INPUT]), w, b,
+                       em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
+                       em.tensor(op.outputs[0]))
+
+
+_TRANSPOSE_CONV_S16 = TransposeConvS16()

@@ -19,6 +19,9 @@ tensorflow/lite/kernels/activations.cc:
 - RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1: QuantizedReluX -> ReluX: x - input_zp requantized by
   ReluPrepare's multiplier (in_scale / out_scale in float32), + output_zp, clamped to
   [zp + roundf(lo / scale), zp + roundf(hi / scale)] within int8.
+16x8 (int16, ops/_int16.py): RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1 and LEAKY_RELU compute the
+same arithmetic per element (a 65,536-entry table would not fit): ReluS16,
+runtime_c/tcm_relu_s16.c.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ from .. import quant
 from . import _fixedpoint as fx
 from . import unary_lut_ort
 from ._ort import onnxruntime_rules
-from .base import OpDef, expect_per_tensor, register
-from .signature import INT8_UNARY
+from .base import Kernel, OpDef, expect_per_tensor, register
+from .signature import INT8_UNARY, Operand, Signature
 
 INPUTS = np.arange(-128, 128)          # table[k] is the output for input value k - 128
 
@@ -72,6 +75,10 @@ class _UnaryLut(OpDef):
                 and math.isfinite(q.y_scale)):
             raise g.error(op, f"scales must be positive and finite (input {q.x_scale:.9g}, "
                               f"output {q.y_scale:.9g})")
+        if x.dtype == "int16":
+            from . import _int16
+            _int16.check_activations(op, g, ((op.inputs[0], "input"), (op.outputs[0], "output")))
+            return
         for zp, role in ((q.x_zp, "input"), (q.y_zp, "output")):
             if not -128 <= zp <= 127:
                 raise g.error(op, f"{role} zero point {zp} is outside the int8 range")
@@ -235,20 +242,88 @@ class HardSwish(_UnaryLut):
         return np.array(out)
 
 
+# --- 16x8: int16 activations (ops/_int16.py) ---
+
+@dataclass(frozen=True)
+class Relu16Params:
+    """tcm_relu_s16_params (runtime_c/tcm_relu_s16.h)."""
+    size: int
+    input_zp: int
+    output_zp: int
+    pos_multiplier: int
+    pos_shift: int
+    neg_multiplier: int
+    neg_shift: int
+    act_min: int
+    act_max: int
+    detail: str = ""
+
+
+class ReluS16(Kernel):
+    """tcm_relu_s16: the RELU family and LEAKY_RELU on int16, in place (gap 0)."""
+    c_function = "tcm_relu_s16"
+    forms = ()
+    int16 = True
+
+    def inplace(self, layer, decision):
+        return 0, 0
+
+    def emit(self, layer, em, decision):
+        p, op = layer.params, layer.op
+        em.use("tcm_relu_s16.c")
+        fields = {k: getattr(p, k) for k in ("size", "input_zp", "output_zp", "pos_multiplier",
+                                             "pos_shift", "neg_multiplier", "neg_shift",
+                                             "act_min", "act_max")}
+        params = em.struct("params", "tcm_relu_s16_params", fields)
+        return em.call(self.c_function, f"&{params}", em.tensor(op.inputs[0]),
+                       em.tensor(op.outputs[0]))
+
+
+_RELU_S16 = ReluS16()
+_UNARY16 = Signature((Operand("input", ("int8", "int16")),),
+                     (Operand("output", ("int8", "int16")),))
+
+
+class _WithS16:
+    """Mixin of the ops whose int16 form is ReluS16: signature, kernels, prepare."""
+    signature = _UNARY16
+
+    @property
+    def kernels(self):
+        return OpDef.kernels.fget(self) + (_RELU_S16,)
+
+    def prepare(self, op, g):
+        if g.tensor(op.inputs[0]).dtype == "int16":
+            return self.relu16(op, g, self.quant(op, g))
+        return super().prepare(op, g)
+
+    def describe(self, op, g):
+        if isinstance(op.params, Relu16Params):
+            return "int16, per element"
+        return super().describe(op, g)
+
+
 @register("LEAKY_RELU")
 @onnxruntime_rules(unary_lut_ort.LEAKY_RELU_RULES)
-class LeakyRelu(_UnaryLut):
+class LeakyRelu(_WithS16, _UnaryLut):
     def alpha(self, op) -> fx.F32:
         return fx.F32(op.attrs.get("alpha", 0.0))
 
     def detail(self, op, g):
         return f"alpha {float(self.alpha(op)):.6g}"
 
-    def table(self, op, g, q):
+    def _multipliers(self, op, g, q):
         # LeakyReluPrepare: both products and quotients in float32, then QuantizeMultiplier.
-        alpha_m, alpha_s = _requant(op, g, float(fx.F32(q.x_scale) * self.alpha(op) /
-                                                 fx.F32(q.y_scale)))
-        ident_m, ident_s = _requant(op, g, _f32_ratio(q.x_scale, q.y_scale))
+        alpha = _requant(op, g, float(fx.F32(q.x_scale) * self.alpha(op) / fx.F32(q.y_scale)))
+        return alpha, _requant(op, g, _f32_ratio(q.x_scale, q.y_scale))
+
+    def relu16(self, op, g, q) -> "Relu16Params":
+        (am, ash), (im, ish) = self._multipliers(op, g, q)
+        return Relu16Params(g.tensor(op.inputs[0]).size, q.x_zp, q.y_zp, im, ish, am, ash,
+                            -32768, 32767)
+
+    def table(self, op, g, q):
+        (alpha_m, alpha_s), (ident_m, ident_s) = self._multipliers(op, g, q)
         out = []
         for x in INPUTS:
             v = int(x) - q.x_zp
@@ -260,7 +335,7 @@ class LeakyRelu(_UnaryLut):
         return np.array(out)
 
 
-class _ReluX(_UnaryLut):
+class _ReluX(_WithS16, _UnaryLut):
     act: str = ""
 
     def table(self, op, g, q):
@@ -268,6 +343,11 @@ class _ReluX(_UnaryLut):
         lo, hi = quant.activation_range(quant.CLAMPS[self.act], q.y_scale, q.y_zp)
         return np.array([min(max(q.y_zp + fx.mbqm(int(x) - q.x_zp, m, s), lo), hi)
                          for x in INPUTS])
+
+    def relu16(self, op, g, q) -> "Relu16Params":
+        m, s = _requant(op, g, _f32_ratio(q.x_scale, q.y_scale))
+        lo, hi = quant.activation_range(quant.CLAMPS[self.act], q.y_scale, q.y_zp, "int16")
+        return Relu16Params(g.tensor(op.inputs[0]).size, q.x_zp, q.y_zp, m, s, m, s, lo, hi)
 
 
 # RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1: one class each (Relu, Relu6, ReluN1To1, Relu0To1),

@@ -8,6 +8,7 @@ itself passes over a kernel that the options exclude:
 - a kernel that is not bit-exact with the reference unless the user opted in for that op kind
   (`--cmsis-nn-inexact-fc`), the opt-in being the user's acceptance of its other arithmetic;
 - a kernel that does not implement the layer's requantization form (`Layer.form`);
+- for a layer with int16 activations, a kernel not written for them (`Kernel.int16`);
 then asks the kernel (`Kernel.why_not`: target, shapes, weight values). The chosen kernel's
 data-dependent decision (`Kernel.decide`), scratch and in-place declaration are stored in the
 choice; nothing downstream asks the kernels again.
@@ -66,6 +67,8 @@ def _choice(kernel: Kernel, layer: Layer, ctx: Context, passed) -> Choice:
 def why_not(kernel: Kernel, layer: Layer, ctx: Context) -> str | None:
     if kernel.backend == "cmsis-nn" and ctx.kernels != "cmsis-nn":
         return f"CMSIS-NN not requested (--kernels {ctx.kernels})"
+    if layer.int16 and not kernel.int16:
+        return "int8 activations only; the layer's are int16"
     if kernel.inexact:
         if layer.op.kind not in ctx.inexact:
             return f"{kernel.inexact}; kept out unless opted in ({kernel.opt_in})"

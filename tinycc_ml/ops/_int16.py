@@ -1,0 +1,117 @@
+"""The 16x8 scheme (int16 activations, int8 weights; the converter's
+EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8): what its op modules share.
+
+TFLite's 16x8 layers have symmetric int16 activations (zero point 0, checked in each op's
+Prepare: conv.cc, depthwise_conv.cc, fully_connected.cc `TF_LITE_ENSURE_EQ(context,
+input->params.zero_point, 0)`). CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED carry an int64
+bias and accumulate in int64 (reference/integer_ops/conv.h, depthwise_conv.h,
+fully_connected.h, the `AccumScalar = int64_t` instances). CONV_2D and DEPTHWISE_CONV_2D then
+requantize with MultiplyByQuantizedMultiplier(int64_t, ...) of kernels/internal/common.cc (the
+multiplier reduced to 16 bits): the Requant form "tflite_int64" (runtime_c/tcm_math.h
+tcm_mbqm_int64). BUILTIN_REF's FULLY_CONNECTED does not: measured against TensorFlow 2.21 it
+rounds once with the full multiplier, as its int8 path does, on the int64 accumulator: the form
+"tflite_single_int64" (tcm_mbqm_single_int64; the int64 form disagrees on about half the
+outputs, tests/ops/test_int16_fc_conv.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .. import planner
+from ._conv_common import ReferenceLoop
+from .base import Kernel, Layer
+
+# the accumulator bound of each form: tcm_mbqm_int64 assumes |x| < 2^47 (common.cc's DCHECK);
+# tcm_mbqm_single_int64 needs |x| < 2^32 so that x * multiplier fits an int64
+_X_LIMIT = {"tflite_int64": 1 << 47, "tflite_single_int64": 1 << 32}
+
+
+def is_int16(layer_or_op, g=None) -> bool:
+    """True for a layer (or op of g) whose first input is int16."""
+    if isinstance(layer_or_op, Layer):
+        return layer_or_op.input(0).dtype == "int16"
+    return g.tensor(layer_or_op.inputs[0]).dtype == "int16"
+
+
+def check_activations(op, g, names_roles) -> None:
+    """The activations of a layer are of one scheme, read from the first: int8, or int16 with
+    zero point 0 (the 16x8 scheme; TFLite's Prepare requires symmetric int16)."""
+    want = g.tensor(names_roles[0][0]).dtype
+    scheme = "a 16x8 layer has int16" if want == "int16" else "an int8 layer has int8"
+    for name, role in names_roles:
+        t = g.tensor(name)
+        if t.dtype != want:
+            raise g.error(op, f"{role} '{t.name}' has type {t.dtype}; {scheme} input and output")
+        if want == "int16" and t.is_quantized and not t.per_channel and int(t.qparams()[1]):
+            raise g.error(op, f"{role} '{t.name}' has zero point {int(t.qparams()[1])}; int16 "
+                              "activations are symmetric (zero point 0)")
+
+
+def check_bias(op, g, bias: str | None, int16: bool) -> None:
+    """The bias type of a conv/FC layer: int64 in the 16x8 scheme, int32 for int8."""
+    if bias is None:
+        return
+    t = g.tensor(bias)
+    want = "int64" if int16 else "int32"
+    if t.dtype != want:
+        hint = (" (a 16x8 layer with an int32 bias, the converter's _experimental_use_int32_bias,"
+                " is not supported)") if int16 else ""
+        raise g.error(op, f"bias '{t.name}' has type {t.dtype}; a "
+                          f"{'16x8' if int16 else 'int8'} layer has an {want} bias{hint}")
+
+
+def int64_requant(op, g, rq, bias: np.ndarray, abs_row_sums: np.ndarray,
+                  form: str = "tflite_int64"):
+    """`rq` in `form` ("tflite_int64" or "tflite_single_int64"), after checking what its C
+    assumes: shifts below 8 and every accumulator (bias + sum of products) inside the form's
+    bound (_X_LIMIT)."""
+    s = np.asarray(rq.shift)
+    if s.size and int(s.max()) >= 8:
+        raise g.error(op, "the requantization scale is too large for the 16x8 kernels "
+                          f"(shift {int(s.max())} >= 8)")
+    worst = np.abs(np.asarray(bias, np.int64)) + (1 << 15) * np.asarray(abs_row_sums, np.int64)
+    limit = _X_LIMIT[form]
+    if worst.size and int(worst.max()) >= limit:
+        raise g.error(op, f"the int64 accumulator could reach 2^{limit.bit_length() - 1} (the "
+                          "range the 16x8 requantization is exact in)")
+    return replace(rq, form=form)
+
+
+class Int16Kernel(Kernel):
+    """A kernel of the 16x8 scheme: it runs the layers with int16 activations, and only those
+    (selection passes the int8 kernels over for them: `Kernel.int16`)."""
+    forms = ("tflite_int64",)
+    int16 = True
+
+    def why_not(self, layer, ctx):
+        return None if layer.int16 else "int16 activations only"
+
+
+class WindowS16(Int16Kernel, ReferenceLoop):
+    """The 16x8 kernel of CONV_2D and DEPTHWISE_CONV_2D: TFLite's reference loop
+    (tcm_conv_s16.c, tcm_depthwise_s16.c) over the model's filter and int64 bias, with the
+    int64 accumulators of one output pixel (8 * out_c bytes) as scratch, so the output may be
+    planned over the input (window_gap in bytes of int16 values). A subclass names its
+    `c_function`, `source`, filter `layout` and `params` (the tcm_window struct), as for
+    _conv_common.ReferenceLoop, whose emit it shares."""
+
+    def bias(self, layer, em) -> str:
+        return bias_const(layer, em)
+
+    def scratch_bytes(self, layer, ctx, decision):
+        return 8 * layer.params.win.out_c
+
+    def inplace(self, layer, decision):
+        return 0, planner.window_gap(layer.params.win, elem_bytes=2)
+
+
+def bias_const(layer, em) -> str:
+    """The model's int64 bias (input 2) as a const array, or NULL if the op has none."""
+    op = layer.op
+    if len(op.inputs) < 3 or op.inputs[2] is None:
+        return "NULL"
+    return em.const("bias", layer.input(2).data.astype(np.int64).reshape(-1),
+                    comment="the model's int64 bias")
