@@ -338,6 +338,7 @@ def canonical_attrs(kind: str, options: dict[str, Any], input_shapes) -> dict[st
       window's sizes (left out when those are malformed: the op's check reports them), pools
       also `window` (h, w); DEPTHWISE_CONV_2D keeps `depth_multiplier`;
     - a fused activation: `clamp` (lo, hi) in real units, None for an open end (quant.CLAMPS);
+    - ADD / SUB: `pot_int16`, whether int16 may take the power-of-two-scale path;
     - FULLY_CONNECTED: `keep_dims`; ARG_MAX / ARG_MIN: `output_dtype`, an IR dtype name;
     - every op: `numerics` "tflite" (whose arithmetic the op reproduces);
     - other fields keep their names (axis, keep_dims, beta, alpha, new_shape, num_splits, ...).
@@ -381,6 +382,8 @@ def canonical_attrs(kind: str, options: dict[str, Any], input_shapes) -> dict[st
     if kind in ("ARG_MAX", "ARG_MIN") and "output_type" in a:
         code = a.pop("output_type")
         a["output_dtype"] = _TYPES.get(code) or _TYPE_NAMES.get(code, f"unknown({code})").lower()
+    if kind in ("ADD", "SUB") and "pot_scale_int16" in a:
+        a["pot_int16"] = bool(a.pop("pot_scale_int16"))
     a["numerics"] = "tflite"
     if problems:
         a["unsupported"] = problems[0]

@@ -13,8 +13,8 @@ runtime_c/tcm_elementwise_mve.c tcm_add_s8_mve (Helium); AddTable, runtime_c/tcm
 (microcontroller cores: each operand's rescaling from a 256-entry table); AddPortable,
 runtime_c/tcm_elementwise.c tcm_add_s8. 16x8 (int16, ops/_int16.py): AddPortableS16,
 runtime_c/tcm_elementwise_s16.c tcm_add_s16, the general-scale path of add.cc / sub.cc
-(left_shift 15); the power-of-two path (pot_scale_int16 with every scale a power of two) is
-refused.
+(left_shift 15); the power-of-two path (`pot_int16`, TFLite's power-of-two option, with
+every scale a power of two) is refused.
 """
 
 from __future__ import annotations
@@ -205,9 +205,9 @@ class _AddSub(OpDef):
         for t in (*op.inputs, op.outputs[0]):
             if g.tensor(t).scale[0] <= 0:
                 raise g.error(op, f"tensor '{t}' has a non-positive scale")
-        if g.tensor(op.outputs[0]).dtype == "int16" and op.attrs.get("pot_scale_int16", True) \
+        if g.tensor(op.outputs[0]).dtype == "int16" and op.attrs.get("pot_int16", True) \
                 and all(_is_pot(g.tensor(t).scale[0]) for t in (*op.inputs, op.outputs[0])):
-            raise g.error(op, "the int16 power-of-two-scale path (pot_scale_int16 with every "
+            raise g.error(op, "the int16 power-of-two-scale path (pot_int16 with every "
                               "scale a power of two) is not supported")
 
     def output_shape(self, op, g):
