@@ -192,6 +192,15 @@ class _Reader:
             quant_axis=axis, data=frozen_array(data) if data is not None else None)
         return name
 
+    def bias_input(self, bias, name: str, n: int, of: str) -> list[str]:
+        """The int32 bias of a conv or matrix product as the op's third input ([] without one),
+        checked to hold n values (one per filter or output)."""
+        if bias is None:
+            return []
+        if bias.size != n:
+            raise self.error(f"bias has {bias.size} values for {n} {of}")
+        return [self.add_tensor(name, (n,), "int32", data=bias.astype(np.int32))]
+
     def _edge_op(self, kind: str, src: str, dst: str, source_kind: str, numerics: str) -> Op:
         """An op at a graph input or output (no node of the model)."""
         return Op(index=len(self.g.node), kind=kind, name=dst, inputs=(src,), outputs=(dst,),
@@ -686,12 +695,7 @@ class _Reader:
             kind = "CONV_2D"
         wname = self.add_tensor(f"{n.input[1]}_ohwi", data.shape, "int8", w.scale, w.zero_point,
                                 axis, np.ascontiguousarray(data))
-        inputs = [xin, wname]
-        if bias is not None:
-            if bias.size != m:
-                raise self.error(f"bias has {bias.size} values for {m} filters")
-            inputs.append(self.add_tensor(f"{n.input[2]}_bias", (m,), "int32",
-                                          data=bias.astype(np.int32)))
+        inputs = [xin, wname] + self.bias_input(bias, f"{n.input[2]}_bias", m, "filters")
         y = self.new_q(out, (xs[0], m, oh, ow), NCHW_OF_NHWC, scale, zp)
         attrs = {"strides": strides, "dilations": dil, "pads": pads, "clamp": clamp,
                  "groups": group}
@@ -859,12 +863,7 @@ class _Reader:
         src = self.plain(a)
         wname = self.add_tensor(f"{n.input[1]}_fc", w.shape, "int8", b.scale, b.zero_point, 0,
                                 np.ascontiguousarray(w))
-        inputs = [src, wname]
-        if bias is not None:
-            if bias.size != units:
-                raise self.error(f"bias has {bias.size} values for {units} outputs")
-            inputs.append(self.add_tensor(f"{n.output[0]}_bias", (units,), "int32",
-                                          data=bias.astype(np.int32)))
+        inputs = [src, wname] + self.bias_input(bias, f"{n.output[0]}_bias", units, "outputs")
         y_shape = tuple(shape[:-1]) + (units,)
         y = self.new_q(out, y_shape, _ident(len(y_shape)), scale, zp)
         self.add_op("FULLY_CONNECTED", inputs, [y.ir], {"keep_dims": True, "clamp": clamp})

@@ -107,6 +107,12 @@ def describe(win: Window, clamp, extra: str = "") -> str:
     return ", ".join(parts)
 
 
+def describe_channels(op) -> str:
+    """describe() of a layer that maps in_c channels to out_c (CONV_2D, TRANSPOSE_CONV)."""
+    w = op.params.win
+    return describe(w, clamp_of(op), f"{w.in_c} -> {w.out_c} channels")
+
+
 def conv_requant(op, g, filter_name: str, out_c: int, input_name: str | None = None,
                  bias: np.ndarray | None = None) -> Requant:
     """PopulateConvolutionQuantizationParams: per-channel multipliers (per-tensor repeated).

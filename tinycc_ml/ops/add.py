@@ -29,7 +29,7 @@ from . import _elementwise as ew, add_ort
 from ._fixedpoint import mbqm
 from ._ort import onnxruntime_rules
 from ._requant import TFLITE_DOUBLE, Requant
-from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_mve, needs_scalar_mcu, register
+from .base import Kernel, OpDef, clamp_of, needs_dsp, needs_scalar_mcu, register
 
 LEFT_SHIFT = 20     # int8 (add.cc: "20 in case of 8-bit")
 LEFT_SHIFT_16 = 15  # int16, the general-scale path (add.cc, sub.cc: "15 for 16-bit")
@@ -109,13 +109,14 @@ class AddMve(AddPortable):
     """tcm_add_s8_mve (tcm_elementwise_mve.c): 4 lanes per step, for innermost runs of at
     least MVE_MIN_RUN values."""
     c_function = "tcm_add_s8_mve"
+    core = "mve"
     sources = ("tcm_elementwise.c", "tcm_elementwise_mve.c")
 
     def why_not(self, layer, ctx):
         inner = layer.params.loop.inner
         if inner < MVE_MIN_RUN:
             return f"innermost run of {inner} values, shorter than {MVE_MIN_RUN} lanes"
-        return needs_mve(ctx)
+        return None
 
 
 class AddTable(AddPortable):

@@ -39,9 +39,11 @@ written in its op's module.
   An op with one implementation sets `OpDef.int16_own` when that one handles int16 too.
 - `inexact`: empty for a kernel bit-exact with the reference; otherwise how its outputs differ,
   and `opt_in` names the option that allows it (Options.cmsis_nn_inexact holds the op kinds).
-- `why_not(layer, ctx) -> str | None`: why it cannot run this layer on ctx.target / ctx.kernels
-  (None: it can). Selection itself passes over a CMSIS-NN kernel without --kernels cmsis-nn, an
-  inexact one without its opt-in and one lacking the layer's form.
+- `core`: "" for a kernel any target runs, or the core feature it is written for ("dsp",
+  "mve", "host", "scalar": CORES below); selection passes it over on other targets.
+- `why_not(layer, ctx) -> str | None`: why else it cannot run this layer (None: it can).
+  Selection itself passes over a CMSIS-NN kernel without --kernels cmsis-nn, an inexact one
+  without its opt-in, one lacking the layer's form and one written for another core.
 - `decide(layer, ctx)`: a data-dependent choice made once (depthwise's 3x3 path on the weight
   values, the short requantization), recorded in the `Choice` as `decision` and handed to the
   methods below, so no two of them recompute it.
@@ -146,6 +148,7 @@ class Kernel:
     int16: ClassVar[bool] = False
     inexact: ClassVar[str] = ""
     opt_in: ClassVar[str] = ""
+    core: ClassVar[str] = ""
 
     @property
     def name(self) -> str:
@@ -232,6 +235,10 @@ def needs_scalar_mcu(ctx: Context) -> str | None:
 def needs_mve(ctx: Context) -> str | None:
     """why_not of a kernel written for Helium (MVE)."""
     return None if has_mve(ctx.target) else f"needs Helium (MVE); --target {ctx.target}"
+
+
+# Kernel.core -> why a kernel written for that core cannot run on ctx.target (None: it can)
+CORES = {"dsp": needs_dsp, "mve": needs_mve, "host": needs_host, "scalar": needs_scalar_mcu}
 
 
 @dataclass(frozen=True)
@@ -356,12 +363,28 @@ def expect_const(op: Op, g: Graph, name: str | None, role: str) -> None:
         raise g.error(op, f"{role} '{g.tensor(name).name}' must be a constant")
 
 
+def axis_index(axis: int, rank: int, of: str = "rank") -> int | str:
+    """An axis attribute in [-rank, rank) as an index, or why it is not one (`of` names the
+    rank in the message)."""
+    if not -rank <= axis < rank:
+        return f"axis {axis} is out of range for {of} {rank}"
+    return axis % rank
+
+
+def expect_axis(op: Op, g: Graph, axis: int, rank: int, of: str = "rank") -> int:
+    """axis_index, or the op's one-line error."""
+    index = axis_index(axis, rank, of)
+    if isinstance(index, str):
+        raise g.error(op, index)
+    return index
+
+
 def clamp_of(op: Op) -> tuple[float | None, float | None]:
     """The op's activation clamp (lo, hi) in real units, None for an open end (attr `clamp`)."""
     return tuple(op.attrs.get("clamp", (None, None)))
 
 
-__all__ = ["CompileError", "Choice", "Context", "Kernel", "Layer", "OpDef", "OwnKernel", "needs_dsp",
+__all__ = ["CORES", "CompileError", "Choice", "Context", "Kernel", "Layer", "OpDef", "OwnKernel", "needs_dsp",
            "needs_host", "needs_scalar_mcu",
            "needs_mve", "register", "lookup", "supported_kinds", "expect_arity", "expect_dtype",
-           "expect_per_tensor", "expect_rank", "expect_const", "clamp_of"]
+           "expect_per_tensor", "expect_rank", "expect_const", "axis_index", "expect_axis", "clamp_of"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
-from .base import OpDef, clamp_of, expect_dtype, register
+from .base import OpDef, clamp_of, expect_axis, expect_dtype, register
 from .signature import Operand, Signature
 
 DTYPES = ("int8", "int16")
@@ -43,10 +43,7 @@ class Concatenation(OpDef):
         if act != "NONE":
             raise g.error(op, f"fused activation {act} is not supported (TFLite requires NONE)")
         rank = len(y.shape)
-        axis = int(op.attrs.get("axis", 0))
-        if not -rank <= axis < rank:
-            raise g.error(op, f"axis {axis} is out of range for rank {rank}")
-        axis %= rank
+        axis = expect_axis(op, g, int(op.attrs.get("axis", 0)), rank)
         total = 0
         for k, name in enumerate(op.inputs):
             role = f"input {k}"

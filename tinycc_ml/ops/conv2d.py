@@ -22,12 +22,10 @@ from ..backends import cmsis_nn
 from .. import planner
 from ..cmacros import c_define
 from . import _conv_common as cc, _int16, _mve, _scalar
-from ._requant import TFLITE_DOUBLE
 from ._ort import onnxruntime_rules
 from .conv2d_ort import CONV_RULES
 from ._smlad import pack_rows, pad4, right_shift_requant
-from .base import (Kernel, OpDef, clamp_of, needs_dsp, needs_host, needs_mve, needs_scalar_mcu,
-                   register)
+from .base import Kernel, OpDef, register
 from .conv2d_sparse import ConvSparse
 
 
@@ -84,7 +82,6 @@ def _inplace(layer, decision):
 class ConvPortable(cc.ReferenceLoop):
     """tcm_conv2d_s8: TFLite's reference loop over the model's filter and bias."""
     c_function = "tcm_conv2d_s8"
-    forms = (TFLITE_DOUBLE,)
     source = "tcm_conv.c"
     layout = "[out_c][k_h][k_w][in_c]"
     inplace = staticmethod(_inplace)
@@ -93,15 +90,16 @@ class ConvPortable(cc.ReferenceLoop):
         return _params(layer, em)
 
 
-class ConvHost(Kernel):
+class ConvKernel(Kernel):
+    """A CONV_2D kernel of tinycc-ml's runtime: in place as _inplace says."""
+    inplace = staticmethod(_inplace)
+
+
+class ConvHost(ConvKernel):
     """tcm_conv2d_s8_host (--target host; tcm_dot_host.h's unsigned x signed dot product: x +
     128 as uint8, so the bias packs (input_offset - 128) * sum(filter))."""
     c_function = "tcm_conv2d_s8_host"
-    forms = (TFLITE_DOUBLE,)
-    inplace = staticmethod(_inplace)
-
-    def why_not(self, layer, ctx):
-        return needs_host(ctx)
+    core = "host"
 
     def scratch_bytes(self, layer, ctx, decision):
         # TCM_CONV_HOST_SCRATCH_BYTES (tcm_conv_host.h): the patches, then the accumulators
@@ -123,15 +121,11 @@ class ConvHost(Kernel):
                        em.const("shift", p.rq.shift), em.tensor(layer.op.outputs[0]), em.scratch)
 
 
-class ConvSmlad(Kernel):
+class ConvSmlad(ConvKernel):
     """tcm_conv2d_s8_smlad (DSP cores) over filter rows padded to 4 taps, with the short
     requantization (_smlad.right_shift_requant) where it is exact for the layer's weights."""
     c_function = "tcm_conv2d_s8_smlad"
-    forms = (TFLITE_DOUBLE,)
-    inplace = staticmethod(_inplace)
-
-    def why_not(self, layer, ctx):
-        return needs_dsp(ctx)
+    core = "dsp"
 
     def decide(self, layer, ctx):
         """The packed [bias, multiplier, shift] rows and the requantization mode."""
@@ -160,18 +154,16 @@ class ConvSmlad(Kernel):
                        mode, em.tensor(layer.op.outputs[0]), em.scratch)
 
 
-class ConvScalar(Kernel):
+class ConvScalar(ConvKernel):
     """tcm_conv2d_s8_scalar (cores without SIMD): filter blocks of 4 rows interleaved tap by tap
     and one [bias, multiplier, shift] row per channel, the short requantization where exact
     (ops/_scalar.py)."""
     c_function = "tcm_conv2d_s8_scalar"
-    forms = (TFLITE_DOUBLE,)
-    inplace = staticmethod(_inplace)
+    core = "scalar"
 
     def why_not(self, layer, ctx):
         p = layer.params
-        return needs_scalar_mcu(ctx) or _scalar.acc_fits(
-            cc.folded_bias(p.bias, p.sums, -p.rq.input_zp), _taps(layer))
+        return _scalar.acc_fits(cc.folded_bias(p.bias, p.sums, -p.rq.input_zp), _taps(layer))
 
     def scratch_bytes(self, layer, ctx, decision):
         # TCM_CONV_SCALAR_SCRATCH_BYTES (tcm_conv_scalar.h): the patches of up to 4 pixels
@@ -192,14 +184,10 @@ class ConvScalar(Kernel):
                        em.tensor(layer.op.outputs[0]), f"(int8_t *){em.scratch}")
 
 
-class ConvMve(Kernel):
+class ConvMve(ConvKernel):
     """tcm_conv2d_s8_mve (Helium): filter rows padded to 16 taps."""
     c_function = "tcm_conv2d_s8_mve"
-    forms = (TFLITE_DOUBLE,)
-    inplace = staticmethod(_inplace)
-
-    def why_not(self, layer, ctx):
-        return needs_mve(ctx)
+    core = "mve"
 
     def scratch_bytes(self, layer, ctx, decision):
         return 4 * _mve.pad16(_taps(layer))     # tcm_conv_mve.h: the im2col patches of 4 pixels
@@ -222,7 +210,6 @@ class ConvCmsisNN(Kernel):
     """arm_convolve_wrapper_s8: per channel, double rounding (arm_nn_requantize) as
     ConvPerChannel, so every CONV_2D layer is eligible; CMSIS-NN folds the input offset itself."""
     c_function = "arm_convolve_wrapper_s8"
-    forms = (TFLITE_DOUBLE,)
     backend = "cmsis-nn"
 
     def scratch_bytes(self, layer, ctx, decision):
@@ -288,5 +275,4 @@ class Conv2D(OpDef):
         return w.batches * w.out_h * w.out_w * w.out_c * w.k_h * w.k_w * w.in_c
 
     def describe(self, op, g):
-        w = op.params.win
-        return cc.describe(w, clamp_of(op), f"{w.in_c} -> {w.out_c} channels")
+        return cc.describe_channels(op)

@@ -21,11 +21,9 @@ import numpy as np
 from ..backends import cmsis_nn
 from .. import planner, quant
 from . import _conv_common as cc, _int16, _mve, _scalar
-from ._requant import TFLITE_DOUBLE
 from ._ort import onnxruntime_rules
 from .conv2d_ort import DEPTHWISE_RULES
-from .base import (Kernel, OpDef, clamp_of, needs_dsp, needs_host, needs_mve, needs_scalar_mcu,
-                   register)
+from .base import Kernel, OpDef, clamp_of, register
 from .depthwise_conv2d_sparse import DepthwiseSparse
 
 
@@ -70,7 +68,6 @@ def _params(layer, em) -> str:
 class DepthwisePortable(cc.ReferenceLoop):
     """tcm_depthwise_conv2d_s8: TFLite's reference loop over the model's filter and bias."""
     c_function = "tcm_depthwise_conv2d_s8"
-    forms = (TFLITE_DOUBLE,)
     source = "tcm_depthwise.c"
     layout = "[1][k_h][k_w][out_c]"
     inplace = staticmethod(_inplace)
@@ -87,15 +84,16 @@ class DepthwisePortableS16(_int16.WindowS16):
     params = staticmethod(_params)
 
 
-class DepthwiseHost(Kernel):
+class DepthwiseKernel(Kernel):
+    """A DEPTHWISE_CONV_2D kernel of tinycc-ml's runtime: in place as _inplace says."""
+    inplace = staticmethod(_inplace)
+
+
+class DepthwiseHost(DepthwiseKernel):
     """tcm_depthwise_conv2d_s8_host (--target host): `pixels` adjacent output pixels per pass
     (the decision), x86 VNNI under #if."""
     c_function = "tcm_depthwise_conv2d_s8_host"
-    forms = (TFLITE_DOUBLE,)
-    inplace = staticmethod(_inplace)
-
-    def why_not(self, layer, ctx):
-        return needs_host(ctx)
+    core = "host"
 
     def decide(self, layer, ctx):
         """Pixels per pass: enough for about PASS_VALUES values when the channels are few
@@ -124,12 +122,11 @@ class DepthwiseHost(Kernel):
                        em.tensor(layer.op.outputs[0]), em.scratch)
 
 
-class DepthwiseSmlad(Kernel):
+class DepthwiseSmlad(DepthwiseKernel):
     """tcm_depthwise_conv2d_s8_smlad: SMLABB/SMLATT over int16 taps; multiplier 1, channels
     by 4, at most 64 taps."""
     c_function = "tcm_depthwise_conv2d_s8_smlad"
-    forms = (TFLITE_DOUBLE,)
-    inplace = staticmethod(_inplace)
+    core = "dsp"
 
     def why_not(self, layer, ctx):
         w = layer.params.win
@@ -139,7 +136,7 @@ class DepthwiseSmlad(Kernel):
             return f"{w.in_c} channels, not a multiple of 4"
         if w.k_h * w.k_w > 64:
             return f"{w.k_h * w.k_w} taps, more than 64"
-        return needs_dsp(ctx)
+        return None
 
     def scratch_bytes(self, layer, ctx, decision):
         return layer.params.win.in_c
@@ -158,18 +155,15 @@ class DepthwiseSmlad(Kernel):
                        em.tensor(layer.op.outputs[0]), em.scratch)
 
 
-class DepthwiseScalar(Kernel):
+class DepthwiseScalar(DepthwiseKernel):
     """tcm_depthwise_conv2d_s8_scalar (cores without SIMD): depth multiplier 1, one
     [bias, multiplier, shift] row per channel, the short requantization where exact
     (ops/_scalar.py)."""
     c_function = "tcm_depthwise_conv2d_s8_scalar"
-    forms = (TFLITE_DOUBLE,)
-    inplace = staticmethod(_inplace)
+    core = "scalar"
 
     def why_not(self, layer, ctx):
-        if layer.params.multiplier != 1:
-            return "depth multiplier above 1"
-        return needs_scalar_mcu(ctx)
+        return "depth multiplier above 1" if layer.params.multiplier != 1 else None
 
     def scratch_bytes(self, layer, ctx, decision):
         # TCM_DEPTHWISE_SCALAR_SCRATCH_BYTES (tcm_depthwise_scalar.h): a window's tap offsets,
@@ -190,13 +184,12 @@ class DepthwiseScalar(Kernel):
                        em.tensor(layer.op.outputs[0]), f"(int8_t *){em.scratch}")
 
 
-class Depthwise3x3Smlad(Kernel):
+class Depthwise3x3Smlad(DepthwiseKernel):
     """tcm_depthwise_conv2d_s8_3x3_smlad: DSP core, multiplier 1, 3x3, dilation 1, stride_w 1
     or 2, and tcm_requant_dsp.h's short requantization exact for every channel (read from
     the weight values here, once)."""
     c_function = "tcm_depthwise_conv2d_s8_3x3_smlad"
-    forms = (TFLITE_DOUBLE,)
-    inplace = staticmethod(_inplace)
+    core = "dsp"
 
     def why_not(self, layer, ctx):
         p = layer.params
@@ -205,8 +198,6 @@ class Depthwise3x3Smlad(Kernel):
             return "not a 3x3 window, dilation 1, depth multiplier 1"
         if w.stride_w not in (1, 2):
             return f"stride_w {w.stride_w}"
-        if reason := needs_dsp(ctx):
-            return reason
         if not quant.fast_requant_ok(p.rq.shift, quant.acc_bound(p.folded, _taps(layer).T)):
             return "tcm_requant_dsp.h's short requantization is not exact for these weights"
         return None
@@ -241,14 +232,10 @@ class Depthwise3x3Smlad(Kernel):
                        em.tensor(layer.op.outputs[0]), em.scratch)
 
 
-class DepthwiseMve(Kernel):
+class DepthwiseMve(DepthwiseKernel):
     """tcm_depthwise_conv2d_s8_mve (Helium)."""
     c_function = "tcm_depthwise_conv2d_s8_mve"
-    forms = (TFLITE_DOUBLE,)
-    inplace = staticmethod(_inplace)
-
-    def why_not(self, layer, ctx):
-        return needs_mve(ctx)
+    core = "mve"
 
     def scratch_bytes(self, layer, ctx, decision):
         w = layer.params.win
@@ -273,7 +260,6 @@ class DepthwiseMve(Kernel):
 class DepthwiseCmsisNN(Kernel):
     """arm_depthwise_conv_wrapper_s8 (batch 1), double rounding as DepthwiseConvPerChannel."""
     c_function = "arm_depthwise_conv_wrapper_s8"
-    forms = (TFLITE_DOUBLE,)
     backend = "cmsis-nn"
 
     def why_not(self, layer, ctx):

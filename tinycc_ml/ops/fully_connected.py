@@ -28,8 +28,7 @@ from . import _int16, _scalar, fully_connected_ort
 from ._requant import TFLITE_SINGLE, TFLITE_SINGLE_INT64
 from ._ort import onnxruntime_rules
 from ._smlad import pack_rows
-from .base import (Kernel, OpDef, clamp_of, expect_per_tensor, needs_dsp, needs_host,
-                   needs_mve, needs_scalar_mcu, register)
+from .base import Kernel, OpDef, clamp_of, expect_per_tensor, register
 from .fully_connected_sparse import FCSparse
 from .signature import Operand, Signature
 
@@ -69,10 +68,14 @@ def _params(layer, em) -> str:
         "per_channel": int(len(p.rq.multiplier) > 1)})
 
 
-class FCPortable(Kernel):
+class FCKernel(Kernel):
+    """A FULLY_CONNECTED kernel for int8: TFLite's single rounding (BUILTIN_REF's FC)."""
+    forms = (TFLITE_SINGLE,)
+
+
+class FCPortable(FCKernel):
     """tcm_fully_connected_s8: TFLite's reference loop over the model's weights and bias."""
     c_function = "tcm_fully_connected_s8"
-    forms = (TFLITE_SINGLE,)
 
     def emit(self, layer, em, decision):
         p, op = layer.params, layer.op
@@ -85,15 +88,12 @@ class FCPortable(Kernel):
                        em.const("shift", p.rq.shift), em.tensor(op.outputs[0]))
 
 
-class FCHost(Kernel):
+class FCHost(FCKernel):
     """tcm_fully_connected_s8_host (--target host): tcm_dot_host.h's unsigned x signed dot
     product (x + 128 as uint8, so the bias packs (input_offset - 128) * sum(row)); rows padded
     to HOST_DEPTH_ALIGN."""
     c_function = "tcm_fully_connected_s8_host"
-    forms = (TFLITE_SINGLE,)
-
-    def why_not(self, layer, ctx):
-        return needs_host(ctx)
+    core = "host"
 
     def scratch_bytes(self, layer, ctx, decision):
         return _host_depth_pad(layer.params.depth)
@@ -113,14 +113,11 @@ class FCHost(Kernel):
                        em.const("shift", p.rq.shift), em.tensor(layer.op.outputs[0]), em.scratch)
 
 
-class FCSmlad(Kernel):
+class FCSmlad(FCKernel):
     """tcm_fully_connected_s8_smlad (DSP cores): rows padded to 4 for SMLAD, packed into words;
     the short single-rounding requantization when every shift is in [-31, -2] (the decision)."""
     c_function = "tcm_fully_connected_s8_smlad"
-    forms = (TFLITE_SINGLE,)
-
-    def why_not(self, layer, ctx):
-        return needs_dsp(ctx)
+    core = "dsp"
 
     def decide(self, layer, ctx):
         s = layer.params.rq.shift
@@ -141,15 +138,15 @@ class FCSmlad(Kernel):
                        em.tensor(layer.op.outputs[0]))
 
 
-class FCScalar(Kernel):
+class FCScalar(FCKernel):
     """tcm_fully_connected_s8_scalar (cores without SIMD): weight blocks of 4 rows interleaved
     (ops/_scalar.py), the short single-rounding requantization where exact."""
     c_function = "tcm_fully_connected_s8_scalar"
-    forms = (TFLITE_SINGLE,)
+    core = "scalar"
 
     def why_not(self, layer, ctx):
         p = layer.params
-        return needs_scalar_mcu(ctx) or _scalar.acc_fits(p.folded(-p.rq.input_zp), p.depth)
+        return _scalar.acc_fits(p.folded(-p.rq.input_zp), p.depth)
 
     def emit(self, layer, em, decision):
         p = layer.params
@@ -166,13 +163,10 @@ class FCScalar(Kernel):
                        p.rq.act_min, p.rq.act_max, em.tensor(layer.op.outputs[0]))
 
 
-class FCMve(Kernel):
+class FCMve(FCKernel):
     """tcm_fully_connected_s8_mve (Helium)."""
     c_function = "tcm_fully_connected_s8_mve"
-    forms = (TFLITE_SINGLE,)
-
-    def why_not(self, layer, ctx):
-        return needs_mve(ctx)
+    core = "mve"
 
     def emit(self, layer, em, decision):
         params = _params(layer, em)
@@ -186,7 +180,7 @@ class FCMve(Kernel):
                        em.const("shift", p.rq.shift), em.tensor(layer.op.outputs[0]))
 
 
-class FCCmsisNN(Kernel):
+class FCCmsisNN(FCKernel):
     """arm_fully_connected_s8, per-tensor, on request only: it rounds twice. Its Helium path
     reads the kernel sums arm_vector_sum_s8 would compute: bias + input_offset * sum(row),
     emitted as a constant."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import OpDef, register
+from .base import OpDef, expect_axis, register
 from .signature import Operand, Signature
 
 RANK = 6                       # TCM_GATHER_RANK
@@ -61,11 +61,7 @@ class Gather(OpDef):
                            Operand("indices", ("int32", "int64"), const=True)))
 
     def _axis(self, op, g) -> int:
-        rank = len(g.tensor(op.inputs[0]).shape)
-        axis = int(op.attrs.get("axis", 0))
-        if not -rank <= axis < rank:
-            raise g.error(op, f"axis {axis} is out of range for rank {rank}")
-        return axis % rank
+        return expect_axis(op, g, int(op.attrs.get("axis", 0)), len(g.tensor(op.inputs[0]).shape))
 
     def check(self, op, g):
         x, idx, y = op.inputs[0], op.inputs[1], op.outputs[0]

@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import math
 
-from .base import register
+from .base import expect_axis, register
 from .concatenation import ConcatParams, Concatenation, _q
 
 
 @register("PACK")
 class Pack(Concatenation):
     def _axis(self, op, g) -> int:
-        rank = len(g.tensor(op.outputs[0]).shape)
-        axis = int(op.attrs.get("axis", 0))
-        if not -rank <= axis < rank:
-            raise g.error(op, f"axis {axis} is out of range for the output's rank {rank}")
-        return axis % rank
+        return expect_axis(op, g, int(op.attrs.get("axis", 0)), len(g.tensor(op.outputs[0]).shape),
+                           "the output's rank")
 
     def check(self, op, g):
         y = g.tensor(op.outputs[0])

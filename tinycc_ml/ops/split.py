@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .base import OpDef, register
+from .base import OpDef, axis_index, register
 from .signature import Operand, Signature
 from .layout import VIEW_RANK, ViewParams, byte_pointers
 
@@ -58,11 +58,7 @@ class _Split(OpDef):
         t = g.tensor(name)
         if t.size != 1:
             return f"axis has {t.size} values; expected one"
-        rank = len(g.tensor(op.inputs[self.data_input]).shape)
-        axis = _int_list(g, name)[0]
-        if not -rank <= axis < rank:
-            return f"axis {axis} is out of range for rank {rank}"
-        return axis % rank
+        return axis_index(_int_list(g, name)[0], len(g.tensor(op.inputs[self.data_input]).shape))
 
     def check(self, op, g):
         x = g.tensor(op.inputs[self.data_input])

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _conv_common as cc, _int16
-from .base import OpDef, clamp_of, expect_per_tensor, expect_rank, register
+from .base import OpDef, expect_per_tensor, expect_rank, register
 from .signature import Operand, Signature
 
 SHAPE, FILTER, INPUT, BIAS = 0, 1, 2, 3
@@ -131,8 +131,7 @@ class TransposeConv(OpDef):
         return w.batches * w.in_h * w.in_w * w.in_c * w.k_h * w.k_w * w.out_c
 
     def describe(self, op, g):
-        w = op.params.win
-        return cc.describe(w, clamp_of(op), f"{w.in_c} -> {w.out_c} channels")
+        return cc.describe_channels(op)
 
     def emit(self, op, g, em):
         p = op.params

@@ -10,7 +10,7 @@ It is SPLIT into pieces of 1 with the axis squeezed: ops/split.py's views and ke
 
 from __future__ import annotations
 
-from .base import register
+from .base import axis_index, register
 from .split import _signature, _Split
 
 
@@ -20,11 +20,7 @@ class Unpack(_Split):
     data_input = 0
 
     def _axis(self, op, g):
-        rank = len(g.tensor(op.inputs[0]).shape)
-        axis = int(op.attrs.get("axis", 0))
-        if not -rank <= axis < rank:
-            return f"axis {axis} is out of range for rank {rank}"
-        return axis % rank
+        return axis_index(int(op.attrs.get("axis", 0)), len(g.tensor(op.inputs[0]).shape))
 
     def sizes(self, op, g, extent):
         num = int(op.attrs.get("num", len(op.outputs)))

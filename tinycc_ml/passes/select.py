@@ -21,7 +21,7 @@ the kernels' speed estimates.
 from __future__ import annotations
 
 from ..ir import Graph
-from ..ops.base import Choice, Context, Kernel, Layer, lookup
+from ..ops.base import CORES, Choice, Context, Kernel, Layer, lookup
 
 
 def select(g: Graph, ctx: Context) -> tuple[Choice, ...]:
@@ -75,4 +75,6 @@ def why_not(kernel: Kernel, layer: Layer, ctx: Context) -> str | None:
     elif layer.form is not None and layer.form not in kernel.forms:
         return (f"implements {', '.join(kernel.forms)} requantization, the layer needs "
                 f"{layer.form}")
+    if kernel.core and (reason := CORES[kernel.core](ctx)):
+        return reason
     return kernel.why_not(layer, ctx)
