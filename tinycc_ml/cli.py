@@ -142,9 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="build the C on the host, compare with TFLite BUILTIN_REF",
                        description="Compile MODEL, build the C through cffi (or, with --target "
-                                   "cortex-m4/m7/m55, with arm-none-eabi-gcc for that core, run under "
-                                   "QEMU and count instructions), run it on random inputs (and .npy "
-                                   "files) and compare every output with TFLite's reference kernels. "
+                                   "cortex-m0plus/m3/m4/m7/m33/m55 or rv32imc/rv32imac, with "
+                                   "arm-none-eabi-gcc or riscv64-unknown-elf-gcc for that core, "
+                                   "run under QEMU and count instructions and estimated cycles), "
+                                   "run it on random inputs (and .npy files) and compare every "
+                                   "output with TFLite's reference kernels (onnxruntime for .onnx). "
                                    "Exit 0 only if bit-exact.")
     _model_options(p)
     p.add_argument("--inputs", type=int, default=100, metavar="N",
