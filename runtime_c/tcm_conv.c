@@ -6,7 +6,8 @@
  * TFLite's is_point_inside_image), + bias; MultiplyByQuantizedMultiplier per channel (double
  * rounding), + output_offset, clamped to the activation range. The only departure: a pixel's
  * out_c accumulators are kept in scratch and requantized together once its window is read, so
- * the output may be planned over the input (tcm_conv.h).
+ * the output may be planned over the input (tcm_conv.h). The loop nest is tcm_window_conv
+ * (tcm_window.h), shared with the depthwise and 16x8 kernels.
  *
  * Accumulator range: input + input_offset = input - input_zp lies in [-255, 255] and a filter
  * value in [-128, 127], so each product is at most 255 * 128 = 32,640 in magnitude, and the sum
@@ -18,47 +19,9 @@
 
 #include <stddef.h>
 
-#include "tcm_math.h"
-
 void tcm_conv2d_s8(const tcm_window *p, const int8_t *input, const int8_t *filter,
                    const int32_t *bias, const int32_t *mult, const int32_t *shift,
                    int8_t *output, uint8_t *scratch)
 {
-    const int32_t input_offset = -p->input_zp;
-    int32_t *acc = (int32_t *)(void *)scratch;   /* [out_c]: the current output pixel */
-    int32_t batch, out_y, out_x, out_channel, filter_y, filter_x, in_channel;
-    for (batch = 0; batch < p->batches; ++batch) {
-        for (out_y = 0; out_y < p->out_h; ++out_y) {
-            for (out_x = 0; out_x < p->out_w; ++out_x) {
-                const int32_t in_y_origin = out_y * p->stride_h - p->pad_h;
-                const int32_t in_x_origin = out_x * p->stride_w - p->pad_w;
-                for (out_channel = 0; out_channel < p->out_c; ++out_channel) {
-                    int32_t sum = 0;
-                    for (filter_y = 0; filter_y < p->k_h; ++filter_y) {
-                        const int32_t in_y = in_y_origin + p->dil_h * filter_y;
-                        for (filter_x = 0; filter_x < p->k_w; ++filter_x) {
-                            const int32_t in_x = in_x_origin + p->dil_w * filter_x;
-                            const int8_t *input_data, *filter_data;
-                            if (!tcm_window_inside(p, in_y, in_x)) {
-                                continue;   /* a padding tap: TFLite skips it */
-                            }
-                            input_data = input + tcm_offset(p->in_h, p->in_w, p->in_c, batch,
-                                                            in_y, in_x, 0);
-                            filter_data = filter + tcm_offset(p->k_h, p->k_w, p->in_c,
-                                                              out_channel, filter_y, filter_x, 0);
-                            for (in_channel = 0; in_channel < p->in_c; ++in_channel) {
-                                const int32_t input_val = input_data[in_channel];
-                                const int32_t filter_val = filter_data[in_channel];
-                                sum += filter_val * (input_val + input_offset);
-                            }
-                        }
-                    }
-                    acc[out_channel] = bias ? tcm_wrap_add(sum, bias[out_channel]) : sum;
-                }
-                tcm_window_requant_s8(p, acc, mult, shift,
-                                      output + tcm_offset(p->out_h, p->out_w, p->out_c, batch,
-                                                          out_y, out_x, 0));
-            }
-        }
-    }
+    tcm_window_conv(p, 0, input, NULL, filter, bias, NULL, mult, shift, output, NULL, scratch);
 }

@@ -7,7 +7,9 @@
  * is_point_inside_image), + bias; MultiplyByQuantizedMultiplier per output channel (double
  * rounding), + output_offset, clamped to the activation range. The only departure: a pixel's
  * out_c accumulators are kept in scratch and requantized together once its window is read, so
- * the output may be planned over the input (tcm_depthwise.h).
+ * the output may be planned over the input (tcm_depthwise.h). The loop nest is tcm_window_conv
+ * (tcm_window.h), shared with the CONV_2D and 16x8 kernels: it visits the output channels in
+ * order, channel in_channel * depth_multiplier + m reading input channel in_channel.
  *
  * Accumulator range: input + input_offset = input - input_zp lies in [-255, 255] and a filter
  * value in [-128, 127], so each product is at most 255 * 128 = 32,640 in magnitude, and the sum
@@ -19,47 +21,9 @@
 
 #include <stddef.h>
 
-#include "tcm_math.h"
-
 void tcm_depthwise_conv2d_s8(const tcm_window *p, const int8_t *input, const int8_t *filter,
                              const int32_t *bias, const int32_t *mult, const int32_t *shift,
                              int8_t *output, uint8_t *scratch)
 {
-    const int32_t input_offset = -p->input_zp;
-    const int32_t depth_multiplier = p->depth_multiplier;
-    int32_t *acc = (int32_t *)(void *)scratch;   /* [out_c]: the current output pixel */
-    int32_t batch, out_y, out_x, in_channel, m, filter_y, filter_x;
-    for (batch = 0; batch < p->batches; ++batch) {
-        for (out_y = 0; out_y < p->out_h; ++out_y) {
-            for (out_x = 0; out_x < p->out_w; ++out_x) {
-                for (in_channel = 0; in_channel < p->in_c; ++in_channel) {
-                    for (m = 0; m < depth_multiplier; ++m) {
-                        const int32_t output_channel = m + in_channel * depth_multiplier;
-                        const int32_t in_x_origin = out_x * p->stride_w - p->pad_w;
-                        const int32_t in_y_origin = out_y * p->stride_h - p->pad_h;
-                        int32_t sum = 0;
-                        for (filter_y = 0; filter_y < p->k_h; ++filter_y) {
-                            for (filter_x = 0; filter_x < p->k_w; ++filter_x) {
-                                const int32_t in_x = in_x_origin + p->dil_w * filter_x;
-                                const int32_t in_y = in_y_origin + p->dil_h * filter_y;
-                                int32_t input_val, filter_val;
-                                if (!tcm_window_inside(p, in_y, in_x)) {
-                                    continue;   /* a padding tap: TFLite skips it */
-                                }
-                                input_val = input[tcm_offset(p->in_h, p->in_w, p->in_c, batch, in_y,
-                                                             in_x, in_channel)];
-                                filter_val = filter[tcm_offset(p->k_h, p->k_w, p->out_c, 0,
-                                                               filter_y, filter_x, output_channel)];
-                                sum += filter_val * (input_val + input_offset);
-                            }
-                        }
-                        acc[output_channel] = bias ? tcm_wrap_add(sum, bias[output_channel]) : sum;
-                    }
-                }
-                tcm_window_requant_s8(p, acc, mult, shift,
-                                      output + tcm_offset(p->out_h, p->out_w, p->out_c, batch,
-                                                          out_y, out_x, 0));
-            }
-        }
-    }
+    tcm_window_conv(p, 1, input, NULL, filter, bias, NULL, mult, shift, output, NULL, scratch);
 }

@@ -24,23 +24,7 @@ void tcm_fully_connected_s8(const tcm_fc_params *p, int32_t input_offset, const 
                             const int8_t *weights, const int32_t *bias, const int32_t *mult,
                             const int32_t *shift, int8_t *output)
 {
-    const int32_t accum_depth = p->depth, output_depth = p->units;
-    int32_t b, out_c, d;
-    for (b = 0; b < p->batches; ++b) {
-        for (out_c = 0; out_c < output_depth; ++out_c) {
-            int32_t acc = 0;
-            for (d = 0; d < accum_depth; ++d) {
-                const int32_t input_val = input[(size_t)b * (size_t)accum_depth + (size_t)d];
-                const int32_t filter_val = weights[(size_t)out_c * (size_t)accum_depth + (size_t)d];
-                acc += filter_val * (input_val + input_offset);
-            }
-            if (bias) {
-                acc = tcm_wrap_add(acc, bias[out_c]);
-            }
-            output[(size_t)b * (size_t)output_depth + (size_t)out_c] =
-                tcm_fc_out(p, acc, out_c, mult, shift);
-        }
-    }
+    tcm_fc_walk(p, input_offset, input, NULL, weights, bias, NULL, mult, shift, output, NULL);
 }
 
 /* Requantize the accumulators of units unit..unit+3 and store them. `step` is 1 for per-channel

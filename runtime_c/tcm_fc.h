@@ -3,6 +3,7 @@
 #ifndef TCM_FC_H
 #define TCM_FC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tcm_math.h"
@@ -28,6 +29,49 @@ TCM_INLINE int8_t tcm_fc_out(const tcm_fc_params *p, int32_t acc, int32_t unit,
                              p->act_min, p->act_max);
 }
 
+/* TFLite's reference loop (reference_integer_ops::FullyConnected), written once for
+ * tcm_fully_connected_s8 and tcm_fully_connected_s16, which call it with constant NULL
+ * arguments the compiler folds away: for each row and unit, acc = sum(weight * (input +
+ * input_offset)) + bias, requantized and clamped.
+ * - int8: in8, bias32, out8 (in16, bias64, out16 NULL): int32 sums, the bias added with
+ *   tcm_wrap_add, tcm_fc_out.
+ * - 16x8: in16, bias64, out16 (in8, bias32, out8 NULL; input_offset 0): int64 sums,
+ *   tcm_mbqm_single_int64 with the unit's (or the layer's) multiplier, clamped.
+ * A NULL bias adds nothing. */
+TCM_INLINE void tcm_fc_walk(const tcm_fc_params *p, int32_t input_offset, const int8_t *in8,
+                            const int16_t *in16, const int8_t *weights, const int32_t *bias32,
+                            const int64_t *bias64, const int32_t *mult, const int32_t *shift,
+                            int8_t *out8, int16_t *out16)
+{
+    const size_t accum_depth = (size_t)p->depth;
+    int32_t b, out_c;
+    size_t d, o = 0;   /* o: the output element */
+    for (b = 0; b < p->batches; ++b) {
+        const size_t row = (size_t)b * accum_depth;
+        for (out_c = 0; out_c < p->units; ++out_c, ++o) {
+            const int8_t *w = weights + (size_t)out_c * accum_depth;
+            int32_t acc32 = 0;
+            int64_t acc64 = 0;
+            for (d = 0; d < accum_depth; ++d) {
+                if (in16 != NULL) {
+                    acc64 += (int64_t)(w[d] * (int32_t)in16[row + d]);
+                } else {
+                    acc32 += w[d] * (in8[row + d] + input_offset);
+                }
+            }
+            if (out16 != NULL) {
+                const int32_t ch = p->per_channel ? out_c : 0;
+                acc64 += bias64 != NULL ? bias64[out_c] : 0;
+                out16[o] = (int16_t)tcm_clamp(tcm_mbqm_single_int64(acc64, mult[ch], shift[ch]),
+                                              p->act_min, p->act_max);
+            } else {
+                acc32 = bias32 != NULL ? tcm_wrap_add(acc32, bias32[out_c]) : acc32;
+                out8[o] = tcm_fc_out(p, acc32, out_c, mult, shift);
+            }
+        }
+    }
+}
+
 /* input   [batches, depth] int8, zero point -input_offset
  * weights [units, depth] int8, zero point 0: the model's tensor as it is
  * bias    [units] int32, the model's, or NULL
@@ -39,6 +83,19 @@ TCM_INLINE int8_t tcm_fc_out(const tcm_fc_params *p, int32_t acc, int32_t unit,
 void tcm_fully_connected_s8(const tcm_fc_params *p, int32_t input_offset, const int8_t *input,
                             const int8_t *weights, const int32_t *bias, const int32_t *mult,
                             const int32_t *shift, int8_t *output);
+
+/* The 16x8 kernel (int16 activations, int8 weights), bit-exact with TFLite's BUILTIN_REF
+ * kernel (TensorFlow 2.21):
+ * input   [batches, depth] int16, zero point 0
+ * weights [units, depth] int8, zero point 0: the model's tensor as it is
+ * bias    [units] int64, the model's, or NULL
+ * mult, shift: requantization (QuantizeMultiplier), single rounding of the int64 accumulator
+ *         as BUILTIN_REF (tcm_mbqm_single_int64); `units` entries when p->per_channel, else one
+ * output  [batches, units] int16, zero point 0 (p->output_offset is 0); may alias nothing.
+ * TFLite's reference loop, reference_integer_ops::FullyConnected<int64_t> (tcm_fc_s16.c). */
+void tcm_fully_connected_s16(const tcm_fc_params *p, const int16_t *input, const int8_t *weights,
+                             const int64_t *bias, const int32_t *mult, const int32_t *shift,
+                             int16_t *output);
 
 /* The Cortex-M (DSP extension) variant: SMLAD over int16 pairs, four units at a time.
  * bias    [units]: the model's bias + input_offset * sum(weights row) (no +128 offset here)
@@ -53,5 +110,22 @@ void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
                                   const int32_t *weights, const int32_t *bias,
                                   const int32_t *mult, const int32_t *shift,
                                   int32_t right_shift_only, int8_t *output);
+
+/* The Helium (MVE) variant (tcm_fc_mve.c), bit-exact with TFLite's BUILTIN_REF kernel
+ * (tensorflow/lite/kernels/fully_connected.cc, kReference int8, TensorFlow 2.21: requantization
+ * with SINGLE rounding, tcm_mbqm_single) like tcm_fully_connected_s8; plain C where MVE is absent.
+ * input   [batches, depth] int8
+ * weights [units, depth] int8 as in the model, zero point 0
+ * bias    [units] int32: the model's bias + input_offset * sum(weights row), folded at compile
+ *         time
+ * mult, shift: 1 entry (per-tensor) or `units` entries (p->per_channel)
+ * output  [batches, units] int8; may alias nothing
+ * Ranges: |acc| <= |bias| + depth * 128 * 255 < 2^31 for depth below 65,000.
+ * Inner step (MVE): 4 units x 16 values = 5 loads + 4 VMLADAVA (the input row loaded once for
+ * 4 units; the depth % 16 tail with zeroing predicated loads); requantization in scalar code,
+ * once per output. No scratch. */
+void tcm_fully_connected_s8_mve(const tcm_fc_params *p, const int8_t *input, const int8_t *weights,
+                                const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                                int8_t *output);
 
 #endif /* TCM_FC_H */

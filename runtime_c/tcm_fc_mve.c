@@ -3,10 +3,9 @@
  * Numerics: tensorflow/lite/kernels/fully_connected.cc (kReference, int8, TensorFlow 2.21):
  * acc = bias + sum((x + input_offset) * w), with input_offset * sum(w) folded into the bias, then
  * single-rounding requantization (tcm_mve_mbqm_single: one SQRSHRL), + output offset, clamp. */
-#include "tcm_fc_mve.h"
-
 #include <stddef.h>
 
+#include "tcm_fc.h"
 #include "tcm_math.h"
 #include "tcm_mve.h"
 

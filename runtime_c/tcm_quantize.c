@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tcm_quantize.c: QUANTIZE, DEQUANTIZE and requantization.
  *
- * Numerics (TensorFlow 2.21, BUILTIN_REF):
+ * Numerics (TensorFlow 2.21, BUILTIN_REF), in the element loops of tcm_quantize.h:
  * - tensorflow/lite/kernels/internal/reference/quantize.h AffineQuantize:
  *   (int32_t)TfLiteRound(x / scale) + zero_point (float division, std::round), clamped to the
  *   type. Clamping round(x / scale) to [qmin - zero_point, qmax - zero_point] before adding the
@@ -17,79 +17,44 @@
  */
 #include "tcm_quantize.h"
 
-#include "tcm_math.h"
+#include <stddef.h>
 
 void tcm_quantize_f32_s8(const tcm_affine_params *p, const float *input, int8_t *output)
 {
-    const int32_t lo = INT8_MIN - p->zero_point;
-    const int32_t hi = INT8_MAX - p->zero_point;
-    int32_t i;
-    for (i = 0; i < p->size; ++i) {
-        output[i] = (int8_t)(p->zero_point + tcm_round_clamp_f32(input[i] / p->scale, lo, hi));
-    }
+    tcm_quantize_walk(p, input, output, NULL, NULL);
 }
 
 void tcm_quantize_f32_u8(const tcm_affine_params *p, const float *input, uint8_t *output)
 {
-    const int32_t lo = 0 - p->zero_point;
-    const int32_t hi = UINT8_MAX - p->zero_point;
-    int32_t i;
-    for (i = 0; i < p->size; ++i) {
-        output[i] = (uint8_t)(p->zero_point + tcm_round_clamp_f32(input[i] / p->scale, lo, hi));
-    }
+    tcm_quantize_walk(p, input, NULL, output, NULL);
 }
 
 void tcm_dequantize_s8_f32(const tcm_affine_params *p, const int8_t *input, float *output)
 {
-    int32_t i;
-    for (i = 0; i < p->size; ++i) {
-        output[i] = p->scale * (float)((int32_t)input[i] - p->zero_point);
-    }
+    tcm_dequantize_walk(p, input, NULL, NULL, output);
 }
 
 void tcm_dequantize_u8_f32(const tcm_affine_params *p, const uint8_t *input, float *output)
 {
-    int32_t i;
-    for (i = 0; i < p->size; ++i) {
-        output[i] = p->scale * (float)((int32_t)input[i] - p->zero_point);
-    }
-}
-
-TCM_INLINE int32_t requantize(const tcm_requantize_params *p, int32_t q, int32_t lo, int32_t hi)
-{
-    const int32_t out =
-        tcm_mbqm(q - p->input_zero_point, p->multiplier, p->shift) + p->output_zero_point;
-    return tcm_clamp(out, lo, hi);
+    tcm_dequantize_walk(p, NULL, input, NULL, output);
 }
 
 void tcm_requantize_s8_s8(const tcm_requantize_params *p, const int8_t *input, int8_t *output)
 {
-    int32_t i;
-    for (i = 0; i < p->size; ++i) {
-        output[i] = (int8_t)requantize(p, input[i], INT8_MIN, INT8_MAX);
-    }
+    tcm_requantize_walk(p, input, NULL, NULL, output, NULL, NULL);
 }
 
 void tcm_requantize_s8_u8(const tcm_requantize_params *p, const int8_t *input, uint8_t *output)
 {
-    int32_t i;
-    for (i = 0; i < p->size; ++i) {
-        output[i] = (uint8_t)requantize(p, input[i], 0, UINT8_MAX);
-    }
+    tcm_requantize_walk(p, input, NULL, NULL, NULL, output, NULL);
 }
 
 void tcm_requantize_u8_s8(const tcm_requantize_params *p, const uint8_t *input, int8_t *output)
 {
-    int32_t i;
-    for (i = 0; i < p->size; ++i) {
-        output[i] = (int8_t)requantize(p, input[i], INT8_MIN, INT8_MAX);
-    }
+    tcm_requantize_walk(p, NULL, input, NULL, output, NULL, NULL);
 }
 
 void tcm_requantize_u8_u8(const tcm_requantize_params *p, const uint8_t *input, uint8_t *output)
 {
-    int32_t i;
-    for (i = 0; i < p->size; ++i) {
-        output[i] = (uint8_t)requantize(p, input[i], 0, UINT8_MAX);
-    }
+    tcm_requantize_walk(p, NULL, input, NULL, NULL, output, NULL);
 }

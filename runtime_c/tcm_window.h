@@ -52,4 +52,93 @@ TCM_INLINE void tcm_window_requant_s8(const tcm_window *p, const int32_t *acc, c
     }
 }
 
+/* The last step of TFLite's 16x8 ConvPerChannel / DepthwiseConvPerChannel for one output
+ * pixel: out[c] = clamp(MultiplyByQuantizedMultiplier(acc[c], mult[c], shift[c]), act_min,
+ * act_max), the int64 form (tcm_mbqm_int64); the output zero point is 0. */
+TCM_INLINE void tcm_window_requant_s16(const tcm_window *p, const int64_t *acc,
+                                       const int32_t *mult, const int32_t *shift, int16_t *out)
+{
+    int32_t c;
+    for (c = 0; c < p->out_c; ++c) {
+        out[c] = (int16_t)tcm_clamp(tcm_mbqm_int64(acc[c], mult[c], shift[c]), p->act_min,
+                                    p->act_max);
+    }
+}
+
+/* TFLite's ConvPerChannel and DepthwiseConvPerChannel loop nest (reference/integer_ops/conv.h,
+ * depthwise_conv.h), written once for the four portable kernels (tcm_conv.c, tcm_conv_s16.c,
+ * tcm_depthwise.c, tcm_depthwise_s16.c), each of which calls it with constant `depthwise` and
+ * NULL arguments that the compiler folds away. For each output pixel and channel, acc = the sum
+ * over the taps inside the image (TFLite's is_point_inside_image: padding taps are skipped) of
+ * filter * (input + input_offset), + bias; once all out_c accumulators of a pixel are in
+ * `scratch`, they are requantized together, so the output may be planned over the input.
+ * - int8: in8, bias32, out8 (in16, bias64, out16 NULL): int32 sums, the bias added with
+ *   tcm_wrap_add, tcm_window_requant_s8.
+ * - 16x8: in16, bias64, out16 (in8, bias32, out8 NULL): int64 sums, input zero point 0,
+ *   tcm_window_requant_s16.
+ * - depthwise: filter [1, k_h, k_w, out_c], output channel oc reads input channel
+ *   oc / depth_multiplier; otherwise filter [out_c, k_h, k_w, in_c] (OHWI), all in_c channels.
+ * A NULL bias adds nothing. */
+TCM_INLINE void tcm_window_conv(const tcm_window *p, int depthwise, const int8_t *in8,
+                                const int16_t *in16, const int8_t *filter,
+                                const int32_t *bias32, const int64_t *bias64,
+                                const int32_t *mult, const int32_t *shift, int8_t *out8,
+                                int16_t *out16, uint8_t *scratch)
+{
+    const int32_t input_offset = -p->input_zp;
+    const int32_t depth = depthwise ? 1 : p->in_c;             /* input channels per tap */
+    const int32_t tap_stride = depthwise ? p->out_c : p->in_c; /* filter values per tap */
+    int32_t *acc32 = (int32_t *)(void *)scratch;   /* [out_c]: the current output pixel */
+    int64_t *acc64 = (int64_t *)(void *)scratch;
+    int32_t batch, out_y, out_x, oc, filter_y, filter_x, c;
+    for (batch = 0; batch < p->batches; ++batch) {
+        for (out_y = 0; out_y < p->out_h; ++out_y) {
+            for (out_x = 0; out_x < p->out_w; ++out_x) {
+                const int32_t in_y_origin = out_y * p->stride_h - p->pad_h;
+                const int32_t in_x_origin = out_x * p->stride_w - p->pad_w;
+                const size_t out_at = tcm_offset(p->out_h, p->out_w, p->out_c, batch, out_y,
+                                                 out_x, 0);
+                for (oc = 0; oc < p->out_c; ++oc) {
+                    const int32_t in_channel = depthwise ? oc / p->depth_multiplier : 0;
+                    int32_t sum32 = 0;
+                    int64_t sum64 = 0;
+                    for (filter_y = 0; filter_y < p->k_h; ++filter_y) {
+                        const int32_t in_y = in_y_origin + p->dil_h * filter_y;
+                        for (filter_x = 0; filter_x < p->k_w; ++filter_x) {
+                            const int32_t in_x = in_x_origin + p->dil_w * filter_x;
+                            size_t at;
+                            const int8_t *w;
+                            if (!tcm_window_inside(p, in_y, in_x)) {
+                                continue;   /* a padding tap: TFLite skips it */
+                            }
+                            at = tcm_offset(p->in_h, p->in_w, p->in_c, batch, in_y, in_x,
+                                            in_channel);
+                            w = filter + tcm_offset(p->k_h, p->k_w, tap_stride,
+                                                    depthwise ? 0 : oc, filter_y, filter_x,
+                                                    depthwise ? oc : 0);
+                            for (c = 0; c < depth; ++c) {
+                                if (in16 != NULL) {
+                                    sum64 += (int64_t)(w[c] * (int32_t)in16[at + (size_t)c]);
+                                } else {
+                                    sum32 += w[c] * (in8[at + (size_t)c] + input_offset);
+                                }
+                            }
+                        }
+                    }
+                    if (out16 != NULL) {
+                        acc64[oc] = bias64 != NULL ? sum64 + bias64[oc] : sum64;
+                    } else {
+                        acc32[oc] = bias32 != NULL ? tcm_wrap_add(sum32, bias32[oc]) : sum32;
+                    }
+                }
+                if (out16 != NULL) {
+                    tcm_window_requant_s16(p, acc64, mult, shift, out16 + out_at);
+                } else {
+                    tcm_window_requant_s8(p, acc32, mult, shift, out8 + out_at);
+                }
+            }
+        }
+    }
+}
+
 #endif /* TCM_WINDOW_H */

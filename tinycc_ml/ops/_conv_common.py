@@ -217,10 +217,10 @@ class ReferenceLoop(Kernel):
     """The portable kernel of CONV_2D and DEPTHWISE_CONV_2D: TFLite's reference loop
     (tcm_conv.c, tcm_depthwise.c) over the model's filter and bias, per-channel multipliers and
     shifts, with 4 * out_c bytes of accumulators as scratch (TCM_CONV_SCRATCH_BYTES,
-    TCM_DEPTHWISE_SCRATCH_BYTES). A subclass names its `c_function`, `source`, filter
+    TCM_DEPTHWISE_SCRATCH_BYTES). A subclass names its `c_function`, `sources`, filter
     `layout` (the constant's comment), `inplace` and `params` (the tcm_window struct)."""
-    source = ""
-    layout = ""
+    sources: tuple[str, ...] = ()   # the runtime files em.use()s (a .c without its own .h
+    layout = ""                     # also names the family header that declares it)
 
     def params(self, layer, em) -> str:
         raise NotImplementedError
@@ -235,7 +235,7 @@ class ReferenceLoop(Kernel):
     def emit(self, layer, em, decision):
         params = self.params(layer, em)
         p, op = layer.params, layer.op
-        em.use(self.source)
+        em.use(*self.sources)
         w = em.const("filter", layer.input(1).data, comment=f"{self.layout}, the model's")
         b = self.bias(layer, em)
         return em.call(self.c_function, params, em.tensor(op.inputs[0]), w, b,

@@ -95,7 +95,7 @@ class WindowS16(Int16Kernel, ReferenceLoop):
     (tcm_conv_s16.c, tcm_depthwise_s16.c) over the model's filter and int64 bias, with the
     int64 accumulators of one output pixel (8 * out_c bytes) as scratch, so the output may be
     planned over the input (window_gap in bytes of int16 values). A subclass names its
-    `c_function`, `source`, filter `layout` and `params` (the tcm_window struct), as for
+    `c_function`, `sources`, filter `layout` and `params` (the tcm_window struct), as for
     _conv_common.ReferenceLoop, whose emit it shares."""
 
     def bias(self, layer, em) -> str:

@@ -82,7 +82,7 @@ def _inplace(layer, decision):
 class ConvPortable(cc.ReferenceLoop):
     """tcm_conv2d_s8: TFLite's reference loop over the model's filter and bias."""
     c_function = "tcm_conv2d_s8"
-    source = "tcm_conv.c"
+    sources = ("tcm_conv.c",)
     layout = "[out_c][k_h][k_w][in_c]"
     inplace = staticmethod(_inplace)
 
@@ -240,7 +240,7 @@ def _params(layer, em) -> str:
 class ConvPortableS16(_int16.WindowS16):
     """tcm_conv2d_s16: TFLite's reference loop, int64 accumulators and bias."""
     c_function = "tcm_conv2d_s16"
-    source = "tcm_conv_s16.c"
+    sources = ("tcm_conv_s16.c", "tcm_conv.h")
     layout = "[out_c][k_h][k_w][in_c]"
     params = staticmethod(_params)
 

@@ -68,7 +68,7 @@ def _params(layer, em) -> str:
 class DepthwisePortable(cc.ReferenceLoop):
     """tcm_depthwise_conv2d_s8: TFLite's reference loop over the model's filter and bias."""
     c_function = "tcm_depthwise_conv2d_s8"
-    source = "tcm_depthwise.c"
+    sources = ("tcm_depthwise.c",)
     layout = "[1][k_h][k_w][out_c]"
     inplace = staticmethod(_inplace)
     params = staticmethod(_params)
@@ -79,7 +79,7 @@ class DepthwisePortable(cc.ReferenceLoop):
 class DepthwisePortableS16(_int16.WindowS16):
     """tcm_depthwise_conv2d_s16: TFLite's reference loop, int64 accumulators and bias."""
     c_function = "tcm_depthwise_conv2d_s16"
-    source = "tcm_depthwise_s16.c"
+    sources = ("tcm_depthwise_s16.c", "tcm_depthwise.h")
     layout = "[1][k_h][k_w][out_c]"
     params = staticmethod(_params)
 

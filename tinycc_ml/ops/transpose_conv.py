@@ -156,7 +156,7 @@ class TransposeConvS16(_int16.Int16Kernel):
 
     def emit(self, layer, em, decision):
         p, op = layer.params, layer.op
-        em.use("tcm_transpose_conv_s16.c")
+        em.use("tcm_transpose_conv_s16.c", "tcm_transpose_conv.h")
         params = em.struct("params", "tcm_window", cc.window_fields(p.win, p.rq))
         w = em.const("filter", layer.input(FILTER).data, comment="[out_c][k_h][k_w][in_c]")
         has_bias = len(op.inputs) > BIAS and op.inputs[BIAS] is not None
