@@ -33,43 +33,27 @@ from _common import MODELS, model_path, table
 
 MACS = {"kws_ds_cnn_int8": 2.66e6, "vww_mobilenet_int8": 7.49e6, "ic_resnet8_int8": 12.50e6,
         "ad_autoencoder_int8": 0.26e6}
-# ../shared/BASELINES.md: per core, per model (TFLM instructions per Invoke, whole-ELF flash).
-# "Cortex-M: TensorFlow Lite Micro + CMSIS-NN, whole models" (M4, M55) and "Small cores" (M0+,
-# M3, M33 with CMSIS-NN; RV32IMC with TFLM's reference kernels).
+# ../shared/BASELINES.md, a row per core as there: the TFLM build, then per model of MODELS (kws,
+# vww, ic, ad) TFLM's instructions per Invoke and whole-ELF flash. "Cortex-M: TensorFlow Lite
+# Micro + CMSIS-NN, whole models" (M4, M55) and "Small cores" (M0+, M3, M33 with CMSIS-NN;
+# RV32IMC with TFLM's reference kernels).
+CMSIS = "TFLM + CMSIS-NN"
 ANCHORS = {
-    "cortex-m0plus": ("TFLM + CMSIS-NN", {
-        "kws_ds_cnn_int8": (28_996_453, 148_836), "vww_mobilenet_int8": (86_904_257, 428_188),
-        "ic_resnet8_int8": (97_548_871, 187_856), "ad_autoencoder_int8": (1_763_197, 321_504)}),
-    "cortex-m3": ("TFLM + CMSIS-NN", {
-        "kws_ds_cnn_int8": (10_532_723, 133_844), "vww_mobilenet_int8": (31_959_328, 413_196),
-        "ic_resnet8_int8": (41_846_070, 173_456), "ad_autoencoder_int8": (955_959, 312_688)}),
-    "cortex-m4": ("TFLM + CMSIS-NN", {
-        "kws_ds_cnn_int8": (7_697_923, 147_204), "vww_mobilenet_int8": (24_101_943, 426_556),
-        "ic_resnet8_int8": (29_861_628, 186_624), "ad_autoencoder_int8": (582_931, 318_128)}),
-    "cortex-m33": ("TFLM + CMSIS-NN", {
-        "kws_ds_cnn_int8": (7_680_215, 147_428), "vww_mobilenet_int8": (24_046_751, 426_780),
-        "ic_resnet8_int8": (29_959_986, 186_704), "ad_autoencoder_int8": (583_389, 318_128)}),
-    "cortex-m55": ("TFLM + CMSIS-NN", {
-        "kws_ds_cnn_int8": (1_813_714, None), "vww_mobilenet_int8": (6_558_317, None),
-        "ic_resnet8_int8": (4_910_148, None), "ad_autoencoder_int8": (150_000, None)}),
-    "rv32imc": ("TFLM reference", {
-        "kws_ds_cnn_int8": (45_752_778, 129_724), "vww_mobilenet_int8": (114_554_905, 409_076),
-        "ic_resnet8_int8": (127_249_548, 178_844), "ad_autoencoder_int8": (2_513_742, 324_500)}),
+    "cortex-m0plus": (CMSIS, (28_996_453, 148_836), (86_904_257, 428_188), (97_548_871, 187_856), (1_763_197, 321_504)),
+    "cortex-m3": (CMSIS, (10_532_723, 133_844), (31_959_328, 413_196), (41_846_070, 173_456), (955_959, 312_688)),
+    "cortex-m4": (CMSIS, (7_697_923, 147_204), (24_101_943, 426_556), (29_861_628, 186_624), (582_931, 318_128)),
+    "cortex-m33": (CMSIS, (7_680_215, 147_428), (24_046_751, 426_780), (29_959_986, 186_704), (583_389, 318_128)),
+    "cortex-m55": (CMSIS, (1_813_714, None), (6_558_317, None), (4_910_148, None), (150_000, None)),
+    "rv32imc": ("TFLM reference", (45_752_778, 129_724), (114_554_905, 409_076), (127_249_548, 178_844), (2_513_742, 324_500)),
 }
-# TFLM's whole-ELF RAM on M4 with its smallest arena (BASELINES.md, M4 RAM column).
-TFLM_RAM = {"kws_ds_cnn_int8": 23_148, "vww_mobilenet_int8": 101_036, "ic_resnet8_int8": 55_324,
-            "ad_autoencoder_int8": 3_336}
+# TFLM's whole-ELF RAM on M4 with its smallest arena (BASELINES.md, M4 RAM column), per model.
+TFLM_RAM = dict(zip(MODELS, (23_148, 101_036, 55_324, 3_336)))
 # ../shared/BASELINES.md "The leaders": best published MLPerf Tiny closed-division result per core,
-# Mcycles on silicon (latency x core clock), and whose.
+# cycles on silicon (latency x core clock) per model of MODELS, and whose.
 LEADERS = {
-    "cortex-m0plus": ("Bosch HALE", {"kws_ds_cnn_int8": 30.4e6, "vww_mobilenet_int8": 90.5e6,
-                                     "ic_resnet8_int8": 97.4e6, "ad_autoencoder_int8": 2.62e6}),
-    "cortex-m4": ("X-CUBE-AI 9.0; ad Plumerai", {
-        "kws_ds_cnn_int8": 5.18e6, "vww_mobilenet_int8": 10.7e6, "ic_resnet8_int8": 19.8e6,
-        "ad_autoencoder_int8": 0.486e6}),
-    "cortex-m33": ("X-CUBE-AI 10.2; ic Plumerai; ad HALE", {
-        "kws_ds_cnn_int8": 4.64e6, "vww_mobilenet_int8": 9.48e6, "ic_resnet8_int8": 16.7e6,
-        "ad_autoencoder_int8": 0.495e6}),
+    "cortex-m0plus": ("Bosch HALE", (30.4e6, 90.5e6, 97.4e6, 2.62e6)),
+    "cortex-m4": ("X-CUBE-AI 9.0; ad Plumerai", (5.18e6, 10.7e6, 19.8e6, 0.486e6)),
+    "cortex-m33": ("X-CUBE-AI 10.2; ic Plumerai; ad HALE", (4.64e6, 9.48e6, 16.7e6, 0.495e6)),
 }
 # The goals of issue 14: instructions per inference over the anchor, per core.
 GOAL = {"cortex-m0plus": 0.6, "cortex-m3": 0.6, "cortex-m33": 0.6, "rv32imc": 0.3}
@@ -107,7 +91,10 @@ def main() -> None:
     from tinycc_ml.errors import CompileError
     rows = []
     for core in a.cores:
-        build, anchors = ANCHORS[core]
+        build, *per_model = ANCHORS[core]
+        anchors = dict(zip(MODELS, per_model))
+        leader, cycles = LEADERS.get(core, ("", ()))
+        best = dict(zip(MODELS, cycles))
         for name in a.models:
             theirs, their_flash = anchors.get(name, (None, None))
             try:
@@ -117,7 +104,6 @@ def main() -> None:
                 continue
             ratio = r["insns"] / theirs if theirs else None
             goal = GOAL.get(core)
-            leader, best = LEADERS.get(core, ("", {}))
             cyc, top = r["cycles"], best.get(name)
             rows.append([core, name, f"{r['insns']:,}", f"{r['insns'] / r['macs']:.2f}",
                          f"{theirs:,}" if theirs else "-", build,

@@ -30,9 +30,7 @@ def int8_tflite(build: Callable, input_shapes: Sequence[tuple], seed: int = 0,
     """Full-integer post-training quantization of a Keras model, int8 (or uint8, float32) I/O.
 
     `build()` returns a keras.Model. Representative data is uniform in [low, high).
-    per_channel=False asks the converter for per-tensor weight scales. scheme="16x8": int16
-    activations, int8 weights (EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8);
-    io_type then "int16" (or "float32").
+    per_channel, io_type and scheme: as `quantize`.
     """
     t = tf()
     t.keras.utils.set_random_seed(seed)
@@ -46,9 +44,23 @@ def int8_tflite(build: Callable, input_shapes: Sequence[tuple], seed: int = 0,
             xs = [rng.uniform(low, high, (1,) + tuple(s)).astype(np.float32) for s in input_shapes]
             # several inputs: by name, since the converter may order them differently from Keras
             yield dict(zip(names, xs)) if len(xs) > 1 else xs
+    return quantize(model, rep, per_channel=per_channel, io_type=io_type, scheme=scheme)
 
+
+def quantize(model, rep: Callable, per_channel: bool = True, io_type: str = "int8",
+             scheme: str = "int8", sparsity: bool = False) -> bytes:
+    """The TFLite converter's full-integer post-training quantization of a built Keras (or
+    tf_keras) model, `rep` its representative dataset (a generator function).
+
+    per_channel=False asks the converter for per-tensor weight scales. scheme="16x8": int16
+    activations, int8 weights (EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8);
+    io_type then "int16" (or "float32"). sparsity: EXPERIMENTAL_SPARSITY too, the pruned weights
+    written in TFLite's sparse format.
+    """
+    t = tf()
     conv = t.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [t.lite.Optimize.DEFAULT]
+    conv.optimizations = [t.lite.Optimize.DEFAULT] + (
+        [t.lite.Optimize.EXPERIMENTAL_SPARSITY] if sparsity else [])
     conv.representative_dataset = rep
     conv.target_spec.supported_ops = [
         t.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8

@@ -6,13 +6,11 @@ sparse file as it is."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import tflite
 
-from tests.util import assert_bitexact, tf, write_model
+from tests.util import assert_bitexact, quantize, tf, write_model
 
 
 def _pruned_converted(build, shape, seed: int = 0) -> bytes:
@@ -30,15 +28,7 @@ def _pruned_converted(build, shape, seed: int = 0) -> bytes:
     def rep():
         for _ in range(16):
             yield [rng.uniform(-1, 1, (1,) + shape).astype(np.float32)]
-    conv = t.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [t.lite.Optimize.DEFAULT, t.lite.Optimize.EXPERIMENTAL_SPARSITY]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [t.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = t.int8
-    conv.inference_output_type = t.int8
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return conv.convert()
+    return quantize(model, rep, sparsity=True)
 
 
 def _dense(k):

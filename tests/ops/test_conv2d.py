@@ -4,68 +4,47 @@ SPACE_TO_BATCH_ND + CONV_2D + BATCH_TO_SPACE_ND; batches > 1; RELU_N1_TO_1)."""
 
 from __future__ import annotations
 
-import functools
 import subprocess
 
 import numpy as np
 import pytest
 
-from tests.ops._ir import compile_error
 from tests.cli.tflite_edit import edit
-from tests.ops._conv_edits import (activation, check_builds, op_index, window_graph,
-                                    with_activation, with_batch, with_dilation, with_shape)
-from tests.util import REPO, int8_tflite, keras, write_model
+from tests.ops._conv_edits import (check_bad_input, check_batchnorm_folded, check_builds,
+                                    check_c_contract, check_per_tensor_filter, grid, grid_tests,
+                                    op_index,
+                                    window_graph, with_activation, with_batch, with_dilation,
+                                    with_shape)
+from tests.util import REPO
 
-# id: (input HWC, filters, kernel, strides, padding, activation)
+# id: input (height, width); the id names the layer (_conv_edits.layer_of): kernel, strides,
+# padding, activation, input channels "to" filters
 CASES = {
-    "k3_s1_same_relu_3to8": ((12, 12, 3), 8, (3, 3), (1, 1), "same", "relu"),
-    "k3_s2_same_relu6_8to16": ((15, 13, 8), 16, (3, 3), (2, 2), "same", "relu6"),
-    "k3_s2_valid_none_5to7": ((11, 9, 5), 7, (3, 3), (2, 2), "valid", None),
-    "k3x5_s2x3_valid_relu6_5to6": ((13, 17, 5), 6, (3, 5), (2, 3), "valid", "relu6"),
-    "k4_s3_same_relu_3to2": ((14, 10, 3), 2, (4, 4), (3, 3), "same", "relu"),
-    "k7_s1_same_relu_2to3": ((8, 8, 2), 3, (7, 7), (1, 1), "same", "relu"),
-    "k2_s2_valid_none_3to5_one_pixel": ((2, 2, 3), 5, (2, 2), (2, 2), "valid", None),
-    "k5x2_s3x1_same_relu_1to4": ((20, 7, 1), 4, (5, 2), (3, 1), "same", "relu"),
+    "k3_s1_same_relu_3to8": (12, 12),
+    "k3_s2_same_relu6_8to16": (15, 13),
+    "k3_s2_valid_none_5to7": (11, 9),
+    "k3x5_s2x3_valid_relu6_5to6": (13, 17),
+    "k4_s3_same_relu_3to2": (14, 10),
+    "k7_s1_same_relu_2to3": (8, 8),
+    "k2_s2_valid_none_3to5_one_pixel": (2, 2),
+    "k5x2_s3x1_same_relu_1to4": (20, 7),
     # pointwise: a row of in_c values per pixel, padded (17) or not (32) to whole vectors
-    "k1_s1_valid_relu_17to33": ((6, 5, 17), 33, (1, 1), (1, 1), "valid", "relu"),
-    "k1_s1_same_relu6_32to24": ((7, 9, 32), 24, (1, 1), (1, 1), "same", "relu6"),
-    "k1_s2_same_none_16to8": ((9, 9, 16), 8, (1, 1), (2, 2), "same", None),
+    "k1_s1_valid_relu_17to33": (6, 5),
+    "k1_s1_same_relu6_32to24": (7, 9),
+    "k1_s2_same_none_16to8": (9, 9),
     # the layers of the shared models (tinycc-ml inspect), smaller images
-    "k10x4_s2_same_relu_1to64_kws": ((49, 10, 1), 64, (10, 4), (2, 2), "same", "relu"),
-    "k1_s1_same_relu_64to64_kws": ((25, 5, 64), 64, (1, 1), (1, 1), "same", "relu"),
-    "k3_s2_same_relu_3to8_vww": ((24, 24, 3), 8, (3, 3), (2, 2), "same", "relu"),
-    "k1_s1_same_relu_8to16_vww": ((12, 12, 8), 16, (1, 1), (1, 1), "same", "relu"),
-    "k1_s1_same_relu_16to32_vww": ((10, 10, 16), 32, (1, 1), (1, 1), "same", "relu"),
-    "k1_s1_same_relu_128to256_vww": ((3, 3, 128), 256, (1, 1), (1, 1), "same", "relu"),
-    "k3_s1_same_relu_3to16_ic": ((10, 10, 3), 16, (3, 3), (1, 1), "same", "relu"),
-    "k3_s1_same_relu_16to16_ic": ((12, 12, 16), 16, (3, 3), (1, 1), "same", "relu"),
-    "k3_s2_same_relu_16to32_ic": ((12, 12, 16), 32, (3, 3), (2, 2), "same", "relu"),
-    "k3_s1_same_none_64to64_ic": ((8, 8, 64), 64, (3, 3), (1, 1), "same", None),
-    "k1_s2_same_none_32to64_ic": ((8, 8, 32), 64, (1, 1), (2, 2), "same", None),
+    "k10x4_s2_same_relu_1to64_kws": (49, 10),
+    "k1_s1_same_relu_64to64_kws": (25, 5),
+    "k3_s2_same_relu_3to8_vww": (24, 24),
+    "k1_s1_same_relu_8to16_vww": (12, 12),
+    "k1_s1_same_relu_16to32_vww": (10, 10),
+    "k1_s1_same_relu_128to256_vww": (3, 3),
+    "k3_s1_same_relu_3to16_ic": (10, 10),
+    "k3_s1_same_relu_16to16_ic": (12, 12),
+    "k3_s2_same_relu_16to32_ic": (12, 12),
+    "k3_s1_same_none_64to64_ic": (8, 8),
+    "k1_s2_same_none_32to64_ic": (8, 8),
 }
-
-
-def _model(shape, filters, kernel, strides, padding, act, use_bias=True):
-    def build():
-        k = keras()
-        inp = k.Input(shape)
-        x = k.layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=use_bias,
-                            bias_initializer="random_normal")(inp)
-        return k.Model(inp, activation(k, x, act))
-    return build
-
-
-@functools.lru_cache(maxsize=None)
-def _converted(case: str, per_channel: bool = True) -> bytes:
-    spec = CASES[case]
-    return int8_tflite(_model(*spec), [spec[0]], seed=len(case), n_calib=8,
-                       per_channel=per_channel)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_conv2d_bitexact(case, tmp_path):
-    check_builds(_converted(case), tmp_path, seed=len(case))
-
 
 # Edits of converted grid models: (case, edit of the bytes)
 EDITS = {
@@ -125,33 +104,21 @@ def _dead_channels(data: bytes) -> bytes:
     return edit(data, change)
 
 
-@pytest.mark.parametrize("edit", list(EDITS))
-def test_conv2d_edited_bitexact(edit, tmp_path):
-    case, change = EDITS[edit]
-    check_builds(change(_converted(case)), tmp_path, seed=len(edit))
+_converted = grid(CASES, lambda k, c: k.layers.Conv2D(
+    c.filters, c.kernel, strides=c.strides, padding=c.padding, bias_initializer="random_normal"))
+# every case, and every edit of a case, bit-exact in every build (_conv_edits.grid_tests)
+test_conv2d_bitexact, test_conv2d_edited_bitexact = grid_tests(_converted, CASES, EDITS)
 
 
 def test_conv2d_per_tensor_filter(tmp_path):
-    data = _converted("k3_s2_same_relu6_8to16", per_channel=False)
-    from tinycc_ml.frontends import load
-    g = load(write_model(data, tmp_path, "per_tensor.tflite"))
-    conv = next(op for op in g.ops if op.kind == "CONV_2D")
-    assert not g.tensor(conv.inputs[1]).per_channel
-    check_builds(data, tmp_path, seed=3, cortex_m=False)
+    check_per_tensor_filter(_converted("k3_s2_same_relu6_8to16", per_channel=False), "CONV_2D",
+                            tmp_path, seed=3)
 
 
 def test_conv2d_batchnorm_folded(tmp_path):
     """Conv + BatchNorm + ReLU, as trained models have it: the converter folds BN per channel."""
-    def build():
-        k = keras()
-        inp = k.Input((10, 10, 3))
-        x = k.layers.Conv2D(8, 3, padding="same", use_bias=False)(inp)
-        x = k.layers.BatchNormalization(beta_initializer="random_normal",
-                                        gamma_initializer="random_uniform",
-                                        moving_mean_initializer="random_normal",
-                                        moving_variance_initializer="ones")(x)
-        return k.Model(inp, k.layers.ReLU()(x))
-    check_builds(int8_tflite(build, [(10, 10, 3)], n_calib=8), tmp_path, seed=5, cortex_m=False)
+    check_batchnorm_folded(tmp_path, 5, (10, 10, 3),
+                           lambda k: k.layers.Conv2D(8, 3, padding="same", use_bias=False))
 
 
 def _conv_graph(x_shape=(1, 5, 5, 4), w_shape=(6, 3, 3, 4), y_shape=(1, 5, 5, 6), bias=6, **kw):
@@ -159,25 +126,19 @@ def _conv_graph(x_shape=(1, 5, 5, 4), w_shape=(6, 3, 3, 4), y_shape=(1, 5, 5, 6)
 
 
 def test_conv2d_bad_input():
-    base = "bad.tflite: op 0 (CONV_2D 'y'): "
-    assert compile_error(_conv_graph(w_const=False)) == base + "filter 'w' must be a constant"
-    assert compile_error(_conv_graph(x_dtype="int16")) == base + (   # 16x8: an int64 bias
-        "bias 'b' has type int32; a 16x8 layer has an int64 bias (a 16x8 layer with an int32 "
-        "bias, the converter's _experimental_use_int32_bias, is not supported)")
-    assert compile_error(_conv_graph(w_shape=(6, 3, 3, 2))) == base + (
-        "filter has 2 input channels, the input has 4 (grouped convolution is not supported)")
-    assert compile_error(_conv_graph(w_zp=3)) == base + (
-        "the filter has a non-zero zero point; int8 filters must be symmetric")
-    assert compile_error(_conv_graph(bias=5)) == base + "bias has 5 values for 6 output channels"
-    assert compile_error(_conv_graph(y_shape=(1, 3, 3, 6))) == base + (
-        "output shape [1, 3, 3, 6] disagrees with the computed [1,5,5,6]")
-    assert compile_error(_conv_graph(y_shape=(1, 3, 3, 6), padding="VALID", stride_h=0)) == base + (
-        "stride (0,1), dilation (1,1) and window (3,3) must be positive")
-    assert compile_error(_conv_graph(x_shape=(1, 2, 2, 4), y_shape=(1, 1, 1, 6),
-                                     padding="VALID")) == base + (
-        "a 3x3 window does not fit the 2x2 input with pads (0,0,0,0)")
-    assert compile_error(_conv_graph(fused_activation_function="TANH")) == base + (
-        "fused activation TANH is not supported")
+    check_bad_input("CONV_2D", _conv_graph, [
+        ({"w_shape": (6, 3, 3, 2)},
+         "filter has 2 input channels, the input has 4 (grouped convolution is not supported)"),
+        ({"w_zp": 3}, "the filter has a non-zero zero point; int8 filters must be symmetric"),
+        ({"bias": 5}, "bias has 5 values for 6 output channels"),
+        ({"y_shape": (1, 3, 3, 6)},
+         "output shape [1, 3, 3, 6] disagrees with the computed [1,5,5,6]"),
+        ({"y_shape": (1, 3, 3, 6), "padding": "VALID", "stride_h": 0},
+         "stride (0,1), dilation (1,1) and window (3,3) must be positive"),
+        ({"x_shape": (1, 2, 2, 4), "y_shape": (1, 1, 1, 6), "padding": "VALID"},
+         "a 3x3 window does not fit the 2x2 input with pads (0,0,0,0)"),
+        ({"fused_activation_function": "TANH"}, "fused activation TANH is not supported"),
+    ])
 
 
 REQUANT_HARNESS = r"""
@@ -252,18 +213,7 @@ def test_c_contract(tmp_path):
     """A strided SAME conv, a pointwise conv and a 5x3 VALID conv: warning-free under gcc, clang
     and arm-none-eabi-gcc (-std=c99 -Wall -Wextra -Werror -pedantic), clean under ASan + UBSan
     (guarded, garbage-filled arena), and equal to BUILTIN_REF there too."""
-    from tests.ops._c_contract import sanitized_run, strict_builds
-    from tinycc_ml.reference import TFLiteReference, random_inputs
-
-    def build():
-        k = keras()
-        inp = k.Input((11, 9, 3))
-        x = k.layers.Conv2D(20, 3, strides=2, padding="same", activation="relu")(inp)
-        x = k.layers.Conv2D(16, 1, activation="relu")(x)
-        return k.Model(inp, k.layers.Conv2D(5, (5, 3), padding="valid")(x))
-    path = write_model(int8_tflite(build, [(11, 9, 3)], seed=11, n_calib=8), tmp_path)
-    strict_builds(path, tmp_path / "strict")
-    ref = TFLiteReference(path)
-    xs = random_inputs([(d["shape"], d["dtype"]) for d in ref.inputs], np.random.default_rng(11))
-    got = sanitized_run(path, xs, tmp_path / "asan")[0]
-    np.testing.assert_array_equal(got, ref.run(xs)[0].reshape(got.shape))
+    check_c_contract(tmp_path, 11, (11, 9, 3),
+                     lambda k: k.layers.Conv2D(20, 3, strides=2, padding="same", activation="relu"),
+                     lambda k: k.layers.Conv2D(16, 1, activation="relu"),
+                     lambda k: k.layers.Conv2D(5, (5, 3), padding="valid"))

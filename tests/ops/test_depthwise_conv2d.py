@@ -4,75 +4,54 @@ int8, and edits of converted models for what the converter never writes (dilatio
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.ops._conv_edits import (activation, check_builds, window_graph,
+from tests.ops._conv_edits import (check_bad_input, check_batchnorm_folded, check_builds,
+                                    check_c_contract, check_per_tensor_filter, grid, grid_tests,
+                                    window_graph,
                                     with_activation, with_batch, with_dilation, with_shape)
-from tests.ops._ir import compile_error, single_op, tensor
-from tests.util import int8_tflite, keras, write_model
+from tests.ops._ir import single_op, tensor
+from tests.util import write_model
 
-# id: (input HWC, kernel, strides, padding, depth multiplier, activation)
+# id: input (height, width); the id names the layer (_conv_edits.layer_of): kernel, strides,
+# padding, activation, channels, depth multiplier (1 unless "_mult")
 # With stride_w 1 and multiplier 1 the portable kernel does several pixels per pass (up to 64
 # values): c8 passes of 8 pixels, c16 of 4, c64 of 1; the image borders go one pixel at a time.
 CASES = {
-    "k3_s1_same_relu_c8": ((10, 13, 8), (3, 3), (1, 1), "same", 1, "relu"),
-    "k3_s2_same_relu6_c16": ((13, 11, 16), (3, 3), (2, 2), "same", 1, "relu6"),
-    "k3_s2_valid_none_c5": ((9, 9, 5), (3, 3), (2, 2), "valid", 1, None),
-    "k5_s1_same_relu_c3": ((8, 12, 3), (5, 5), (1, 1), "same", 1, "relu"),
-    "k2_s1_same_none_c5": ((7, 6, 5), (2, 2), (1, 1), "same", 1, None),
-    "k3x1_s1x2_same_none_c7": ((6, 9, 7), (3, 1), (1, 2), "same", 1, None),
-    "k1x4_s2x1_valid_relu6_c17": ((7, 11, 17), (1, 4), (2, 1), "valid", 1, "relu6"),
-    "k3_s3_same_relu_c9": ((10, 11, 9), (3, 3), (3, 3), "same", 1, "relu"),
-    "k3_s1_valid_relu_c1": ((6, 70, 1), (3, 3), (1, 1), "valid", 1, "relu"),
-    "k3_s1_same_relu_c4_mult2": ((7, 7, 4), (3, 3), (1, 1), "same", 2, "relu"),
-    "k3_s2_valid_none_c1_mult3": ((9, 8, 1), (3, 3), (2, 2), "valid", 3, None),
-    "k3_s1_same_relu6_c3_mult2": ((5, 8, 3), (3, 3), (1, 1), "same", 2, "relu6"),
+    "k3_s1_same_relu_c8": (10, 13),
+    "k3_s2_same_relu6_c16": (13, 11),
+    "k3_s2_valid_none_c5": (9, 9),
+    "k5_s1_same_relu_c3": (8, 12),
+    "k2_s1_same_none_c5": (7, 6),
+    "k3x1_s1x2_same_none_c7": (6, 9),
+    "k1x4_s2x1_valid_relu6_c17": (7, 11),
+    "k3_s3_same_relu_c9": (10, 11),
+    "k3_s1_valid_relu_c1": (6, 70),
+    "k3_s1_same_relu_c4_mult2": (7, 7),
+    "k3_s2_valid_none_c1_mult3": (9, 8),
+    "k3_s1_same_relu6_c3_mult2": (5, 8),
     # the layers of the shared models (tinycc-ml inspect), smaller images
-    "k3_s1_same_relu_c64_kws": ((25, 5, 64), (3, 3), (1, 1), "same", 1, "relu"),
-    "k3_s1_same_relu_c8_vww": ((16, 16, 8), (3, 3), (1, 1), "same", 1, "relu"),
-    "k3_s2_same_relu_c16_vww": ((16, 16, 16), (3, 3), (2, 2), "same", 1, "relu"),
-    "k3_s1_same_relu_c32_vww": ((8, 8, 32), (3, 3), (1, 1), "same", 1, "relu"),
-    "k3_s1_same_relu_c256_vww": ((3, 3, 256), (3, 3), (1, 1), "same", 1, "relu"),
+    "k3_s1_same_relu_c64_kws": (25, 5),
+    "k3_s1_same_relu_c8_vww": (16, 16),
+    "k3_s2_same_relu_c16_vww": (16, 16),
+    "k3_s1_same_relu_c32_vww": (8, 8),
+    "k3_s1_same_relu_c256_vww": (3, 3),
     # Cortex-M 3x3 kernel (tcm_depthwise_conv2d_s8_3x3_smlad): odd out_w (the single last
     # pixel), odd in_w (the last column widened with a zero-point column), channels not a
     # multiple of 4, stride_h != stride_w, left padding 0 and 1
-    "k3_s2_same_relu_c12_odd_out_w": ((9, 14, 12), (3, 3), (2, 2), "same", 1, "relu"),
-    "k3_s1_valid_none_c6": ((7, 9, 6), (3, 3), (1, 1), "valid", 1, None),
-    "k3_s2x1_same_relu_c7": ((11, 7, 7), (3, 3), (2, 1), "same", 1, "relu"),
-    "k3_s1x2_valid_relu6_c10": ((8, 11, 10), (3, 3), (1, 2), "valid", 1, "relu6"),
-    "k3_s1_same_none_c2_w1": ((6, 1, 2), (3, 3), (1, 1), "same", 1, None),
+    "k3_s2_same_relu_c12_odd_out_w": (9, 14),
+    "k3_s1_valid_none_c6": (7, 9),
+    "k3_s2x1_same_relu_c7": (11, 7),
+    "k3_s1x2_valid_relu6_c10": (8, 11),
+    "k3_s1_same_none_c2_w1": (6, 1),
     # rows wider than 8 output pixels (passes of 4, then 2, then 1 inside the channel loop)
-    "k3_s2_same_relu_c4_out_w11": ((6, 21, 4), (3, 3), (2, 2), "same", 1, "relu"),
-    "k3_s1_same_none_c5_out_w11": ((5, 11, 5), (3, 3), (1, 1), "same", 1, None),
+    "k3_s2_same_relu_c4_out_w11": (6, 21),
+    "k3_s1_same_none_c5_out_w11": (5, 11),
 }
-
-
-def _model(shape, kernel, strides, padding, mult, act):
-    def build():
-        k = keras()
-        inp = k.Input(shape)
-        x = k.layers.DepthwiseConv2D(kernel, strides=strides, padding=padding,
-                                     depth_multiplier=mult, bias_initializer="random_normal")(inp)
-        return k.Model(inp, activation(k, x, act))
-    return build
-
-
-@functools.lru_cache(maxsize=None)
-def _converted(case: str, per_channel: bool = True) -> bytes:
-    spec = CASES[case]
-    return int8_tflite(_model(*spec), [spec[0]], seed=len(case), n_calib=8,
-                       per_channel=per_channel)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_depthwise_bitexact(case, tmp_path):
-    check_builds(_converted(case), tmp_path, seed=len(case))
-
 
 # Edits of converted grid models: (case, edit of the bytes)
 EDITS = {
@@ -93,10 +72,11 @@ EDITS = {
 }
 
 
-@pytest.mark.parametrize("edit", list(EDITS))
-def test_depthwise_edited_bitexact(edit, tmp_path):
-    case, change = EDITS[edit]
-    check_builds(change(_converted(case)), tmp_path, seed=len(edit))
+_converted = grid(CASES, lambda k, c: k.layers.DepthwiseConv2D(
+    c.kernel, strides=c.strides, padding=c.padding, depth_multiplier=c.mult,
+    bias_initializer="random_normal"))
+# every case, and every edit of a case, bit-exact in every build (_conv_edits.grid_tests)
+test_depthwise_bitexact, test_depthwise_edited_bitexact = grid_tests(_converted, CASES, EDITS)
 
 
 def _cortex_m_call(data: bytes, tmp_path: Path) -> str:
@@ -143,26 +123,15 @@ def test_cortex_m_kernel_choice(tmp_path):
 
 
 def test_depthwise_per_tensor_filter(tmp_path):
-    data = _converted("k3_s2_same_relu6_c16", per_channel=False)
-    from tinycc_ml.frontends import load
-    g = load(write_model(data, tmp_path, "per_tensor.tflite"))
-    dw = next(op for op in g.ops if op.kind == "DEPTHWISE_CONV_2D")
-    assert not g.tensor(dw.inputs[1]).per_channel
-    check_builds(data, tmp_path, seed=4, cortex_m=False)
+    check_per_tensor_filter(_converted("k3_s2_same_relu6_c16", per_channel=False),
+                            "DEPTHWISE_CONV_2D", tmp_path, seed=4)
 
 
 def test_depthwise_batchnorm_folded(tmp_path):
     """DepthwiseConv2D + BatchNorm + ReLU6 (MobileNet's block): BN folds into the filter."""
-    def build():
-        k = keras()
-        inp = k.Input((9, 9, 12))
-        x = k.layers.DepthwiseConv2D(3, padding="same", use_bias=False)(inp)
-        x = k.layers.BatchNormalization(beta_initializer="random_normal",
-                                        gamma_initializer="random_uniform",
-                                        moving_mean_initializer="random_normal",
-                                        moving_variance_initializer="ones")(x)
-        return k.Model(inp, k.layers.ReLU(6.0)(x))
-    check_builds(int8_tflite(build, [(9, 9, 12)], n_calib=8), tmp_path, seed=6, cortex_m=False)
+    check_batchnorm_folded(tmp_path, 6, (9, 9, 12),
+                           lambda k: k.layers.DepthwiseConv2D(3, padding="same", use_bias=False),
+                           relu_max=6.0)
 
 
 def _dw_graph(x_shape=(1, 5, 5, 4), w_shape=(1, 3, 3, 4), y_shape=(1, 5, 5, 4), bias=4, **kw):
@@ -170,39 +139,24 @@ def _dw_graph(x_shape=(1, 5, 5, 4), w_shape=(1, 3, 3, 4), y_shape=(1, 5, 5, 4), 
 
 
 def test_depthwise_bad_input():
-    base = "bad.tflite: op 0 (DEPTHWISE_CONV_2D 'y'): "
-    assert compile_error(_dw_graph(w_const=False)) == base + "filter 'w' must be a constant"
-    assert compile_error(_dw_graph(x_dtype="int16")) == base + (   # 16x8: an int64 bias
-        "bias 'b' has type int32; a 16x8 layer has an int64 bias (a 16x8 layer with an int32 "
-        "bias, the converter's _experimental_use_int32_bias, is not supported)")
-    assert compile_error(_dw_graph(w_shape=(2, 3, 3, 4))) == base + (
-        "filter has shape [2, 3, 3, 4]; expected [1, k_h, k_w, out_c]")
-    assert compile_error(_dw_graph(w_shape=(1, 3, 3, 6), y_shape=(1, 5, 5, 6), bias=6)) == base + (
-        "4 input channels x depth multiplier 1 != 6 output channels")
-    assert compile_error(_dw_graph(bias=3)) == base + "bias has 3 values for 4 output channels"
-    assert compile_error(_dw_graph(y_shape=(1, 5, 4, 4))) == base + (
-        "output shape [1, 5, 4, 4] disagrees with the computed [1,5,5,4]")
+    check_bad_input("DEPTHWISE_CONV_2D", _dw_graph, [
+        ({"w_shape": (2, 3, 3, 4)}, "filter has shape [2, 3, 3, 4]; expected [1, k_h, k_w, out_c]"),
+        ({"w_shape": (1, 3, 3, 6), "y_shape": (1, 5, 5, 6), "bias": 6},
+         "4 input channels x depth multiplier 1 != 6 output channels"),
+        ({"bias": 3}, "bias has 3 values for 4 output channels"),
+        ({"y_shape": (1, 5, 4, 4)},
+         "output shape [1, 5, 4, 4] disagrees with the computed [1,5,5,4]"),
+    ])
 
 
 def test_c_contract(tmp_path):
     """Passes of several pixels (8 channels), one pixel at a time (stride 2), a depth multiplier:
     warning-free under gcc, clang and arm-none-eabi-gcc (-std=c99 -Wall -Wextra -Werror
     -pedantic), clean under ASan + UBSan, and equal to BUILTIN_REF there too."""
-    from tests.ops._c_contract import sanitized_run, strict_builds
-    from tinycc_ml.reference import TFLiteReference, random_inputs
-
-    def build():
-        k = keras()
-        inp = k.Input((12, 11, 8))
-        x = k.layers.DepthwiseConv2D(3, padding="same", activation="relu")(inp)
-        x = k.layers.DepthwiseConv2D(3, strides=2, padding="same")(x)
-        return k.Model(inp, k.layers.DepthwiseConv2D(2, depth_multiplier=2)(x))
-    path = write_model(int8_tflite(build, [(12, 11, 8)], seed=12, n_calib=8), tmp_path)
-    strict_builds(path, tmp_path / "strict")
-    ref = TFLiteReference(path)
-    xs = random_inputs([(d["shape"], d["dtype"]) for d in ref.inputs], np.random.default_rng(12))
-    got = sanitized_run(path, xs, tmp_path / "asan")[0]
-    np.testing.assert_array_equal(got, ref.run(xs)[0].reshape(got.shape))
+    check_c_contract(tmp_path, 12, (12, 11, 8),
+                     lambda k: k.layers.DepthwiseConv2D(3, padding="same", activation="relu"),
+                     lambda k: k.layers.DepthwiseConv2D(3, strides=2, padding="same"),
+                     lambda k: k.layers.DepthwiseConv2D(2, depth_multiplier=2))
 
 
 def test_c_contract_cortex_m(tmp_path, monkeypatch):
@@ -210,25 +164,14 @@ def test_c_contract_cortex_m(tmp_path, monkeypatch):
     through tcm_dsp.h's C emulation under the sanitizers): 3x3 stride 1, stride 2 and stride
     (1, 2) layers with odd widths and 6 channels, the stride-2 layer's output planned over its
     input."""
-    from tests.ops._c_contract import sanitized_run, strict_builds
     import tests.test_sanitizers as san
     from tinycc_ml import compiler
-    from tinycc_ml.reference import TFLiteReference, random_inputs
     plain = compiler.Options
     monkeypatch.setattr(compiler, "Options", lambda **kw: plain(**{"target": "cortex-m4", **kw}))
     monkeypatch.setattr(san, "Options", compiler.Options)
-
-    def build():
-        k = keras()
-        inp = k.Input((9, 11, 6))
-        x = k.layers.DepthwiseConv2D(3, padding="same", activation="relu",
-                                     bias_initializer="random_normal")(inp)
-        x = k.layers.DepthwiseConv2D(3, strides=2, padding="same")(x)
-        return k.Model(inp, k.layers.DepthwiseConv2D(3, strides=(1, 2))(x))
-    path = write_model(int8_tflite(build, [(9, 11, 6)], seed=13, n_calib=8), tmp_path)
+    path = check_c_contract(tmp_path, 13, (9, 11, 6),
+                            lambda k: k.layers.DepthwiseConv2D(3, padding="same", activation="relu",
+                                                               bias_initializer="random_normal"),
+                            lambda k: k.layers.DepthwiseConv2D(3, strides=2, padding="same"),
+                            lambda k: k.layers.DepthwiseConv2D(3, strides=(1, 2)))
     assert _cortex_m_call(path.read_bytes(), tmp_path) == "tcm_depthwise_conv2d_s8_3x3_smlad"
-    strict_builds(path, tmp_path / "strict")
-    ref = TFLiteReference(path)
-    xs = random_inputs([(d["shape"], d["dtype"]) for d in ref.inputs], np.random.default_rng(13))
-    got = sanitized_run(path, xs, tmp_path / "asan")[0]
-    np.testing.assert_array_equal(got, ref.run(xs)[0].reshape(got.shape))

@@ -45,21 +45,7 @@ def _model(shape, units, act):
 def _convert(build, shape, per_channel, seed):
     if per_channel:
         return int8_tflite(build, [shape], seed=seed)
-    t = tf()
-    import numpy as np
-    t.keras.utils.set_random_seed(seed)
-    model = build()
-    rng = np.random.default_rng(seed)
-    conv = t.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [t.lite.Optimize.DEFAULT]
-    conv.representative_dataset = lambda: ([rng.uniform(-1, 1, (1,) + shape).astype(np.float32)]
-                                           for _ in range(16))
-    conv.target_spec.supported_ops = [t.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = t.int8
-    conv.inference_output_type = t.int8
-    conv._experimental_disable_per_channel = True  # per-tensor weight scales
-    conv._experimental_disable_per_channel_quantization_for_dense_layers = True
-    return conv.convert()
+    return int8_tflite(build, [shape], seed=seed, n_calib=16, per_channel=False)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -9,7 +9,7 @@ import pytest
 
 from tests.ops._c_contract import assert_c_contract, compile_error
 from tests.ops._tflite_edit import set_quant
-from tests.util import assert_bitexact, check_keras, int8_tflite, keras, write_model
+from tests.util import assert_bitexact, check_keras, int8_tflite, keras, single_layer, write_model
 from tinycc_ml.frontends.tflite import read
 from tinycc_ml.reference import random_inputs
 
@@ -42,14 +42,6 @@ def test_maximum_minimum_bitexact(case, tmp_path):
     check_keras(_two(shapes, fn), shapes, tmp_path, n=6, expect_kinds=[kind])
 
 
-def _one(shape, fn):
-    def build():
-        k = keras()
-        inp = k.Input(shape)
-        return k.Model(inp, fn(k, inp))
-    return build
-
-
 CONSTS = {
     "max_scalar": ((4, 5, 3), lambda k, x: k.ops.maximum(x, 0.25), "MAXIMUM"),
     "min_channels": ((4, 5, 3), lambda k, x: k.ops.minimum(
@@ -62,7 +54,7 @@ CONSTS = {
 @pytest.mark.parametrize("case", sorted(CONSTS))
 def test_maximum_minimum_constant(case, tmp_path):
     shape, fn, kind = CONSTS[case]
-    path = check_keras(_one(shape, fn), [shape], tmp_path, n=6, expect_kinds=[kind])
+    path = check_keras(single_layer(shape, fn), [shape], tmp_path, n=6, expect_kinds=[kind])
     g = read(path.read_bytes(), "m")
     assert any(g.tensor(t).is_const for op in g.ops if op.kind == kind for t in op.inputs)
 

@@ -12,18 +12,11 @@ import pytest
 from tests.cli.tflite_edit import edit
 from tests.ops._c_contract import assert_c_contract, compile_error
 from tests.ops._tflite_edit import set_data, set_option, set_quant
-from tests.util import assert_bitexact, check_keras, int8_tflite, keras, tf, write_model
+from tests.util import (assert_bitexact, check_keras, int8_tflite, keras, single_layer, tf,
+                        write_model)
 from tinycc_ml.frontends.tflite import read
 
 BILINEAR = "RESIZE_BILINEAR"
-
-
-def _single(shape, fn):
-    def build():
-        k = keras()
-        inp = k.Input(shape)
-        return k.Model(inp, fn(k, inp))
-    return build
 
 
 def _resizing(size):
@@ -64,12 +57,12 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_resize_bitexact(case, tmp_path):
     shape, fn = CASES[case]
-    check_keras(_single(shape, fn), [shape], tmp_path, n=4, expect_kinds=[BILINEAR])
+    check_keras(single_layer(shape, fn), [shape], tmp_path, n=4, expect_kinds=[BILINEAR])
 
 
 def _converted(case):
     shape, fn = CASES[case]
-    data = int8_tflite(_single(shape, fn), [shape], n_calib=4)
+    data = int8_tflite(single_layer(shape, fn), [shape], n_calib=4)
     index = next(i for i, op in enumerate(read(data, "m").ops) if op.kind == BILINEAR)
     return data, index
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tests.cli.tflite_edit import pack, schema
+from tests.util import quantize
 
 _TYPES = {"int8": "INT8", "int16": "INT16", "int32": "INT32", "int64": "INT64",
           "float32": "FLOAT32"}
@@ -117,7 +118,6 @@ def keras2():
 def keras2_int8(build, input_shape, seed: int = 0, n_calib: int = 24) -> bytes:
     """Full-integer post-training quantization (int8 I/O) of a tf_keras model with a fixed
     batch: `build(keras)` returns the model; representative data uniform in [-1, 1)."""
-    import tensorflow as tf  # noqa: PLC0415
     k = keras2()
     k.utils.set_random_seed(seed)
     model = build(k)
@@ -126,16 +126,7 @@ def keras2_int8(build, input_shape, seed: int = 0, n_calib: int = 24) -> bytes:
     def rep():
         for _ in range(n_calib):
             yield [rng.uniform(-1, 1, tuple(input_shape)).astype(np.float32)]
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    import warnings  # noqa: PLC0415
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return conv.convert()
+    return quantize(model, rep)
 
 
 def keras_lstm(units: int, steps: int, features: int, sequences: bool = True,
