@@ -113,3 +113,17 @@ def test_semantic_damage(tmp_path, capsys):
         if t.name == "ws":
             t.CopyFrom(onnx.numpy_helper.from_array(np.full(4, np.inf, F32), "ws"))
     _rejected(m.SerializeToString(), tmp_path, capsys, r"op 0 \(QLinearConv 'conv1'\): .*finite")
+
+
+def test_movement_limits(tmp_path, capsys):
+    """Pad's negative pads (cropping) and wrap mode are refused, naming the node."""
+    cases = [(helper.make_node("Pad", ["y", "p"], ["t"], name="pad"), [-1, 0, 0, 0, 0, 0, 1, 0],
+              r"op 1 \(Pad 'pad'\): negative pads \[.*\] \(cropping\) are not supported"),
+             (helper.make_node("Pad", ["y", "p"], ["t"], name="pad", mode="wrap"), [0] * 8,
+              r"op 1 \(Pad 'pad'\): mode 'wrap' is not supported")]
+    for node, pads, expect in cases:
+        m = onnx.load_model_from_string(_model(tmp_path, extra_nodes=[node], out="t"))
+        m.graph.initializer.append(onnx.numpy_helper.from_array(np.array(pads, np.int64), "p"))
+        if node.attribute:
+            m.opset_import[0].version = 19
+        _rejected(m.SerializeToString(), tmp_path, capsys, expect)

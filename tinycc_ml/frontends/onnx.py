@@ -420,7 +420,8 @@ class _Reader:
             raise self.error(f"'{q.ir}' has no quantization parameters")
         self.tensors[t.name] = _with_q(t, scale, zp)
 
-    _MOVES = ("Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity")
+    _MOVES = ("Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Pad",
+              "Slice")
     _QINPUTS = {"DequantizeLinear": {0: (1, 2)}, "QLinearConv": {0: (1, 2)},
                 "QLinearMatMul": {0: (1, 2)}, "QGemm": {0: (1, 2)},
                 "QLinearAdd": {0: (1, 2), 3: (4, 5)}, "QLinearAveragePool": {0: (1, 2)},
@@ -1231,6 +1232,104 @@ class _Reader:
             self._bind(x, n.input[k + 1], n.input[k + 2])
             xs.append(x)
         self._concat(n, xs, n.output[0], scale, zp)
+
+    def _op_Pad(self, n):
+        """Pad (opset 2's attributes or opset 11's inputs, 18's axes): constant mode as PAD /
+        PADV2, reflect and edge as MIRROR_PAD. Data movement (onnxruntime keeps a QDQ Pad in
+        float, where Q(DQ(x)) = x and the pad value is Q(constant_value))."""
+        x, out, s, z = self._movement_out(n)
+        shape = self._shape_of(x)
+        rank = len(shape)
+        if self._opset() < 11:
+            pads, value = self.attr(n, "pads"), float(np.float32(self.attr(n, "value", 0.0)))
+            axes = list(range(rank))
+        else:
+            pads = self.const(n.input[1], "pads").reshape(-1).tolist()
+            value = n.input[2] if len(n.input) > 2 and n.input[2] else None
+            axes = (self._axes_input(n.input[3], rank) if len(n.input) > 3 and n.input[3]
+                    else list(range(rank)))
+        pads = [int(p) for p in pads]
+        if len(pads) != 2 * len(axes):
+            raise self.error(f"pads {pads} need {2 * len(axes)} values")
+        if min(pads, default=0) < 0:
+            raise self.error(f"negative pads {pads} (cropping) are not supported")
+        paddings = [[0, 0] for _ in range(rank)]
+        for k, a in enumerate(axes):        # onnx axis a is ir axis x.perm[a]
+            paddings[x.perm[a]] = [pads[k], pads[k + len(axes)]]
+        mode = self.attr(n, "mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+        y_shape = [d + sum(paddings[x.perm[a]]) for a, d in enumerate(shape)]
+        y = self.new_q(out, y_shape, x.perm, s, z)
+        table = self.add_tensor(f"{out}_paddings", (rank, 2), "int32",
+                                data=np.array(paddings, np.int32))
+        if mode in ("reflect", "edge"):
+            self.add_op("MIRROR_PAD", [x.ir, table], [y.ir], {"mode": mode})
+        elif mode != "constant":
+            raise self.error(f"mode '{mode}' is not supported; supported: constant, reflect, "
+                             "edge")
+        else:
+            q = self._pad_value(value, isinstance(self.get(n.input[0]), _DQ), s, z)
+            if q == z:
+                self.add_op("PAD", [x.ir, table], [y.ir], {})
+            else:
+                c = self.add_tensor(f"{out}_value", (1,), "int8", [s], [z],
+                                    data=np.array([q], np.int8))
+                self.add_op("PADV2", [x.ir, table, c], [y.ir], {})
+        self.vals[out] = y
+
+    def _pad_value(self, value, qdq: bool, s: float, z: int) -> int:
+        """Pad's constant_value as an int8 code: QDQ, a real number (float, or a dequantized
+        constant) quantized with the output's parameters; int8 or uint8 directly, the code."""
+        if value is None:       # 0.0, or the integer 0 of an int8 / uint8 tensor
+            return z if qdq else -128 * (self._onnx_type(self.node[1].input[0]) == "uint8")
+        if isinstance(value, float):
+            return int(_quantize_const(np.array([value], np.float32), s, z)[0])
+        v = self.get(value)
+        if qdq and isinstance(v, _DQ) and isinstance(v.src, _C) and v.src.data.size == 1:
+            c = v.src
+            real = (np.float32(int(c.data.reshape(-1)[0]) - int(c.zero_point.reshape(-1)[0]))
+                    * np.float32(c.scale.reshape(-1)[0]))
+            return int(_quantize_const(np.array([real], np.float32), s, z)[0])
+        a = self.const(value, "constant_value")
+        if a.size != 1:
+            raise self.error(f"the constant_value '{value}' must be a single value")
+        if qdq != (a.dtype == np.float32) or a.dtype not in (np.float32, np.int8, np.uint8):
+            raise self.error(f"the constant_value '{value}' has type {a.dtype}, the input is "
+                             f"{'float32' if qdq else 'int8 or uint8'}")
+        if qdq:
+            return int(_quantize_const(a.astype(np.float32).reshape(-1), s, z)[0])
+        return int(a.reshape(-1)[0]) - (128 if a.dtype == np.uint8 else 0)
+
+    # output -> the input holding its zero point, whose type is the output's
+    _ZP_INPUT = {"QuantizeLinear": 2, "QLinearConv": 7, "QLinearMatMul": 7, "QGemm": 8,
+                 "QLinearAdd": 7, "QLinearMul": 7, "QLinearAveragePool": 4,
+                 "QLinearGlobalAveragePool": 4, "QLinearConcat": 1, "QLinearSigmoid": 4,
+                 "QLinearLeakyRelu": 4, "QLinearSoftmax": 4}
+
+    def _onnx_type(self, name: str) -> str:
+        """The model's type (int8 or uint8) of a quantized value: a graph input's, or the zero
+        point's of the QLinear op or QuantizeLinear that writes it, through data movement."""
+        for _ in range(len(self.g.node) + 1):
+            for vi in self.g.input:
+                if vi.name == name:
+                    return _ELEM.get(vi.type.tensor_type.elem_type, "?")
+            node = next((m for m in self.g.node if name in m.output), None)
+            if node is None:
+                break
+            k = self._ZP_INPUT.get(node.op_type)
+            if k is None:
+                name = node.input[0]
+                continue
+            if k >= len(node.input) or not node.input[k]:
+                return "uint8"          # QuantizeLinear's default zero point
+            return str(self.const(node.input[k], "zero point").dtype)
+        raise self.error(f"cannot tell the type of '{name}'")
+
+    def _axes_input(self, name: str, rank: int) -> list[int]:
+        axes = [int(a) for a in self.const(name, "axes").reshape(-1)]
+        if any(not -rank <= a < rank for a in axes) or len({a % rank for a in axes}) != len(axes):
+            raise self.error(f"axes {axes} are not distinct axes of rank {rank}")
+        return [a % rank for a in axes]
 
 
 def _text(v) -> str:

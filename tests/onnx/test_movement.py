@@ -1,0 +1,87 @@
+"""Pad and Slice, ops that only move data: int8/uint8 directly and in QDQ form (DQ -> op -> Q
+with one quantization; onnxruntime keeps a QDQ Pad in float, where Q(DQ(x)) = x), behind a
+QLinearConv (the NHWC layout inside) and on a graph input, compiled to C and compared with
+onnxruntime exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from onnx import TensorProto as TP, helper
+
+from tests.onnx._ort import check, const, save, value
+
+F32 = np.float32
+TYPES = {"int8": (np.int8, TP.INT8, 0), "uint8": (np.uint8, TP.UINT8, 128)}
+
+
+def _model(tmp_path: Path, t: str, op_nodes, extra_inits, form: str, conv: bool,
+           shape=(1, 3, 5, 6), opset: int = 17, name: str = "m") -> Path:
+    """x -> [QLinearConv 1x1, 3 -> 4 channels] -> h -> op (its nodes read 'a', write 'b') -> y:
+    QDQ form with DequantizeLinear before and QuantizeLinear after, or the int8 tensors."""
+    npt, tp, shift = TYPES[t]
+    rng = np.random.default_rng(3)
+    inits = [const("s", F32(0.05)), const("z", npt(-7 + shift)),
+             const("w", rng.integers(-127, 128, (4, shape[1], 1, 1)).astype(np.int8)),
+             const("ws", F32(0.02)), const("wz", np.int8(0)), *extra_inits]
+    nodes = []
+    h = "x"
+    if conv:
+        nodes.append(helper.make_node("QLinearConv", ["x", "s", "z", "w", "ws", "wz", "s", "z"],
+                                      ["h"]))
+        h = "h"
+    if form == "qdq":
+        nodes += [helper.make_node("DequantizeLinear", [h, "s", "z"], ["a"]), *op_nodes,
+                  helper.make_node("QuantizeLinear", ["b", "s", "z"], ["y"])]
+    else:
+        nodes += [helper.make_node("Identity", [h], ["a"]), *op_nodes,
+                  helper.make_node("Identity", ["b"], ["y"])]
+    return save(tmp_path / f"{name}.onnx", nodes, [value("x", tp, list(shape))],
+                [value("y", tp, None)], inits, opset=opset)
+
+
+PADS = {  # id: (pads over N, C, H, W: begins then ends, mode, constant_value)
+    "zeros": ([0, 1, 2, 0, 0, 2, 1, 3], "constant", None),
+    "value": ([0, 0, 1, 1, 0, 0, 2, 0], "constant", 0.7),
+    "value_saturates": ([0, 0, 1, 1, 0, 1, 0, 0], "constant", -100.0),
+    "reflect": ([0, 0, 2, 1, 0, 0, 4, 5], "reflect", None),
+    "edge": ([0, 1, 3, 0, 0, 2, 0, 7], "edge", None),
+}
+
+
+FORMS = {"qdq_after_conv": ("qdq", True), "qdq_on_input": ("qdq", False),
+         "int8_after_conv": ("int8", True)}
+
+
+@pytest.mark.parametrize("where", FORMS, ids=list(FORMS))
+@pytest.mark.parametrize("case", PADS, ids=list(PADS))
+def test_pad(tmp_path: Path, case, where):
+    pads, mode, cv = PADS[case]
+    form, conv = FORMS[where]
+    for t in TYPES:
+        npt, _, shift = TYPES[t]
+        inits = [const("p", np.array(pads, np.int64))]
+        inputs = ["a", "p"]
+        if cv is not None:
+            if form == "qdq":
+                inits.append(const("cv", F32(cv)))
+            else:
+                inits.append(const("cv", npt(int(np.clip(round(cv / 0.05) - 7, -128, 127))
+                                             + shift)))
+            inputs.append("cv")
+        node = helper.make_node("Pad", inputs, ["b"], mode=mode)
+        p = _model(tmp_path, t, [node], inits, form, conv, name=t)
+        check(p, tmp_path / f"w{t}", n=2)
+
+
+def test_pad_value_dequantized_and_axes(tmp_path: Path):
+    """constant_value a DequantizeLinear of an int8 constant with other parameters; opset 18's
+    axes input (negative axes)."""
+    inits = [const("p", np.array([2, 1, 0, 3], np.int64)), const("ax", np.array([-1, 1])),
+             const("c", np.int8(50)), const("cs", F32(0.013)), const("cz", np.int8(-3))]
+    nodes = [helper.make_node("DequantizeLinear", ["c", "cs", "cz"], ["cd"]),
+             helper.make_node("Pad", ["a", "p", "cd", "ax"], ["b"])]
+    p = _model(tmp_path, "int8", nodes, inits, "qdq", True, opset=18)
+    check(p, tmp_path / "w", n=2)
