@@ -116,11 +116,14 @@ def test_semantic_damage(tmp_path, capsys):
 
 
 def test_movement_limits(tmp_path, capsys):
-    """Pad's negative pads (cropping) and wrap mode are refused, naming the node."""
+    """Pad's negative pads (cropping) and wrap mode, an empty Slice are refused, naming the
+    node."""
     cases = [(helper.make_node("Pad", ["y", "p"], ["t"], name="pad"), [-1, 0, 0, 0, 0, 0, 1, 0],
               r"op 1 \(Pad 'pad'\): negative pads \[.*\] \(cropping\) are not supported"),
              (helper.make_node("Pad", ["y", "p"], ["t"], name="pad", mode="wrap"), [0] * 8,
-              r"op 1 \(Pad 'pad'\): mode 'wrap' is not supported")]
+              r"op 1 \(Pad 'pad'\): mode 'wrap' is not supported"),
+             (helper.make_node("Slice", ["y", "p", "p"], ["t"], name="cut"), [2],
+              r"op 1 \(Slice 'cut'\): the slice of \[1, 4, 6, 6\] is empty")]
     for node, pads, expect in cases:
         m = onnx.load_model_from_string(_model(tmp_path, extra_nodes=[node], out="t"))
         m.graph.initializer.append(onnx.numpy_helper.from_array(np.array(pads, np.int64), "p"))

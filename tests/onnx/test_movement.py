@@ -85,3 +85,53 @@ def test_pad_value_dequantized_and_axes(tmp_path: Path):
              helper.make_node("Pad", ["a", "p", "cd", "ax"], ["b"])]
     p = _model(tmp_path, "int8", nodes, inits, "qdq", True, opset=18)
     check(p, tmp_path / "w", n=2)
+
+
+SLICES = {  # id: (starts, ends, axes, steps) over N, C, H, W (None: input left out)
+    "hw": ([1, 2], [4, 6], [2, 3], None),
+    "channels_step2": ([0], [4], [1], [2]),
+    "negative_and_huge": ([-4, 1], [np.iinfo(np.int64).max, -1], [-2, 3], None),
+    "reverse_all": ([-1, -1], [np.iinfo(np.int64).min, -9], [2, 3], [-1, -2]),
+    "reverse_part": ([3], [0], [3], [-1]),
+    "all_axes_default": ([0, 1, 1, 0], [1, 3, 5, 5], None, None),
+    "steps_3_clamped": ([0, 0], [100, 100], [2, 3], [3, 4]),
+}
+
+
+@pytest.mark.parametrize("where", FORMS, ids=list(FORMS))
+@pytest.mark.parametrize("case", SLICES, ids=list(SLICES))
+def test_slice(tmp_path: Path, case, where):
+    starts, ends, axes, steps = SLICES[case]
+    form, conv = FORMS[where]
+    inits = [const("st", np.array(starts, np.int64)), const("en", np.array(ends, np.int64))]
+    inputs = ["a", "st", "en", "", ""]
+    for k, (name, v) in enumerate((("ax", axes), ("sp", steps))):
+        if v is not None:
+            inits.append(const(name, np.array(v, np.int64)))
+            inputs[3 + k] = name
+    node = helper.make_node("Slice", inputs, ["b"])
+    for t in TYPES:
+        p = _model(tmp_path, t, [node], inits, form, conv, shape=(1, 4, 6, 7), name=t)
+        check(p, tmp_path / f"w{t}", n=2)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_slice_random(tmp_path: Path, seed):
+    """Random starts/ends/steps (positive and negative, in and out of range) on every axis."""
+    rng = np.random.default_rng(seed)
+    shape = (1, 4, 6, 7)
+    starts, ends, steps = [], [], []
+    for d in shape:
+        st = int(rng.choice([-3, -2, -1, 1, 2, 3]))
+        while True:
+            b, e = (int(v) for v in rng.integers(-d - 2, d + 3, 2))
+            nb = min(max(b + d * (b < 0), 0), d - 1 if st < 0 else d)
+            ne = min(max(e + d * (e < 0), -1 if st < 0 else 0), d - 1 if st < 0 else d)
+            if len(range(nb, ne, st)):
+                break
+        starts.append(b), ends.append(e), steps.append(st)
+    inits = [const("st", np.array(starts, np.int64)), const("en", np.array(ends, np.int64)),
+             const("sp", np.array(steps, np.int64)), const("ax", np.arange(4))]
+    node = helper.make_node("Slice", ["a", "st", "en", "ax", "sp"], ["b"])
+    p = _model(tmp_path, "int8", [node], inits, "qdq", bool(seed % 2), shape=shape)
+    check(p, tmp_path / "w", n=1)

@@ -1246,8 +1246,8 @@ class _Reader:
         else:
             pads = self.const(n.input[1], "pads").reshape(-1).tolist()
             value = n.input[2] if len(n.input) > 2 and n.input[2] else None
-            axes = (self._axes_input(n.input[3], rank) if len(n.input) > 3 and n.input[3]
-                    else list(range(rank)))
+            axes = (self._axes_list(self.const(n.input[3], "axes").reshape(-1), rank)
+                    if len(n.input) > 3 and n.input[3] else list(range(rank)))
         pads = [int(p) for p in pads]
         if len(pads) != 2 * len(axes):
             raise self.error(f"pads {pads} need {2 * len(axes)} values")
@@ -1325,8 +1325,53 @@ class _Reader:
             return str(self.const(node.input[k], "zero point").dtype)
         raise self.error(f"cannot tell the type of '{name}'")
 
-    def _axes_input(self, name: str, rank: int) -> list[int]:
-        axes = [int(a) for a in self.const(name, "axes").reshape(-1)]
+
+    def _op_Slice(self, n):
+        """Slice with constant starts, ends, axes and steps (opset 1's attributes or opset 10's
+        inputs), clamped as onnxruntime's SliceBase does, as one STRIDED_SLICE."""
+        x, out, s, z = self._movement_out(n)
+        shape = self._shape_of(x)
+        rank = len(shape)
+        if self._opset() < 10:
+            starts, ends = self.attr(n, "starts"), self.attr(n, "ends")
+            axes, steps = self.attr(n, "axes"), None
+        else:
+            starts, ends = (self.const(n.input[k], role).reshape(-1).tolist()
+                            for k, role in ((1, "starts"), (2, "ends")))
+            axes, steps = (self.const(n.input[k], role).reshape(-1).tolist()
+                           if len(n.input) > k and n.input[k] else None
+                           for k, role in ((3, "axes"), (4, "steps")))
+        axes = self._axes_list(axes, rank) if axes is not None else list(range(len(starts)))
+        steps = [1] * len(axes) if steps is None else [int(v) for v in steps]
+        if not len(starts) == len(ends) == len(axes) == len(steps):
+            raise self.error(f"starts {list(starts)}, ends {list(ends)}, axes {axes} and steps "
+                             f"{steps} differ in length")
+        begin, end, stride = [0] * rank, list(self.tensors[x.ir].shape), [1] * rank
+        end_mask = 0
+        y_shape = list(shape)
+        for a, b, e, st in zip(axes, starts, ends, steps):
+            d = shape[a]
+            if st == 0:
+                raise self.error(f"steps {steps} include 0")
+            b, e = int(b) + d * (int(b) < 0), int(e) + d * (int(e) < 0)
+            lo = -1 if st < 0 else 0
+            b = min(max(b, 0), d - 1 if st < 0 else d)
+            e = min(max(e, lo), d - 1 if st < 0 else d)
+            y_shape[a] = len(range(b, e, st))
+            k = x.perm[a]                   # onnx axis a is ir axis k
+            begin[k], end[k], stride[k] = b, max(e, 0), st
+            if e < 0:                       # down to index 0 inclusive
+                end_mask |= 1 << k
+        if 0 in y_shape:
+            raise self.error(f"the slice of {list(shape)} is empty")
+        params = [self.add_tensor(f"{out}_{role}", (rank,), "int32", data=np.array(v, np.int32))
+                  for role, v in (("begin", begin), ("end", end), ("strides", stride))]
+        y = self.new_q(out, y_shape, x.perm, s, z)
+        self.add_op("STRIDED_SLICE", [x.ir, *params], [y.ir], {"end_mask": end_mask})
+        self.vals[out] = y
+
+    def _axes_list(self, axes, rank: int) -> list[int]:
+        axes = [int(a) for a in axes]
         if any(not -rank <= a < rank for a in axes) or len({a % rank for a in axes}) != len(axes):
             raise self.error(f"axes {axes} are not distinct axes of rank {rank}")
         return [a % rank for a in axes]
