@@ -11,7 +11,7 @@ RESHAPE, CONCATENATION, ...) with the canonical attributes of PLAN.md, `numerics
   the group onnxruntime itself fuses into QLinearConv, QLinearMatMul, QGemm, ... . The clamp of
   a Relu/Clip between the op and the QuantizeLinear is exact: QuantizeLinear is monotonic.
 - QOperator: QLinearConv, QLinearMatMul, QGemm (com.microsoft), com.microsoft QLinearAveragePool,
-  QLinearGlobalAveragePool, QLinearConcat; QuantizeLinear at a float input, DequantizeLinear at
+  QLinearGlobalAveragePool, QLinearConcat, QLinearAdd, QLinearMul, ...; QuantizeLinear at a float input, DequantizeLinear at
   a float output.
 - uint8 tensors become int8 (value - 128, zero point - 128: the same real numbers, the same
   int32 sums); a uint8 graph input or output keeps its type through a QUANTIZE op.
@@ -424,7 +424,8 @@ class _Reader:
               "Slice")
     _QINPUTS = {"DequantizeLinear": {0: (1, 2)}, "QLinearConv": {0: (1, 2)},
                 "QLinearMatMul": {0: (1, 2)}, "QGemm": {0: (1, 2)},
-                "QLinearAdd": {0: (1, 2), 3: (4, 5)}, "QLinearAveragePool": {0: (1, 2)},
+                "QLinearAdd": {0: (1, 2), 3: (4, 5)}, "QLinearMul": {0: (1, 2), 3: (4, 5)},
+                "QLinearAveragePool": {0: (1, 2)},
                 "QLinearGlobalAveragePool": {0: (1, 2)}}
 
     def _first_qparams(self, name: str):
@@ -1035,19 +1036,38 @@ class _Reader:
     # elementwise
     def _op_Add(self, n):
         out, scale, zp, dtype, clamp = self.fused_output(n)
-        self._add(n, n.input[0], n.input[1], out, scale, zp, clamp)
+        self._binary(n, "ADD", out, scale, zp, {"clamp": clamp})
 
     def _op_QLinearAdd(self, n):
+        scale, zp = self._qlinear_binary(n)
+        self._binary(n, "ADD", n.output[0], scale, zp, {"clamp": (None, None)}, qop=True)
+
+    def _op_Mul(self, n):
+        out, scale, zp, dtype, clamp = self.fused_output(n)
+        self._no_clamp(clamp)
+        u8 = dtype == "uint8" or self._s8_to_u8(out)
+        self._binary(n, "MUL", out, scale, zp, {"ort_zero_point_offset": 128 if u8 else 0})
+
+    def _op_QLinearMul(self, n):
+        scale, zp = self._qlinear_binary(n)
+        u8 = len(n.input) < 8 or not n.input[7] or \
+            self.const(n.input[7], "zero point").dtype == np.uint8
+        self._binary(n, "MUL", n.output[0], scale, zp,
+                     {"ort_zero_point_offset": 128 if u8 else 0}, qop=True)
+
+    def _qlinear_binary(self, n) -> tuple[float, int]:
+        """QLinearAdd / QLinearMul (A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp): binds
+        the operands' parameters, returns the output's."""
         for k in (0, 3):
             v = self.get(n.input[k])
             if isinstance(v, _Q):
                 self._bind(v, n.input[k + 1], n.input[k + 2])
-        scale, zp = self._out_params(n.input[6], n.input[7] if len(n.input) > 7 else "")
-        self._add(n, n.input[0], n.input[3], n.output[0], scale, zp, (None, None),
-                  qop=((n.input[1], n.input[2]), (n.input[4], n.input[5])))
+        return self._out_params(n.input[6], n.input[7] if len(n.input) > 7 else "")
 
-    def _add(self, n, a_name, b_name, out, scale, zp, clamp, qop=None) -> None:
-        """ADD of two quantized operands, activations or constants (numpy broadcasting)."""
+    def _binary(self, n, kind: str, out, scale, zp, attrs: dict, qop: bool = False) -> None:
+        """ADD or MUL of two quantized operands, activations or constants (numpy broadcasting);
+        qop: QLinearAdd / QLinearMul's inputs (the constants' parameters beside them)."""
+        a_name, b_name = (n.input[0], n.input[3]) if qop else (n.input[0], n.input[1])
         vals = [self.get(a_name), self.get(b_name)]
         vals = [v.src if isinstance(v, _DQ) else v for v in vals]
         acts = [v for v in vals if isinstance(v, _Q)]
@@ -1071,9 +1091,9 @@ class _Reader:
                     raise self.error("broadcasting a lower-rank activation in a transposed "
                                      "layout is not supported")
                 continue
-            if qop is not None:
-                s = float(np.float32(self.scalar(qop[k][0], "scale")))
-                z = self.const(qop[k][1], "zero point")
+            if qop:
+                s = float(np.float32(self.scalar(n.input[3 * k + 1], "scale")))
+                z = self.const(n.input[3 * k + 2], "zero point")
                 q = _C(v.data, np.array([s], np.float32),
                        np.array([int(z.reshape(-1)[0])], np.int64), 0)
                 v = self._to_int8(q)
@@ -1084,7 +1104,7 @@ class _Reader:
             names.append(self.add_tensor(f"{n.output[0]}_const{k}", data.shape, "int8",
                                          v.scale, v.zero_point, data=data))
         y = self.new_q(out, y_shape, perm, scale, zp)
-        self.add_op("ADD", names, [y.ir], {"clamp": clamp})
+        self.add_op(kind, names, [y.ir], attrs)
         self.vals[out] = y
 
     def _to_int8(self, c: _C) -> _C:
