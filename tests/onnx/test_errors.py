@@ -99,7 +99,9 @@ def test_unsupported_and_float_ops_name_the_node(tmp_path, capsys):
              helper.make_node("Relu", ["d"], ["y"], name="relu")]
     p = save(tmp_path / "f.onnx", nodes, [value("x", TP.INT8, [1, 4])],
              [value("y", TP.FLOAT, [1, 4])], [const("xs", F32(0.1)), const("xz", np.int8(0))])
-    _rejected(p.read_bytes(), tmp_path, capsys, r"op 1 \(Relu 'relu'\): not supported")
+    _rejected(p.read_bytes(), tmp_path, capsys, r"op 1 \(Relu 'relu'\): output 'y' does not "
+                                                r"go into one QuantizeLinear; float ops are not "
+                                                r"supported")
 
 
 def test_semantic_damage(tmp_path, capsys):
@@ -116,14 +118,17 @@ def test_semantic_damage(tmp_path, capsys):
 
 
 def test_movement_limits(tmp_path, capsys):
-    """Pad's negative pads (cropping) and wrap mode, an empty Slice are refused, naming the
-    node."""
+    """Pad's negative pads (cropping) and wrap mode, an empty Slice and a Relu on an int8
+    tensor are refused, naming the node."""
     cases = [(helper.make_node("Pad", ["y", "p"], ["t"], name="pad"), [-1, 0, 0, 0, 0, 0, 1, 0],
               r"op 1 \(Pad 'pad'\): negative pads \[.*\] \(cropping\) are not supported"),
              (helper.make_node("Pad", ["y", "p"], ["t"], name="pad", mode="wrap"), [0] * 8,
               r"op 1 \(Pad 'pad'\): mode 'wrap' is not supported"),
              (helper.make_node("Slice", ["y", "p", "p"], ["t"], name="cut"), [2],
-              r"op 1 \(Slice 'cut'\): the slice of \[1, 4, 6, 6\] is empty")]
+              r"op 1 \(Slice 'cut'\): the slice of \[1, 4, 6, 6\] is empty"),
+             (helper.make_node("Relu", ["y"], ["t"], name="r"), [0],
+              r"op 1 \(Relu 'r'\): Relu is supported between DequantizeLinear and "
+              r"QuantizeLinear \(QDQ\), not on an integer tensor")]
     for node, pads, expect in cases:
         m = onnx.load_model_from_string(_model(tmp_path, extra_nodes=[node], out="t"))
         m.graph.initializer.append(onnx.numpy_helper.from_array(np.array(pads, np.int64), "p"))

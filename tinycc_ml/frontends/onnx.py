@@ -975,6 +975,16 @@ class _Reader:
         self._lut(n, "LEAKY_RELU", {"alpha": float(np.float32(self.attr(n, "alpha", 0.01)))},
                   qop=True)
 
+    def _op_Relu(self, n):
+        """A Relu between DequantizeLinear and QuantizeLinear that no op before it takes:
+        onnxruntime computes Q(max(DQ(x), 0)) in float (or drops the Relu when the output zero
+        point is the type's minimum, which gives the same), a function of the input code: the
+        LEAKY_RELU table with alpha 0."""
+        if not isinstance(self.get(n.input[0]), _DQ):
+            raise self.error("Relu is supported between DequantizeLinear and QuantizeLinear "
+                             "(QDQ), not on an integer tensor")
+        self._lut(n, "LEAKY_RELU", {"alpha": 0.0})
+
     def _lut(self, n, kind: str, attrs: dict, qop: bool = False) -> None:
         """An elementwise op onnxruntime computes through a 256-entry table (QDQ: DQ -> op -> Q;
         QOperator: X, X_scale, X_zero_point, Y_scale, Y_zero_point), in the input's layout."""
