@@ -118,8 +118,8 @@ def test_semantic_damage(tmp_path, capsys):
 
 
 def test_movement_limits(tmp_path, capsys):
-    """Pad's negative pads (cropping) and wrap mode, an empty Slice and a Relu on an int8
-    tensor are refused, naming the node."""
+    """Pad's negative pads (cropping) and wrap mode, an empty Slice, a Relu on an int8
+    tensor, a linear Resize and one by a scale of 1.5 are refused, naming the node."""
     cases = [(helper.make_node("Pad", ["y", "p"], ["t"], name="pad"), [-1, 0, 0, 0, 0, 0, 1, 0],
               r"op 1 \(Pad 'pad'\): negative pads \[.*\] \(cropping\) are not supported"),
              (helper.make_node("Pad", ["y", "p"], ["t"], name="pad", mode="wrap"), [0] * 8,
@@ -128,10 +128,17 @@ def test_movement_limits(tmp_path, capsys):
               r"op 1 \(Slice 'cut'\): the slice of \[1, 4, 6, 6\] is empty"),
              (helper.make_node("Relu", ["y"], ["t"], name="r"), [0],
               r"op 1 \(Relu 'r'\): Relu is supported between DequantizeLinear and "
-              r"QuantizeLinear \(QDQ\), not on an integer tensor")]
+              r"QuantizeLinear \(QDQ\), not on an integer tensor"),
+             (helper.make_node("Resize", ["y", "", "p"], ["t"], name="up", mode="linear"),
+              [1, 1, 2, 2], r"op 1 \(Resize 'up'\): mode 'linear' is not supported; supported: "
+                            r"nearest"),
+             (helper.make_node("Resize", ["y", "", "p"], ["t"], name="up"), [1, 1, 1.5, 2],
+              r"op 1 \(Resize 'up'\): scale 1.5 from 6 to 9 values: onnxruntime's index "
+              r"arithmetic is reproduced for power-of-two scales")]
     for node, pads, expect in cases:
         m = onnx.load_model_from_string(_model(tmp_path, extra_nodes=[node], out="t"))
-        m.graph.initializer.append(onnx.numpy_helper.from_array(np.array(pads, np.int64), "p"))
-        if node.attribute:
+        dtype = np.float32 if node.op_type == "Resize" else np.int64
+        m.graph.initializer.append(onnx.numpy_helper.from_array(np.array(pads, dtype), "p"))
+        if node.op_type == "Pad" and node.attribute:
             m.opset_import[0].version = 19
         _rejected(m.SerializeToString(), tmp_path, capsys, expect)

@@ -135,3 +135,84 @@ def test_slice_random(tmp_path: Path, seed):
     node = helper.make_node("Slice", ["a", "st", "en", "ax", "sp"], ["b"])
     p = _model(tmp_path, "int8", [node], inits, "qdq", bool(seed % 2), shape=shape)
     check(p, tmp_path / "w", n=1)
+
+
+RESIZES = [  # scales over H, W, or sizes [H, W], of a 4x8 image; align_corners only: ANY_SIZE
+    ("scales", [2.0, 4.0]), ("scales", [0.5, 0.25]), ("scales", [1.0, 0.125]),
+    ("scales", [0.25, 2.0]), ("sizes", [8, 4]), ("sizes", [1, 16]), ("sizes", [4, 8]),
+]
+ANY_SIZE = [("scales", [1.5, 0.6]), ("scales", [0.7, 1.7]), ("sizes", [3, 11]),
+            ("sizes", [9, 5]), ("sizes", [1, 1])]
+COORDINATES = ["half_pixel", "asymmetric", "pytorch_half_pixel", "tf_half_pixel_for_nn",
+               "align_corners", "half_pixel_symmetric"]
+ROUNDING = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
+
+
+@pytest.mark.parametrize("where", FORMS, ids=list(FORMS))
+@pytest.mark.parametrize("coordinates", COORDINATES)
+def test_resize_nearest(tmp_path: Path, coordinates, where):
+    """Every nearest_mode and several scales and sizes (up, down, 1, to 1x1) as graph outputs
+    of one model, each Resize between its own DequantizeLinear and QuantizeLinear (QDQ) or on
+    the int8 tensor."""
+    form, conv = FORMS[where]
+    npt, tp, _ = TYPES["int8"]
+    rng = np.random.default_rng(3)
+    inits = [const("s", F32(0.05)), const("z", npt(-7)),
+             const("w", rng.integers(-127, 128, (4, 2, 1, 1)).astype(np.int8)),
+             const("ws", F32(0.02)), const("wz", np.int8(0)), const("roi", np.zeros(0, F32))]
+    nodes = [helper.make_node("QLinearConv", ["x", "s", "z", "w", "ws", "wz", "s", "z"], ["h"])]
+    h = "h" if conv else "x"
+    outputs = []
+    cases = RESIZES + (ANY_SIZE if coordinates == "align_corners" else [])
+    for k, (rounding, (kind, hw)) in enumerate((r, c) for r in ROUNDING for c in cases):
+        src = h
+        if form == "qdq":
+            nodes.append(helper.make_node("DequantizeLinear", [h, "s", "z"], [f"d{k}"]))
+            src = f"d{k}"
+        channels = 4 if conv else 2
+        if kind == "scales":
+            inits.append(const(f"p{k}", np.array([1, 1, *hw], F32)))
+            inputs = [src, "roi", f"p{k}"]
+        else:
+            inits.append(const(f"p{k}", np.array([1, channels, *hw], np.int64)))
+            inputs = [src, "", "", f"p{k}"]
+        y = f"y{k}"
+        nodes.append(helper.make_node("Resize", inputs, [f"r{k}" if form == "qdq" else y],
+                                      coordinate_transformation_mode=coordinates,
+                                      nearest_mode=rounding, mode="nearest"))
+        if form == "qdq":
+            nodes.append(helper.make_node("QuantizeLinear", [f"r{k}", "s", "z"], [y]))
+        outputs.append(value(y, tp, None))
+    p = save(tmp_path / "m.onnx", nodes, [value("x", tp, [1, 2, 4, 8])], outputs, inits,
+             opset=19)
+    check(p, tmp_path / "w", n=2)
+
+
+def test_resize_index_tables_equal_onnxruntime(tmp_path: Path):
+    """resize_nearest.onnx_nearest against onnxruntime's float Resize of an arange, for random
+    modes and sizes in what the frontend accepts (power-of-two scales, any with align_corners)."""
+    import onnxruntime as ort
+    from tinycc_ml.ops.resize_nearest import onnx_nearest
+    rng = np.random.default_rng(2)
+    tried = 0
+    while tried < 150:
+        coordinates, rounding = rng.choice(COORDINATES), rng.choice(ROUNDING)
+        n_in = int(rng.integers(1, 13))
+        if coordinates == "align_corners":
+            scale = F32(rng.uniform(0.2, 4))
+        else:
+            scale = F32(2.0 ** int(rng.integers(-3, 4)))
+        n_out = int(scale * F32(n_in))
+        if n_out < 1 or (coordinates != "align_corners" and n_out != float(scale) * n_in):
+            continue
+        tried += 1
+        node = helper.make_node("Resize", ["x", "roi", "sc"], ["y"], nearest_mode=rounding,
+                                coordinate_transformation_mode=coordinates)
+        p = save(tmp_path / "r.onnx", [node], [value("x", TP.FLOAT, [1, 1, 1, n_in])],
+                 [value("y", TP.FLOAT, None)],
+                 [const("roi", np.zeros(0, F32)), const("sc", np.array([1, 1, 1, scale], F32))],
+                 opset=19)
+        sess = ort.InferenceSession(str(p), providers=["CPUExecutionProvider"])
+        got = sess.run(None, {"x": np.arange(n_in, dtype=F32).reshape(1, 1, 1, n_in)})[0]
+        assert onnx_nearest(n_out, n_in, float(scale), coordinates, rounding) == \
+            got.reshape(-1).astype(int).tolist(), (coordinates, rounding, n_in, float(scale))

@@ -421,7 +421,7 @@ class _Reader:
         self.tensors[t.name] = _with_q(t, scale, zp)
 
     _MOVES = ("Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Pad",
-              "Slice")
+              "Slice", "Resize")
     _QINPUTS = {"DequantizeLinear": {0: (1, 2)}, "QLinearConv": {0: (1, 2)},
                 "QLinearMatMul": {0: (1, 2)}, "QGemm": {0: (1, 2)},
                 "QLinearAdd": {0: (1, 2), 3: (4, 5)}, "QLinearMul": {0: (1, 2), 3: (4, 5)},
@@ -1405,6 +1405,75 @@ class _Reader:
         if any(not -rank <= a < rank for a in axes) or len({a % rank for a in axes}) != len(axes):
             raise self.error(f"axes {axes} are not distinct axes of rank {rank}")
         return [a % rank for a in axes]
+
+    def _op_Resize(self, n):
+        """Resize, mode nearest, of the height and width of a 4-D tensor (opset 11+: constant
+        scales or sizes): RESIZE_NEAREST_NEIGHBOR with onnxruntime's index rule (its modes
+        and float32 scales as attributes). Data movement: onnxruntime runs a QDQ Resize on the
+        int8 tensor (the Q/DQ pair dropped) or in float, where Q(DQ(x)) = x."""
+        from ..ops.resize_nearest import ONNX_COORDINATES, ONNX_ROUNDING
+        if self._opset() < 11:
+            raise self.error("Resize before opset 11 is not supported")
+        text = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in (
+            (k, self.attr(n, k, d)) for k, d in (
+                ("mode", "nearest"), ("coordinate_transformation_mode", "half_pixel"),
+                ("nearest_mode", "round_prefer_floor"),
+                ("keep_aspect_ratio_policy", "stretch")))}
+        if text["mode"] != "nearest":
+            raise self.error(f"mode '{text['mode']}' is not supported; supported: nearest")
+        if text["coordinate_transformation_mode"] not in ONNX_COORDINATES:
+            raise self.error(f"coordinate_transformation_mode "
+                             f"'{text['coordinate_transformation_mode']}' is not supported; "
+                             f"supported: {', '.join(ONNX_COORDINATES)}")
+        if text["nearest_mode"] not in ONNX_ROUNDING:
+            raise self.error(f"nearest_mode '{text['nearest_mode']}' is not supported")
+        if text["keep_aspect_ratio_policy"] != "stretch" or self.attr(n, "axes") is not None \
+                or int(self.attr(n, "antialias", 0)):
+            raise self.error("axes, antialias and keep_aspect_ratio_policy are not supported")
+        x, out, s, z = self._movement_out(n)
+        shape = self._shape_of(x)
+        if len(shape) != 4:
+            raise self.error(f"expects a 4-D (NCHW) input, has shape {list(shape)}")
+        f = np.float32
+        sizes = self.const(n.input[3], "sizes").reshape(-1) if len(n.input) > 3 and \
+            n.input[3] else np.zeros(0)
+        y_shape: list[int] = []
+        if sizes.size:
+            y_shape = [int(v) for v in sizes]
+            scales = [f(o) / f(i) for o, i in zip(y_shape, shape)]
+        else:
+            if len(n.input) < 3 or not n.input[2]:
+                raise self.error("neither scales nor sizes are given")
+            scales = [f(v) for v in self.const(n.input[2], "scales").reshape(-1)]
+            if len(scales) == 4:
+                y_shape = [int(sc * f(d)) for sc, d in zip(scales, shape)]
+        if len(scales) != 4 or len(y_shape) != 4 or min(scales) <= 0 or min(y_shape) < 1:
+            raise self.error(f"scales {[float(v) for v in scales]} / sizes must give 4 positive "
+                             "values")
+        if y_shape[:2] != list(shape[:2]):
+            raise self.error(f"resizes the batch or channels ({list(shape)} -> {y_shape}); "
+                             "only height and width are supported")
+        if text["coordinate_transformation_mode"] != "align_corners":
+            for a in (2, 3):
+                if not _exact_scale(scales[a], shape[a], y_shape[a]):
+                    raise self.error(
+                        f"scale {float(scales[a]):.9g} from {shape[a]} to {y_shape[a]} values: "
+                        "onnxruntime's index arithmetic is reproduced for power-of-two scales "
+                        "with the output exactly scale * input (any scale with align_corners)")
+        size = self.add_tensor(f"{out}_size", (2,), "int32", data=np.array(y_shape[2:], np.int32))
+        y = self.new_q(out, y_shape, NCHW_OF_NHWC, s, z)
+        self.add_op("RESIZE_NEAREST_NEIGHBOR", [self.nhwc(x), size], [y.ir], {
+            "coordinate_transformation_mode": text["coordinate_transformation_mode"],
+            "nearest_mode": text["nearest_mode"],
+            "scales": (float(scales[2]), float(scales[3]))})
+        self.vals[out] = y
+
+
+def _exact_scale(scale, n_in: int, n_out: int) -> bool:
+    """A Resize scale whose index arithmetic is exact in float32 (so onnxruntime's rounding of
+    it cannot matter): a power of two from 2^-6 to 2^6, with n_out = scale * n_in."""
+    m, e = math.frexp(float(scale))
+    return m == 0.5 and -5 <= e <= 7 and n_out == float(scale) * n_in
 
 
 def _text(v) -> str:
