@@ -216,3 +216,24 @@ def test_resize_index_tables_equal_onnxruntime(tmp_path: Path):
         got = sess.run(None, {"x": np.arange(n_in, dtype=F32).reshape(1, 1, 1, n_in)})[0]
         assert onnx_nearest(n_out, n_in, float(scale), coordinates, rounding) == \
             got.reshape(-1).astype(int).tolist(), (coordinates, rounding, n_in, float(scale))
+
+
+def test_int8_input_moved_before_its_first_quantized_reader(tmp_path: Path):
+    """An int8 graph input padded, resized and sliced before the QLinearConv that states its
+    scale and zero point (the input's parameters are found through the moves)."""
+    rng = np.random.default_rng(8)
+    inits = [const("s", F32(0.05)), const("z", np.int8(-7)), const("ys", F32(0.1)),
+             const("w", rng.integers(-127, 128, (4, 2, 3, 3)).astype(np.int8)),
+             const("ws", F32(0.02)), const("wz", np.int8(0)), const("yz", np.int8(3)),
+             const("p", np.array([0, 0, 1, 0, 0, 0, 0, 2], np.int64)),
+             const("sc", np.array([1, 1, 2, 2], F32)), const("roi", np.zeros(0, F32)),
+             const("st", np.array([1], np.int64)), const("en", np.array([-1], np.int64)),
+             const("ax", np.array([2], np.int64))]
+    nodes = [helper.make_node("Pad", ["x", "p"], ["a"], mode="edge"),
+             helper.make_node("Resize", ["a", "roi", "sc"], ["r"], mode="nearest"),
+             helper.make_node("Slice", ["r", "st", "en", "ax"], ["b"]),
+             helper.make_node("QLinearConv", ["b", "s", "z", "w", "ws", "wz", "ys", "yz"],
+                              ["y"])]
+    p = save(tmp_path / "m.onnx", nodes, [value("x", TP.INT8, [1, 2, 5, 6])],
+             [value("y", TP.INT8, None)], inits)
+    check(p, tmp_path / "w", n=3)
