@@ -143,31 +143,67 @@ void tcm_ort_global_avg_pool_s8(int32_t batches, int32_t n, int32_t channels, in
     }
 }
 
-void tcm_ort_add_s8(const tcm_ort_add *p, const int8_t *a, const int8_t *b, int8_t *output)
+static int8_t ort_add_one(const tcm_ort_add *p, int8_t a, int8_t b)
 {
+    float v = (p->a_table[a + 128] + p->b_table[b + 128]) / p->c_scale;
     const float lo = (float)(p->act_min - p->zp);
     const float hi = (float)(p->act_max - p->zp);
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    v = (v + 12582912.0f) - 12582912.0f;    /* |v| <= 255: half to even */
+    return (int8_t)((int32_t)v + p->zp);
+}
+
+static int8_t ort_mul_one(const tcm_ort_mul *p, int8_t a, int8_t b)
+{
+    /* |(a - za) * (b - zb)| <= 2^16: exact in float32. The clamp (to the range that rounds
+     * into [act_min, act_max] after the zero point is added) sits between the product and the
+     * sum, so no fused multiply-add can form; it does not change the result (the bounds are
+     * integers and the rounding is monotonic). */
+    const int32_t zc = p->zp + p->zp_offset;
+    const float lo = (float)(p->act_min - p->zp);
+    const float hi = (float)(p->act_max - p->zp);
+    float v = (float)(((int32_t)a - p->a_zp) * ((int32_t)b - p->b_zp)) * p->ratio;
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    v = v + (float)zc;
+    v = (v + 12582912.0f) - 12582912.0f;    /* |v| <= 383: half to even */
+    return (int8_t)((int32_t)v - p->zp_offset);
+}
+
+/* the broadcasting loop of QLinearAdd (mul 0: p is a tcm_ort_add) and QLinearMul (mul 1) */
+static void ort_binary_s8(const int32_t *dims, const int32_t *as, const int32_t *bs,
+                          const void *p, int mul, const int8_t *a, const int8_t *b,
+                          int8_t *output)
+{
     int32_t i0, i1, i2, i3;
     int64_t o = 0;
-    for (i0 = 0; i0 < p->dims[0]; i0++) {
-        for (i1 = 0; i1 < p->dims[1]; i1++) {
-            for (i2 = 0; i2 < p->dims[2]; i2++) {
-                const int64_t ab = (int64_t)i0 * p->a_strides[0] + (int64_t)i1 * p->a_strides[1]
-                                   + (int64_t)i2 * p->a_strides[2];
-                const int64_t bb = (int64_t)i0 * p->b_strides[0] + (int64_t)i1 * p->b_strides[1]
-                                   + (int64_t)i2 * p->b_strides[2];
-                for (i3 = 0; i3 < p->dims[3]; i3++) {
-                    const float fa = p->a_table[a[ab + (int64_t)i3 * p->a_strides[3]] + 128];
-                    const float fb = p->b_table[b[bb + (int64_t)i3 * p->b_strides[3]] + 128];
-                    float v = (fa + fb) / p->c_scale;
-                    v = v < lo ? lo : v;
-                    v = v > hi ? hi : v;
-                    v = (v + 12582912.0f) - 12582912.0f;    /* |v| <= 255: half to even */
-                    output[o++] = (int8_t)((int32_t)v + p->zp);
+    for (i0 = 0; i0 < dims[0]; i0++) {
+        for (i1 = 0; i1 < dims[1]; i1++) {
+            for (i2 = 0; i2 < dims[2]; i2++) {
+                const int64_t ab = (int64_t)i0 * as[0] + (int64_t)i1 * as[1]
+                                   + (int64_t)i2 * as[2];
+                const int64_t bb = (int64_t)i0 * bs[0] + (int64_t)i1 * bs[1]
+                                   + (int64_t)i2 * bs[2];
+                for (i3 = 0; i3 < dims[3]; i3++) {
+                    const int8_t x = a[ab + (int64_t)i3 * as[3]];
+                    const int8_t y = b[bb + (int64_t)i3 * bs[3]];
+                    output[o++] = mul ? ort_mul_one((const tcm_ort_mul *)p, x, y)
+                                      : ort_add_one((const tcm_ort_add *)p, x, y);
                 }
             }
         }
     }
+}
+
+void tcm_ort_add_s8(const tcm_ort_add *p, const int8_t *a, const int8_t *b, int8_t *output)
+{
+    ort_binary_s8(p->dims, p->a_strides, p->b_strides, p, 0, a, b, output);
+}
+
+void tcm_ort_mul_s8(const tcm_ort_mul *p, const int8_t *a, const int8_t *b, int8_t *output)
+{
+    ort_binary_s8(p->dims, p->a_strides, p->b_strides, p, 1, a, b, output);
 }
 
 void tcm_ort_softmax_s8(int32_t rows, int32_t depth, const float *table, float y_scale_floor,

@@ -198,6 +198,20 @@ typedef struct {
 
 void tcm_ort_add_s8(const tcm_ort_add *p, const int8_t *a, const int8_t *b, int8_t *output);
 
+/* QLinearMul as onnxruntime's x86-64 kernel computes it (core/mlas/lib/qlmul.cpp, SSE2):
+ * y = sat(RNE(float((a - za) * (b - zb)) * ratio + (zc + zp_offset))) - zp_offset, ratio =
+ * float32(float32(sa * sb) / sc), the zero point added in float before rounding, in the type
+ * onnxruntime runs (zp_offset 128: uint8). Broadcasting as tcm_ort_add. */
+typedef struct {
+    int32_t dims[4];            /* output shape, NHWC (rank padded with leading 1s) */
+    int32_t a_strides[4], b_strides[4];
+    int32_t a_zp, b_zp;
+    float ratio;
+    int32_t zp, zp_offset, act_min, act_max;
+} tcm_ort_mul;
+
+void tcm_ort_mul_s8(const tcm_ort_mul *p, const int8_t *a, const int8_t *b, int8_t *output);
+
 /* QuantizeLinear float32 -> int8: clamp(RNE(x / scale)) + zp (MlasQuantizeLinear), NaN -> zp. */
 void tcm_ort_quantize_f32_s8(int32_t size, float scale, int32_t zp, const float *input,
                              int8_t *output);

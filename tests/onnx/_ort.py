@@ -16,9 +16,9 @@ def const(name: str, value) -> onnx.TensorProto:
     return numpy_helper.from_array(np.asarray(value), name)
 
 
-def save(path: Path, nodes, inputs, outputs, inits) -> Path:
+def save(path: Path, nodes, inputs, outputs, inits, opset: int = 17) -> Path:
     graph = helper.make_graph(nodes, "g", inputs, outputs, initializer=inits)
-    model = helper.make_model(graph, opset_imports=OPSET)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset), OPSET[1]])
     model.ir_version = 8
     onnx.save(model, str(path))
     return path

@@ -64,12 +64,15 @@ def test_qoperator(tmp_path: Path, case):
     check(p, tmp_path / "w", n=4)
 
 
-@pytest.mark.parametrize("op", ["Sigmoid", "LeakyRelu"])
-@pytest.mark.parametrize("t,reference", [("uint8", "x86"), ("int8", "x86-s8")])
+@pytest.mark.parametrize("op", ["Sigmoid", "LeakyRelu", "Relu", "Relu_zp_min"])
+@pytest.mark.parametrize("t,reference", [("uint8", "x86"), ("int8", "x86-s8"), ("int8", "x86")])
 def test_qdq(tmp_path: Path, op, t, reference):
-    """x -> Q -> DQ -> op -> Q -> DQ -> y; onnxruntime fuses the group into QLinear<op>."""
+    """x -> Q -> DQ -> op -> Q -> DQ -> y; onnxruntime fuses the group into QLinear<op> (a
+    standalone Relu runs in float, or is dropped when the output zero point is the minimum)."""
     npt, _ = TYPES[t]
     zx, zy = (npt(131), npt(7)) if t == "uint8" else (npt(3), npt(-100))
+    if op == "Relu_zp_min":
+        op, zy = "Relu", npt(np.iinfo(npt).min)
     inits = [const("xs", F32(0.03)), const("xz", zx), const("ys", F32(0.01)), const("yz", zy)]
     attrs = {"alpha": 0.2} if op == "LeakyRelu" else {}
     nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),

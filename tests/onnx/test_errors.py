@@ -99,7 +99,9 @@ def test_unsupported_and_float_ops_name_the_node(tmp_path, capsys):
              helper.make_node("Relu", ["d"], ["y"], name="relu")]
     p = save(tmp_path / "f.onnx", nodes, [value("x", TP.INT8, [1, 4])],
              [value("y", TP.FLOAT, [1, 4])], [const("xs", F32(0.1)), const("xz", np.int8(0))])
-    _rejected(p.read_bytes(), tmp_path, capsys, r"op 1 \(Relu 'relu'\): not supported")
+    _rejected(p.read_bytes(), tmp_path, capsys, r"op 1 \(Relu 'relu'\): output 'y' does not "
+                                                r"go into one QuantizeLinear; float ops are not "
+                                                r"supported")
 
 
 def test_semantic_damage(tmp_path, capsys):
@@ -113,3 +115,30 @@ def test_semantic_damage(tmp_path, capsys):
         if t.name == "ws":
             t.CopyFrom(onnx.numpy_helper.from_array(np.full(4, np.inf, F32), "ws"))
     _rejected(m.SerializeToString(), tmp_path, capsys, r"op 0 \(QLinearConv 'conv1'\): .*finite")
+
+
+def test_movement_limits(tmp_path, capsys):
+    """Pad's negative pads (cropping) and wrap mode, an empty Slice, a Relu on an int8
+    tensor, a linear Resize and one by a scale of 1.5 are refused, naming the node."""
+    cases = [(helper.make_node("Pad", ["y", "p"], ["t"], name="pad"), [-1, 0, 0, 0, 0, 0, 1, 0],
+              r"op 1 \(Pad 'pad'\): negative pads \[.*\] \(cropping\) are not supported"),
+             (helper.make_node("Pad", ["y", "p"], ["t"], name="pad", mode="wrap"), [0] * 8,
+              r"op 1 \(Pad 'pad'\): mode 'wrap' is not supported"),
+             (helper.make_node("Slice", ["y", "p", "p"], ["t"], name="cut"), [2],
+              r"op 1 \(Slice 'cut'\): the slice of \[1, 4, 6, 6\] is empty"),
+             (helper.make_node("Relu", ["y"], ["t"], name="r"), [0],
+              r"op 1 \(Relu 'r'\): Relu is supported between DequantizeLinear and "
+              r"QuantizeLinear \(QDQ\), not on an integer tensor"),
+             (helper.make_node("Resize", ["y", "", "p"], ["t"], name="up", mode="linear"),
+              [1, 1, 2, 2], r"op 1 \(Resize 'up'\): mode 'linear' is not supported; supported: "
+                            r"nearest"),
+             (helper.make_node("Resize", ["y", "", "p"], ["t"], name="up"), [1, 1, 1.5, 2],
+              r"op 1 \(Resize 'up'\): scale 1.5 from 6 to 9 values: onnxruntime's index "
+              r"arithmetic is reproduced for power-of-two scales")]
+    for node, pads, expect in cases:
+        m = onnx.load_model_from_string(_model(tmp_path, extra_nodes=[node], out="t"))
+        dtype = np.float32 if node.op_type == "Resize" else np.int64
+        m.graph.initializer.append(onnx.numpy_helper.from_array(np.array(pads, dtype), "p"))
+        if node.op_type == "Pad" and node.attribute:
+            m.opset_import[0].version = 19
+        _rejected(m.SerializeToString(), tmp_path, capsys, expect)

@@ -112,3 +112,56 @@ def test_c_contract(tmp_path: Path, float_models):
         got = sanitized_run(q, [x], tmp_path / f"san_{fmt}")
         want = ort_run(q, [x])
         np.testing.assert_array_equal(np.asarray(got[0]).reshape(want[0].shape), want[0])
+
+
+def _movement_model(path: Path) -> Path:
+    """Conv-Relu, Pad (constant), Resize (nearest x2, PyTorch's asymmetric / floor), Slice,
+    Conv, Mul by a per-channel constant and by an activation, Pad (reflect), GlobalAveragePool,
+    Flatten, Gemm."""
+    rng = np.random.default_rng(5)
+    f = lambda *s: rng.normal(0, 0.3, size=s).astype(F32)  # noqa: E731
+    i64 = lambda *v: const(v[0], np.array(v[1:], np.int64))  # noqa: E731
+    nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c1"], ["r1"]),
+             helper.make_node("Pad", ["r1", "p1"], ["pd"]),
+             helper.make_node("Resize", ["pd", "", "sc"], ["rz"], mode="nearest",
+                              coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
+             helper.make_node("Slice", ["rz", "st", "en", "ax", "sp"], ["sl"]),
+             helper.make_node("Conv", ["sl", "w2", "b2"], ["c2"], strides=[2, 2]),
+             helper.make_node("Mul", ["c2", "k"], ["m1"]),
+             helper.make_node("Mul", ["m1", "c2"], ["m2"]),
+             helper.make_node("Pad", ["m2", "p2"], ["pr"], mode="reflect"),
+             helper.make_node("GlobalAveragePool", ["pr"], ["g"]),
+             helper.make_node("Flatten", ["g"], ["fl"]),
+             helper.make_node("Gemm", ["fl", "w3", "b3"], ["y"], transB=1)]
+    inits = [const("w1", f(6, 3, 3, 3)), const("b1", f(6)), i64("p1", 0, 0, 1, 2, 0, 0, 2, 1),
+             const("sc", np.array([1, 1, 2, 2], F32)), i64("st", 1, -2), i64("en", 29, 0),
+             i64("ax", 2, 3), i64("sp", 1, -2), const("w2", f(4, 6, 3, 3)), const("b2", f(4)),
+             const("k", rng.uniform(0.5, 2, (4, 1, 1)).astype(F32)),
+             i64("p2", 0, 0, 1, 1, 0, 0, 2, 1), const("w3", f(5, 4)), const("b3", f(5))]
+    return save(path, nodes, [value("x", TP.FLOAT, [1, 3, 12, 12])],
+                [value("y", TP.FLOAT, [1, 5])], inits)
+
+
+@pytest.mark.parametrize("act", ["QInt8", "QUInt8"])
+@pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
+def test_quantize_static_movement_and_mul(tmp_path: Path, fmt, act):
+    """Pad, Resize, Slice and Mul as quantize_static writes them (int8 QDQ under x86-s8: the
+    second Mul reads a tensor that two nodes read, which the x86 default leaves in float32)."""
+    q = _quantize(_movement_model(tmp_path / "f.onnx"), tmp_path / "q.onnx", fmt, act, True)
+    reference = "x86-s8" if (fmt, act) == ("QDQ", "QInt8") else "x86"
+    check(q, tmp_path / "w", n=6, ort_reference=reference)
+
+
+def test_c_contract_movement_and_mul(tmp_path: Path):
+    """The same for the Pad/Resize/Slice/Mul model (QOperator, uint8: QLinearMul with the
+    uint8 zero point)."""
+    from tests.onnx._ort import ort_run
+    from tests.ops._c_contract import sanitized_run, strict_builds
+    q = _quantize(_movement_model(tmp_path / "f.onnx"), tmp_path / "q.onnx", "QOperator",
+                  "QUInt8", True)
+    strict_builds(q, tmp_path / "strict")
+    x = np.random.default_rng(4).normal(0, 1, (1, 3, 12, 12)).astype(F32)
+    got = sanitized_run(q, [x], tmp_path / "san")
+    want = ort_run(q, [x])
+    np.testing.assert_array_equal(np.asarray(got[0]).reshape(want[0].shape), want[0])

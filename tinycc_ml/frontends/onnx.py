@@ -11,7 +11,7 @@ RESHAPE, CONCATENATION, ...) with the canonical attributes of PLAN.md, `numerics
   the group onnxruntime itself fuses into QLinearConv, QLinearMatMul, QGemm, ... . The clamp of
   a Relu/Clip between the op and the QuantizeLinear is exact: QuantizeLinear is monotonic.
 - QOperator: QLinearConv, QLinearMatMul, QGemm (com.microsoft), com.microsoft QLinearAveragePool,
-  QLinearGlobalAveragePool, QLinearConcat; QuantizeLinear at a float input, DequantizeLinear at
+  QLinearGlobalAveragePool, QLinearConcat, QLinearAdd, QLinearMul, ...; QuantizeLinear at a float input, DequantizeLinear at
   a float output.
 - uint8 tensors become int8 (value - 128, zero point - 128: the same real numbers, the same
   int32 sums); a uint8 graph input or output keeps its type through a QUANTIZE op.
@@ -429,10 +429,12 @@ class _Reader:
             raise self.error(f"'{q.ir}' has no quantization parameters")
         self.tensors[t.name] = _with_q(t, scale, zp)
 
-    _MOVES = ("Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity")
+    _MOVES = ("Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Pad",
+              "Slice", "Resize")
     _QINPUTS = {"DequantizeLinear": {0: (1, 2)}, "QLinearConv": {0: (1, 2)},
                 "QLinearMatMul": {0: (1, 2)}, "QGemm": {0: (1, 2)},
-                "QLinearAdd": {0: (1, 2), 3: (4, 5)}, "QLinearAveragePool": {0: (1, 2)},
+                "QLinearAdd": {0: (1, 2), 3: (4, 5)}, "QLinearMul": {0: (1, 2), 3: (4, 5)},
+                "QLinearAveragePool": {0: (1, 2)},
                 "QLinearGlobalAveragePool": {0: (1, 2)}}
 
     def _first_qparams(self, name: str):
@@ -972,6 +974,16 @@ class _Reader:
         self._lut(n, "LEAKY_RELU", {"alpha": float(np.float32(self.attr(n, "alpha", 0.01)))},
                   qop=True)
 
+    def _op_Relu(self, n):
+        """A Relu between DequantizeLinear and QuantizeLinear that no op before it takes:
+        onnxruntime computes Q(max(DQ(x), 0)) in float (or drops the Relu when the output zero
+        point is the type's minimum, which gives the same), a function of the input code: the
+        LEAKY_RELU table with alpha 0."""
+        if not isinstance(self.get(n.input[0]), _DQ):
+            raise self.error("Relu is supported between DequantizeLinear and QuantizeLinear "
+                             "(QDQ), not on an integer tensor")
+        self._lut(n, "LEAKY_RELU", {"alpha": 0.0})
+
     def _lut(self, n, kind: str, attrs: dict, qop: bool = False) -> None:
         """An elementwise op onnxruntime computes through a 256-entry table (QDQ: DQ -> op -> Q;
         QOperator: X, X_scale, X_zero_point, Y_scale, Y_zero_point), in the input's layout."""
@@ -1033,19 +1045,38 @@ class _Reader:
     # elementwise
     def _op_Add(self, n):
         out, scale, zp, dtype, clamp = self.fused_output(n)
-        self._add(n, n.input[0], n.input[1], out, scale, zp, clamp)
+        self._binary(n, "ADD", out, scale, zp, {"clamp": clamp})
 
     def _op_QLinearAdd(self, n):
+        scale, zp = self._qlinear_binary(n)
+        self._binary(n, "ADD", n.output[0], scale, zp, {"clamp": (None, None)}, qop=True)
+
+    def _op_Mul(self, n):
+        out, scale, zp, dtype, clamp = self.fused_output(n)
+        self._no_clamp(clamp)
+        u8 = dtype == "uint8" or self._s8_to_u8(out)
+        self._binary(n, "MUL", out, scale, zp, {"ort_zero_point_offset": 128 if u8 else 0})
+
+    def _op_QLinearMul(self, n):
+        scale, zp = self._qlinear_binary(n)
+        u8 = len(n.input) < 8 or not n.input[7] or \
+            self.const(n.input[7], "zero point").dtype == np.uint8
+        self._binary(n, "MUL", n.output[0], scale, zp,
+                     {"ort_zero_point_offset": 128 if u8 else 0}, qop=True)
+
+    def _qlinear_binary(self, n) -> tuple[float, int]:
+        """QLinearAdd / QLinearMul (A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp): binds
+        the operands' parameters, returns the output's."""
         for k in (0, 3):
             v = self.get(n.input[k])
             if isinstance(v, _Q):
                 self._bind(v, n.input[k + 1], n.input[k + 2])
-        scale, zp = self._out_params(n.input[6], n.input[7] if len(n.input) > 7 else "")
-        self._add(n, n.input[0], n.input[3], n.output[0], scale, zp, (None, None),
-                  qop=((n.input[1], n.input[2]), (n.input[4], n.input[5])))
+        return self._out_params(n.input[6], n.input[7] if len(n.input) > 7 else "")
 
-    def _add(self, n, a_name, b_name, out, scale, zp, clamp, qop=None) -> None:
-        """ADD of two quantized operands, activations or constants (numpy broadcasting)."""
+    def _binary(self, n, kind: str, out, scale, zp, attrs: dict, qop: bool = False) -> None:
+        """ADD or MUL of two quantized operands, activations or constants (numpy broadcasting);
+        qop: QLinearAdd / QLinearMul's inputs (the constants' parameters beside them)."""
+        a_name, b_name = (n.input[0], n.input[3]) if qop else (n.input[0], n.input[1])
         vals = [self.get(a_name), self.get(b_name)]
         vals = [v.src if isinstance(v, _DQ) else v for v in vals]
         acts = [v for v in vals if isinstance(v, _Q)]
@@ -1069,9 +1100,9 @@ class _Reader:
                     raise self.error("broadcasting a lower-rank activation in a transposed "
                                      "layout is not supported")
                 continue
-            if qop is not None:
-                s = float(np.float32(self.scalar(qop[k][0], "scale")))
-                z = self.const(qop[k][1], "zero point")
+            if qop:
+                s = float(np.float32(self.scalar(n.input[3 * k + 1], "scale")))
+                z = self.const(n.input[3 * k + 2], "zero point")
                 q = _C(v.data, np.array([s], np.float32),
                        np.array([int(z.reshape(-1)[0])], np.int64), 0)
                 v = self._to_int8(q)
@@ -1082,7 +1113,7 @@ class _Reader:
             names.append(self.add_tensor(f"{n.output[0]}_const{k}", data.shape, "int8",
                                          v.scale, v.zero_point, data=data))
         y = self.new_q(out, y_shape, perm, scale, zp)
-        self.add_op("ADD", names, [y.ir], {"clamp": clamp})
+        self.add_op(kind, names, [y.ir], attrs)
         self.vals[out] = y
 
     def _to_int8(self, c: _C) -> _C:
@@ -1230,6 +1261,218 @@ class _Reader:
             self._bind(x, n.input[k + 1], n.input[k + 2])
             xs.append(x)
         self._concat(n, xs, n.output[0], scale, zp)
+
+    def _op_Pad(self, n):
+        """Pad (opset 2's attributes or opset 11's inputs, 18's axes): constant mode as PAD /
+        PADV2, reflect and edge as MIRROR_PAD. Data movement (onnxruntime keeps a QDQ Pad in
+        float, where Q(DQ(x)) = x and the pad value is Q(constant_value))."""
+        x, out, s, z = self._movement_out(n)
+        shape = self._shape_of(x)
+        rank = len(shape)
+        if self._opset() < 11:
+            pads, value = self.attr(n, "pads"), float(np.float32(self.attr(n, "value", 0.0)))
+            axes = list(range(rank))
+        else:
+            pads = self.const(n.input[1], "pads").reshape(-1).tolist()
+            value = n.input[2] if len(n.input) > 2 and n.input[2] else None
+            axes = (self._axes_list(self.const(n.input[3], "axes").reshape(-1), rank)
+                    if len(n.input) > 3 and n.input[3] else list(range(rank)))
+        pads = [int(p) for p in pads]
+        if len(pads) != 2 * len(axes):
+            raise self.error(f"pads {pads} need {2 * len(axes)} values")
+        if min(pads, default=0) < 0:
+            raise self.error(f"negative pads {pads} (cropping) are not supported")
+        paddings = [[0, 0] for _ in range(rank)]
+        for k, a in enumerate(axes):        # onnx axis a is ir axis x.perm[a]
+            paddings[x.perm[a]] = [pads[k], pads[k + len(axes)]]
+        mode = self.attr(n, "mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+        y_shape = [d + sum(paddings[x.perm[a]]) for a, d in enumerate(shape)]
+        y = self.new_q(out, y_shape, x.perm, s, z)
+        table = self.add_tensor(f"{out}_paddings", (rank, 2), "int32",
+                                data=np.array(paddings, np.int32))
+        if mode in ("reflect", "edge"):
+            self.add_op("MIRROR_PAD", [x.ir, table], [y.ir], {"mode": mode})
+        elif mode != "constant":
+            raise self.error(f"mode '{mode}' is not supported; supported: constant, reflect, "
+                             "edge")
+        else:
+            q = self._pad_value(value, isinstance(self.get(n.input[0]), _DQ), s, z)
+            if q == z:
+                self.add_op("PAD", [x.ir, table], [y.ir], {})
+            else:
+                c = self.add_tensor(f"{out}_value", (1,), "int8", [s], [z],
+                                    data=np.array([q], np.int8))
+                self.add_op("PADV2", [x.ir, table, c], [y.ir], {})
+        self.vals[out] = y
+
+    def _pad_value(self, value, qdq: bool, s: float, z: int) -> int:
+        """Pad's constant_value as an int8 code: QDQ, a real number (float, or a dequantized
+        constant) quantized with the output's parameters; int8 or uint8 directly, the code."""
+        if value is None:       # 0.0, or the integer 0 of an int8 / uint8 tensor
+            return z if qdq else -128 * (self._onnx_type(self.node[1].input[0]) == "uint8")
+        if isinstance(value, float):
+            return int(_quantize_const(np.array([value], np.float32), s, z)[0])
+        v = self.get(value)
+        if qdq and isinstance(v, _DQ) and isinstance(v.src, _C) and v.src.data.size == 1:
+            c = v.src
+            real = (np.float32(int(c.data.reshape(-1)[0]) - int(c.zero_point.reshape(-1)[0]))
+                    * np.float32(c.scale.reshape(-1)[0]))
+            return int(_quantize_const(np.array([real], np.float32), s, z)[0])
+        a = self.const(value, "constant_value")
+        if a.size != 1:
+            raise self.error(f"the constant_value '{value}' must be a single value")
+        if qdq != (a.dtype == np.float32) or a.dtype not in (np.float32, np.int8, np.uint8):
+            raise self.error(f"the constant_value '{value}' has type {a.dtype}, the input is "
+                             f"{'float32' if qdq else 'int8 or uint8'}")
+        if qdq:
+            return int(_quantize_const(a.astype(np.float32).reshape(-1), s, z)[0])
+        return int(a.reshape(-1)[0]) - (128 if a.dtype == np.uint8 else 0)
+
+    # output -> the input holding its zero point, whose type is the output's
+    _ZP_INPUT = {"QuantizeLinear": 2, "QLinearConv": 7, "QLinearMatMul": 7, "QGemm": 8,
+                 "QLinearAdd": 7, "QLinearMul": 7, "QLinearAveragePool": 4,
+                 "QLinearGlobalAveragePool": 4, "QLinearConcat": 1, "QLinearSigmoid": 4,
+                 "QLinearLeakyRelu": 4, "QLinearSoftmax": 4}
+
+    def _onnx_type(self, name: str) -> str:
+        """The model's type (int8 or uint8) of a quantized value: a graph input's, or the zero
+        point's of the QLinear op or QuantizeLinear that writes it, through data movement."""
+        for _ in range(len(self.g.node) + 1):
+            for vi in self.g.input:
+                if vi.name == name:
+                    return _ELEM.get(vi.type.tensor_type.elem_type, "?")
+            node = next((m for m in self.g.node if name in m.output), None)
+            if node is None:
+                break
+            k = self._ZP_INPUT.get(node.op_type)
+            if k is None:
+                name = node.input[0]
+                continue
+            if k >= len(node.input) or not node.input[k]:
+                return "uint8"          # QuantizeLinear's default zero point
+            return str(self.const(node.input[k], "zero point").dtype)
+        raise self.error(f"cannot tell the type of '{name}'")
+
+
+    def _op_Slice(self, n):
+        """Slice with constant starts, ends, axes and steps (opset 1's attributes or opset 10's
+        inputs), clamped as onnxruntime's SliceBase does, as one STRIDED_SLICE."""
+        x, out, s, z = self._movement_out(n)
+        shape = self._shape_of(x)
+        rank = len(shape)
+        if self._opset() < 10:
+            starts, ends = self.attr(n, "starts"), self.attr(n, "ends")
+            axes, steps = self.attr(n, "axes"), None
+        else:
+            starts, ends = (self.const(n.input[k], role).reshape(-1).tolist()
+                            for k, role in ((1, "starts"), (2, "ends")))
+            axes, steps = (self.const(n.input[k], role).reshape(-1).tolist()
+                           if len(n.input) > k and n.input[k] else None
+                           for k, role in ((3, "axes"), (4, "steps")))
+        axes = self._axes_list(axes, rank) if axes is not None else list(range(len(starts)))
+        steps = [1] * len(axes) if steps is None else [int(v) for v in steps]
+        if not len(starts) == len(ends) == len(axes) == len(steps):
+            raise self.error(f"starts {list(starts)}, ends {list(ends)}, axes {axes} and steps "
+                             f"{steps} differ in length")
+        begin, end, stride = [0] * rank, list(self.tensors[x.ir].shape), [1] * rank
+        end_mask = 0
+        y_shape = list(shape)
+        for a, b, e, st in zip(axes, starts, ends, steps):
+            d = shape[a]
+            if st == 0:
+                raise self.error(f"steps {steps} include 0")
+            b, e = int(b) + d * (int(b) < 0), int(e) + d * (int(e) < 0)
+            lo = -1 if st < 0 else 0
+            b = min(max(b, 0), d - 1 if st < 0 else d)
+            e = min(max(e, lo), d - 1 if st < 0 else d)
+            y_shape[a] = len(range(b, e, st))
+            k = x.perm[a]                   # onnx axis a is ir axis k
+            begin[k], end[k], stride[k] = b, max(e, 0), st
+            if e < 0:                       # down to index 0 inclusive
+                end_mask |= 1 << k
+        if 0 in y_shape:
+            raise self.error(f"the slice of {list(shape)} is empty")
+        params = [self.add_tensor(f"{out}_{role}", (rank,), "int32", data=np.array(v, np.int32))
+                  for role, v in (("begin", begin), ("end", end), ("strides", stride))]
+        y = self.new_q(out, y_shape, x.perm, s, z)
+        self.add_op("STRIDED_SLICE", [x.ir, *params], [y.ir], {"end_mask": end_mask})
+        self.vals[out] = y
+
+    def _axes_list(self, axes, rank: int) -> list[int]:
+        axes = [int(a) for a in axes]
+        if any(not -rank <= a < rank for a in axes) or len({a % rank for a in axes}) != len(axes):
+            raise self.error(f"axes {axes} are not distinct axes of rank {rank}")
+        return [a % rank for a in axes]
+
+    def _op_Resize(self, n):
+        """Resize, mode nearest, of the height and width of a 4-D tensor (opset 11+: constant
+        scales or sizes): RESIZE_NEAREST_NEIGHBOR with onnxruntime's index rule (its modes
+        and float32 scales as attributes). Data movement: onnxruntime runs a QDQ Resize on the
+        int8 tensor (the Q/DQ pair dropped) or in float, where Q(DQ(x)) = x."""
+        from ..ops.resize_nearest import ONNX_COORDINATES, ONNX_ROUNDING
+        if self._opset() < 11:
+            raise self.error("Resize before opset 11 is not supported")
+        text = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in (
+            (k, self.attr(n, k, d)) for k, d in (
+                ("mode", "nearest"), ("coordinate_transformation_mode", "half_pixel"),
+                ("nearest_mode", "round_prefer_floor"),
+                ("keep_aspect_ratio_policy", "stretch")))}
+        if text["mode"] != "nearest":
+            raise self.error(f"mode '{text['mode']}' is not supported; supported: nearest")
+        if text["coordinate_transformation_mode"] not in ONNX_COORDINATES:
+            raise self.error(f"coordinate_transformation_mode "
+                             f"'{text['coordinate_transformation_mode']}' is not supported; "
+                             f"supported: {', '.join(ONNX_COORDINATES)}")
+        if text["nearest_mode"] not in ONNX_ROUNDING:
+            raise self.error(f"nearest_mode '{text['nearest_mode']}' is not supported")
+        if text["keep_aspect_ratio_policy"] != "stretch" or self.attr(n, "axes") is not None \
+                or int(self.attr(n, "antialias", 0)):
+            raise self.error("axes, antialias and keep_aspect_ratio_policy are not supported")
+        x, out, s, z = self._movement_out(n)
+        shape = self._shape_of(x)
+        if len(shape) != 4:
+            raise self.error(f"expects a 4-D (NCHW) input, has shape {list(shape)}")
+        f = np.float32
+        sizes = self.const(n.input[3], "sizes").reshape(-1) if len(n.input) > 3 and \
+            n.input[3] else np.zeros(0)
+        y_shape: list[int] = []
+        if sizes.size:
+            y_shape = [int(v) for v in sizes]
+            scales = [f(o) / f(i) for o, i in zip(y_shape, shape)]
+        else:
+            if len(n.input) < 3 or not n.input[2]:
+                raise self.error("neither scales nor sizes are given")
+            scales = [f(v) for v in self.const(n.input[2], "scales").reshape(-1)]
+            if len(scales) == 4:
+                y_shape = [int(sc * f(d)) for sc, d in zip(scales, shape)]
+        if len(scales) != 4 or len(y_shape) != 4 or min(scales) <= 0 or min(y_shape) < 1:
+            raise self.error(f"scales {[float(v) for v in scales]} / sizes must give 4 positive "
+                             "values")
+        if y_shape[:2] != list(shape[:2]):
+            raise self.error(f"resizes the batch or channels ({list(shape)} -> {y_shape}); "
+                             "only height and width are supported")
+        if text["coordinate_transformation_mode"] != "align_corners":
+            for a in (2, 3):
+                if not _exact_scale(scales[a], shape[a], y_shape[a]):
+                    raise self.error(
+                        f"scale {float(scales[a]):.9g} from {shape[a]} to {y_shape[a]} values: "
+                        "onnxruntime's index arithmetic is reproduced for power-of-two scales "
+                        "with the output exactly scale * input (any scale with align_corners)")
+        size = self.add_tensor(f"{out}_size", (2,), "int32", data=np.array(y_shape[2:], np.int32))
+        y = self.new_q(out, y_shape, NCHW_OF_NHWC, s, z)
+        self.add_op("RESIZE_NEAREST_NEIGHBOR", [self.nhwc(x), size], [y.ir], {
+            "coordinate_transformation_mode": text["coordinate_transformation_mode"],
+            "nearest_mode": text["nearest_mode"],
+            "scales": (float(scales[2]), float(scales[3]))})
+        self.vals[out] = y
+
+
+def _exact_scale(scale, n_in: int, n_out: int) -> bool:
+    """A Resize scale whose index arithmetic is exact in float32 (so onnxruntime's rounding of
+    it cannot matter): a power of two from 2^-6 to 2^6, with n_out = scale * n_in."""
+    m, e = math.frexp(float(scale))
+    return m == 0.5 and -5 <= e <= 7 and n_out == float(scale) * n_in
 
 
 def _text(v) -> str:

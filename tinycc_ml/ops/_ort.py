@@ -25,7 +25,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import quant_ort
-from .base import Kernel, OwnKernel, expect_const, expect_dtype, expect_per_tensor
+from .base import (Kernel, OwnKernel, expect_arity, expect_const, expect_dtype,
+                   expect_per_tensor)
 
 NUMERICS = "onnxruntime"
 FORM = "ort_float"
@@ -247,3 +248,71 @@ def broadcast_strides(shape, out_shape) -> tuple[int, ...] | None:
         strides.append(0 if d == 1 and o != 1 else step)
         step *= d
     return (0,) * (4 - len(out_shape)) + tuple(reversed(strides))
+
+
+@dataclass(frozen=True)
+class BinaryParams:
+    """What the Params of QLinearAdd and QLinearMul layers share: the broadcasting loop."""
+    form = FORM
+    dims: tuple[int, int, int, int]     # output, rank padded to 4 with leading 1s
+    a_strides: tuple[int, int, int, int]
+    b_strides: tuple[int, int, int, int]
+
+
+class BinaryKernel(OrtKernel):
+    """A broadcasting two-operand kernel (QLinearAdd, QLinearMul); may write over the first
+    input (elementwise)."""
+
+    def inplace(self, layer, decision):
+        a, y = layer.input(0), layer.output()
+        return (0, 0) if a.shape == y.shape and not a.is_const else None
+
+    def binary_call(self, op, em, p, struct: str, fields: dict) -> str:
+        """The call with its params struct: the loop's fields (p.dims, p.a_strides,
+        p.b_strides), then `fields`."""
+        params = em.struct("params", struct, {
+            "dims": list(p.dims), "a_strides": list(p.a_strides), "b_strides": list(p.b_strides),
+            **fields})
+        return (f"{self.c_function}(&{params}, {em.tensor(op.inputs[0])}, "
+                f"{em.tensor(op.inputs[1])}, {em.tensor(op.outputs[0])});")
+
+
+class BinaryRules(OrtRules):
+    """Two int8 operands quantized per tensor, broadcast to the output (rank <= 4)."""
+
+    def check(self, op, g):
+        check_binary(op, g)
+        self.prepare(op, g)
+
+    def macs(self, op, g):
+        return g.tensor(op.outputs[0]).size
+
+    def prepare(self, op, g):
+        a, b, y = g.tensor(op.inputs[0]), g.tensor(op.inputs[1]), g.tensor(op.outputs[0])
+        return self.params(op, g, a.qparams(), b.qparams(), y.qparams(), binary_loop(op, g),
+                           act_range(op, g, op.outputs[0]))
+
+    def params(self, op, g, aq, bq, yq, loop, act):
+        """The Params of (scale, zero point) of a, b, y, (dims, a strides, b strides) and the
+        clamp (lo, hi)."""
+        raise NotImplementedError
+
+
+def check_binary(op, g) -> None:
+    """Two int8 operands quantized per tensor, an int8 output quantized per tensor."""
+    expect_arity(op, g, (2,))
+    for k, role in ((0, "first input"), (1, "second input")):
+        expect_dtype(op, g, op.inputs[k], ("int8",), role)
+        expect_per_tensor(op, g, op.inputs[k], role)
+    expect_dtype(op, g, op.outputs[0], ("int8",), "output")
+    expect_per_tensor(op, g, op.outputs[0], "output")
+
+
+def binary_loop(op, g) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """(output dims, first operand's strides, second's) of a broadcasting op, rank <= 4."""
+    a, b, y = g.tensor(op.inputs[0]), g.tensor(op.inputs[1]), g.tensor(op.outputs[0])
+    sa, sb = broadcast_strides(a.shape, y.shape), broadcast_strides(b.shape, y.shape)
+    if sa is None or sb is None or tuple(np.broadcast_shapes(a.shape, b.shape)) != y.shape:
+        raise g.error(op, f"shapes {list(a.shape)} and {list(b.shape)} do not broadcast to "
+                          f"the output {list(y.shape)} (rank <= 4)")
+    return (1,) * (4 - len(y.shape)) + tuple(y.shape), sa, sb

@@ -6,7 +6,8 @@ tensorflow/lite/kernels/mirror_pad.cc: GetInputDimension maps each padded index 
 input, offset 1 for REFLECT, 0 for SYMMETRIC; Prepare requires paddings [rank, 2] and, per axis,
 before and after <= dim - offset for REFLECT, <= dim for SYMMETRIC, so the map is numpy's
 "reflect" / "symmetric" padding of the axis' index range). Canonical attribute: `mode`,
-"reflect" or "symmetric" (frontends/tflite.py). Kernel: runtime_c/tcm_gather.c tcm_gather_s8,
+"reflect" or "symmetric" (frontends/tflite.py), or "edge" (ONNX Pad's edge mode,
+frontends/onnx.py: numpy's "edge", any paddings). Kernel: runtime_c/tcm_gather.c tcm_gather_s8,
 one index table per axis (ops/gather.py axis_tables).
 """
 
@@ -17,6 +18,10 @@ import numpy as np
 from .base import OpDef, register
 from .gather import RANK, axis_tables, emit_tables
 from .signature import Operand, Signature
+
+# mode -> the largest padding of an axis of d values (np.pad's mode of the same name)
+_LIMIT = {"reflect": lambda d: d - 1, "symmetric": lambda d: d, "edge": lambda d: MAX_PAD}
+MAX_PAD = 1 << 16
 
 
 @register("MIRROR_PAD")
@@ -32,16 +37,16 @@ class MirrorPad(OpDef):
         if x.is_const:
             raise g.error(op, f"input '{x.name}' is a constant; not supported")
         mode = op.attrs.get("mode")
-        if mode not in ("reflect", "symmetric"):
-            raise g.error(op, f"mode {mode} is not supported (reflect, symmetric)")
+        if mode not in _LIMIT:
+            raise g.error(op, f"mode {mode} is not supported (reflect, symmetric, edge)")
         pads = g.tensor(op.inputs[1])
         if pads.size != 2 * len(x.shape):
             raise g.error(op, f"paddings {list(pads.shape)} do not fit rank {len(x.shape)}")
-        offset = 1 if mode == "reflect" else 0
         for axis, ((before, after), d) in enumerate(zip(self._paddings(op, g), x.shape)):
-            if min(before, after) < 0 or max(before, after) > d - offset:
+            top = _LIMIT[mode](d)
+            if min(before, after) < 0 or max(before, after) > top:
                 raise g.error(op, f"paddings ({before}, {after}) of axis {axis} must lie in "
-                                  f"[0, {d - offset}] for {mode} padding of {d} values")
+                                  f"[0, {top}] for {mode} padding of {d} values")
         want = tuple(int(d + b + a) for d, (b, a) in zip(x.shape, self._paddings(op, g)))
         if tuple(y.shape) != want:
             raise g.error(op, f"output shape {list(y.shape)} is not the padded {list(want)}")

@@ -1,4 +1,5 @@
-"""MUL int8 and int16 with broadcasting (TFLite MUL; later ONNX Mul in QDQ form).
+"""MUL int8 and int16 with broadcasting (TFLite MUL; ONNX Mul and QLinearMul under
+onnxruntime's numerics: ops/mul_ort.py).
 
 Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/mul.h MulElementwise /
 BroadcastMul6DSlow: (x1 + offset1) * (x2 + offset2), MultiplyByQuantizedMultiplier (double
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quant
-from . import _elementwise as ew
+from . import _elementwise as ew, mul_ort
+from ._ort import onnxruntime_rules
 from ._requant import TFLITE_DOUBLE, Requant
 from .base import Kernel, OpDef, clamp_of, register
 
@@ -69,6 +71,7 @@ _MUL_S16 = MulPortableS16()
 
 
 @register("MUL")
+@onnxruntime_rules(mul_ort.RULES)
 class Mul(ew.BinaryOp):
     signature = ew.BINARY16_SIGNATURE
 

@@ -11,6 +11,9 @@ with numpy float32 (the same IEEE single operations, in the same order):
   offset = 0.5 with half_pixel_centers (then i = max(i, 0)), else 0
 (round: std::round, halves away from zero). Prepare: rank-4 NHWC input, the size a constant
 int32 [2] (a computed size makes the output dynamic: not supported).
+ONNX Resize (mode nearest, frontends/onnx.py): attributes `coordinate_transformation_mode`,
+`nearest_mode` and `scales` (float32 height and width scales, as onnxruntime holds them) pick
+the tables by onnxruntime's rule instead (onnx_nearest).
 Kernel: runtime_c/tcm_copy.c tcm_resize_nearest_s8, with the row and column tables as constants.
 """
 
@@ -51,13 +54,84 @@ def nearest(out_size: int, in_size: int, align_corners: bool, half_pixel: bool) 
     return out
 
 
+ONNX_COORDINATES = ("half_pixel", "asymmetric", "pytorch_half_pixel", "tf_half_pixel_for_nn",
+                    "align_corners", "half_pixel_symmetric")
+ONNX_ROUNDING = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
+
+
+def onnx_nearest(out_size: int, in_size: int, scale: float, coordinates: str,
+                 rounding: str) -> list[int]:
+    """The input index of every output index of an ONNX Resize (mode nearest) as onnxruntime
+    computes it (onnxruntime/core/providers/cpu/tensor/upsamplebase.h
+    GetOriginalCoordinateFromResizedCoordinate, GetNearestPixelFromOriginal; upsample.cc
+    UpsampleNearestSetupInputMapping): float32 arithmetic in its order (half_pixel_symmetric:
+    double where its C++ promotes), an axis with scale 1 copied, the index clamped to the
+    input. onnxruntime 1.32 was measured to round some coordinates that are exactly k + 0.5
+    otherwise (asymmetric, 7 -> 4 values, round_prefer_ceil: 3.5, where this float32 form
+    gives 3.4999998), so the frontend passes only scales where the arithmetic is exact (powers
+    of two dividing the size, or align_corners: one division of integers); the tests compare
+    this with onnxruntime over random modes and sizes of that kind."""
+    f = np.float32
+    scale, n_out, n_in, half = f(scale), f(out_size), f(in_size), f(0.5)
+    if scale == 1:
+        return list(range(out_size))
+    picks = []
+    for o in range(out_size):
+        x = f(o)
+        if coordinates == "asymmetric":
+            v = x / scale
+        elif coordinates == "pytorch_half_pixel":
+            v = (x + half) / scale - half if n_out > 1 else f(0)
+        elif coordinates == "tf_half_pixel_for_nn":
+            v = (x + half) / scale
+        elif coordinates == "align_corners":
+            v = f(0) if n_out == 1 else x * (n_in - f(1)) / (n_out - f(1))
+        elif coordinates == "half_pixel_symmetric":
+            adjustment = n_out / (scale * n_in)
+            offset = (n_in / f(2)) * (f(1) - adjustment)
+            v = f(float(offset) + (float(x) + 0.5) / float(scale) - 0.5)
+        else:                                           # half_pixel
+            v = ((x + half) / scale) - half
+        v = float(v)
+        if rounding == "round_prefer_floor" and v == float(f(math.trunc(v)) + half):
+            i = math.floor(v)
+        elif rounding in ("round_prefer_floor", "round_prefer_ceil"):
+            i = round_half_away(v)
+        else:
+            i = math.floor(v) if rounding == "floor" else math.ceil(v)
+        picks.append(min(max(int(i), 0), in_size - 1))
+    return picks
+
+
 @register("RESIZE_NEAREST_NEIGHBOR")
 class ResizeNearestNeighbor(ResizeOp):
+    def check(self, op, g):
+        super().check(op, g)
+        a = op.attrs
+        if "coordinate_transformation_mode" in a and (
+                a["coordinate_transformation_mode"] not in ONNX_COORDINATES
+                or a.get("nearest_mode") not in ONNX_ROUNDING or len(a.get("scales", ())) != 2):
+            raise g.error(op, f"ONNX coordinate_transformation_mode "
+                              f"{a['coordinate_transformation_mode']}, nearest_mode "
+                              f"{a.get('nearest_mode')} or scales {a.get('scales')} not supported")
+
     def prepare(self, op, g):
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+        a = op.attrs
+        if "coordinate_transformation_mode" in a:
+            modes = a["coordinate_transformation_mode"], a["nearest_mode"]
+            return ResizeParams(
+                in_y=tuple(onnx_nearest(y.shape[1], x.shape[1], a["scales"][0], *modes)),
+                in_x=tuple(onnx_nearest(y.shape[2], x.shape[2], a["scales"][1], *modes)))
         ac, hp = self.options(op)
         return ResizeParams(in_y=tuple(nearest(y.shape[1], x.shape[1], ac, hp)),
                             in_x=tuple(nearest(y.shape[2], x.shape[2], ac, hp)))
+
+    def describe(self, op, g):
+        a = op.attrs
+        onnx = ([f"{a['coordinate_transformation_mode']}, {a['nearest_mode']}"]
+                if "coordinate_transformation_mode" in a else [])
+        return ", ".join([super().describe(op, g)] + onnx)
 
     def emit(self, op, g, em):
         p = op.params
