@@ -108,6 +108,15 @@ def libm_f32(fn: Callable[[float], float]) -> Callable[[F32], F32]:
     return f
 
 
+def checked_log2(scale: float) -> int | None:
+    """CheckedLog2 (kernel_util.h), in float32: the exponent when scale is a power of two
+    within 1e-3 in log2, else None."""
+    x = F32(scale)
+    log2 = F32(F32(math.log(x)) * (F32(1.0) / F32(math.log(F32(2.0)))))
+    rounded = F32(round(float(log2)))
+    return int(rounded) if abs(float(log2 - rounded)) < 1e-3 else None
+
+
 expf = libm_f32(math.exp)
 tanhf = libm_f32(math.tanh)
 erfcf = libm_f32(math.erfc)
