@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.ops._c_contract import assert_c_contract, compile_error
-from tests.ops._int16 import chosen_kernels, x16_tflite
+from tests.ops._int16 import chosen_kernels, ref_outputs, ref_rejects, x16_tflite
 from tests.ops._props import assert_model_bitexact
 from tests.ops._runtime_ffi import build, struct_cdef
 from tests.ops._tflite_edit import set_quants
-from tests.util import keras, single_layer, tf, write_model
+from tests.util import keras, single_layer, write_model
 from tinycc_ml.frontends.tflite import read
 from tinycc_ml.ops.base import lookup
 
@@ -53,17 +53,6 @@ def _kernels(work: str):
                  sources=["tcm_sigmoid_s16.c"])
 
 
-def _interpreter(data: bytes) -> dict[str, np.ndarray]:
-    lite = tf().lite
-    it = lite.Interpreter(model_content=data,
-                          experimental_op_resolver_type=lite.experimental.OpResolverType.BUILTIN_REF)
-    it.allocate_tensors()
-    d = it.get_input_details()[0]
-    it.set_tensor(d["index"], ALL_INT16.reshape(d["shape"]))
-    it.invoke()
-    return {o["name"]: it.get_tensor(o["index"]).reshape(-1) for o in it.get_output_details()}
-
-
 def _ours(data: bytes, mod) -> dict[str, np.ndarray]:
     """Each op's parameters as the compiler prepares them, run through the C kernel."""
     g = read(data, "m")
@@ -90,7 +79,7 @@ def _check_scales(scales, tmp_path) -> int:
     compared = 0
     for scale in scales:
         edited = set_quants(data, {g.inputs[0]: (scale, 0)})
-        want, got = _interpreter(edited), _ours(edited, mod)
+        want, got = ref_outputs(edited, ALL_INT16), _ours(edited, mod)
         for name, y in got.items():
             np.testing.assert_array_equal(y, want[name], err_msg=f"{name}, input scale {scale!r}")
             compared += 1
@@ -144,14 +133,6 @@ def _one(kind: str) -> bytes:
     return x16_tflite(single_layer((8,), lambda k, x: k.layers.Activation(act)(x)), [(8,)])
 
 
-def _interpreter_rejects(data: bytes) -> None:
-    lite = tf().lite
-    it = lite.Interpreter(model_content=data,
-                          experimental_op_resolver_type=lite.experimental.OpResolverType.BUILTIN_REF)
-    with pytest.raises(RuntimeError):
-        it.allocate_tensors()
-
-
 @pytest.mark.parametrize("kind,scale,message", [
     ("LOGISTIC", 1 / 16384, "int16 LOGISTIC output must have scale 1/32768"),
     ("TANH", 1 / 16384, "int16 TANH output must have scale 2^-15"),
@@ -160,7 +141,7 @@ def test_output_scale_rejected(kind, scale, message, tmp_path):
     data = _one(kind)
     y = read(data, "m").ops[0].outputs[0]
     bad = set_quants(data, {y: (scale, 0)})
-    _interpreter_rejects(bad)
+    ref_rejects(bad)
     assert message in compile_error(bad, tmp_path)
 
 
@@ -176,5 +157,5 @@ def test_input_scale_too_large(kind, tmp_path):
 def test_input_zero_point_rejected(tmp_path):
     data = _one("TANH")
     bad = set_quants(data, {read(data, "m").inputs[0]: (0.001, 3)})
-    _interpreter_rejects(bad)
+    ref_rejects(bad)
     assert "zero point 3; int16 activations are symmetric" in compile_error(bad, tmp_path)
