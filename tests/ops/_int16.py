@@ -1,7 +1,9 @@
-"""Helpers of the 16x8 op tests (int16 activations, int8 weights): the conversion, and the
-kernels a compiled layer runs."""
+"""Helpers of the 16x8 op tests (int16 activations, int8 weights): the conversion, the kernels
+a compiled layer runs, and BUILTIN_REF's outputs and refusals."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from tests.util import int8_tflite
 
@@ -23,3 +25,27 @@ def chosen_kernels(data: bytes, tmp_path, target: str = "generic") -> dict[str, 
     for op, choice in zip(compiled.graph.ops, compiled.choices):
         out.setdefault(op.kind, set()).add(choice.kernel.name)
     return out
+
+
+def _ref_interpreter(data: bytes):
+    from tests.util import tf
+    lite = tf().lite
+    return lite.Interpreter(model_content=data,
+                            experimental_op_resolver_type=lite.experimental.OpResolverType.BUILTIN_REF)
+
+
+def ref_outputs(data: bytes, x) -> dict[str, np.ndarray]:
+    """BUILTIN_REF on the model's one input `x` (reshaped to it): output name -> flat array."""
+    it = _ref_interpreter(data)
+    it.allocate_tensors()
+    d = it.get_input_details()[0]
+    it.set_tensor(d["index"], x.reshape(d["shape"]))
+    it.invoke()
+    return {o["name"]: it.get_tensor(o["index"]).reshape(-1) for o in it.get_output_details()}
+
+
+def ref_rejects(data: bytes) -> None:
+    """BUILTIN_REF's Prepare refuses the model (allocate_tensors raises)."""
+    import pytest
+    with pytest.raises(RuntimeError):
+        _ref_interpreter(data).allocate_tensors()

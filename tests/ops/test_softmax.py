@@ -395,14 +395,14 @@ def test_float_softmax_rejected(tmp_path):
 
 @pytest.mark.parametrize("x,y,expect", [
     (dict(dtype="int16", scale=1 / 4096), dict(dtype="int16", scale=1 / 32768),
-     "has type int16; supported: int8"),
+     "int16 SOFTMAX needs zero point 0 in and out"),
     (dict(dtype="uint8", zero_point=128), dict(dtype="uint8", scale=1 / 256),
-     "has type uint8; supported: int8"),
+     "has type uint8; supported: int8, int16"),
     (dict(), dict(dtype="float32", scale=None), "has type float32; supported: int8, int16"),
     (dict(shape=()), dict(shape=(), scale=1 / 256, zero_point=-128), "rank 1 or more"),
     (dict(shape=(2, 5)), dict(shape=(5, 2), scale=1 / 256, zero_point=-128), "one shape"),
     (dict(scale=None), dict(scale=1 / 256, zero_point=-128), "no quantization parameters"),
-], ids=["int16_input", "uint8_input", "float_output", "rank0", "shape_mismatch", "no_quant"])
+], ids=["int16_output_zero_point", "uint8_input", "float_output", "rank0", "shape_mismatch", "no_quant"])
 def test_bad_types_and_shapes(x, y, expect):
     xs = {"shape": (2, 5), "dtype": "int8", "scale": 0.05, "zero_point": 0, **x}
     ys = {"shape": xs["shape"], "dtype": "int8", "scale": 1 / 256, "zero_point": -128, **y}

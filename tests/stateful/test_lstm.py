@@ -18,7 +18,7 @@ from tests.stateful import _build
 from tests.stateful._sequence import assert_sequence_bitexact, assert_sequence_c_contract
 from tests.util import write_model
 from tinycc_ml.frontends.tflite import read
-from tinycc_ml.ops.lstm import checked_log2
+from tinycc_ml.ops._fixedpoint import checked_log2
 
 KERAS = settings(max_examples=6, deadline=None, derandomize=True, database=None)
 

@@ -108,6 +108,15 @@ def libm_f32(fn: Callable[[float], float]) -> Callable[[F32], F32]:
     return f
 
 
+def checked_log2(scale: float) -> int | None:
+    """CheckedLog2 (kernel_util.h), in float32: the exponent when scale is a power of two
+    within 1e-3 in log2, else None."""
+    x = F32(scale)
+    log2 = F32(F32(math.log(x)) * (F32(1.0) / F32(math.log(F32(2.0)))))
+    rounded = F32(round(float(log2)))
+    return int(rounded) if abs(float(log2 - rounded)) < 1e-3 else None
+
+
 expf = libm_f32(math.exp)
 tanhf = libm_f32(math.tanh)
 erfcf = libm_f32(math.erfc)
@@ -131,3 +140,30 @@ def lut_populate_int8(input_scale: float, input_zero_point: int, output_scale: f
             quantized = int(max(min(rescaled_plus_zp, 2.0**31), -2.0**31 - 1))  # toward zero
             out[k] = max(-128, min(127, quantized))
     return out
+
+
+def lut_populate_int16(input_scale: float, input_zero_point: int, output_scale: float,
+                       output_zero_point: int, transform: Callable[[float], float]) -> np.ndarray:
+    """common.h LUTPopulateInt16<double>: 512 samples of `transform` over the input range,
+    each biased by half the interpolation error at its midpoint, and the end point; int16
+    [513], for lut_lookup_with_interpolation (TFLite computes its SOFTMAX tables in double)."""
+    input_min = input_scale * (-32768 - input_zero_point)
+    input_max = input_scale * (32767 - input_zero_point)
+    output_min = output_scale * (-32768 - output_zero_point)
+    output_max = output_scale * (32767 - output_zero_point)
+    steps = 512
+    step = (input_max - input_min) / steps
+    half_step = step / 2
+    inv = 65536.0 / (output_max - output_min)
+    lut = np.empty(steps + 1, np.int16)
+    for i in range(steps):
+        val = transform(input_min + i * step)
+        val_mid = transform(input_min + i * step + half_step)
+        val_next = transform(input_min + (i + 1) * step)
+        sample = round_half_away(val * inv)
+        interp = round_half_away((val_next * inv + round_half_away(val * inv)) / 2)
+        err = interp - round_half_away(val_mid * inv)
+        bias = round_half_away(err / 2)
+        lut[i] = min(max(sample - bias, -32768), 32767)
+    lut[steps] = min(max(round_half_away(transform(input_max) * inv), -32768), 32767)
+    return lut

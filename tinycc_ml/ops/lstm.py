@@ -116,14 +116,6 @@ def _wrap32(x: np.ndarray) -> np.ndarray:
     return ((np.asarray(x, np.int64) + 2**31) % 2**32 - 2**31).astype(np.int32)
 
 
-def checked_log2(scale: float) -> int | None:
-    """CheckedLog2 (kernel_util.h): the exponent when scale is a power of two within 1e-3."""
-    x = F32(scale)
-    log2 = F32(F32(math.log(x)) * (F32(1.0) / F32(math.log(F32(2.0)))))
-    rounded = F32(round(float(log2)))
-    return int(rounded) if abs(float(log2 - rounded)) < 1e-3 else None
-
-
 @register("UNIDIRECTIONAL_SEQUENCE_LSTM")
 class Lstm(OpDef):
     signature = Signature(_operands())
@@ -185,10 +177,10 @@ class Lstm(OpDef):
         if t[OUTPUT_STATE].size != batches * outputs or t[CELL_STATE].size != batches * cells:
             raise g.error(op, "the output or cell state does not have batches x outputs (cells) "
                               "elements")
-        if checked_log2(t[CELL_STATE].qparams()[0]) is None:
+        if fx.checked_log2(t[CELL_STATE].qparams()[0]) is None:
             raise g.error(op, "the cell state's scale is not a power of two (TFLite's "
                               "integer LSTM requires one)")
-        bits = 15 + checked_log2(t[CELL_STATE].qparams()[0])
+        bits = 15 + fx.checked_log2(t[CELL_STATE].qparams()[0])
         if cifg and not 0 <= bits <= 6:
             raise g.error(op, f"cell state scale 2^{bits - 15} with CIFG: TFLite's ApplyTanh "
                               "has no case for it and reads a scratch buffer never written")
@@ -206,7 +198,7 @@ class Lstm(OpDef):
         in_s, in_zp = x.qparams()
         h_s, h_zp = t[OUTPUT_STATE].qparams()
         hid_s, hid_zp = hidden.qparams()
-        cell_scale = checked_log2(t[CELL_STATE].qparams()[0])
+        cell_scale = fx.checked_log2(t[CELL_STATE].qparams()[0])
         inter = F32(2.0 ** -12)   # no layer norm: Q3.12 for every gate
         gates = []
         for k, name in enumerate(GATES):

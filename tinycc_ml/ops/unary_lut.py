@@ -19,9 +19,11 @@ tensorflow/lite/kernels/activations.cc:
 - RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1: QuantizedReluX -> ReluX: x - input_zp requantized by
   ReluPrepare's multiplier (in_scale / out_scale in float32), + output_zp, clamped to
   [zp + roundf(lo / scale), zp + roundf(hi / scale)] within int8.
-16x8 (int16, ops/_int16.py): RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1 and LEAKY_RELU compute the
-same arithmetic per element (a 65,536-entry table would not fit): ReluS16,
-runtime_c/tcm_relu_s16.c.
+16x8 (int16, ops/_int16.py; a 65,536-entry table would not fit): RELU, RELU6, RELU_N1_TO_1,
+RELU_0_TO_1 and LEAKY_RELU compute the same arithmetic per element (runtime_c/tcm_relu_s16.c);
+LOGISTIC and TANH run TFLite's int16 kernels, reference/integer_ops/logistic.h and tanh.h: the
+input rescaled by SigmoidPrepare's / TanhPrepare's multiplier and shift, then interpolated in
+TFLite's 256-entry sigmoid table (runtime_c/tcm_sigmoid_s16.c). Their outputs have scale 2^-15.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class _UnaryLut(OpDef):
         if x.dtype == "int16":
             from . import _int16
             _int16.check_activations(op, g, ((op.inputs[0], "input"), (op.outputs[0], "output")))
+            self.params16(op, g, q)          # its one-line errors (TFLite's int16 Prepare)
             return
         for zp, role in ((q.x_zp, "input"), (q.y_zp, "output")):
             if not -128 <= zp <= 127:
@@ -90,7 +93,11 @@ class _UnaryLut(OpDef):
         return Quant(xs, xz, ys, yz)
 
     def check_quant(self, op, g, q: Quant) -> None:
-        """Kind-specific limits of TFLite's Prepare, as one-line errors."""
+        """Kind-specific limits of TFLite's int8 Prepare, as one-line errors."""
+
+    def params16(self, op, g, q: Quant):
+        """The parameters of the int16 kernel (_WithS16), after TFLite's int16 Prepare checks."""
+        raise g.error(op, "int16 input is not supported")
 
     def table(self, op, g, q: Quant) -> np.ndarray:
         """int8 [256]: the kernel's output for each input value -128 .. 127."""
@@ -118,6 +125,104 @@ class _UnaryLut(OpDef):
                 f"{p.size});")
 
 
+# --- 16x8: int16 activations (ops/_int16.py) ---
+
+class S16Kernel(Kernel):
+    """An elementwise int16 kernel `c_function(&params, input, output)` over the op's params
+    struct `ctype` (its fields: the dataclass's), in place (gap 0)."""
+    forms = ()
+    int16 = True
+
+    def __init__(self, c_function: str, source: str, ctype: str):
+        self.c_function, self.source, self.ctype = c_function, source, ctype
+
+    def why_not(self, layer, ctx):
+        return None if layer.params.kernel == self.c_function else "another int16 function"
+
+    def inplace(self, layer, decision):
+        return 0, 0
+
+    def emit(self, layer, em, decision):
+        p, op = layer.params, layer.op
+        em.use(self.source)
+        fields = {k: v for k, v in vars(p).items() if k not in ("kernel", "detail")}
+        params = em.struct("params", self.ctype, fields)
+        return em.call(self.c_function, f"&{params}", em.tensor(op.inputs[0]),
+                       em.tensor(op.outputs[0]))
+
+
+_UNARY16 = Signature((Operand("input", ("int8", "int16")),),
+                     (Operand("output", ("int8", "int16")),))
+
+
+class _WithS16:
+    """Mixin of the ops with an int16 form: signature, kernels (`kernels16`), prepare (the
+    op's `params16`, a dataclass whose `kernel` names the C function)."""
+    signature = _UNARY16
+    kernels16: tuple = ()
+
+    @property
+    def kernels(self):
+        return OpDef.kernels.fget(self) + self.kernels16
+
+    def prepare(self, op, g):
+        if g.tensor(op.inputs[0]).dtype == "int16":
+            return self.params16(op, g, self.quant(op, g))
+        return super().prepare(op, g)
+
+    def describe(self, op, g):
+        if g.tensor(op.inputs[0]).dtype == "int16":
+            return ", ".join(x for x in ("int16, per element", op.params.detail) if x)
+        return super().describe(op, g)
+
+
+@dataclass(frozen=True)
+class Sigmoid16Params:
+    """tcm_sigmoid_s16_params (runtime_c/tcm_sigmoid_s16.h)."""
+    size: int
+    input_multiplier: int
+    input_left_shift: int
+    kernel: str = ""
+    detail: str = ""
+
+
+_SIGMOID16 = ("tcm_sigmoid_s16.c", "tcm_sigmoid_s16_params")
+
+
+class _WithSigmoid16(_WithS16):
+    """LOGISTIC and TANH on int16: TFLite's interpolated sigmoid table (tcm_sigmoid_s16.c).
+    Prepare (activations.cc SigmoidPrepare / TanhPrepare, int16): a power-of-two input scale
+    2^(e) with 12 + e among `pot_shifts` gives the multiplier 3 << (12 + e) and no shift (the
+    kernel's `input_multiplier == 0` case); any other scale s gives the double
+    m = s * 4096 * 3, doubled (shift + 1) while m <= 32767 / 2 and shift <= 30, truncated."""
+    c_function16 = ""
+    pot_shifts: tuple = ()
+    kernels16 = (S16Kernel("tcm_logistic_s16", *_SIGMOID16),
+                 S16Kernel("tcm_tanh_s16", *_SIGMOID16))
+
+    def check_output16(self, op, g, q: Quant) -> None:
+        raise NotImplementedError
+
+    def params16(self, op, g, q):
+        self.check_output16(op, g, q)
+        e = fx.checked_log2(q.x_scale)
+        if e is not None and 12 + e in self.pot_shifts:
+            multiplier, shift = 3 << (12 + e), 0
+        else:
+            m, shift = float(fx.F32(q.x_scale)) * 4096.0 * 3.0, 0
+            while m <= 32767.0 / 2.0 and shift <= 30:
+                shift, m = shift + 1, m * 2.0
+            multiplier = int(m) if m < 2**31 else 0
+        rnd = (1 << (shift - 1)) if shift > 0 else 0
+        if not (0 < multiplier and 32767 * multiplier + rnd < 2**31
+                and -32768 * multiplier + rnd >= -2**31):
+            raise g.error(op, f"input scale {q.x_scale:.9g} is out of TFLite's int16 {op.kind} "
+                              f"range (the input times its multiplier {multiplier} must fit "
+                              "int32)")
+        return Sigmoid16Params(g.tensor(op.inputs[0]).size, multiplier, shift,
+                               self.c_function16, f"x {multiplier} >> {shift}, table of 256")
+
+
 # --- float functions through LUTPopulate ------------------------------------------------------
 
 class _FloatLut(_UnaryLut):
@@ -135,7 +240,16 @@ def _sigmoid(x):
 
 @register("LOGISTIC")
 @onnxruntime_rules(unary_lut_ort.LOGISTIC_RULES)
-class Logistic(_FloatLut):
+class Logistic(_WithSigmoid16, _FloatLut):
+    c_function16 = "tcm_logistic_s16"
+    pot_shifts = (0,)            # SigmoidPrepare: `param_scale_pot &= (input_left_shift == 0)`
+
+    def check_output16(self, op, g, q):
+        # SigmoidPrepare<kReference>: TF_LITE_ENSURE(output->params.scale == 1. / 32768)
+        if q.y_scale != 1.0 / 32768:
+            raise g.error(op, f"int16 LOGISTIC output must have scale 1/32768, has "
+                              f"{q.y_scale:.9g}")
+
     def check_quant(self, op, g, q):
         # SigmoidPrepare: TF_LITE_ENSURE(output->params.scale == 1. / 256) for int8.
         if q.y_scale != 1.0 / 256:
@@ -146,7 +260,15 @@ class Logistic(_FloatLut):
 
 
 @register("TANH")
-class Tanh(_FloatLut):
+class Tanh(_WithSigmoid16, _FloatLut):
+    c_function16 = "tcm_tanh_s16"
+    pot_shifts = (0, 1)          # TanhPrepare: input_left_shift 0 or 1
+
+    def check_output16(self, op, g, q):
+        # TanhPrepare: CheckedLog2(output scale) == -15 (within 1e-3 in log2)
+        if fx.checked_log2(q.y_scale) != -15:
+            raise g.error(op, f"int16 TANH output must have scale 2^-15, has {q.y_scale:.9g}")
+
     def transform(self, op):
         return fx.tanhf
 
@@ -256,56 +378,18 @@ class Relu16Params:
     neg_shift: int
     act_min: int
     act_max: int
+    kernel: str = "tcm_relu_s16"
     detail: str = ""
 
 
-class ReluS16(Kernel):
-    """tcm_relu_s16: the RELU family and LEAKY_RELU on int16, in place (gap 0)."""
-    c_function = "tcm_relu_s16"
-    forms = ()
-    int16 = True
-
-    def inplace(self, layer, decision):
-        return 0, 0
-
-    def emit(self, layer, em, decision):
-        p, op = layer.params, layer.op
-        em.use("tcm_relu_s16.c")
-        fields = {k: getattr(p, k) for k in ("size", "input_zp", "output_zp", "pos_multiplier",
-                                             "pos_shift", "neg_multiplier", "neg_shift",
-                                             "act_min", "act_max")}
-        params = em.struct("params", "tcm_relu_s16_params", fields)
-        return em.call(self.c_function, f"&{params}", em.tensor(op.inputs[0]),
-                       em.tensor(op.outputs[0]))
-
-
-_RELU_S16 = ReluS16()
-_UNARY16 = Signature((Operand("input", ("int8", "int16")),),
-                     (Operand("output", ("int8", "int16")),))
-
-
-class _WithS16:
-    """Mixin of the ops whose int16 form is ReluS16: signature, kernels, prepare."""
-    signature = _UNARY16
-
-    @property
-    def kernels(self):
-        return OpDef.kernels.fget(self) + (_RELU_S16,)
-
-    def prepare(self, op, g):
-        if g.tensor(op.inputs[0]).dtype == "int16":
-            return self.relu16(op, g, self.quant(op, g))
-        return super().prepare(op, g)
-
-    def describe(self, op, g):
-        if isinstance(op.params, Relu16Params):
-            return "int16, per element"
-        return super().describe(op, g)
+_RELU_S16 = (S16Kernel("tcm_relu_s16", "tcm_relu_s16.c", "tcm_relu_s16_params"),)
 
 
 @register("LEAKY_RELU")
 @onnxruntime_rules(unary_lut_ort.LEAKY_RELU_RULES)
 class LeakyRelu(_WithS16, _UnaryLut):
+    kernels16 = _RELU_S16
+
     def alpha(self, op) -> fx.F32:
         return fx.F32(op.attrs.get("alpha", 0.0))
 
@@ -317,7 +401,7 @@ class LeakyRelu(_WithS16, _UnaryLut):
         alpha = _requant(op, g, float(fx.F32(q.x_scale) * self.alpha(op) / fx.F32(q.y_scale)))
         return alpha, _requant(op, g, _f32_ratio(q.x_scale, q.y_scale))
 
-    def relu16(self, op, g, q) -> "Relu16Params":
+    def params16(self, op, g, q) -> "Relu16Params":
         (am, ash), (im, ish) = self._multipliers(op, g, q)
         return Relu16Params(g.tensor(op.inputs[0]).size, q.x_zp, q.y_zp, im, ish, am, ash,
                             -32768, 32767)
@@ -336,6 +420,7 @@ class LeakyRelu(_WithS16, _UnaryLut):
 
 
 class _ReluX(_WithS16, _UnaryLut):
+    kernels16 = _RELU_S16
     act: str = ""
 
     def table(self, op, g, q):
@@ -344,7 +429,7 @@ class _ReluX(_WithS16, _UnaryLut):
         return np.array([min(max(q.y_zp + fx.mbqm(int(x) - q.x_zp, m, s), lo), hi)
                          for x in INPUTS])
 
-    def relu16(self, op, g, q) -> "Relu16Params":
+    def params16(self, op, g, q) -> "Relu16Params":
         m, s = _requant(op, g, _f32_ratio(q.x_scale, q.y_scale))
         lo, hi = quant.activation_range(quant.CLAMPS[self.act], q.y_scale, q.y_zp, "int16")
         return Relu16Params(g.tensor(op.inputs[0]).size, q.x_zp, q.y_zp, m, s, m, s, lo, hi)
