@@ -141,4 +141,17 @@ void tcm_requantize_s16_s16(const tcm_requantize_params *p, const int16_t *input
                             int16_t *output);
 void tcm_requantize_s16_s8(const tcm_requantize_params *p, const int16_t *input, int8_t *output);
 
+/* The requantizations with int32 (TensorFlow 2.21's quantize.cc: int16 -> int32, int32 -> int8
+ * and int32 -> int16, the 16x8 scheme's int32 outputs): reference_ops::Requantize in TFLite's
+ * int32 arithmetic as its x86-64 and Arm builds compute it: q - input_zero_point and
+ * + output_zero_point wrap modulo 2^32 (signed overflow in TFLite; defined here), then the
+ * clamp to the output type (none for int32). From int32 the shift is <= 0 (any left shift
+ * would wrap; tinycc_ml/ops/quantize.py). In place as the others where the output is not
+ * larger (int32 -> int8 / int16). */
+void tcm_requantize_s16_s32(const tcm_requantize_params *p, const int16_t *input,
+                            int32_t *output);
+void tcm_requantize_s32_s16(const tcm_requantize_params *p, const int32_t *input,
+                            int16_t *output);
+void tcm_requantize_s32_s8(const tcm_requantize_params *p, const int32_t *input, int8_t *output);
+
 #endif /* TCM_QUANTIZE_H */

@@ -1,6 +1,7 @@
 """QUANTIZE and DEQUANTIZE against TFLite BUILTIN_REF: float32-I/O models end to end, the model
 header's quantize/dequantize helpers against TFLite's own QUANTIZE/DEQUANTIZE, requantization
-int8 <-> uint8 (converter uint8 I/O, and models edited to requantize between scales)."""
+int8 <-> uint8 (converter uint8 I/O, and models edited to requantize between scales), and the
+int16 / int32 requantizations of the 16x8 scheme."""
 
 from __future__ import annotations
 
@@ -205,8 +206,10 @@ def test_uint8_io_converter(tmp_path):
 def test_quantize_bad_input():
     x = tensor("x", (1, 8), "float32", scale=None)
     assert compile_error(single_op("QUANTIZE", [x], tensor("q", (1, 8), "int32"))) == (
-        "bad.tflite: op 0 (QUANTIZE 'q'): output 'q' has type int32; supported: int8, uint8, "
-        "int16")
+        "bad.tflite: op 0 (QUANTIZE 'q'): TFLite has no float32 -> int32 quantization")
+    assert compile_error(single_op("QUANTIZE", [x], tensor("q", (1, 8), "int64"))) == (
+        "bad.tflite: op 0 (QUANTIZE 'q'): output 'q' has type int64; supported: int8, uint8, "
+        "int16, int32")
     assert compile_error(single_op("QUANTIZE", [tensor("x", (1, 8), "uint8")],
                                    tensor("q", (1, 8), "int16"))) == (
         "bad.tflite: op 0 (QUANTIZE 'q'): TFLite has no uint8 -> int16 requantization")
@@ -247,3 +250,76 @@ def test_c_contract(tmp_path):
     xs = random_inputs([(d["shape"], d["dtype"]) for d in ref.inputs], np.random.default_rng(3))
     got = sanitized_run(path, xs, tmp_path / "asan")[0].view(np.uint8)
     np.testing.assert_array_equal(got, ref.run(xs)[0].reshape(got.shape))
+
+
+# QUANTIZE with int32 (TensorFlow 2.21's quantize.cc: int16 -> int32, int32 -> int8 / int16):
+# id: (input dtype, output dtype, input scale / output scale, input zero point, output zp)
+INT32 = {
+    # keyword_scrambled (TFLite Micro's SVDF keyword spotter) ends in int16 -> int32
+    "s16_to_s32_left_shift_12": ("int16", "int32", 0.0004943124 / 1.4901161e-07, 0, 0),
+    "s16_to_s32_left_shift_15_zp_wraps": ("int16", "int32", 32767.0, 5, 2_000_000_000),
+    "s16_to_s32_right_shift": ("int16", "int32", 0.37, -7, -11),
+    "s32_to_s16_seanet": ("int32", "int16", 1.4901161e-07 / 0.00092197146, 0, 0),
+    "s32_to_s16_zp_wraps": ("int32", "int16", 0.001, 2_000_000_000, 3),
+    "s32_to_s8": ("int32", "int8", 1e-6, -1_000, -5),
+    "s32_to_s8_scale_x0.75": ("int32", "int8", 0.75, 0, 0),
+}
+
+
+def _quantize_model(src, dst, ratio, zp_in, zp_out, shape=(1, 4, 64)) -> bytes:
+    from tests.stateful._build import ModelBuilder
+    b = ModelBuilder()
+    s_out = 0.01
+    b.tensor("x", shape, src, scale=np.float32(s_out * ratio), zero_point=zp_in)
+    b.tensor("y", shape, dst, scale=np.float32(s_out), zero_point=zp_out)
+    b.op("QUANTIZE", ["x"], ["y"])
+    return b.bytes(["x"], ["y"])
+
+
+@pytest.mark.parametrize("case", list(INT32))
+def test_requantize_int32_bitexact(case, tmp_path):
+    """Random inputs over the whole input type and its extremes, every output against
+    BUILTIN_REF: the wrapping int32 subtraction and addition included."""
+    from tinycc_ml.reference import TFLiteReference
+    src, dst, ratio, zp_in, zp_out = INT32[case]
+    path = write_model(_quantize_model(src, dst, ratio, zp_in, zp_out), tmp_path)
+    host = compile_and_build(path)
+    ref = TFLiteReference(path)
+    info = np.iinfo(np.dtype(src))
+    rng = np.random.default_rng(len(case))
+    for k in range(4):
+        x = rng.integers(info.min, int(info.max) + 1, size=(1, 4, 64), dtype=src)
+        x.reshape(-1)[:6] = [info.min, info.min + 1, -1, 0, info.max - 1, info.max]
+        if k == 1:
+            x = (x >> 16).astype(src)      # small values: the non-saturated outputs
+        np.testing.assert_array_equal(host.run([x])[0], ref.run([x])[0], err_msg=case)
+
+
+def test_quantize_int32_refused_as_tflite_refuses():
+    """The pairs quantize.cc's Prepare refuses (probed on TensorFlow 2.21's interpreter)."""
+    for src, dst in (("int32", "int32"), ("int8", "int32"), ("uint8", "int32"),
+                     ("int32", "uint8")):
+        assert compile_error(single_op("QUANTIZE", [tensor("x", (1, 8), src)],
+                                       tensor("q", (1, 8), dst))) == (
+            f"bad.tflite: op 0 (QUANTIZE 'q'): TFLite has no {src} -> {dst} requantization")
+    assert compile_error(single_op("QUANTIZE", [tensor("x", (1, 8), "int32", scale=1.0)],
+                                   tensor("q", (1, 8), "int16", scale=0.5))) == (
+        "bad.tflite: op 0 (QUANTIZE 'q'): the rescale (input scale / output scale) is above "
+        "2^0; the int32 arithmetic would overflow")
+
+
+@pytest.mark.parametrize("case", ["s16_to_s32_left_shift_15_zp_wraps", "s32_to_s16_zp_wraps"])
+def test_int32_c_contract(case, tmp_path):
+    """The int32 requantizations build warning-free under gcc, clang and arm-none-eabi-gcc and
+    run clean under ASan + UBSan where their int32 arithmetic wraps, equal to BUILTIN_REF."""
+    from tests.ops._c_contract import sanitized_run, strict_builds
+    from tinycc_ml.reference import TFLiteReference
+    src, dst, ratio, zp_in, zp_out = INT32[case]
+    path = write_model(_quantize_model(src, dst, ratio, zp_in, zp_out), tmp_path)
+    strict_builds(path, tmp_path / "strict")
+    info = np.iinfo(np.dtype(src))
+    x = np.random.default_rng(5).integers(info.min, int(info.max) + 1, size=(1, 4, 64), dtype=src)
+    x.reshape(-1)[:2] = [info.min, info.max]
+    got = sanitized_run(path, [x], tmp_path / "asan")[0]
+    want = TFLiteReference(path).run([x])[0]
+    np.testing.assert_array_equal(got.view(want.dtype).reshape(want.shape), want)

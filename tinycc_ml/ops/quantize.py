@@ -13,13 +13,18 @@ Numerics (TensorFlow 2.21, BUILTIN_REF):
   MultiplyByQuantizedMultiplier(x - input_zero_point) + output_zero_point, clamped; multiplier
   from tensorflow/lite/kernels/quantize.cc Prepare: QuantizeMultiplier(double(input scale) /
   double(output scale)).
+- QUANTIZE int16 -> int32 and int32 -> int8/int16 (the 16x8 scheme's int32 outputs, as
+  keyword spotters with an SVDF end): the same Requantize with TFLite's int32 arithmetic as
+  the x86 build computes it: x - input_zero_point and + output_zero_point wrap modulo 2^32
+  (tcm_quantize_s16.c); from int32 only a right shift (a left shift would wrap).
 - DEQUANTIZE int8/uint8 -> float32: reference_integer_ops::Dequantize:
   float(double(scale) * (q - zero_point)); the float product scale * (q - zero_point) is the
   same number, since the exact product has at most 24 + 9 significant bits.
 Kernels: runtime_c/tcm_quantize.c (the only runtime files besides the model's I/O helpers that
 use float: it and tcm_quantize_s16.c). 16x8 (int16, ops/_int16.py): QuantizeS16 and
 DequantizeS16, runtime_c/tcm_quantize_s16.c: float32 <-> int16 and the requantizations
-int16 -> int16 / int8, the same arithmetic (quantize.cc refuses int8/uint8 -> int16).
+int16 -> int16 / int8 / int32 and int32 -> int8 / int16, the same arithmetic (quantize.cc
+refuses int8/uint8 -> int16).
 """
 
 from __future__ import annotations
@@ -35,12 +40,18 @@ from ._requant import TFLITE_DOUBLE, Requant
 from .base import Kernel, OpDef, expect_per_tensor, register
 from .signature import Operand, Signature
 
-_SUFFIX = {"int8": "s8", "uint8": "u8", "int16": "s16", "float32": "f32"}
+_SUFFIX = {"int8": "s8", "uint8": "u8", "int16": "s16", "int32": "s32", "float32": "f32"}
 _INTEGER = ("int8", "uint8", "int16")
+# quantize.cc Prepare (TensorFlow 2.21): the requantizations it runs, input -> outputs
+_REQUANTIZE = {"int8": ("int8", "uint8"), "uint8": ("int8", "uint8"),
+               "int16": ("int8", "int16", "int32"), "int32": ("int8", "int16")}
 # (x - input_zero_point) has |value| <= 255: TFLite shifts it left in int32 by a positive shift,
 # which wraps (undefined behaviour in C) beyond 2^23; from int16 (|value| <= 65,535) beyond 2^15.
 MAX_LEFT_SHIFT = 23
 MAX_LEFT_SHIFT_16 = 15
+# from int32 (the accumulators of the 16x8 scheme): any left shift would wrap
+_LEFT_SHIFT_LIMIT = {"int8": MAX_LEFT_SHIFT, "uint8": MAX_LEFT_SHIFT, "int16": MAX_LEFT_SHIFT_16,
+                     "int32": 0}
 
 
 @dataclass(frozen=True)
@@ -74,22 +85,21 @@ def _check_scale(op, g, name: str, role: str) -> None:
 @register("QUANTIZE")
 @onnxruntime_rules(quantize_ort.RULES)
 class Quantize(_Affine):
-    signature = Signature((Operand("input", ("float32",) + _INTEGER),),
-                          (Operand("output", _INTEGER),))
+    signature = Signature((Operand("input", ("float32",) + _INTEGER + ("int32",)),),
+                          (Operand("output", _INTEGER + ("int32",)),))
 
     def check(self, op, g):
         expect_per_tensor(op, g, op.outputs[0], "output")
         _check_scale(op, g, op.outputs[0], "output")
-        if g.tensor(op.inputs[0]).dtype in _INTEGER:
+        src, dst = g.tensor(op.inputs[0]).dtype, g.tensor(op.outputs[0]).dtype
+        if src == "float32" and dst == "int32":
+            raise g.error(op, "TFLite has no float32 -> int32 quantization")
+        if src != "float32":
             expect_per_tensor(op, g, op.inputs[0], "input")
             _check_scale(op, g, op.inputs[0], "input")
-            pair = (g.tensor(op.inputs[0]).dtype, g.tensor(op.outputs[0]).dtype)
-            if pair[1] == "int16" and pair[0] != "int16" or pair == ("int16", "uint8"):
-                # quantize.cc Prepare: int16 requantizes to int8 or int16 only, int8 and uint8
-                # to int8 or uint8 only
-                raise g.error(op, f"TFLite has no {pair[0]} -> {pair[1]} requantization")
-            limit = MAX_LEFT_SHIFT_16 if g.tensor(op.inputs[0]).dtype == "int16" \
-                else MAX_LEFT_SHIFT
+            if dst not in _REQUANTIZE[src]:
+                raise g.error(op, f"TFLite has no {src} -> {dst} requantization")
+            limit = _LEFT_SHIFT_LIMIT[src]
             if self._multiplier(op, g)[1] > limit:
                 raise g.error(op, "the rescale (input scale / output scale) is above "
                                   f"2^{limit}; the int32 arithmetic would overflow")
@@ -118,7 +128,7 @@ class Quantize(_Affine):
         # requantization reads byte i before writing byte i (int16 -> int8: bytes 2i, 2i + 1
         # before byte i); never when the output is larger
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
-        if x.dtype not in _INTEGER or x.is_const or y.nbytes > x.nbytes:
+        if x.dtype == "float32" or x.is_const or y.nbytes > x.nbytes:
             return None
         return 0
 
@@ -129,8 +139,8 @@ class Quantize(_Affine):
     def emit(self, op, g, em):
         p = op.params
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
-        em.use("tcm_quantize.c", *(("tcm_quantize_s16.c",) if "int16" in (x.dtype, y.dtype)
-                                   else ()))
+        wide = {"int16", "int32"} & {x.dtype, y.dtype}
+        em.use("tcm_quantize.c", *(("tcm_quantize_s16.c",) if wide else ()))
         if isinstance(p, AffineParams):
             params = em.struct("params", "tcm_affine_params", {
                 "size": p.size, "scale": np.float32(p.scale), "zero_point": p.zero_point})
