@@ -19,6 +19,7 @@
 #ifndef TCM_MATH_H
 #define TCM_MATH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -98,6 +99,24 @@ TCM_INLINE int32_t tcm_mbqm_single_int64(int64_t x, int32_t multiplier, int32_t 
     const int total_shift = 31 - (int)shift;
     const int64_t round = (int64_t)1 << (total_shift - 1);
     return (int32_t)((x * multiplier + round) >> total_shift);
+}
+
+/* Element i of an int8 (bytes == 1) or int16 (bytes == 2) array, as int32: the loads of the
+ * kernels that compare or move values of either size in one loop (MAXIMUM / MINIMUM,
+ * REDUCE_MAX / REDUCE_MIN); a call with a constant `bytes` folds to one load. */
+TCM_INLINE int32_t tcm_load_elem(const void *base, ptrdiff_t i, int bytes)
+{
+    return bytes == 1 ? (int32_t)((const int8_t *)base)[i] : (int32_t)((const int16_t *)base)[i];
+}
+
+/* Stores v (inside the element type's range) as element i of such an array. */
+TCM_INLINE void tcm_store_elem(void *base, ptrdiff_t i, int bytes, int32_t v)
+{
+    if (bytes == 1) {
+        ((int8_t *)base)[i] = (int8_t)v;
+    } else {
+        ((int16_t *)base)[i] = (int16_t)v;
+    }
 }
 
 TCM_INLINE int32_t tcm_clamp(int32_t x, int32_t lo, int32_t hi)
