@@ -108,11 +108,13 @@ def check_same_type(op, g) -> None:
                                      (op.outputs[0], "output")))
 
 
-def check_binary(op, g) -> None:
-    """Per-tensor quantization and broadcast shapes of x1 (op) x2 (BINARY_SIGNATURE holds)."""
+def check_binary(op, g, quantized_output: bool = True) -> None:
+    """Per-tensor quantization and broadcast shapes of x1 (op) x2 (BINARY_SIGNATURE holds);
+    quantized_output=False for a bool output (the comparisons)."""
     for k, role in ((0, "input 1"), (1, "input 2")):
         expect_per_tensor(op, g, op.inputs[k], role)
-    expect_per_tensor(op, g, op.outputs[0], "output")
+    if quantized_output:
+        expect_per_tensor(op, g, op.outputs[0], "output")
     a, b, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
     out = broadcast_shape(a.shape, b.shape)
     if out is None:
