@@ -1,15 +1,17 @@
 """SELECT_V2 int8 (ops/select_v2.py, runtime_c/tcm_select.c) against TFLite BUILTIN_REF:
 keras.ops.where(comparison, x, y) models, hypothesis over shapes, which operands broadcast
-(condition, x, y of different shapes) and constant operands; the C contract."""
+(condition, x, y of different shapes) and constant operands; the C contract; LESS + SELECT_V2
+on Cortex-M4 and M55 under QEMU."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.ops._c_contract import assert_c_contract
-from tests.ops._props import assert_model_bitexact
+from tests.ops._props import assert_model_bitexact, assert_qemu_bitexact
 from tests.util import int8_tflite, keras, write_model
 from tinycc_ml.frontends.tflite import read
 from tinycc_ml.reference import random_inputs
@@ -50,3 +52,8 @@ def test_select_v2_c_contract(tmp_path):
     g = read(data, "m")
     specs = [(g.tensor(t).shape, np.int8) for t in g.inputs]
     assert_c_contract(path, random_inputs(specs, np.random.default_rng(0)), tmp_path)
+
+
+@pytest.mark.parametrize("core", ["cortex-m4", "cortex-m55"])
+def test_where_less_on_qemu(core):
+    assert_qemu_bitexact(_c_model(), core)
