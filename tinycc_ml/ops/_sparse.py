@@ -141,16 +141,17 @@ def unpack(r: Rows) -> np.ndarray:
 # depthwise layer), by core family: the DSP figures measured on the pruned shared models under
 # QEMU (benchmarks/sparsity.py), the others estimated from them.
 _DENSE = {"conv": {"dsp": 1.1, "mve": 0.35, "scalar": 2.2, "host": 0.15, "generic": 1.5},
-          "depthwise": {"dsp": 4.5, "mve": 1.2, "scalar": 4.5, "host": 0.5, "generic": 3.0},
+          "depthwise": {"dsp": 2.6, "mve": 1.2, "scalar": 4.5, "host": 0.5, "generic": 3.0},
           "fc": {"dsp": 1.5, "mve": 0.35, "scalar": 2.2, "host": 0.15, "generic": 1.5}}
 _SPARSE = {"conv": {"dsp": 3.1, "mve": 4.5, "scalar": 4.0, "host": 1.2, "generic": 3.0},
-           "depthwise": {"dsp": 7.0, "mve": 7.0, "scalar": 8.0, "host": 3.0, "generic": 7.0},
+           "depthwise": {"dsp": 3.0, "mve": 3.0, "scalar": 4.0, "host": 1.5, "generic": 3.5},
            "fc": {"dsp": 4.45, "mve": 7.0, "scalar": 7.0, "host": 2.0, "generic": 5.5}}
 _GATHER = {"dsp": 4.0, "mve": 4.0, "scalar": 5.0, "host": 1.0, "generic": 4.0}
 # per output value: what the sparse kernel's requantization and row set-up cost beyond the
 # dense kernel's (FULLY_CONNECTED on the M4, measured on 128x128 and 640x128 layers at 75%:
-# dense 1.5 per MAC + 37 per output, sparse 4.45 per entry + 54 per output)
-_OUTPUT = {"conv": 0.0, "depthwise": 80.0, "fc": 17.0}
+# dense 1.5 per MAC + 37 per output, sparse 4.45 per entry + 54 per output; DEPTHWISE_CONV_2D
+# 3x3 on the M4 at 75%: dense 23-25 per output, sparse 37-57 with the border pixels)
+_OUTPUT = {"conv": 0.0, "depthwise": 30.0, "fc": 17.0}
 
 
 def family(target: str) -> str:
