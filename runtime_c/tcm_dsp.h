@@ -129,6 +129,23 @@ TCM_INLINE int32_t tcm_ssat8(int32_t x) { return tcm_clamp(x, -128, 127); }
 #define TCM_LOAD2(lo, hi, words, off) ((lo) = (words)[off], (hi) = (words)[(off) + 1])
 #endif
 
+/* p += byte `byte` (a literal 0-3) of the word w, for a pointer to bytes: one UXTAB on Arm (gcc
+ * 12 prefers UBFX + ADD, or folds the byte masks of the sparse kernels' gap words away). */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__)
+#define TCM_ADD_BYTE(p, w, byte)                                                    \
+    __asm__("uxtab %0, %0, %1, ror #8 * (" #byte ")" : "+r"(p) : "r"(w))
+#else
+#define TCM_ADD_BYTE(p, w, byte) ((p) += ((w) >> (8 * (byte))) & 0xffu)
+#endif
+
+/* Hides the value of v from the optimizer, so that a constant stays in a register (gcc 12
+ * would rebuild a mask for every AND instead of one AND with a shifted operand). */
+#if defined(__GNUC__)
+#define TCM_OPAQUE(v) __asm__("" : "+r"(v))
+#else
+#define TCM_OPAQUE(v) ((void)0)
+#endif
+
 /* Unaligned 32-bit loads (LDR allows them on Armv7E-M/v8-M Mainline; memcpy compiles to one). */
 TCM_INLINE uint32_t tcm_load32(const void *p)
 {

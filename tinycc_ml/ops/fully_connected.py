@@ -113,6 +113,13 @@ class FCHost(FCKernel):
                        em.const("shift", p.rq.shift), em.tensor(layer.op.outputs[0]), em.scratch)
 
 
+def right_shift_only(layer) -> int:
+    """1 where every shift is in [-31, -2]: tcm_mbqm_single_right (tcm_requant_dsp.h) is exact
+    (FCSmlad, FCSparse)."""
+    s = layer.params.rq.shift
+    return int(bool(np.all((s <= -2) & (s >= -31))))
+
+
 class FCSmlad(FCKernel):
     """tcm_fully_connected_s8_smlad (DSP cores): rows padded to 4 for SMLAD, packed into words;
     the short single-rounding requantization when every shift is in [-31, -2] (the decision)."""
@@ -120,8 +127,7 @@ class FCSmlad(FCKernel):
     core = "dsp"
 
     def decide(self, layer, ctx):
-        s = layer.params.rq.shift
-        return int(bool(np.all((s <= -2) & (s >= -31))))
+        return right_shift_only(layer)
 
     def emit(self, layer, em, decision):
         params = _params(layer, em)
