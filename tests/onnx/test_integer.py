@@ -104,6 +104,53 @@ def test_static_quantize_then_matmulinteger(tmp_path: Path, dtype):
     check(p, tmp_path / "w", n=4)
 
 
+def _scaled(tmp_path, op: str, scale, extra_mul=False):
+    """x -> QuantizeLinear (static) -> op -> Cast(float) -> Mul(scale) -> y (float): the
+    static form of what quantize_dynamic writes after MatMulInteger / ConvInteger."""
+    rng = np.random.default_rng(5)
+    inits = [const("s", np.float32(0.013)), const("z", np.uint8(140)),
+             const("scale", np.asarray(scale, np.float32)), const("bz", np.uint8(129))]
+    if op == "MatMulInteger":
+        inits.append(const("b", rng.integers(0, 256, (12, 5)).astype(np.uint8)))
+        x_shape, names, attrs = [3, 12], ["q", "b", "z", "bz"], {}
+    else:
+        inits.append(const("b", rng.integers(0, 256, (4, 3, 3, 3)).astype(np.uint8)))
+        x_shape, names, attrs = [1, 3, 6, 5], ["q", "b", "z", "bz"], dict(pads=[1, 1, 1, 1])
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+             helper.make_node(op, names, ["acc"], **attrs),
+             helper.make_node("Cast", ["acc"], ["f"], to=TP.FLOAT),
+             helper.make_node("Mul", ["f", "scale"], ["y"])]
+    if extra_mul:
+        nodes.append(helper.make_node("Relu", ["y"], ["r"]))
+    return save(tmp_path / "src.onnx", nodes, [value("x", TP.FLOAT, x_shape)],
+                [value("r" if extra_mul else "y", TP.FLOAT, None)], inits)
+
+
+@pytest.mark.parametrize("op,layout", [("MatMulInteger", "nchw"), ("ConvInteger", "nchw"),
+                                       ("ConvInteger", "nhwc")])
+def test_cast_mul_float_output(tmp_path: Path, op, layout):
+    """float32(sum) * scale, as onnxruntime's Cast and Mul compute it."""
+    p = _scaled(tmp_path, op, np.float32(0.013) * np.float32(0.0071))
+    check(p, tmp_path / "w", n=4, io_layout=layout)
+
+
+CAST_REFUSED = {
+    "per_column": (dict(scale=np.linspace(0.001, 0.002, 5)), r"must multiply by one float32 "
+                   r"constant \(per-column scales are not supported\)"),
+    "float_op_after": (dict(scale=0.01, extra_mul=True),
+                       r"op \d+ \(Relu 'r'\): Relu is supported between DequantizeLinear and "
+                       r"QuantizeLinear \(QDQ\), not on a float32 tensor"),
+}
+
+
+@pytest.mark.parametrize("case", CAST_REFUSED)
+def test_cast_mul_refused(tmp_path: Path, capsys, case):
+    kwargs, expect = CAST_REFUSED[case]
+    _scaled(tmp_path, "MatMulInteger", **kwargs)
+    rc, out, err = _compile((tmp_path / "src.onnx").read_bytes(), tmp_path, capsys)
+    assert_one_line_error(rc, out, err, tmp_path, name="bad.onnx", expect=expect)
+
+
 REFUSED = {
     "per_channel_conv_zp": r"per-channel weight zero points: onnxruntime's ConvInteger takes one",
     "batched_weights": r"one weight matrix per batch \(\[2, 8, 5\]\) is not supported",

@@ -860,6 +860,40 @@ class _Reader:
         self.onnx_values[out] = (n.output[0], _ident(len(out_shape)))
         self.vals[n.output[0]] = _Q(out, _ident(len(out_shape)))
 
+    def _op_Cast(self, n):
+        """Cast of an int32 sum (ConvInteger, MatMulInteger) to float32, then Mul by a constant
+        scalar: y = float32(q) * scale, a DEQUANTIZE (onnxruntime's Cast rounds to nearest even,
+        its Mul is one float32 product; a Mul parent for the scale would make onnxruntime fuse
+        MatMulIntegerToFloat, constants are folded before). Other Casts are not supported."""
+        x = self.get(n.input[0])
+        if not isinstance(x, _Q) or self.tensors[x.ir].dtype != "int32" or \
+                int(self.attr(n, "to", 0)) != onnx.TensorProto.FLOAT:
+            raise self.error("only a Cast of an int32 sum (ConvInteger, MatMulInteger) to "
+                             "float, multiplied by a constant scale, is supported")
+        users = self.consumers.get(n.output[0], [])
+        m = self.g.node[users[0]] if len(users) == 1 else None
+        if m is None or m.op_type != "Mul" or n.output[0] in {o.name for o in self.g.output}:
+            raise self.error(f"the float output '{n.output[0]}' must go into one Mul by a "
+                             "constant scale")
+        other = m.input[1] if m.input[0] == n.output[0] else m.input[0]
+        v = self.vals.get(other)
+        scale = v.data if isinstance(v, _C) else None
+        if scale is None or scale.dtype != np.float32 or scale.size != 1:
+            raise self.error(f"the Mul '{m.name or m.output[0]}' after it must multiply by one "
+                             "float32 constant (per-column scales are not supported)")
+        scale = float(scale.reshape(-1)[0])
+        if not (np.isfinite(scale) and scale > 0):
+            raise self.error(f"scale {scale!r} must be positive and finite")
+        rank = len(self._shape_of(x))
+        want = NCHW_OF_NHWC if self.io_layout == "nhwc" and rank == 4 else _ident(rank)
+        src = self.materialize(x, want)
+        q = self.add_tensor(f"{src}_q", self.tensors[src].shape, "int32", [scale], [0])
+        self.add_op("RESHAPE", [src], [q], {"new_shape": self.tensors[src].shape})
+        y = self.add_tensor(m.output[0], self.tensors[src].shape, "float32")
+        self.add_op("DEQUANTIZE", [q], [y], {}, "Cast")
+        self.done.add(users[0])
+        self.vals[m.output[0]] = _F(y, want)
+
     def _qparams_or_none(self, name: str):
         t = self.tensors[name]
         return (t.scale, t.zero_point) if t.is_quantized else (None, None)
@@ -1101,9 +1135,11 @@ class _Reader:
         onnxruntime computes Q(max(DQ(x), 0)) in float (or drops the Relu when the output zero
         point is the type's minimum, which gives the same), a function of the input code: the
         LEAKY_RELU table with alpha 0."""
-        if not isinstance(self.get(n.input[0]), _DQ):
+        x = self.get(n.input[0])
+        if not isinstance(x, _DQ):
             raise self.error("Relu is supported between DequantizeLinear and QuantizeLinear "
-                             "(QDQ), not on an integer tensor")
+                             f"(QDQ), not on {'a float32' if isinstance(x, _F) else 'an integer'} "
+                             "tensor")
         self._lut(n, "LEAKY_RELU", {"alpha": 0.0})
 
     def _lut(self, n, kind: str, attrs: dict, qop: bool = False) -> None:
