@@ -180,3 +180,10 @@ def test_refused(tmp_path: Path, capsys, case):
     save(tmp_path / "src.onnx", nodes, inputs, [value("y", TP.INT32, None)], inits)
     rc, out, err = _compile((tmp_path / "src.onnx").read_bytes(), tmp_path, capsys)
     assert_one_line_error(rc, out, err, tmp_path, name="bad.onnx", expect=REFUSED[case])
+
+
+def test_asan_ubsan(tmp_path: Path):
+    """CONV_INTEGER (padding, groups) and the int32 DEQUANTIZE under ASan + UBSan."""
+    from tests.onnx._ort import sanitized_check
+    sanitized_check(_conv_model(tmp_path, "groups2", "u8", "s8", True), tmp_path / "a")
+    sanitized_check(_scaled(tmp_path, "ConvInteger", np.float32(0.001)), tmp_path / "b")

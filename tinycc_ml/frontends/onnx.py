@@ -1287,6 +1287,10 @@ class _Reader:
         """Input, output name and quantization of an op that only moves data: QDQ form
         (DQ -> op -> Q, same parameters) or int8 directly."""
         x = self.qact(n.input[0])
+        t = self.tensors[x.ir]
+        if not t.is_quantized and (x.ir in self.graph_inputs or x.ir in self.u8_inputs):
+            # a raw int8 / uint8 graph input: moved values need no scale (1, the type's 0)
+            self._set_input_qparams(x, 1.0, -128 if x.ir in self.u8_inputs else 0)
         s, z = self.qparams_of(x)
         if isinstance(self.get(n.input[0]), _DQ):
             out, scale, zp, dtype, clamp = self.fused_output(n)
@@ -1564,11 +1568,16 @@ class _Reader:
         return [a % rank for a in axes]
 
     def _op_Resize(self, n):
-        """Resize, mode nearest, of the height and width of a 4-D tensor (opset 11+: constant
-        scales or sizes): RESIZE_NEAREST_NEIGHBOR with onnxruntime's index rule (its modes
-        and float32 scales as attributes). Data movement: onnxruntime runs a QDQ Resize on the
-        int8 tensor (the Q/DQ pair dropped) or in float, where Q(DQ(x)) = x."""
-        from ..ops.resize_nearest import ONNX_COORDINATES, ONNX_ROUNDING
+        """Resize of the height and width of a 4-D tensor (opset 11+: constant scales or sizes).
+        Mode nearest: RESIZE_NEAREST_NEIGHBOR with onnxruntime's index rule (its modes and
+        float32 scales as attributes); data movement: onnxruntime runs a QDQ Resize on the int8
+        tensor (the Q/DQ pair dropped) or in float, where Q(DQ(x)) = x. Mode linear:
+        RESIZE_BILINEAR with onnxruntime's float32 weights on the values of the model's type
+        (ops/resize_bilinear_ort.py); an output of the input's shape is the input (onnxruntime
+        copies it)."""
+        from ..ops._resize import ONNX_COORDINATES
+        from ..ops.resize_bilinear_ort import LINEAR_COORDINATES
+        from ..ops.resize_nearest import ONNX_ROUNDING
         if self._opset() < 11:
             raise self.error("Resize before opset 11 is not supported")
         text = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in (
@@ -1576,13 +1585,16 @@ class _Reader:
                 ("mode", "nearest"), ("coordinate_transformation_mode", "half_pixel"),
                 ("nearest_mode", "round_prefer_floor"),
                 ("keep_aspect_ratio_policy", "stretch")))}
-        if text["mode"] != "nearest":
-            raise self.error(f"mode '{text['mode']}' is not supported; supported: nearest")
-        if text["coordinate_transformation_mode"] not in ONNX_COORDINATES:
+        linear = text["mode"] == "linear"
+        if text["mode"] not in ("nearest", "linear"):
+            raise self.error(f"mode '{text['mode']}' is not supported; supported: nearest, "
+                             "linear")
+        modes = LINEAR_COORDINATES if linear else ONNX_COORDINATES
+        if text["coordinate_transformation_mode"] not in modes:
             raise self.error(f"coordinate_transformation_mode "
-                             f"'{text['coordinate_transformation_mode']}' is not supported; "
-                             f"supported: {', '.join(ONNX_COORDINATES)}")
-        if text["nearest_mode"] not in ONNX_ROUNDING:
+                             f"'{text['coordinate_transformation_mode']}' is not supported with "
+                             f"mode {text['mode']}; supported: {', '.join(modes)}")
+        if not linear and text["nearest_mode"] not in ONNX_ROUNDING:
             raise self.error(f"nearest_mode '{text['nearest_mode']}' is not supported")
         if text["keep_aspect_ratio_policy"] != "stretch" or self.attr(n, "axes") is not None \
                 or int(self.attr(n, "antialias", 0)):
@@ -1610,6 +1622,10 @@ class _Reader:
         if y_shape[:2] != list(shape[:2]):
             raise self.error(f"resizes the batch or channels ({list(shape)} -> {y_shape}); "
                              "only height and width are supported")
+        if linear:
+            self._resize_linear(n, x, out, s, z, y_shape, scales,
+                                text["coordinate_transformation_mode"])
+            return
         if text["coordinate_transformation_mode"] != "align_corners":
             for a in (2, 3):
                 if not _exact_scale(scales[a], shape[a], y_shape[a]):
@@ -1624,6 +1640,37 @@ class _Reader:
             "nearest_mode": text["nearest_mode"],
             "scales": (float(scales[2]), float(scales[3]))})
         self.vals[out] = y
+
+
+    def _resize_linear(self, n, x: _Q, out: str, s: float, z: int, y_shape, scales,
+                       mode: str) -> None:
+        if tuple(y_shape) == self._shape_of(x):
+            self.vals[out] = x
+            return
+        layout = self._ort_resize_layout(n)
+        size = self.add_tensor(f"{out}_size", (2,), "int32", data=np.array(y_shape[2:], np.int32))
+        y = self.new_q(out, y_shape, NCHW_OF_NHWC, s, z)
+        self.add_op("RESIZE_BILINEAR", [self.nhwc(x), size], [y.ir], {
+            "coordinate_transformation_mode": mode,
+            "scales": (float(scales[2]), float(scales[3])),
+            "ort_unsigned": self._onnx_type(n.input[0]) == "uint8", "ort_layout": layout})
+        self.vals[out] = y
+
+    def _ort_resize_layout(self, n) -> str:
+        """The layout onnxruntime runs a linear int8 / uint8 Resize in, which picks its kernel:
+        NHWC (weights in 1/1024) where its NHWC transformer moves the Resize after an NHWC
+        QLinearConv, NCHW (float32 weights) for a Resize of a graph input (measured,
+        tests/onnx/test_resize_linear.py). Elsewhere its choice is not reproduced."""
+        src = n.input[0]
+        if src in {vi.name for vi in self.g.input}:
+            return "nchw"
+        producer = next((m for m in self.g.node if src in m.output), None)
+        if producer is not None and producer.op_type == "QLinearConv":
+            return "nhwc"
+        raise self.error("a linear Resize of an int8 / uint8 tensor runs in NCHW (float32 "
+                         "weights) or NHWC (weights in 1/1024) as onnxruntime's layout "
+                         "transformer decides; supported where that is known: a Resize of a "
+                         "graph input (NCHW) or of a QLinearConv's output (NHWC)")
 
 
 # ops refused for a reason beyond "not supported"
