@@ -187,3 +187,11 @@ def test_asan_ubsan(tmp_path: Path):
     from tests.onnx._ort import sanitized_check
     sanitized_check(_conv_model(tmp_path, "groups2", "u8", "s8", True), tmp_path / "a")
     sanitized_check(_scaled(tmp_path, "ConvInteger", np.float32(0.001)), tmp_path / "b")
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
+def test_on_core(tmp_path: Path, target):
+    """verify --target under QEMU: ConvInteger's int32 output, MatMulInteger -> Cast -> Mul."""
+    from tests.onnx.test_resize_linear import _on_core
+    _on_core(_conv_model(tmp_path, "groups2", "u8", "s8", True), target)
+    _on_core(_scaled(tmp_path, "MatMulInteger", np.float32(0.0001)), target)

@@ -134,3 +134,20 @@ def test_asan_ubsan(tmp_path: Path):
                          _params(3, None, (9, 3)), opset=18), tmp_path / "a")
     sanitized_check(_conv_resize(tmp_path, TP.INT8, "asymmetric", (1.7, 0.6), None, True),
                     tmp_path / "b")
+
+
+def _on_core(path: Path, target: str) -> None:
+    from tinycc_ml.compiler import Options, compile_file
+    from tinycc_ml.verify import verify
+    c = compile_file(path, Options(name="m", target=target))
+    res = verify(c, path, n_random=2, target=target, log=lambda *a: None)
+    assert res.runs == 2 and res.exact, (res.max_diff, res.diff_count)
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
+def test_on_core(tmp_path: Path, target):
+    """verify --target under QEMU (the float32 kernel on the cores' FPU, the integer one)."""
+    _on_core(save(tmp_path / "f.onnx", [_resize("x", "y", "half_pixel", (1.5, 2.5), None)],
+                  [value("x", TP.UINT8, [1, 3, 8, 8])], [value("y", TP.UINT8, None)],
+                  _params(3, (1.5, 2.5), None), opset=18), target)
+    _on_core(_conv_resize(tmp_path, TP.INT8, "half_pixel", (2.0, 2.0), None, True), target)
