@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tcm_math.h"
 
@@ -52,16 +53,32 @@ TCM_INLINE void tcm_window_requant_s8(const tcm_window *p, const int32_t *acc, c
     }
 }
 
+/* The int64 accumulators of the 16x8 kernels, kept in the arena's scratch, which is aligned to
+ * 4 bytes only (tinycc_ml/planner.py ALIGN): element i of an int64 array at `acc`, read and
+ * written bytewise (one LDRD / STRD on Cortex-M, one move on 64-bit hosts). */
+TCM_INLINE int64_t tcm_acc64_get(const uint8_t *acc, int32_t i)
+{
+    int64_t v;
+    memcpy(&v, acc + 8 * (size_t)i, sizeof v);
+    return v;
+}
+
+TCM_INLINE void tcm_acc64_set(uint8_t *acc, int32_t i, int64_t v)
+{
+    memcpy(acc + 8 * (size_t)i, &v, sizeof v);
+}
+
 /* The last step of TFLite's 16x8 ConvPerChannel / DepthwiseConvPerChannel for one output
  * pixel: out[c] = clamp(MultiplyByQuantizedMultiplier(acc[c], mult[c], shift[c]), act_min,
- * act_max), the int64 form (tcm_mbqm_int64); the output zero point is 0. */
-TCM_INLINE void tcm_window_requant_s16(const tcm_window *p, const int64_t *acc,
+ * act_max), the int64 form (tcm_mbqm_int64), acc the pixel's out_c int64 accumulators
+ * (tcm_acc64_get); the output zero point is 0. */
+TCM_INLINE void tcm_window_requant_s16(const tcm_window *p, const uint8_t *acc,
                                        const int32_t *mult, const int32_t *shift, int16_t *out)
 {
     int32_t c;
     for (c = 0; c < p->out_c; ++c) {
-        out[c] = (int16_t)tcm_clamp(tcm_mbqm_int64(acc[c], mult[c], shift[c]), p->act_min,
-                                    p->act_max);
+        out[c] = (int16_t)tcm_clamp(tcm_mbqm_int64(tcm_acc64_get(acc, c), mult[c], shift[c]),
+                                    p->act_min, p->act_max);
     }
 }
 
@@ -89,7 +106,6 @@ TCM_INLINE void tcm_window_conv(const tcm_window *p, int depthwise, const int8_t
     const int32_t depth = depthwise ? 1 : p->in_c;             /* input channels per tap */
     const int32_t tap_stride = depthwise ? p->out_c : p->in_c; /* filter values per tap */
     int32_t *acc32 = (int32_t *)(void *)scratch;   /* [out_c]: the current output pixel */
-    int64_t *acc64 = (int64_t *)(void *)scratch;
     int32_t batch, out_y, out_x, oc, filter_y, filter_x, c;
     for (batch = 0; batch < p->batches; ++batch) {
         for (out_y = 0; out_y < p->out_h; ++out_y) {
@@ -126,13 +142,13 @@ TCM_INLINE void tcm_window_conv(const tcm_window *p, int depthwise, const int8_t
                         }
                     }
                     if (out16 != NULL) {
-                        acc64[oc] = bias64 != NULL ? sum64 + bias64[oc] : sum64;
+                        tcm_acc64_set(scratch, oc, bias64 != NULL ? sum64 + bias64[oc] : sum64);
                     } else {
                         acc32[oc] = bias32 != NULL ? tcm_wrap_add(sum32, bias32[oc]) : sum32;
                     }
                 }
                 if (out16 != NULL) {
-                    tcm_window_requant_s16(p, acc64, mult, shift, out16 + out_at);
+                    tcm_window_requant_s16(p, scratch, mult, shift, out16 + out_at);
                 } else {
                     tcm_window_requant_s8(p, acc32, mult, shift, out8 + out_at);
                 }
