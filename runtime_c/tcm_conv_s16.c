@@ -49,7 +49,8 @@ TCM_INLINE const int16_t *conv_s16_window(const tcm_window *p, const tcm_window 
 
 TCM_INLINE void conv_s16_dots(const tcm_window *p, const int16_t *input, const void *filter,
                               const int64_t *bias, const int32_t *mult, const int32_t *shift,
-                              int32_t chunk, int mve, int16_t *output, uint8_t *scratch)
+                              const int32_t *rq, int32_t chunk, int mve, int16_t *output,
+                              uint8_t *scratch)
 {
     const int32_t taps = p->k_h * p->k_w * p->in_c;
     uint8_t *acc = scratch;
@@ -68,9 +69,9 @@ TCM_INLINE void conv_s16_dots(const tcm_window *p, const int16_t *input, const v
                     tcm_dot_s16_smlad(x, taps, (const uint32_t *)filter, p->out_c, bias, chunk,
                                       acc);
                 }
-                tcm_window_requant_s16(p, acc, mult, shift,
-                                       output + tcm_offset(p->out_h, p->out_w, p->out_c, batch,
-                                                           out_y, out_x, 0));
+                tcm_window_requant_s16_rq(p, acc, mult, shift, rq,
+                                          output + tcm_offset(p->out_h, p->out_w, p->out_c,
+                                                              batch, out_y, out_x, 0));
             }
         }
     }
@@ -78,14 +79,14 @@ TCM_INLINE void conv_s16_dots(const tcm_window *p, const int16_t *input, const v
 
 void tcm_conv2d_s16_smlad(const tcm_window *p, const int16_t *input, const int32_t *filter,
                           const int64_t *bias, const int32_t *mult, const int32_t *shift,
-                          int32_t chunk, int16_t *output, uint8_t *scratch)
+                          const int32_t *rq, int32_t chunk, int16_t *output, uint8_t *scratch)
 {
-    conv_s16_dots(p, input, filter, bias, mult, shift, chunk, 0, output, scratch);
+    conv_s16_dots(p, input, filter, bias, mult, shift, rq, chunk, 0, output, scratch);
 }
 
 void tcm_conv2d_s16_mve(const tcm_window *p, const int16_t *input, const int8_t *filter,
                         const int64_t *bias, const int32_t *mult, const int32_t *shift,
-                        int32_t chunk, int16_t *output, uint8_t *scratch)
+                        const int32_t *rq, int32_t chunk, int16_t *output, uint8_t *scratch)
 {
-    conv_s16_dots(p, input, filter, bias, mult, shift, chunk, 1, output, scratch);
+    conv_s16_dots(p, input, filter, bias, mult, shift, rq, chunk, 1, output, scratch);
 }

@@ -120,7 +120,7 @@ TCM_INLINE void dw_s16_taps(int32_t origin, int32_t dil, int32_t k, int32_t size
 
 TCM_INLINE void dw_s16_dots(const tcm_window *p, const int16_t *input, const void *filter,
                             const int64_t *bias, const int32_t *mult, const int32_t *shift,
-                            int mve, int16_t *output, uint8_t *scratch)
+                            const int32_t *rq, int mve, int16_t *output, uint8_t *scratch)
 {
     int32_t batch, out_y, out_x, c, j;
     for (batch = 0; batch < p->batches; ++batch) {
@@ -145,9 +145,9 @@ TCM_INLINE void dw_s16_dots(const tcm_window *p, const int16_t *input, const voi
                         tcm_acc64_set(scratch, c + j, sums[j] + (bias != NULL ? bias[c + j] : 0));
                     }
                 }
-                tcm_window_requant_s16(p, scratch, mult, shift,
-                                       output + tcm_offset(p->out_h, p->out_w, p->out_c, batch,
-                                                           out_y, out_x, 0));
+                tcm_window_requant_s16_rq(p, scratch, mult, shift, rq,
+                                          output + tcm_offset(p->out_h, p->out_w, p->out_c,
+                                                              batch, out_y, out_x, 0));
             }
         }
     }
@@ -155,15 +155,16 @@ TCM_INLINE void dw_s16_dots(const tcm_window *p, const int16_t *input, const voi
 
 void tcm_depthwise_conv2d_s16_smlad(const tcm_window *p, const int16_t *input,
                                     const int32_t *filter, const int64_t *bias,
-                                    const int32_t *mult, const int32_t *shift, int16_t *output,
-                                    uint8_t *scratch)
+                                    const int32_t *mult, const int32_t *shift, const int32_t *rq,
+                                    int16_t *output, uint8_t *scratch)
 {
-    dw_s16_dots(p, input, filter, bias, mult, shift, 0, output, scratch);
+    dw_s16_dots(p, input, filter, bias, mult, shift, rq, 0, output, scratch);
 }
 
 void tcm_depthwise_conv2d_s16_mve(const tcm_window *p, const int16_t *input,
                                   const int8_t *filter, const int64_t *bias, const int32_t *mult,
-                                  const int32_t *shift, int16_t *output, uint8_t *scratch)
+                                  const int32_t *shift, const int32_t *rq, int16_t *output,
+                                  uint8_t *scratch)
 {
-    dw_s16_dots(p, input, filter, bias, mult, shift, 1, output, scratch);
+    dw_s16_dots(p, input, filter, bias, mult, shift, rq, 1, output, scratch);
 }

@@ -82,6 +82,39 @@ TCM_INLINE void tcm_window_requant_s16(const tcm_window *p, const uint8_t *acc,
     }
 }
 
+/* tcm_window_requant_s16 in 32-bit arithmetic, for the layers whose every channel has shift
+ * <= -2 and |acc| < 2^31 (|bias| + 2^15 * sum(|filter|) < 2^31), both checked at compile time
+ * (tinycc_ml/ops/_int16.py short_requant). With r the 16-bit multiplier of tcm_mbqm_int64 and
+ * n = 15 - shift >= 17, tcm_mbqm_int64 is floor((acc * r + 2^(n-1)) / 2^n). Let q =
+ * floor(acc * r / 2^16), which fits in int32 (|acc * r| < 2^46); acc * r = 2^16 q + f with
+ * 0 <= f < 2^16, and 2^(n-1) = 2^16 * 2^(n-17), so the quotient is floor((q + 2^(n-17) +
+ * f / 2^16) / 2^(n-16)) = floor((q + 2^(n-17)) / 2^(n-16)): f / 2^16 < 1 cannot reach the next
+ * multiple of 2^(n-16) from an integer. rq: per channel {r, n - 16, 2^(n-17)}. One SMULL, a
+ * 64-bit shift by 16 (two instructions), an add and a shift, against about 35 instructions for
+ * the general form on Cortex-M4. */
+TCM_INLINE void tcm_window_requant_s16_short(const tcm_window *p, const uint8_t *acc,
+                                             const int32_t *rq, int16_t *out)
+{
+    int32_t c;
+    for (c = 0; c < p->out_c; ++c, rq += 3) {
+        const int64_t prod = (int64_t)(int32_t)tcm_acc64_get(acc, c) * rq[0];
+        const int32_t q = (int32_t)(prod >> 16);
+        out[c] = (int16_t)tcm_clamp((q + rq[2]) >> rq[1], p->act_min, p->act_max);
+    }
+}
+
+/* The requantization of the 16x8 Cortex-M kernels: the short form when `rq` is not NULL. */
+TCM_INLINE void tcm_window_requant_s16_rq(const tcm_window *p, const uint8_t *acc,
+                                          const int32_t *mult, const int32_t *shift,
+                                          const int32_t *rq, int16_t *out)
+{
+    if (rq != NULL) {
+        tcm_window_requant_s16_short(p, acc, rq, out);
+    } else {
+        tcm_window_requant_s16(p, acc, mult, shift, out);
+    }
+}
+
 /* TFLite's ConvPerChannel and DepthwiseConvPerChannel loop nest (reference/integer_ops/conv.h,
  * depthwise_conv.h), written once for the four portable kernels (tcm_conv.c, tcm_conv_s16.c,
  * tcm_depthwise.c, tcm_depthwise_s16.c), each of which calls it with constant `depthwise` and

@@ -133,10 +133,13 @@ def test_int16_cortexm_kernels_on_qemu(name, core, tmp_path):
     chosen = {(op.kind, ch.kernel.name) for op, ch in zip(c.graph.ops, c.choices)
               if op.kind in KERNELS[core]}
     assert chosen <= set(KERNELS[core].items()), chosen
-    if name == "bound":     # every layer's bound exceeds int32: runs of 256 values
-        assert {ch.decision for ch in c.choices} == {_int16.ANY_WEIGHTS_RUN}
+    decisions = [ch.decision for op, ch in zip(c.graph.ops, c.choices)
+                 if op.kind in KERNELS[core]]
+    if name == "bound":     # every layer's bound exceeds int32: runs of 256 values, no short
+        assert set(decisions) == {(_int16.ANY_WEIGHTS_RUN, None)}, decisions
     else:
         assert set(KERNELS[core].values()) <= {n for _, n in chosen}
+        assert any(table is not None for _, table in decisions)     # the short requantization
     inputs = _inputs(path, name)
     run = build_and_run(c, inputs, core, work=tmp_path / "qemu")
     _assert_equal(path, inputs, run.outputs, f"{name} on {core}")
@@ -214,3 +217,34 @@ def test_int16_cortexm_kernels_asan_ubsan(core, tmp_path):
         exe, compiled = build(path, tmp_path / name, ["-O1", "-g", "-DFILL_ARENA", *SANITIZE],
                               target=core)
         run_and_compare(exe, compiled, path, n=2, seed=3, env=SAN_ENV)
+
+
+def test_int16_short_requant_equals_the_int64_form():
+    """tcm_window_requant_s16_short's table (ops/_int16.py short_requant) against TFLite's
+    MultiplyByQuantizedMultiplier(int64_t, ...) (kernels/internal/common.cc) written here from
+    the source, on accumulators at and near +-2^31, multipliers at their bounds (0x7FFF0000
+    saturates the reduced multiplier) and every shift from -31 to -2; and its refusals."""
+    from types import SimpleNamespace
+
+    def tflite(x, m, s):
+        reduced = (m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF
+        n = 15 - s
+        return (x * reduced + (1 << (n - 1))) >> n
+
+    rng = np.random.default_rng(1)
+    mults = np.array([1 << 30, (1 << 31) - 1, 0x7FFF0000, 0x7FFEFFFF, *rng.integers(
+        1 << 30, 1 << 31, 28)], np.int64)
+    for s in range(-31, -1):
+        shift = np.full(len(mults), s)
+        layer = SimpleNamespace(params=SimpleNamespace(rq=SimpleNamespace(
+            multiplier=mults, shift=shift)), op=SimpleNamespace(inputs=["x", "w"]))
+        table = _int16.short_requant(layer, np.full(len(mults), 65535))   # 2^31 - 2^15 < 2^31
+        assert table is not None
+        for x in (-(1 << 31) + (1 << 15), (1 << 31) - (1 << 15), 0, -1, 1,
+                  *rng.integers(-(1 << 31) + (1 << 15), (1 << 31) - (1 << 15), 40)):
+            for (r, k, half), m in zip(table.astype(np.int64), mults):
+                q = (int(x) * int(r)) >> 16
+                assert (q + int(half)) >> int(k) == tflite(int(x), int(m), s), (x, m, s)
+        assert _int16.short_requant(layer, np.full(len(mults), 65536)) is None   # 2^31
+    layer.params.rq.shift = np.full(len(mults), -1)                             # n = 16
+    assert _int16.short_requant(layer, np.zeros(len(mults))) is None

@@ -154,16 +154,39 @@ def pack_smlad(rows: np.ndarray, block: int = 4) -> np.ndarray:
     return pack_rows(swapped, block).view("<i4")
 
 
+def short_requant(layer, abs_sums: np.ndarray) -> np.ndarray | None:
+    """The table of runtime_c/tcm_window.h tcm_window_requant_s16_short, per channel {r, n - 16,
+    2^(n-17)} (r the 16-bit multiplier of tcm_mbqm_int64, n = 15 - shift), when that 32-bit form
+    is exact for the layer: every shift <= -2 (n >= 17) and every accumulator below 2^31,
+    |bias| + 2^15 * abs_sums < 2^31 (abs_sums: sum(|w|) per output channel). Else None."""
+    rq = layer.params.rq
+    out_c = len(abs_sums)
+    mult = np.broadcast_to(np.asarray(rq.multiplier, np.int64), (out_c,))
+    shift = np.broadcast_to(np.asarray(rq.shift, np.int64), (out_c,))
+    op = layer.op
+    bias = (layer.input(2).data.astype(np.int64).reshape(-1) if len(op.inputs) > 2 and
+            op.inputs[2] is not None else np.zeros(out_c, np.int64))
+    worst = np.abs(bias) + INT16_MAX_ABS * np.asarray(abs_sums, np.int64)
+    if np.any(shift > -2) or int(worst.max()) >= 1 << 31:
+        return None
+    r = np.where(mult < 0x7FFF0000, (mult + (1 << 15)) >> 16, 0x7FFF)
+    n = 15 - shift
+    return np.stack([r, n - 16, np.left_shift(1, n - 17)], axis=1).astype(np.int32)
+
+
 class DotS16(Int16Kernel):
     """A Cortex-M 16x8 kernel (FULLY_CONNECTED and CONV_2D over tcm_dot_s16.h; DEPTHWISE_CONV_2D),
     one value per core: "dsp" (`function`_smlad, weights packed by pack_smlad in blocks of
     `block` rows) or "mve" (`function`_mve, the model's rows). A subclass names its C
     `function` family, `sources`, `params` (the C struct) and `rows` (the weights as [units,
-    depth]); the decision is dot_chunk of the rows (None: the call has no chunk). The call:
-    (params, input, weights, int64 bias or NULL, mult, shift, [chunk,] output, scratch)."""
+    depth]). Its decision: (dot_chunk of the rows if `chunked`, the short_requant table if
+    `short` (or None)). The call: (params, input, weights, int64 bias or NULL, mult, shift,
+    [short table or NULL,] [chunk,] output, scratch)."""
     function = ""
     sources: tuple[str, ...] = ()
     block = 4
+    chunked = True
+    short = False
     _SUFFIX = {"dsp": "_smlad", "mve": "_mve"}
 
     def __init__(self, core: str):
@@ -176,8 +199,13 @@ class DotS16(Int16Kernel):
     def params(self, layer, em) -> str:
         raise NotImplementedError
 
+    def abs_sums(self, layer) -> np.ndarray:
+        """sum(|w|) per output channel (a row of `rows`)."""
+        return np.abs(self.rows(layer).astype(np.int64)).sum(axis=1)
+
     def decide(self, layer, ctx):
-        return dot_chunk(self.rows(layer))
+        return (dot_chunk(self.rows(layer)) if self.chunked else None,
+                short_requant(layer, self.abs_sums(layer)) if self.short else None)
 
     def emit(self, layer, em, decision):
         p, op = layer.params, layer.op
@@ -189,7 +217,13 @@ class DotS16(Int16Kernel):
                          f"groups of 4 as w0 w2 w1 w3, blocks of {self.block} rows")
         else:
             w = em.const("weights", rows, comment=f"{list(rows.shape)}, the model's")
-        chunk = [] if decision is None else [f"{decision} /* chunk */"]
+        chunk, table = decision
+        extra = []
+        if self.short:
+            extra.append("NULL" if table is None else em.const(
+                "requant", table, comment="[out_c][r, n - 16, 2^(n-17)] (tcm_window.h)"))
+        if self.chunked:
+            extra.append(f"{chunk} /* chunk */")
         return em.call(self.c_function, params, em.tensor(op.inputs[0]), w, bias_const(layer, em),
                        em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
-                       *chunk, em.tensor(op.outputs[0]), em.scratch)
+                       *extra, em.tensor(op.outputs[0]), em.scratch)

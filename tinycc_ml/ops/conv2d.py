@@ -250,9 +250,10 @@ class ConvDotS16(_int16.DotS16):
     """tcm_conv2d_s16_smlad (DSP cores), tcm_conv2d_s16_mve (Helium), tcm_conv_s16.c: per output
     pixel its window (in place for a 1x1 window inside the image, else gathered), tcm_dot_s16.h's
     dot products with every filter row (int32 runs proved exact), ConvPortableS16's
-    requantization. The window is read before the pixel is written: WindowS16's in-place gap."""
+    requantization (in 32-bit arithmetic where _int16.short_requant proves it exact). The window is read before the pixel is written: WindowS16's in-place gap."""
     function = "tcm_conv2d_s16"
     sources = ("tcm_conv_s16.c", "tcm_conv.h")
+    short = True
     params = staticmethod(_params)
     inplace = _int16.WindowS16.inplace
 

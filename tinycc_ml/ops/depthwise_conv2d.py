@@ -88,7 +88,8 @@ class DepthwisePortableS16(_int16.WindowS16):
 class DepthwiseDotS16(_int16.DotS16):
     """tcm_depthwise_conv2d_s16_smlad (DSP cores: SMLABB/SMLATT), tcm_depthwise_conv2d_s16_mve
     (Helium), tcm_depthwise_s16.c: per output pixel and 4 channels, int32 sums over the taps
-    inside the image, + the int64 bias, DepthwisePortableS16's requantization. Depth multiplier
+    inside the image, + the int64 bias, DepthwisePortableS16's requantization (32-bit where
+    _int16.short_requant proves it exact). Depth multiplier
     1 and filters whose int32 sums provably fit: 2^15 * sum over the taps of |w| < 2^31 in every
     channel (a window of up to 516 taps whatever the weights)."""
     function = "tcm_depthwise_conv2d_s16"
@@ -97,22 +98,23 @@ class DepthwiseDotS16(_int16.DotS16):
     inplace = _int16.WindowS16.inplace
     scratch_bytes = _int16.WindowS16.scratch_bytes
     block = 1
+    chunked = False
+    short = True
 
     def rows(self, layer):
         """The filter as [taps, out_c]: per tap, a row of channels."""
         return layer.input(1).data.reshape(-1, layer.params.win.out_c)
+
+    def abs_sums(self, layer):
+        return np.abs(self.rows(layer).astype(np.int64)).sum(axis=0)
 
     def why_not(self, layer, ctx):
         if not layer.int16:
             return super().why_not(layer, ctx)
         if layer.params.multiplier != 1:
             return "depth multiplier above 1"
-        worst = _int16.INT16_MAX_ABS * np.abs(self.rows(layer).astype(np.int64)).sum(axis=0)
-        if int(worst.max()) >= 1 << 31:
+        if _int16.INT16_MAX_ABS * int(self.abs_sums(layer).max()) >= 1 << 31:
             return "a channel's int32 sum could reach 2^31 (2^15 * sum of |filter|)"
-        return None
-
-    def decide(self, layer, ctx):
         return None
 
 
