@@ -248,3 +248,35 @@ def test_int16_short_requant_equals_the_int64_form():
         assert _int16.short_requant(layer, np.full(len(mults), 65536)) is None   # 2^31
     layer.params.rq.shift = np.full(len(mults), -1)                             # n = 16
     assert _int16.short_requant(layer, np.zeros(len(mults))) is None
+
+
+SCRATCH_CDEF = "int fc(int units); int conv(int out_c, int taps); int dw(int out_c);"
+SCRATCH_SOURCE = r"""
+#include "tcm_conv.h"
+#include "tcm_depthwise.h"
+#include "tcm_fc.h"
+int fc(int units) { return TCM_FC_S16_SCRATCH_BYTES(units); }
+int conv(int out_c, int taps) { return TCM_CONV_S16_DOT_SCRATCH_BYTES(out_c, taps); }
+int dw(int out_c) { return TCM_DEPTHWISE_S16_SCRATCH_BYTES(out_c); }
+"""
+
+
+@pytest.mark.parametrize("core", sorted(KERNELS))
+def test_int16_cortexm_scratch_equals_the_macros(core, tmp_path):
+    """The scratch the compiler reserves for each layer is what the C headers' macros say."""
+    from tests.ops._runtime_ffi import build
+    from tinycc_ml.compiler import Options, compile_file
+    c = build("s16scratch", SCRATCH_CDEF, SCRATCH_SOURCE, tmp_path).lib
+    path = write_model(_model("layers"), tmp_path)
+    compiled = compile_file(path, Options(name="m", target=core))
+    checked = set()
+    for op, ch in zip(compiled.graph.ops, compiled.choices):
+        if op.kind not in KERNELS[core]:
+            continue
+        w = compiled.graph.tensor(op.inputs[1]).shape
+        want = {"FULLY_CONNECTED": lambda: c.fc(w[0]),
+                "CONV_2D": lambda: c.conv(w[0], w[1] * w[2] * w[3]),
+                "DEPTHWISE_CONV_2D": lambda: c.dw(w[3])}[op.kind]()
+        assert ch.scratch == want, (op.kind, w, ch.scratch, want)
+        checked.add(op.kind)
+    assert checked == set(KERNELS[core])
