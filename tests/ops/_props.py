@@ -29,12 +29,13 @@ def op_of(data: bytes, kind: str):
     return next(op for op in read(data, "m").ops if op.kind == kind)
 
 
-def assert_model_bitexact(data: bytes, kinds=(), n: int = 8, seed: int = 0) -> Path:
-    """`data` contains every op of `kinds`; the generated C equals BUILTIN_REF on n inputs."""
+def assert_model_bitexact(data: bytes, kinds=(), n: int = 8, seed: int = 0, **opts) -> Path:
+    """`data` contains every op of `kinds`; the generated C (compiled with Options `opts`, e.g.
+    target=) equals BUILTIN_REF on n inputs."""
     present = {op.kind for op in read(data, "m").ops}
     assert set(kinds) <= present, f"the model has {sorted(present)}, not all of {sorted(kinds)}"
     path = write_model(data, Path(tempfile.mkdtemp(prefix="tcm-prop-")))
-    assert_bitexact(path, n=n, seed=seed)
+    assert_bitexact(path, n=n, seed=seed, **opts)
     return path
 
 
