@@ -41,7 +41,6 @@ _BLOCKED = r"blocked quantization \(block_size 2\) is not supported"
 _FLOAT16_SCALE = r"constant '[a-z_]*scale' has type FLOAT16; supported: "
 _DYNAMIC = (r"DynamicQuantizeLinear computes its scale and zero point at run time \(dynamic "
             r"quantization\); tinycc-ml compiles statically quantized models")
-_BATCHED_B = r"one weight matrix per batch \(\[2, 4, 3\]\) is not supported; 2-D weights"
 
 
 def _type(name: str) -> str:
@@ -64,8 +63,8 @@ OUTCOMES = {
     "test_qlinearconv": EXACT,
     "test_qlinearmatmul_2D_uint8_float32": EXACT,
     "test_qlinearmatmul_2D_int8_float32": EXACT,
-    "test_qlinearmatmul_3D_uint8_float32": _BATCHED_B,
-    "test_qlinearmatmul_3D_int8_float32": _BATCHED_B,
+    "test_qlinearmatmul_3D_uint8_float32": EXACT,
+    "test_qlinearmatmul_3D_int8_float32": EXACT,
     "test_qlinearmatmul_2D_uint8_float16": _FLOAT16_SCALE,
     "test_qlinearmatmul_2D_int8_float16": _FLOAT16_SCALE,
     "test_qlinearmatmul_3D_uint8_float16": _FLOAT16_SCALE,
