@@ -55,7 +55,7 @@ OUTCOMES = {
                       r"float ops are not supported",
     "test_mul_int8": r"float ops are not supported",
     "test_mul_uint8": r"float ops are not supported",
-    "test_maxpool_2d_uint8": r"has no quantization parameters",
+    "test_maxpool_2d_uint8": EXACT,
     "test_convinteger_without_padding": EXACT,
     "test_convinteger_with_padding": r"per-channel weight zero points: onnxruntime's "
                                      r"ConvInteger takes one",

@@ -1151,7 +1151,7 @@ class _Reader:
             out, scale, zp, dtype, clamp = self.fused_output(n)
             self._no_clamp(clamp)
         else:
-            out, (scale, zp) = n.output[0], self.qparams_of(x)
+            out, (scale, zp) = n.output[0], self.qparams_of(self._raw_input(x))
         self._pool_common(n, x, out, scale, zp, "MAX_POOL_2D", False)
 
     def _channels_first(self, n):
@@ -1332,11 +1332,7 @@ class _Reader:
     def _movement_out(self, n) -> tuple[_Q, str, float, int]:
         """Input, output name and quantization of an op that only moves data: QDQ form
         (DQ -> op -> Q, same parameters) or int8 directly."""
-        x = self.qact(n.input[0])
-        t = self.tensors[x.ir]
-        if not t.is_quantized and (x.ir in self.graph_inputs or x.ir in self.u8_inputs):
-            # a raw int8 / uint8 graph input: moved values need no scale (1, the type's 0)
-            self._set_input_qparams(x, 1.0, -128 if x.ir in self.u8_inputs else 0)
+        x = self._raw_input(self.qact(n.input[0]))
         s, z = self.qparams_of(x)
         if isinstance(self.get(n.input[0]), _DQ):
             out, scale, zp, dtype, clamp = self.fused_output(n)
@@ -1347,6 +1343,14 @@ class _Reader:
                                  "supported)")
             return x, out, s, z
         return x, n.output[0], s, z
+
+    def _raw_input(self, x: _Q) -> _Q:
+        """x; a raw int8 / uint8 graph input that no node gives quantization parameters gets
+        scale 1 and its type's 0, for ops that only move or compare values (which need none)."""
+        t = self.tensors[x.ir]
+        if not t.is_quantized and (x.ir in self.graph_inputs or x.ir in self.u8_inputs):
+            self._set_input_qparams(x, 1.0, -128 if x.ir in self.u8_inputs else 0)
+        return x
 
     def _moved(self, name: str):
         """The value a data-movement node reads: a quantized activation, or a float one (a float
