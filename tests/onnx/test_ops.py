@@ -197,6 +197,23 @@ def test_matmul_gemm_forms(tmp_path: Path):
         check(p, tmp_path / name, n=3)
 
 
+@pytest.mark.parametrize("dtype", [TP.INT8, TP.UINT8], ids=["int8", "uint8"])
+@pytest.mark.parametrize("a_shape", [(3, 4, 6), (4, 6)], ids=["batched", "broadcast"])
+def test_qlinearmatmul_weights_per_batch(tmp_path: Path, a_shape, dtype):
+    """QLinearMatMul with a constant B [batch, depth, units]: a FULLY_CONNECTED per batch."""
+    rng = np.random.default_rng(12)
+    npt = np.int8 if dtype == TP.INT8 else np.uint8
+    info = np.iinfo(npt)
+    inits = [const("as", F32(0.03)), const("az", npt(info.min + 130)), const("ys", F32(0.2)),
+             const("yz", npt(info.min + 120)), const("bs", F32(0.01)), const("bz", npt(3)),
+             const("b", rng.integers(info.min, info.max + 1, (3, 6, 5)).astype(npt))]
+    node = helper.make_node("QLinearMatMul", ["a", "as", "az", "b", "bs", "bz", "ys", "yz"],
+                            ["y"])
+    p = save(tmp_path / "m.onnx", [node], [value("a", dtype, list(a_shape))],
+             [value("y", dtype, None)], inits)
+    check(p, tmp_path / "w", n=3)
+
+
 def test_layout_ops(tmp_path: Path):
     """Transpose (cancelling the layout change), Concat on channels, Reshape, Flatten, Squeeze,
     Unsqueeze and QLinearConcat, int8 directly and in QDQ form."""

@@ -974,7 +974,53 @@ class _Reader:
         self._bind(a, n.input[1], n.input[2])
         b = self._qoperator_weights(n.input[3], n.input[4], n.input[5], axis=1)
         scale, zp = self._out_params(n.input[6], n.input[7])
+        if b.data.ndim == 3 and b.data.shape[0] > 1:
+            self._batched_fc(n, a, b, scale, zp)
+            return
         self._fc(n, a, b, None, n.output[0], scale, zp, (None, None), transposed=False)
+
+    def _batched_fc(self, n, a: _Q, b: _C, scale: float, zp: int) -> None:
+        """A [batch, rows, depth] (or [rows, depth], broadcast) times a constant B [batch,
+        depth, units], one weight matrix per batch: a FULLY_CONNECTED per batch (of a
+        STRIDED_SLICE of A), concatenated."""
+        batch, depth, units = b.data.shape
+        shape = self._shape_of(a)
+        if len(shape) not in (2, 3) or (len(shape) == 3 and shape[0] != batch) or \
+                shape[-1] != depth:
+            raise self.error(f"input {list(shape)} and weights {list(b.data.shape)}: expected "
+                             f"[{batch}, rows, {depth}] or [rows, {depth}]")
+        if b.scale.size > 1:
+            raise self.error("per-column weight scales with one weight matrix per batch are "
+                             "not supported")
+        src, rows = self.plain(a), shape[-2]
+        parts = []
+        for i in range(batch):
+            x = a
+            if len(shape) == 3:
+                name = self.add_tensor(f"{n.output[0]}_a{i}", (1, rows, depth), "int8",
+                                       *self._qparams_or_none(src))
+                params = [self.add_tensor(f"{name}_{role}", (3,), "int32",
+                                          data=np.array(v, np.int32))
+                          for role, v in (("begin", [i, 0, 0]), ("end", [i + 1, rows, depth]),
+                                          ("strides", [1, 1, 1]))]
+                self.add_op("STRIDED_SLICE", [src, *params], [name], {"end_mask": 0})
+                x = _Q(name, _ident(3))
+            w = _C(b.data[i], b.scale, b.zero_point, 1)
+            self._fc(n, x, w, None, f"{n.output[0]}_{i}", scale, zp, (None, None),
+                     transposed=False)
+            part = self.vals.pop(f"{n.output[0]}_{i}")
+            parts.append(self.plain(part) if len(shape) == 3 else self._unsqueezed(part))
+        y = self.new_q(n.output[0], (batch, rows, units), _ident(3), scale, zp)
+        self.add_op("CONCATENATION", parts, [y.ir], {"axis": 0})
+        self.vals[n.output[0]] = y
+
+    def _unsqueezed(self, v: _Q) -> str:
+        """A [rows, units] activation as [1, rows, units] (a RESHAPE view)."""
+        src = self.plain(v)
+        t = self.tensors[src]
+        out = self.add_tensor(f"{src}_1", (1, *t.shape), "int8", t.scale, t.zero_point)
+        self.add_op("RESHAPE", [src], [out], {"new_shape": (1, *t.shape)})
+        return out
 
     def _op_Gemm(self, n):
         self._gemm_attrs(n)
@@ -1105,7 +1151,7 @@ class _Reader:
             out, scale, zp, dtype, clamp = self.fused_output(n)
             self._no_clamp(clamp)
         else:
-            out, (scale, zp) = n.output[0], self.qparams_of(x)
+            out, (scale, zp) = n.output[0], self.qparams_of(self._raw_input(x))
         self._pool_common(n, x, out, scale, zp, "MAX_POOL_2D", False)
 
     def _channels_first(self, n):
@@ -1286,11 +1332,7 @@ class _Reader:
     def _movement_out(self, n) -> tuple[_Q, str, float, int]:
         """Input, output name and quantization of an op that only moves data: QDQ form
         (DQ -> op -> Q, same parameters) or int8 directly."""
-        x = self.qact(n.input[0])
-        t = self.tensors[x.ir]
-        if not t.is_quantized and (x.ir in self.graph_inputs or x.ir in self.u8_inputs):
-            # a raw int8 / uint8 graph input: moved values need no scale (1, the type's 0)
-            self._set_input_qparams(x, 1.0, -128 if x.ir in self.u8_inputs else 0)
+        x = self._raw_input(self.qact(n.input[0]))
         s, z = self.qparams_of(x)
         if isinstance(self.get(n.input[0]), _DQ):
             out, scale, zp, dtype, clamp = self.fused_output(n)
@@ -1301,6 +1343,14 @@ class _Reader:
                                  "supported)")
             return x, out, s, z
         return x, n.output[0], s, z
+
+    def _raw_input(self, x: _Q) -> _Q:
+        """x; a raw int8 / uint8 graph input that no node gives quantization parameters gets
+        scale 1 and its type's 0, for ops that only move or compare values (which need none)."""
+        t = self.tensors[x.ir]
+        if not t.is_quantized and (x.ir in self.graph_inputs or x.ir in self.u8_inputs):
+            self._set_input_qparams(x, 1.0, -128 if x.ir in self.u8_inputs else 0)
+        return x
 
     def _moved(self, name: str):
         """The value a data-movement node reads: a quantized activation, or a float one (a float
