@@ -8,7 +8,8 @@ a Q12.19 sum, log_x_for_x_greater_than_or_equal_to_1, the reverse-scaled cut-off
 2. The kernel over many quantizations: one converted graph input -> LOG_SOFTMAX whose shape and
    input quantization are rewritten; each case runs random rows and edge rows (all equal, one
    spike, all -128, a ramp, two levels) through the generated C and the interpreter.
-3. The longest row supported (4095 equal values: the largest sum of exps) and depth 1.
+3. The longest row supported (4095 equal values: the largest sum of exps), depth 1, and the
+   ends of the input scale range.
 4. The C contract (strict builds, ASan + UBSan, in place), Cortex-M4 and M55 under QEMU, and bad
    input (one line naming the op; TFLite refuses the same output quantization).
 """
@@ -95,7 +96,10 @@ def test_log_softmax_quantizations(depth, scale, zp, seed):
 
 
 def test_log_softmax_longest_row_and_depth_one():
-    for depth, scale in ((4095, 0.05), (4095, 2.0 ** -20), (1, 0.1)):
+    """Also the ends of the scale range: 1000 (the multiplier capped at 2^31 - 1, left shift 31)
+    and just above 2^-25 (left shift 1)."""
+    for depth, scale in ((4095, 0.05), (4095, 2.0 ** -20), (1, 0.1), (37, 1000.0),
+                         (37, 2.0 ** -25 * 1.01)):
         x = np.stack([np.full(depth, 7), np.arange(depth) % 256 - 128]).astype(np.int8)
         _compare(_variant((2, depth), scale, 3), x.reshape(1, 2, depth))
 

@@ -8,8 +8,10 @@ indices.shape + params[axis + 1:]; an index outside [0, params.shape[axis]) is a
 (no result to match): refused at compile time.
 `axis_tables` is the layout shared with MIRROR_PAD: each output axis reads the input through
 its own index table. Kernel: runtime_c/tcm_gather.c tcm_gather_s8, a byte copy: an int16
-tensor (the 16x8 scheme; gather.cc copies any element type unchanged) is gathered as its bytes,
-with a last axis of 2 bytes that the contiguous run takes in.
+tensor (the 16x8 scheme) is gathered as its bytes, with a last axis of 2 bytes that the
+contiguous run takes in. The gather.cc read for this (an older stored version) lists no int16;
+TensorFlow 2.21's BUILTIN_REF runs int16 GATHER as the same element copy (measured: the int16
+cases of tests/ops/test_gather.py compare with it).
 """
 
 from __future__ import annotations

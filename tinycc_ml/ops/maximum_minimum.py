@@ -1,6 +1,6 @@
-"""MAXIMUM and MINIMUM of two int8 or two int16 tensors with broadcasting (TFLite MAXIMUM / MINIMUM; Keras
-Maximum / Minimum layers, keras.ops.maximum / minimum and tf.maximum / minimum become them; a
-constant operand, e.g. max(x, 0), is emitted as a static const array).
+"""MAXIMUM and MINIMUM of two int8 or two int16 tensors with broadcasting (TFLite MAXIMUM /
+MINIMUM; Keras Maximum / Minimum layers, keras.ops.maximum / minimum and tf.maximum / minimum
+become them; a constant operand, e.g. max(x, 0), is emitted as a static const array).
 
 Numerics: tensorflow/lite/kernels/maximum_minimum.cc (TensorFlow 2.21): Prepare checks only the
 two input types and resizes the output to the broadcast shape (CalculateShapeForBroadcast); it

@@ -9,7 +9,9 @@ before and after <= dim - offset for REFLECT, <= dim for SYMMETRIC, so the map i
 "reflect" or "symmetric" (frontends/tflite.py), or "edge" (ONNX Pad's edge mode,
 frontends/onnx.py: numpy's "edge", any paddings). Kernel: runtime_c/tcm_gather.c tcm_gather_s8,
 one index table per axis (ops/gather.py axis_tables), in bytes: an int16 tensor (the 16x8
-scheme; mirror_pad.cc copies any element type unchanged) is copied as its bytes.
+scheme) is copied as its bytes. The mirror_pad.cc read for this (an older stored version)
+lists no int16 in Eval; TensorFlow 2.21's BUILTIN_REF runs int16 MIRROR_PAD as the same element
+copy (measured: the int16 cases of tests/ops/test_mirror_pad.py compare with it).
 """
 
 from __future__ import annotations
