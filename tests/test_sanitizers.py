@@ -148,11 +148,13 @@ def harness_source(compiled) -> str:
 
 
 def build(model: Path, work: Path, cflags, caller_arena: bool = True, cc: str = "gcc",
-          target: str = "generic") -> tuple:
-    """Compile the model, write it and the harness, build one executable: (exe, compiled)."""
+          target: str = "generic", **opts) -> tuple:
+    """Compile the model (`opts`: more Options), write it and the harness, build one
+    executable: (exe, compiled)."""
     if shutil.which(cc) is None:
         pytest.fail(f"{cc} is not installed (.ci/run installs it)")
-    compiled = compile_file(model, Options(name="m", caller_arena=caller_arena, target=target))
+    compiled = compile_file(model, Options(name="m", caller_arena=caller_arena, target=target,
+                                           **opts))
     src = work / "src"
     write(compiled, src)
     harness = work / "harness.c"
@@ -206,6 +208,25 @@ def test_asan_ubsan_bitexact(model, target, shared_models, tmp_path):
 
 # the microcontroller kernels (--target cortex-m3 built on the host): the scalar conv, FC and
 # depthwise in ARMv6-M's variant (1 pixel, 32-bit multiplies only) and the table ADD
+# the sparse kernels (--sparsity auto on pruned models, tests/prune.py), the DSP cores' C built
+# on the host: the keyword spotter at 90% with every weighted layer forced sparse (CONV_2D,
+# DEPTHWISE_CONV_2D row by row, FULLY_CONNECTED), the autoencoder at 75% (its FC layers)
+@pytest.mark.parametrize("model,level,force", [("kws_ds_cnn_int8", 0.9, True),
+                                               ("ad_autoencoder_int8", 0.75, False)])
+def test_asan_ubsan_sparse_kernels(model, level, force, shared_models, tmp_path, monkeypatch):
+    from tests.prune import prune
+    from tests.util import write_model
+    from tinycc_ml.ops import _sparse
+    if force:
+        monkeypatch.setattr(_sparse, "WORK_GAIN", 1e9)
+    path = write_model(prune((shared_models / f"{model}.tflite").read_bytes(), level), tmp_path,
+                       f"{model}_pruned.tflite")
+    exe, compiled = build(path, tmp_path, ["-O1", "-g", "-DFILL_ARENA", *SANITIZE],
+                          target="cortex-m4", sparsity="auto")
+    assert any((x.kernel or "").endswith("_sparse") for x in compiled.layers)
+    run_and_compare(exe, compiled, path, n=2, seed=1, env=SAN_ENV)
+
+
 @pytest.mark.parametrize("model", ["kws_ds_cnn_int8", "ic_resnet8_int8"])
 def test_asan_ubsan_scalar_kernels(model, shared_models, tmp_path):
     path = shared_models / f"{model}.tflite"
