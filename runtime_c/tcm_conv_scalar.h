@@ -12,18 +12,6 @@
 #include "tcm_requant_scalar.h"
 #include "tcm_window.h"
 
-/* Output pixels computed together: as many accumulators as the core has registers for
- * (4 output channels each): 1 on ARMv6-M (8 low registers), 2 on ARMv7-M, 4 on RISC-V (31).
- * A build may set it (1, 2 or 4; the tests build every variant on the host). */
-#ifndef TCM_SCALAR_PIXELS
-#if defined(__riscv)
-#define TCM_SCALAR_PIXELS 4
-#elif defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
-#define TCM_SCALAR_PIXELS 1
-#else
-#define TCM_SCALAR_PIXELS 2
-#endif
-#endif
 #define TCM_SCALAR_CHANNELS 4   /* output channels per filter block */
 #define TCM_SCALAR_MAX_PIXELS 4 /* the scratch is sized for the largest TCM_SCALAR_PIXELS */
 

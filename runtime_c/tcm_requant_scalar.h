@@ -11,6 +11,20 @@
 #include "tcm_mul32.h"
 #include "tcm_requant_dsp.h"
 
+/* Output pixels tcm_conv_scalar.c computes together: as many accumulators as the core has
+ * registers for (4 output channels each): 1 on ARMv6-M (8 low registers), 2 on ARMv7-M, 4 on
+ * RISC-V (31). A build may set it (1, 2 or 4; the tests build every variant on the host); the
+ * depthwise kernel reads it as the measure of the core's registers too. */
+#ifndef TCM_SCALAR_PIXELS
+#if defined(__riscv)
+#define TCM_SCALAR_PIXELS 4
+#elif defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+#define TCM_SCALAR_PIXELS 1
+#else
+#define TCM_SCALAR_PIXELS 2
+#endif
+#endif
+
 /* How a layer requantizes (the compiler picks the shortest exact form, tinycc_ml/quant.py
  * fast_requant_ok and ops/_smlad.py right_shift_requant):
  * DOUBLE: tcm_mbqm (TFLite's double rounding), any shift;
