@@ -38,4 +38,23 @@ void tcm_conv2d_s16(const tcm_window *p, const int16_t *input, const int8_t *fil
                     const int64_t *bias, const int32_t *mult, const int32_t *shift,
                     int16_t *output, uint8_t *scratch);
 
+/* The 16x8 Cortex-M variants (tcm_conv_s16.c), bit-exact with tcm_conv2d_s16: per output
+ * pixel, the dot products of its window with every filter row (tcm_dot_s16.h), summed in int32
+ * runs of `chunk` values that the compiler proves cannot overflow (tinycc_ml/ops/_int16.py
+ * dot_chunk), into int64 accumulators.
+ * filter _smlad: the [out_c, k_h * k_w * in_c] rows packed into words as tcm_dot_s16.h says;
+ *        _mve: [out_c, k_h, k_w, in_c] int8, the model's tensor as it is
+ * rq     NULL, or per channel {r, n - 16, 2^(n-17)} for tcm_window_requant_s16_short
+ *        (tcm_window.h) when the compiler proved it exact for the layer (mult, shift unread)
+ * scratch TCM_CONV_S16_DOT_SCRATCH_BYTES(out_c, taps), taps = k_h * k_w * in_c: the int64
+ *        accumulators of one pixel, then its gathered window.
+ * The other arguments, and the in-place rule, as tcm_conv2d_s16. */
+#define TCM_CONV_S16_DOT_SCRATCH_BYTES(out_c, taps) (8 * (out_c) + 2 * (taps))
+void tcm_conv2d_s16_smlad(const tcm_window *p, const int16_t *input, const int32_t *filter,
+                          const int64_t *bias, const int32_t *mult, const int32_t *shift,
+                          const int32_t *rq, int32_t chunk, int16_t *output, uint8_t *scratch);
+void tcm_conv2d_s16_mve(const tcm_window *p, const int16_t *input, const int8_t *filter,
+                        const int64_t *bias, const int32_t *mult, const int32_t *shift,
+                        const int32_t *rq, int32_t chunk, int16_t *output, uint8_t *scratch);
+
 #endif /* TCM_CONV_H */

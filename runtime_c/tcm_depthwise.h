@@ -40,4 +40,21 @@ void tcm_depthwise_conv2d_s16(const tcm_window *p, const int16_t *input, const i
                               const int64_t *bias, const int32_t *mult, const int32_t *shift,
                               int16_t *output, uint8_t *scratch);
 
+/* The 16x8 Cortex-M variants (tcm_depthwise_s16.c), bit-exact with tcm_depthwise_conv2d_s16,
+ * for depth multiplier 1 and filters whose every channel has 2^15 * sum(|w|) < 2^31 (the int32
+ * sums are then exact; tinycc_ml/ops/depthwise_conv2d.py checks both):
+ * filter _smlad: per tap, out_c rounded up to 4 int8 values in words, each group of 4 stored
+ *        as w0 w2 w1 w3 (tcm_depthwise_s16.c); _mve: [1, k_h, k_w, out_c], the model's
+ * rq     NULL, or the short requantization's table as for tcm_conv2d_s16_smlad (tcm_conv.h)
+ * The other arguments, the scratch (TCM_DEPTHWISE_S16_SCRATCH_BYTES) and the in-place rule as
+ * tcm_depthwise_conv2d_s16. */
+void tcm_depthwise_conv2d_s16_smlad(const tcm_window *p, const int16_t *input,
+                                    const int32_t *filter, const int64_t *bias,
+                                    const int32_t *mult, const int32_t *shift, const int32_t *rq,
+                                    int16_t *output, uint8_t *scratch);
+void tcm_depthwise_conv2d_s16_mve(const tcm_window *p, const int16_t *input,
+                                  const int8_t *filter, const int64_t *bias, const int32_t *mult,
+                                  const int32_t *shift, const int32_t *rq, int16_t *output,
+                                  uint8_t *scratch);
+
 #endif /* TCM_DEPTHWISE_H */

@@ -129,6 +129,42 @@ TCM_INLINE int32_t tcm_ssat8(int32_t x) { return tcm_clamp(x, -128, 127); }
 #define TCM_LOAD2(lo, hi, words, off) ((lo) = (words)[off], (hi) = (words)[(off) + 1])
 #endif
 
+/* p += byte `byte` (a literal 0-3) of the word w, for a pointer to bytes: one UXTAB on Arm (gcc
+ * 12 prefers UBFX + ADD, or folds the byte masks of the sparse kernels' gap words away). */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__)
+#define TCM_ADD_BYTE(p, w, byte)                                                    \
+    __asm__("uxtab %0, %0, %1, ror #8 * (" #byte ")" : "+r"(p) : "r"(w))
+#else
+#define TCM_ADD_BYTE(p, w, byte) ((p) += ((w) >> (8 * (byte))) & 0xffu)
+#endif
+
+/* Hides the value of v from the optimizer, so that a constant stays in a register (gcc 12
+ * would rebuild a mask for every AND instead of one AND with a shifted operand). */
+#if defined(__GNUC__)
+#define TCM_OPAQUE(v) __asm__("" : "+r"(v))
+#else
+#define TCM_OPAQUE(v) ((void)0)
+#endif
+
+/* Four dot-product steps sharing one pair of activation words: for each of 4 rows j, the word
+ * w[j] of 4 int8 weights, sign-extended with SXTB16 (bytes 0, 2) and SXTB16 ROR 8 (bytes 1, 3),
+ * multiply-accumulates against xa and xb (two int16 values each): *a_j += SMLAD(sxtb16(w[j]),
+ * xa) + SMLAD(sxtb16_ror8(w[j]), xb). 2 LDRD, 8 SXTB16, 8 SMLAD. The int8 FULLY_CONNECTED
+ * (tcm_fc.c: xa, xb = the input word sign-extended the same way) and the 16x8 dot products
+ * (tcm_dot_s16.h: xa, xb = two int16 input words, the weight bytes stored in the matching order)
+ * are written with it. */
+TCM_INLINE void tcm_smlad_step4(const uint32_t *w, uint32_t xa, uint32_t xb, int32_t *a0,
+                                int32_t *a1, int32_t *a2, int32_t *a3)
+{
+    uint32_t w0, w1;
+    TCM_LOAD2(w0, w1, w, 0);
+    *a0 = tcm_smlad(tcm_sxtb16_ror8(w0), xb, tcm_smlad(tcm_sxtb16(w0), xa, *a0));
+    *a1 = tcm_smlad(tcm_sxtb16_ror8(w1), xb, tcm_smlad(tcm_sxtb16(w1), xa, *a1));
+    TCM_LOAD2(w0, w1, w, 2);
+    *a2 = tcm_smlad(tcm_sxtb16_ror8(w0), xb, tcm_smlad(tcm_sxtb16(w0), xa, *a2));
+    *a3 = tcm_smlad(tcm_sxtb16_ror8(w1), xb, tcm_smlad(tcm_sxtb16(w1), xa, *a3));
+}
+
 /* Unaligned 32-bit loads (LDR allows them on Armv7E-M/v8-M Mainline; memcpy compiles to one). */
 TCM_INLINE uint32_t tcm_load32(const void *p)
 {

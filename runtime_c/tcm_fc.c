@@ -48,19 +48,6 @@ TCM_INLINE void fc_store4(const tcm_fc_params *p, int8_t *out, const int32_t acc
     }
 }
 
-/* Four units against one input word (xa = x0,x2; xb = x1,x3): 2 LDRD, 8 SXTB16, 8 SMLAD. */
-TCM_INLINE void fc_step4(const uint32_t *w, uint32_t xa, uint32_t xb, int32_t *a0, int32_t *a1,
-                         int32_t *a2, int32_t *a3)
-{
-    uint32_t w0, w1;
-    TCM_LOAD2(w0, w1, w, 0);
-    *a0 = tcm_smlad(tcm_sxtb16_ror8(w0), xb, tcm_smlad(tcm_sxtb16(w0), xa, *a0));
-    *a1 = tcm_smlad(tcm_sxtb16_ror8(w1), xb, tcm_smlad(tcm_sxtb16(w1), xa, *a1));
-    TCM_LOAD2(w0, w1, w, 2);
-    *a2 = tcm_smlad(tcm_sxtb16_ror8(w0), xb, tcm_smlad(tcm_sxtb16(w0), xa, *a2));
-    *a3 = tcm_smlad(tcm_sxtb16_ror8(w1), xb, tcm_smlad(tcm_sxtb16(w1), xa, *a3));
-}
-
 void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
                                   const int32_t *weights, const int32_t *bias,
                                   const int32_t *mult, const int32_t *shift,
@@ -92,19 +79,20 @@ void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
             const int8_t *const x_end = x + 4 * groups;
             if (groups & 1) {
                 const uint32_t xw = tcm_load32(xp);
-                fc_step4(w, tcm_sxtb16(xw), tcm_sxtb16_ror8(xw), &a0, &a1, &a2, &a3);
+                tcm_smlad_step4(w, tcm_sxtb16(xw), tcm_sxtb16_ror8(xw), &a0, &a1, &a2, &a3);
                 w += 4;
                 xp += 4;
             }
             while (xp < x_end) {    /* two input words per turn */
                 const uint32_t xw0 = tcm_load32(xp), xw1 = tcm_load32(xp + 4);
-                fc_step4(w, tcm_sxtb16(xw0), tcm_sxtb16_ror8(xw0), &a0, &a1, &a2, &a3);
-                fc_step4(w + 4, tcm_sxtb16(xw1), tcm_sxtb16_ror8(xw1), &a0, &a1, &a2, &a3);
+                tcm_smlad_step4(w, tcm_sxtb16(xw0), tcm_sxtb16_ror8(xw0), &a0, &a1, &a2, &a3);
+                tcm_smlad_step4(w + 4, tcm_sxtb16(xw1), tcm_sxtb16_ror8(xw1), &a0, &a1, &a2,
+                                &a3);
                 w += 8;
                 xp += 8;
             }
             if (rest) {
-                fc_step4(w, xa_tail, xb_tail, &a0, &a1, &a2, &a3);
+                tcm_smlad_step4(w, xa_tail, xb_tail, &a0, &a1, &a2, &a3);
                 w += 4;
             }
             acc[0] = a0;

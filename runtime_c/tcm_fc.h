@@ -97,6 +97,23 @@ void tcm_fully_connected_s16(const tcm_fc_params *p, const int16_t *input, const
                              const int64_t *bias, const int32_t *mult, const int32_t *shift,
                              int16_t *output);
 
+/* The 16x8 Cortex-M variants (tcm_fc_s16.c), bit-exact with tcm_fully_connected_s16: the
+ * dot products of tcm_dot_s16.h, summed in int32 runs of `chunk` values that the compiler
+ * proves cannot overflow (tinycc_ml/ops/_int16.py dot_chunk), into int64 accumulators.
+ * weights _smlad: int8 rows packed into words as tcm_dot_s16.h says (tcm_dot_s16_smlad);
+ *         _mve: [units, depth] int8, the model's tensor as it is
+ * scratch TCM_FC_S16_SCRATCH_BYTES(units): the int64 accumulators of one input row.
+ * The other arguments as tcm_fully_connected_s16; output may alias nothing. */
+#define TCM_FC_S16_SCRATCH_BYTES(units) (8 * (units))
+void tcm_fully_connected_s16_smlad(const tcm_fc_params *p, const int16_t *input,
+                                   const int32_t *weights, const int64_t *bias,
+                                   const int32_t *mult, const int32_t *shift, int32_t chunk,
+                                   int16_t *output, uint8_t *scratch);
+void tcm_fully_connected_s16_mve(const tcm_fc_params *p, const int16_t *input,
+                                 const int8_t *weights, const int64_t *bias, const int32_t *mult,
+                                 const int32_t *shift, int32_t chunk, int16_t *output,
+                                 uint8_t *scratch);
+
 /* The Cortex-M (DSP extension) variant: SMLAD over int16 pairs, four units at a time.
  * bias    [units]: the model's bias + input_offset * sum(weights row) (no +128 offset here)
  * weights int8, packed at compile time into 32-bit words (little-endian, 4 values each), rows

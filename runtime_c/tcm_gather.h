@@ -7,10 +7,13 @@
  * The output, seen as [dims[0], .., dims[5], run] (left-extended with 1s), is
  *   output[i0, .., i5, r] = input[offsets_0[i0] + .. + offsets_5[i5] + r]
  * where `offsets` holds the six tables one after the other (dims[0] + .. + dims[5] int32
- * input element offsets, computed at compile time by tinycc_ml/ops/gather.py and
- * mirror_pad.py) and the innermost `run` elements are contiguous in both tensors (one memcpy).
- * input   int8, any shape; every offset + run lies inside it (checked at compile time)
- * output  prod(dims) * run int8, must not overlap input. No scratch.
+ * input byte offsets, computed at compile time by tinycc_ml/ops/gather.py and mirror_pad.py)
+ * and the innermost `run` bytes are contiguous in both tensors (one memcpy). Offsets and run
+ * count bytes, so one loop serves every element size: an int16 tensor (the 16x8 scheme) is
+ * passed through int8_t pointers, its 2-byte elements kept whole inside each run.
+ * input   any shape and element type; every offset + run lies inside it (checked at compile
+ *         time)
+ * output  prod(dims) * run bytes, must not overlap input. No scratch.
  */
 #ifndef TCM_GATHER_H
 #define TCM_GATHER_H

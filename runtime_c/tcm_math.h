@@ -19,6 +19,7 @@
 #ifndef TCM_MATH_H
 #define TCM_MATH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -100,6 +101,24 @@ TCM_INLINE int32_t tcm_mbqm_single_int64(int64_t x, int32_t multiplier, int32_t 
     const int total_shift = 31 - (int)shift;
     const int64_t round = (int64_t)1 << (total_shift - 1);
     return (int32_t)((x * multiplier + round) >> total_shift);
+}
+
+/* Element i of an int8 (bytes == 1) or int16 (bytes == 2) array, as int32: the loads of the
+ * kernels that compare or move values of either size in one loop (MAXIMUM / MINIMUM,
+ * REDUCE_MAX / REDUCE_MIN); a call with a constant `bytes` folds to one load. */
+TCM_INLINE int32_t tcm_load_elem(const void *base, ptrdiff_t i, int bytes)
+{
+    return bytes == 1 ? (int32_t)((const int8_t *)base)[i] : (int32_t)((const int16_t *)base)[i];
+}
+
+/* Stores v (inside the element type's range) as element i of such an array. */
+TCM_INLINE void tcm_store_elem(void *base, ptrdiff_t i, int bytes, int32_t v)
+{
+    if (bytes == 1) {
+        ((int8_t *)base)[i] = (int8_t)v;
+    } else {
+        ((int16_t *)base)[i] = (int16_t)v;
+    }
 }
 
 TCM_INLINE int32_t tcm_clamp(int32_t x, int32_t lo, int32_t hi)
@@ -285,6 +304,67 @@ static inline int32_t tcm_get_reciprocal(int32_t x, int x_integer_digits, int *n
     const uint32_t shifted = headroom_plus_one < 32 ? (uint32_t)x << headroom_plus_one : 0u;
     *num_bits_over_unit = x_integer_digits - headroom_plus_one;
     return tcm_one_over_one_plus_x_for_x_in_0_1((int32_t)(shifted - ((uint32_t)1 << 31)));
+}
+
+/* TFLite SaturatingAddNonGemmlowp / SaturatingSub (internal/common.h) on int32. */
+TCM_INLINE int32_t tcm_saturating_add(int32_t a, int32_t b)
+{
+    const int64_t sum = (int64_t)a + (int64_t)b;
+    return sum > INT32_MAX ? INT32_MAX : (sum < INT32_MIN ? INT32_MIN : (int32_t)sum);
+}
+
+TCM_INLINE int32_t tcm_saturating_sub(int32_t a, int32_t b)
+{
+    const int64_t diff = (int64_t)a - (int64_t)b;
+    return diff > INT32_MAX ? INT32_MAX : (diff < INT32_MIN ? INT32_MIN : (int32_t)diff);
+}
+
+/* TFLite log_x_for_x_greater_than_or_equal_to_1<output_integer_bits>(FixedPoint<int32,
+ * input_integer_bits>) (internal/common.h, the _impl function line by line): log(x) for a
+ * positive x >= 1 held with input_integer_bits integer bits, returned with output_integer_bits
+ * (LOG_SOFTMAX: Q12.19 in, Q5.26 out). The exponent of x from its leading zeros, in two
+ * candidates a quarter-octave apart; the mantissa's log by a rational approximation around
+ * 2^(-1/4) whose denominator goes through one_over_one_plus_x_for_x_in_0_1. FixedPoint products
+ * are tcm_srdhm, sums wrap in 32 bits, Rescale is tcm_srmpot. */
+static inline int32_t tcm_log_x_for_x_greater_than_or_equal_to_1(int32_t x, int input_integer_bits,
+                                                                 int output_integer_bits)
+{
+    const int accum_integer_bits = output_integer_bits + 1;   /* kAccumIntegerBits */
+    const int32_t log_2 = 1488522236;                          /* log(2), Q0.31 */
+    const int32_t sqrt_sqrt_half = 1805811301;                 /* 0.5^(1/4) */
+    const int32_t sqrt_half = 1518500250;                      /* 0.5^(1/2) */
+    const int32_t one_quarter = 536870912;
+    const int32_t alpha_n = 117049297;     /* 11/240 * 2^(1/4) */
+    const int32_t alpha_d = 127690142;     /* 1/20 * 2^(1/4) */
+    const int32_t alpha_i = 1057819769;    /* 2 / 2^(1/4) - 2^(1/4) */
+    const int32_t alpha_f = 638450708;     /* 1/4 * 2^(1/4) */
+    const int32_t shifted_quarter = tcm_srmpot(one_quarter, -accum_integer_bits);
+    const int z_a_headroom_plus_1 = tcm_clz32((uint32_t)x);
+    const int32_t r_a_tmp = tcm_srmpot(x, z_a_headroom_plus_1 - 1);
+    const int32_t r_a_raw = tcm_srmpot(tcm_srdhm(r_a_tmp, sqrt_half), 1);
+    const int32_t z_a_pow_2_adj = tcm_saturating_add(
+        tcm_srmpot(input_integer_bits - z_a_headroom_plus_1, 31 - accum_integer_bits),
+        shifted_quarter);
+    const int32_t z_b = tcm_srdhm(x, sqrt_half);
+    const int z_b_headroom = tcm_clz32((uint32_t)z_b) - 1;
+    const int32_t r_b_raw = tcm_srmpot(x, z_b_headroom);
+    const int32_t z_b_pow_2_adj = tcm_saturating_sub(
+        tcm_srmpot(input_integer_bits - z_b_headroom, 31 - accum_integer_bits), shifted_quarter);
+    const int32_t r = r_a_raw < r_b_raw ? r_a_raw : r_b_raw;
+    const int32_t z_pow_2_adj = z_a_pow_2_adj > z_b_pow_2_adj ? z_a_pow_2_adj : z_b_pow_2_adj;
+    const int32_t pp = tcm_rounding_half_sum(r, sqrt_sqrt_half);
+    const int32_t q0 = tcm_wrap_sub(r, sqrt_sqrt_half);
+    const int32_t q = tcm_wrap_add(q0, q0);
+    const int32_t common_sq = tcm_srdhm(q, q);
+    const int32_t num = tcm_wrap_add(tcm_srdhm(q, r), tcm_srdhm(tcm_srdhm(q, common_sq), alpha_n));
+    const int32_t denom_minus_one_0 = tcm_wrap_add(
+        tcm_srdhm(pp, tcm_wrap_add(tcm_wrap_add(alpha_i, q), tcm_srdhm(alpha_d, common_sq))),
+        tcm_srdhm(alpha_f, q));
+    const int32_t recip_denom = tcm_one_over_one_plus_x_for_x_in_0_1(denom_minus_one_0);
+    const int32_t num_scaled = tcm_srmpot(num, -accum_integer_bits);   /* Rescale<accum> */
+    const int32_t sum = tcm_wrap_add(tcm_srdhm(z_pow_2_adj, log_2),
+                                     tcm_srdhm(num_scaled, recip_denom));
+    return tcm_srmpot(sum, accum_integer_bits - output_integer_bits);   /* Rescale<output> */
 }
 
 #endif /* TCM_MATH_H */

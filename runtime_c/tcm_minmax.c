@@ -1,28 +1,33 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tcm_minmax.c: MAXIMUM / MINIMUM int8, mirrors reference_ops::MaximumMinimumBroadcastSlow
- * (tensorflow/lite/kernels/internal/reference/maximum_minimum.h, TensorFlow 2.21) with
- * MaximumOp (el1 > el2 ? el1 : el2) / MinimumOp (el1 < el2 ? el1 : el2). The output is visited
- * in order, one contiguous run of `inner` elements per step of the outer axes.
+/* tcm_minmax.c: MAXIMUM / MINIMUM int8 and int16, mirrors
+ * reference_ops::MaximumMinimumBroadcastSlow (tensorflow/lite/kernels/internal/reference/
+ * maximum_minimum.h, TensorFlow 2.21) with MaximumOp (el1 > el2 ? el1 : el2) / MinimumOp
+ * (el1 < el2 ? el1 : el2). The output is visited in order, one contiguous run of `inner`
+ * elements per step of the outer axes. One loop for both element sizes (`bytes`, constant in
+ * each public function, so each is compiled with its own loads).
  */
 #include "tcm_minmax.h"
 
 #include <stddef.h>
 
-static void min_max(const tcm_broadcast *loop, const int8_t *input1, const int8_t *input2,
-                    int8_t *output, int is_max)
+#include "tcm_math.h"
+
+static void min_max(const tcm_broadcast *loop, const void *input1, const void *input2,
+                    void *output, int bytes, int is_max)
 {
     int32_t index[TCM_MAX_RANK] = {0};
-    size_t off1 = 0, off2 = 0;
+    size_t off1 = 0, off2 = 0, out = 0;
     int32_t i;
     for (;;) {
-        const int8_t *a = input1 + off1;
-        const int8_t *b = input2 + off2;
         for (i = 0; i < loop->inner; ++i) {
-            const int8_t x = a[(size_t)i * (size_t)loop->step1];
-            const int8_t y = b[(size_t)i * (size_t)loop->step2];
-            output[i] = is_max ? (x > y ? x : y) : (x < y ? x : y);
+            const int32_t x = tcm_load_elem(input1, (ptrdiff_t)(off1 + (size_t)i *
+                                                                (size_t)loop->step1), bytes);
+            const int32_t y = tcm_load_elem(input2, (ptrdiff_t)(off2 + (size_t)i *
+                                                                (size_t)loop->step2), bytes);
+            tcm_store_elem(output, (ptrdiff_t)(out + (size_t)i), bytes,
+                           is_max ? (x > y ? x : y) : (x < y ? x : y));
         }
-        output += loop->inner;
+        out += (size_t)loop->inner;
         if (!tcm_broadcast_next(loop, index, &off1, &off2)) {
             return;
         }
@@ -32,11 +37,23 @@ static void min_max(const tcm_broadcast *loop, const int8_t *input1, const int8_
 void tcm_maximum_s8(const tcm_broadcast *loop, const int8_t *input1, const int8_t *input2,
                     int8_t *output)
 {
-    min_max(loop, input1, input2, output, 1);
+    min_max(loop, input1, input2, output, 1, 1);
 }
 
 void tcm_minimum_s8(const tcm_broadcast *loop, const int8_t *input1, const int8_t *input2,
                     int8_t *output)
 {
-    min_max(loop, input1, input2, output, 0);
+    min_max(loop, input1, input2, output, 1, 0);
+}
+
+void tcm_maximum_s16(const tcm_broadcast *loop, const int16_t *input1, const int16_t *input2,
+                     int16_t *output)
+{
+    min_max(loop, input1, input2, output, 2, 1);
+}
+
+void tcm_minimum_s16(const tcm_broadcast *loop, const int16_t *input1, const int16_t *input2,
+                     int16_t *output)
+{
+    min_max(loop, input1, input2, output, 2, 0);
 }

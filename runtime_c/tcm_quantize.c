@@ -39,6 +39,14 @@ void tcm_dequantize_u8_f32(const tcm_affine_params *p, const uint8_t *input, flo
     tcm_dequantize_walk(p, NULL, input, NULL, output);
 }
 
+void tcm_dequantize_s32_f32(const tcm_affine_params *p, const int32_t *input, float *output)
+{
+    int32_t i;
+    for (i = 0; i < p->size; ++i) {
+        output[i] = p->scale * (float)input[i];
+    }
+}
+
 void tcm_requantize_s8_s8(const tcm_requantize_params *p, const int8_t *input, int8_t *output)
 {
     tcm_requantize_walk(p, input, NULL, NULL, output, NULL, NULL);

@@ -32,6 +32,10 @@ void tcm_quantize_f32_u8(const tcm_affine_params *p, const float *input, uint8_t
 /* x = scale * (q - zero_point); mirrors reference_integer_ops::Dequantize. */
 void tcm_dequantize_s8_f32(const tcm_affine_params *p, const int8_t *input, float *output);
 void tcm_dequantize_u8_f32(const tcm_affine_params *p, const uint8_t *input, float *output);
+/* x = scale * (float)q for int32 q, zero_point 0: an ONNX int32 sum (ConvInteger,
+ * MatMulInteger) Cast to float32 and multiplied by a constant, as onnxruntime's Cast
+ * (static_cast: round to nearest even) and Mul (one float32 product) compute it. */
+void tcm_dequantize_s32_f32(const tcm_affine_params *p, const int32_t *input, float *output);
 
 /* q_out = output_zero_point + MultiplyByQuantizedMultiplier(q_in - input_zero_point,
  * multiplier, shift), clamped to the output type; mirrors reference_ops::Requantize (its

@@ -36,4 +36,25 @@ typedef struct {
 void tcm_resize_bilinear_s8(const tcm_bilinear_params *p, const int16_t *y_taps,
                             const int16_t *x_taps, const int8_t *input, int8_t *output);
 
+/* RESIZE_BILINEAR as onnxruntime computes an ONNX Resize (mode linear) of an int8 or uint8
+ * tensor, with either of its two kernels (onnxruntime/core/providers/cpu/tensor/upsample.h;
+ * tinycc_ml/ops/resize_bilinear_ort.py says which runs where and makes the tables as
+ * SetupUpsampleBilinear / SetupUpsampleBilinearInteger do). Per output row (column) the taps
+ * hold the source rows lo, hi and w, the weight of hi in 1/1024 (tcm_resize_bilinear_s8's
+ * layout). Values are those of onnxruntime's type T: input + offset (offset 128 for a uint8
+ * model tensor, 0 for int8); the result - offset is written.
+ * - y_weights and x_weights NULL: NhwcUpsampleBilinearInteger (NHWC): out = the sum of the
+ *   four (1024 - w or w)_y * (1024 - w or w)_x * value, / 2^20, C division (truncating toward
+ *   zero; onnxruntime's >> 20 on uint8 is the same, the sum being >= 0). |sum| <= 2^20 * 255.
+ * - otherwise UpsampleBilinear<T> (NCHW), in float32 with the float weights of lo and hi per
+ *   output row (column), [out * 2]: out = (T)(((c_ll * v_ll + c_lr * v_lr) + c_ul * v_ul) +
+ *   c_ur * v_ur), c_ll = wx_lo * wy_lo and so on, the cast truncating toward zero. Each
+ *   product is stored to a volatile float, so that no multiply-add can be contracted
+ *   (whatever -ffp-contract says): IEEE single precision as written (FLT_EVAL_METHOD 0).
+ * y_taps [out_h * 3], x_taps [out_w * 3] int16. */
+void tcm_resize_bilinear_ort_s8(const tcm_bilinear_params *p, const int16_t *y_taps,
+                                const int16_t *x_taps, const float *y_weights,
+                                const float *x_weights, int32_t offset, const int8_t *input,
+                                int8_t *output);
+
 #endif /* TCM_RESIZE_H */

@@ -10,24 +10,82 @@
 #define TCM_SPARSE_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "tcm_dsp.h"
 #include "tcm_math.h"
 
-/* acc + sum(value * x[column]) over `count` entries from *values, *gaps (both advanced). */
+/* x advanced by the gap of one of the 8 entries whose 4-bit gaps are the word gw (entries 2j
+ * and 2j + 1 in byte j's low and high nibble): lo = gw & 0x0f0f0f0f holds the even entries'
+ * gaps, one a byte, hi = (gw >> 4) & 0x0f0f0f0f the odd ones', so a step is one
+ * byte-extend-and-add (UXTAB) and the input's load. */
+#define TCM_SPARSE_STEP(x, xv, w, byte)                                             \
+    do {                                                                            \
+        TCM_ADD_BYTE(x, w, byte);                                                   \
+        (xv) = *(x);                                                                \
+    } while (0)
+
+/* acc + sum(value * x[column]) over 4 entries: bytes `byte`, `byte` + 1 of lo and hi (above)
+ * and the 4 values of the word vw; SXTB16 pairs the values of entries 0 and 2, 1 and 3, PKHBT
+ * their gathered inputs, two SMLAD. */
+#define TCM_SPARSE_QUAD(acc, x, lo, hi, byte, vw)                                   \
+    do {                                                                            \
+        int32_t x0_, x1_, x2_, x3_;                                                 \
+        TCM_SPARSE_STEP(x, x0_, lo, byte);                                          \
+        TCM_SPARSE_STEP(x, x1_, hi, byte);                                          \
+        TCM_SPARSE_STEP(x, x2_, lo, byte + 1);                                      \
+        TCM_SPARSE_STEP(x, x3_, hi, byte + 1);                                      \
+        (acc) = tcm_smlad(tcm_pack_lo((uint32_t)x0_, (uint32_t)x2_), tcm_sxtb16(vw), (acc)); \
+        (acc) = tcm_smlad(tcm_pack_lo((uint32_t)x1_, (uint32_t)x3_), tcm_sxtb16_ror8(vw),  \
+                          (acc));                                                   \
+    } while (0)
+
+/* acc + sum(value * x[column]) over the 8 entries whose gaps are the word gw and values the
+ * 8 bytes at v: lo = gw & 0x0f0f0f0f, hi = (gw >> 4) & 0x0f0f0f0f (one AND with the mask
+ * held in a register). */
+#define TCM_SPARSE_OCT(acc, x, gw, v, mask)                                         \
+    do {                                                                            \
+        const uint32_t lo_ = (gw) & (mask), hi_ = ((gw) >> 4) & (mask);             \
+        const uint32_t va_ = tcm_load32(v), vb_ = tcm_load32((v) + 4);              \
+        TCM_SPARSE_QUAD(acc, x, lo_, hi_, 0, va_);                                  \
+        TCM_SPARSE_QUAD(acc, x, lo_, hi_, 2, vb_);                                  \
+    } while (0)
+
+/* acc + sum(value * x[column]) over `count` entries from *values, *gaps (both advanced);
+ * `count` a multiple of 4 (the rows of tcm_fully_connected_s8_sparse are padded so). 16
+ * entries a turn (two words of gaps, four of values), then 8 and 4: about 4.3 instructions per
+ * entry on the Cortex-M4, decode included. */
 TCM_INLINE int32_t tcm_sparse_dot(int32_t acc, const int8_t *x, int32_t count,
                                   const int8_t **values, const uint8_t **gaps)
 {
     const int8_t *v = *values;
     const uint8_t *g = *gaps;
-    int32_t k;
-    for (k = 0; k < count; k += 2) {
-        const uint32_t two = *g++;
-        x += two & 15u;
-        acc += (int32_t)v[0] * (int32_t)x[0];
-        x += two >> 4;
-        acc += (int32_t)v[1] * (int32_t)x[0];
-        v += 2;
+    const uint8_t *const g16 = g + 8 * (count >> 4);   /* the turns end on a pointer */
+    uint32_t mask = 0x0f0f0f0fu;
+    TCM_OPAQUE(mask);
+    while (g != g16) {
+        const uint32_t g0 = tcm_load32(g), g1 = tcm_load32(g + 4);
+        TCM_SPARSE_OCT(acc, x, g0, v, mask);
+        TCM_SPARSE_OCT(acc, x, g1, v + 8, mask);
+        g += 8;
+        v += 16;
+    }
+    if (count & 8) {
+        const uint32_t g0 = tcm_load32(g);
+        TCM_SPARSE_OCT(acc, x, g0, v, mask);
+        g += 4;
+        v += 8;
+    }
+    if (count & 4) {
+        uint16_t two;
+        uint32_t lo, hi, va;
+        memcpy(&two, g, sizeof two);     /* one LDRH (unaligned allowed) */
+        lo = two & mask;
+        hi = ((uint32_t)two >> 4) & mask;
+        va = tcm_load32(v);
+        TCM_SPARSE_QUAD(acc, x, lo, hi, 0, va);
+        g += 2;
+        v += 4;
     }
     *values = v;
     *gaps = g;

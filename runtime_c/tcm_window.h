@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tcm_math.h"
 
@@ -52,16 +53,65 @@ TCM_INLINE void tcm_window_requant_s8(const tcm_window *p, const int32_t *acc, c
     }
 }
 
+/* The int64 accumulators of the 16x8 kernels, kept in the arena's scratch, which is aligned to
+ * 4 bytes only (tinycc_ml/planner.py ALIGN): element i of an int64 array at `acc`, read and
+ * written bytewise (one LDRD / STRD on Cortex-M, one move on 64-bit hosts). */
+TCM_INLINE int64_t tcm_acc64_get(const uint8_t *acc, int32_t i)
+{
+    int64_t v;
+    memcpy(&v, acc + 8 * (size_t)i, sizeof v);
+    return v;
+}
+
+TCM_INLINE void tcm_acc64_set(uint8_t *acc, int32_t i, int64_t v)
+{
+    memcpy(acc + 8 * (size_t)i, &v, sizeof v);
+}
+
 /* The last step of TFLite's 16x8 ConvPerChannel / DepthwiseConvPerChannel for one output
  * pixel: out[c] = clamp(MultiplyByQuantizedMultiplier(acc[c], mult[c], shift[c]), act_min,
- * act_max), the int64 form (tcm_mbqm_int64); the output zero point is 0. */
-TCM_INLINE void tcm_window_requant_s16(const tcm_window *p, const int64_t *acc,
+ * act_max), the int64 form (tcm_mbqm_int64), acc the pixel's out_c int64 accumulators
+ * (tcm_acc64_get); the output zero point is 0. */
+TCM_INLINE void tcm_window_requant_s16(const tcm_window *p, const uint8_t *acc,
                                        const int32_t *mult, const int32_t *shift, int16_t *out)
 {
     int32_t c;
     for (c = 0; c < p->out_c; ++c) {
-        out[c] = (int16_t)tcm_clamp(tcm_mbqm_int64(acc[c], mult[c], shift[c]), p->act_min,
-                                    p->act_max);
+        out[c] = (int16_t)tcm_clamp(tcm_mbqm_int64(tcm_acc64_get(acc, c), mult[c], shift[c]),
+                                    p->act_min, p->act_max);
+    }
+}
+
+/* tcm_window_requant_s16 in 32-bit arithmetic, for the layers whose every channel has shift
+ * <= -2 and |acc| < 2^31 (|bias| + 2^15 * sum(|filter|) < 2^31), both checked at compile time
+ * (tinycc_ml/ops/_int16.py short_requant). With r the 16-bit multiplier of tcm_mbqm_int64 and
+ * n = 15 - shift >= 17, tcm_mbqm_int64 is floor((acc * r + 2^(n-1)) / 2^n). Let q =
+ * floor(acc * r / 2^16), which fits in int32 (|acc * r| < 2^46); acc * r = 2^16 q + f with
+ * 0 <= f < 2^16, and 2^(n-1) = 2^16 * 2^(n-17), so the quotient is floor((q + 2^(n-17) +
+ * f / 2^16) / 2^(n-16)) = floor((q + 2^(n-17)) / 2^(n-16)): f / 2^16 < 1 cannot reach the next
+ * multiple of 2^(n-16) from an integer. rq: per channel {r, n - 16, 2^(n-17)}. One SMULL, a
+ * 64-bit shift by 16 (two instructions), an add and a shift, against about 35 instructions for
+ * the general form on Cortex-M4. */
+TCM_INLINE void tcm_window_requant_s16_short(const tcm_window *p, const uint8_t *acc,
+                                             const int32_t *rq, int16_t *out)
+{
+    int32_t c;
+    for (c = 0; c < p->out_c; ++c, rq += 3) {
+        const int64_t prod = (int64_t)(int32_t)tcm_acc64_get(acc, c) * rq[0];
+        const int32_t q = (int32_t)(prod >> 16);
+        out[c] = (int16_t)tcm_clamp((q + rq[2]) >> rq[1], p->act_min, p->act_max);
+    }
+}
+
+/* The requantization of the 16x8 Cortex-M kernels: the short form when `rq` is not NULL. */
+TCM_INLINE void tcm_window_requant_s16_rq(const tcm_window *p, const uint8_t *acc,
+                                          const int32_t *mult, const int32_t *shift,
+                                          const int32_t *rq, int16_t *out)
+{
+    if (rq != NULL) {
+        tcm_window_requant_s16_short(p, acc, rq, out);
+    } else {
+        tcm_window_requant_s16(p, acc, mult, shift, out);
     }
 }
 
@@ -89,7 +139,6 @@ TCM_INLINE void tcm_window_conv(const tcm_window *p, int depthwise, const int8_t
     const int32_t depth = depthwise ? 1 : p->in_c;             /* input channels per tap */
     const int32_t tap_stride = depthwise ? p->out_c : p->in_c; /* filter values per tap */
     int32_t *acc32 = (int32_t *)(void *)scratch;   /* [out_c]: the current output pixel */
-    int64_t *acc64 = (int64_t *)(void *)scratch;
     int32_t batch, out_y, out_x, oc, filter_y, filter_x, c;
     for (batch = 0; batch < p->batches; ++batch) {
         for (out_y = 0; out_y < p->out_h; ++out_y) {
@@ -126,13 +175,13 @@ TCM_INLINE void tcm_window_conv(const tcm_window *p, int depthwise, const int8_t
                         }
                     }
                     if (out16 != NULL) {
-                        acc64[oc] = bias64 != NULL ? sum64 + bias64[oc] : sum64;
+                        tcm_acc64_set(scratch, oc, bias64 != NULL ? sum64 + bias64[oc] : sum64);
                     } else {
                         acc32[oc] = bias32 != NULL ? tcm_wrap_add(sum32, bias32[oc]) : sum32;
                     }
                 }
                 if (out16 != NULL) {
-                    tcm_window_requant_s16(p, acc64, mult, shift, out16 + out_at);
+                    tcm_window_requant_s16(p, scratch, mult, shift, out16 + out_at);
                 } else {
                     tcm_window_requant_s8(p, acc32, mult, shift, out8 + out_at);
                 }

@@ -74,3 +74,32 @@ def check(path: Path, work: Path, n: int = 5, seed: int = 0, integer_only: bool 
             if layout == "nhwc" and w.ndim == 4:
                 w = w.transpose(0, 2, 3, 1)
             np.testing.assert_array_equal(np.asarray(g).reshape(w.shape), w)
+
+
+def sanitized_check(path: Path, work: Path, n: int = 2, seed: int = 0) -> None:
+    """The generated C built with ASan + UBSan (tests/test_sanitizers.py's harness: a guarded
+    arena, stdin -> NAME_invoke -> stdout) equals onnxruntime on n random inputs, exactly."""
+    import os
+    import subprocess
+    import onnxruntime as ort
+    from tests.test_sanitizers import SAN_ENV, SANITIZE, build
+    from tinycc_ml.reference import ort_session_options
+    exe, compiled = build(path, work, ["-O1", "-g", "-DFILL_ARENA", *SANITIZE])
+    sess = ort.InferenceSession(str(path), ort_session_options("x86"),
+                                providers=["CPUExecutionProvider"])
+    types = {"tensor(float)": np.float32, "tensor(int8)": np.int8, "tensor(uint8)": np.uint8}
+    specs = [(types[i.type], [d if isinstance(d, int) else 1 for d in i.shape])
+             for i in sess.get_inputs()]
+    rng = np.random.default_rng(seed)
+    batches = [[random_input(rng, t, s) for t, s in specs] for _ in range(n)]
+    stdin = b"".join(np.ascontiguousarray(x).tobytes() for xs in batches for x in xs)
+    proc = subprocess.run([str(exe)], input=stdin, capture_output=True, timeout=300,
+                          env=dict(os.environ, **SAN_ENV))
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-4000:]
+    got, at = proc.stdout, 0
+    for xs in batches:
+        for w in sess.run(None, dict(zip([i.name for i in sess.get_inputs()], xs))):
+            size = w.size * w.dtype.itemsize
+            np.testing.assert_array_equal(np.frombuffer(got[at:at + size], w.dtype), w.ravel())
+            at += size
+    assert at == len(got)

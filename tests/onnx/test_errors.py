@@ -119,7 +119,7 @@ def test_semantic_damage(tmp_path, capsys):
 
 def test_movement_limits(tmp_path, capsys):
     """Pad's negative pads (cropping) and wrap mode, an empty Slice, a Relu on an int8
-    tensor, a linear Resize and one by a scale of 1.5 are refused, naming the node."""
+    tensor, a cubic Resize and a nearest one by a scale of 1.5 are refused, naming the node."""
     cases = [(helper.make_node("Pad", ["y", "p"], ["t"], name="pad"), [-1, 0, 0, 0, 0, 0, 1, 0],
               r"op 1 \(Pad 'pad'\): negative pads \[.*\] \(cropping\) are not supported"),
              (helper.make_node("Pad", ["y", "p"], ["t"], name="pad", mode="wrap"), [0] * 8,
@@ -129,9 +129,9 @@ def test_movement_limits(tmp_path, capsys):
              (helper.make_node("Relu", ["y"], ["t"], name="r"), [0],
               r"op 1 \(Relu 'r'\): Relu is supported between DequantizeLinear and "
               r"QuantizeLinear \(QDQ\), not on an integer tensor"),
-             (helper.make_node("Resize", ["y", "", "p"], ["t"], name="up", mode="linear"),
-              [1, 1, 2, 2], r"op 1 \(Resize 'up'\): mode 'linear' is not supported; supported: "
-                            r"nearest"),
+             (helper.make_node("Resize", ["y", "", "p"], ["t"], name="up", mode="cubic"),
+              [1, 1, 2, 2], r"op 1 \(Resize 'up'\): mode 'cubic' is not supported; supported: "
+                            r"nearest, linear"),
              (helper.make_node("Resize", ["y", "", "p"], ["t"], name="up"), [1, 1, 1.5, 2],
               r"op 1 \(Resize 'up'\): scale 1.5 from 6 to 9 values: onnxruntime's index "
               r"arithmetic is reproduced for power-of-two scales")]

@@ -29,10 +29,35 @@ def op_of(data: bytes, kind: str):
     return next(op for op in read(data, "m").ops if op.kind == kind)
 
 
-def assert_model_bitexact(data: bytes, kinds=(), n: int = 8, seed: int = 0) -> Path:
-    """`data` contains every op of `kinds`; the generated C equals BUILTIN_REF on n inputs."""
+def assert_model_bitexact(data: bytes, kinds=(), n: int = 8, seed: int = 0, **opts) -> Path:
+    """`data` contains every op of `kinds`; the generated C (compiled with Options `opts`, e.g.
+    target=) equals BUILTIN_REF on n inputs."""
     present = {op.kind for op in read(data, "m").ops}
     assert set(kinds) <= present, f"the model has {sorted(present)}, not all of {sorted(kinds)}"
     path = write_model(data, Path(tempfile.mkdtemp(prefix="tcm-prop-")))
-    assert_bitexact(path, n=n, seed=seed)
+    assert_bitexact(path, n=n, seed=seed, **opts)
     return path
+
+
+def assert_qemu_bitexact(data: bytes, core: str, n: int = 3, seed: int = 0) -> list[int]:
+    """`data` compiled for `core` (a QEMU board, tinycc_ml/cortexm) equals BUILTIN_REF on n
+    random inputs; returns the instructions per inference."""
+    import numpy as np
+    from tinycc_ml.compiler import Options, compile_file
+    from tinycc_ml.cortexm import build_and_run
+    from tinycc_ml.ir import DTYPES
+    from tinycc_ml.reference import TFLiteReference, random_inputs
+    work = Path(tempfile.mkdtemp(prefix="tcm-qemu-"))
+    path = write_model(data, work)
+    c = compile_file(path, Options(name="m", target=core))
+    g = c.graph
+    specs = [(g.tensor(t).shape, DTYPES[g.tensor(t).dtype][0]) for t in g.inputs]
+    rng = np.random.default_rng(seed)
+    inputs = [random_inputs(specs, rng) for _ in range(n)]
+    run = build_and_run(c, inputs, core, work=work / "run")
+    ref = TFLiteReference(path)
+    for xs, got in zip(inputs, run.outputs):
+        for a, b in zip(got, ref.run(xs)):
+            np.testing.assert_array_equal(a, b.reshape(a.shape))
+    assert len(run.instructions) == n and min(run.instructions) > 0
+    return run.instructions

@@ -20,6 +20,8 @@ from tests.ops._tflite_edit import set_quants
 from tests.util import single_layer, write_model
 
 ACTS = [None, "relu", "relu6"]
+# the portable kernels, and the plain C of the Cortex-M ones (SMLAD, Helium) built on the host
+TARGETS = ["generic", "cortex-m4", "cortex-m55"]
 
 
 def _dense(shape, units, act, use_bias):
@@ -30,12 +32,12 @@ def _dense(shape, units, act, use_bias):
 @MODELS
 @given(rows=st.integers(1, 3), depth=st.integers(1, 70), units=st.integers(1, 17),
        act=st.sampled_from(ACTS), use_bias=st.booleans(), per_channel=st.booleans(),
-       scale=st.sampled_from([0.05, 1.0, 40.0]))
-def test_int16_fully_connected(rows, depth, units, act, use_bias, per_channel, scale):
+       scale=st.sampled_from([0.05, 1.0, 40.0]), target=st.sampled_from(TARGETS))
+def test_int16_fully_connected(rows, depth, units, act, use_bias, per_channel, scale, target):
     shape = (depth,) if rows == 1 else (rows, depth)
     data = x16_tflite(_dense(shape, units, act, use_bias), [shape], per_channel=per_channel,
                       low=-scale, high=scale)
-    assert_model_bitexact(data, ["FULLY_CONNECTED"], n=6)
+    assert_model_bitexact(data, ["FULLY_CONNECTED"], n=6, target=target)
 
 
 def _conv(shape, filters, kernel, strides, padding, act, use_bias, depthwise=False, mult=1):
@@ -55,22 +57,24 @@ def _conv(shape, filters, kernel, strides, padding, act, use_bias, depthwise=Fal
 @given(h=st.integers(1, 8), w=st.integers(1, 8), c=st.integers(1, 5), filters=st.integers(1, 6),
        k_h=st.integers(1, 3), k_w=st.integers(1, 3), stride=st.integers(1, 2),
        padding=st.sampled_from(["same", "valid"]), act=st.sampled_from(ACTS),
-       use_bias=st.booleans(), per_channel=st.booleans())
-def test_int16_conv2d(h, w, c, filters, k_h, k_w, stride, padding, act, use_bias, per_channel):
+       use_bias=st.booleans(), per_channel=st.booleans(), target=st.sampled_from(TARGETS))
+def test_int16_conv2d(h, w, c, filters, k_h, k_w, stride, padding, act, use_bias, per_channel,
+                      target):
     if padding == "valid" and (k_h > h or k_w > w):
         k_h, k_w = min(k_h, h), min(k_w, w)
     shape = (h, w, c)
     data = x16_tflite(_conv(shape, filters, (k_h, k_w), stride, padding, act, use_bias), [shape],
                       per_channel=per_channel)
-    assert_model_bitexact(data, ["CONV_2D"], n=4)
+    assert_model_bitexact(data, ["CONV_2D"], n=4, target=target)
 
 
 @MODELS
 @given(h=st.integers(1, 8), w=st.integers(1, 8), c=st.integers(1, 6), mult=st.integers(1, 2),
        k_h=st.integers(1, 3), k_w=st.integers(1, 3), stride=st.integers(1, 2),
        padding=st.sampled_from(["same", "valid"]), act=st.sampled_from(ACTS),
-       use_bias=st.booleans())
-def test_int16_depthwise_conv2d(h, w, c, mult, k_h, k_w, stride, padding, act, use_bias):
+       use_bias=st.booleans(), target=st.sampled_from(TARGETS))
+def test_int16_depthwise_conv2d(h, w, c, mult, k_h, k_w, stride, padding, act, use_bias,
+                                target):
     """Per-channel filters only: TensorFlow 2.21's 16x8 calibrator fails on a per-tensor
     depthwise filter ("Quantized dimension for tensor property and quantization parameters do
     not match"); per-tensor scales reach DEPTHWISE_CONV_2D through test_int16_quantization's
@@ -80,7 +84,7 @@ def test_int16_depthwise_conv2d(h, w, c, mult, k_h, k_w, stride, padding, act, u
     shape = (h, w, c)
     data = x16_tflite(_conv(shape, 0, (k_h, k_w), stride, padding, act, use_bias, True, mult),
                       [shape])
-    assert_model_bitexact(data, ["DEPTHWISE_CONV_2D"], n=4)
+    assert_model_bitexact(data, ["DEPTHWISE_CONV_2D"], n=4, target=target)
 
 
 @MODELS
@@ -120,12 +124,15 @@ def _block() -> tuple[tuple, bytes]:
                                     "cortex-m0plus"])
 def test_int16_kernel_choice(target, tmp_path):
     """Every target runs the 16x8 layers on their int16 kernels (the int8 kernels implement
-    other requantization forms and are passed over)."""
+    other requantization forms and are passed over): SMLAD on cortex-m4 and Helium on
+    cortex-m55 for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
+    (tests/ops/test_int16_cortexm_kernels.py), the portable ones elsewhere."""
     _, data = _block()
     chosen = chosen_kernels(data, tmp_path, target)
-    assert chosen["CONV_2D"] == {"tcm_conv2d_s16"}
-    assert chosen["DEPTHWISE_CONV_2D"] == {"tcm_depthwise_conv2d_s16"}
-    assert chosen["FULLY_CONNECTED"] == {"tcm_fully_connected_s16"}
+    suffix = {"cortex-m4": "_smlad", "cortex-m55": "_mve"}.get(target, "")
+    assert chosen["CONV_2D"] == {"tcm_conv2d_s16" + suffix}
+    assert chosen["DEPTHWISE_CONV_2D"] == {"tcm_depthwise_conv2d_s16" + suffix}
+    assert chosen["FULLY_CONNECTED"] == {"tcm_fully_connected_s16" + suffix}
 
 
 def test_int16_fc_conv_c_contract(tmp_path):

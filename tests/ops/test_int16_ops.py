@@ -3,7 +3,9 @@ Keras models converted with EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGH
 hypothesis over shapes, broadcasting, attributes and the calibration range (which sets the
 scales); ADD/SUB/MUL, AVERAGE/MAX_POOL_2D, MEAN, RELU/RELU6/LEAKY_RELU, TRANSPOSE_CONV,
 QUANTIZE (float and int8 <-> int16), the data-movement ops (RESHAPE, CONCATENATION, PAD,
-STRIDED_SLICE, TRANSPOSE); in-place planning in bytes; the C contract; bad input."""
+STRIDED_SLICE, TRANSPOSE); in-place planning in bytes; the C contract; bad input; the int16
+MAXIMUM, GATHER, MIRROR_PAD, ABS, REDUCE_MAX / REDUCE_MIN kernels in one model on Cortex-M4
+and M55 under QEMU (each op's own tests hold its int16 properties)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.ops._c_contract import assert_c_contract, compile_error
 from tests.ops._int16 import chosen_kernels, x16_tflite
-from tests.ops._props import assert_model_bitexact, op_of
+from tests.ops._props import assert_model_bitexact, assert_qemu_bitexact, op_of
 from tests.ops._tflite_edit import set_quants
 from tests.util import keras, single_layer, write_model
 
@@ -283,3 +285,17 @@ def test_int16_data_movement_c_contract(tmp_path):
     path = write_model(x16_tflite(single_layer((3, 3), layer), [(3, 3)]), tmp_path)
     rng = np.random.default_rng(1)
     assert_c_contract(path, [rng.integers(-32768, 32768, (1, 3, 3), dtype=np.int16)], tmp_path)
+
+
+@pytest.mark.parametrize("core", ["cortex-m4", "cortex-m55"])
+def test_int16_compare_and_gather_ops_on_qemu(core):
+    def layer(k, x):
+        from tests.util import tf
+        y = k.ops.take(k.ops.maximum(k.layers.Dense(8)(x), 0.1), np.array([3, 0, 7, 7]), axis=-1)
+        y = k.layers.Lambda(lambda t: tf().pad(t, [[0, 0], [1, 1], [2, 1]], mode="REFLECT"))(y)
+        return k.ops.max(k.ops.abs(y), axis=1) + k.ops.min(y, axis=1)
+    data = x16_tflite(single_layer((6, 8), layer), [(6, 8)])
+    from tinycc_ml.frontends.tflite import read
+    kinds = {op.kind for op in read(data, "m").ops}
+    assert {"MAXIMUM", "GATHER", "MIRROR_PAD", "ABS", "REDUCE_MAX", "REDUCE_MIN"} <= kinds, kinds
+    assert_qemu_bitexact(data, core)

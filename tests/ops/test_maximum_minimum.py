@@ -1,13 +1,19 @@
-"""MAXIMUM and MINIMUM against TFLite BUILTIN_REF: Keras Maximum / Minimum of branches,
-broadcasting (rank 2..5, either side), constant operands, inputs quantized unlike the output
-(TFLite compares raw values); the C contract; bad input."""
+"""MAXIMUM and MINIMUM int8 and int16 (the 16x8 scheme) against TFLite BUILTIN_REF: Keras
+Maximum / Minimum of branches, broadcasting (rank 2..5, either side), constant operands, inputs
+quantized unlike the output (TFLite compares raw values); every case again in int16
+(hypothesis over the cases and the calibration range); the C contract (int8 and int16); bad
+input."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.ops._c_contract import assert_c_contract, compile_error
+from tests.ops._int16 import x16_tflite
+from tests.ops._props import MODELS, assert_model_bitexact
 from tests.ops._tflite_edit import set_quant
 from tests.util import assert_bitexact, check_keras, int8_tflite, keras, single_layer, write_model
 from tinycc_ml.frontends.tflite import read
@@ -59,6 +65,20 @@ def test_maximum_minimum_constant(case, tmp_path):
     assert any(g.tensor(t).is_const for op in g.ops if op.kind == kind for t in op.inputs)
 
 
+@MODELS
+@given(case=st.sampled_from(sorted(CASES) + sorted(CONSTS)), scale=st.sampled_from([0.3, 1, 8]))
+def test_maximum_minimum_int16(case, scale):
+    """Each case converted with the 16x8 scheme: int16 operands (a constant one included), the
+    converter's QUANTIZE before an operand of another scale."""
+    if case in CASES:
+        shapes, fn, kind = CASES[case]
+        build = _two(shapes, fn)
+    else:
+        shape, fn, kind = CONSTS[case]
+        shapes, build = [shape], single_layer(shape, fn)
+    assert_model_bitexact(x16_tflite(build, shapes, low=-scale, high=scale), [kind], n=5)
+
+
 def test_maximum_quantization_differs(tmp_path):
     """TFLite does not rescale: with input 2 quantized unlike the output, BUILTIN_REF compares
     raw values; so does the compiled kernel."""
@@ -69,15 +89,18 @@ def test_maximum_quantization_differs(tmp_path):
     assert_bitexact(path, n=6)
 
 
-def test_maximum_minimum_c_contract(tmp_path):
+@pytest.mark.parametrize("scheme,dtype", [("int8", np.int8), ("16x8", np.int16)])
+def test_maximum_minimum_c_contract(tmp_path, scheme, dtype):
     def build():
         k = keras()
         a, b = k.Input((5, 6, 4)), k.Input((1, 6, 1))
         return k.Model([a, b], k.ops.minimum(k.layers.Maximum()([a, a * 0.5]), b))
     shapes = [(5, 6, 4), (1, 6, 1)]
-    path = check_keras(build, shapes, tmp_path, n=3, expect_kinds=["MAXIMUM", "MINIMUM"])
+    convert = x16_tflite if scheme == "16x8" else int8_tflite
+    path = write_model(convert(build, shapes), tmp_path)
     g = read(path.read_bytes(), "m")
-    specs = [((1,) + g.tensor(t).shape[1:], np.int8) for t in g.inputs]
+    assert {"MAXIMUM", "MINIMUM"} <= {op.kind for op in g.ops}
+    specs = [((1,) + g.tensor(t).shape[1:], dtype) for t in g.inputs]
     assert_c_contract(path, random_inputs(specs, np.random.default_rng(3)), tmp_path)
 
 

@@ -16,15 +16,16 @@ from tinycc_ml.ops import _sparse
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 9), st.integers(1, 70), st.floats(0.0, 1.0), st.integers(0, 2**31 - 1))
-def test_entry_form_round_trips(rows, cols, density, seed):
+@given(st.integers(1, 9), st.integers(1, 70), st.floats(0.0, 1.0), st.integers(0, 2**31 - 1),
+       st.sampled_from([2, 4]))
+def test_entry_form_round_trips(rows, cols, density, seed, multiple):
     rng = np.random.default_rng(seed)
     w = rng.integers(-128, 128, (rows, cols)).astype(np.int8)
     w[rng.random((rows, cols)) >= density] = 0
-    r = _sparse.rows_of(w)
+    r = _sparse.rows_of(w, multiple)
     np.testing.assert_array_equal(_sparse.unpack(r), w)
     assert r.nnz == np.count_nonzero(w)
-    assert np.all(r.counts % 2 == 0) and r.gaps.size * 2 == r.entries == r.values.size
+    assert np.all(r.counts % multiple == 0) and r.gaps.size * 2 == r.entries == r.values.size
     assert r.zero_rows == int(np.sum(~w.any(axis=1)))
 
 
@@ -35,6 +36,55 @@ def test_long_gaps_take_fillers():
     assert list(r.counts) == [4, 0]
     assert list(r.values) == [0, 0, 5, 0]
     assert list(r.gaps) == [15 | 15 << 4, 9]
+
+
+@pytest.fixture(scope="module")
+def sparse_dot(tmp_path_factory):
+    """tcm_sparse_dot (tcm_sparse.h: the FULLY_CONNECTED kernel's loop, 16, 8 and 4 entries a
+    turn) over rows, built for the host: there the DSP primitives are their plain C twins; the
+    QEMU test below runs the Arm instructions."""
+    import ctypes
+    import subprocess
+
+    from tests.util import REPO
+    d = tmp_path_factory.mktemp("sparse_dot")
+    (d / "dot.c").write_text(
+        '#include "tcm_sparse.h"\n'
+        "void dot_rows(const int8_t *x, int32_t rows, const uint16_t *counts,\n"
+        "              const int8_t *values, const uint8_t *gaps, int32_t *acc)\n"
+        "{\n"
+        "    int32_t r;\n"
+        "    for (r = 0; r < rows; ++r) {\n"
+        "        acc[r] = tcm_sparse_dot(acc[r], x, counts[r], &values, &gaps);\n"
+        "    }\n"
+        "}\n")
+    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic",
+                    "-shared", "-fPIC", "-fsanitize=undefined",
+                    "-fno-sanitize-recover=all", "-I", str(REPO / "runtime_c"),
+                    str(d / "dot.c"), "-o", str(d / "dot.so")], check=True)
+    return ctypes.CDLL(str(d / "dot.so"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 300), st.floats(0.0, 1.0), st.integers(0, 2**31 - 1))
+def test_sparse_dot_property(sparse_dot, rows, cols, density, seed):
+    """Random sparsity patterns (every row length mod 16, gaps above 15, all-zero rows): the
+    kernel's sums equal bias + W @ x, computed by numpy from the dense weights."""
+    import ctypes
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-128, 128, (rows, cols)).astype(np.int8)
+    w[rng.random((rows, cols)) >= density] = 0
+    w[rng.random(rows) < 0.2] = 0
+    x = rng.integers(-128, 128, cols).astype(np.int8)
+    bias = rng.integers(-2**20, 2**20, rows).astype(np.int32)
+    r = _sparse.rows_of(w, 4)
+    acc = bias.copy()
+    ptr = lambda a: a.ctypes.data_as(ctypes.c_void_p)   # noqa: E731
+    values, gaps, counts = (np.ascontiguousarray(a) for a in (r.values, r.gaps, r.counts))
+    sparse_dot.dot_rows(ptr(x), ctypes.c_int32(rows), ptr(counts), ptr(values), ptr(gaps),
+                        ptr(acc))
+    want = bias.astype(np.int64) + w.astype(np.int64) @ x.astype(np.int64)
+    np.testing.assert_array_equal(acc, want)
 
 
 def test_sparsity_off_and_cost_model():
@@ -105,3 +155,41 @@ def test_pruned_layer_bitexact(layer, level, whole, zp, tmp_path, monkeypatch):
 def _compiled_kernels_off(path):
     from tinycc_ml.compiler import Options, compile_file
     return {x.kernel for x in compile_file(path, Options(name="m", sparsity="off")).layers}
+
+
+def _fc_parallel(k, inp):
+    """FULLY_CONNECTED layers side by side: rows of about 75, 10 and 32 entries at 75%."""
+    h = k.layers.Dense(40)(inp)
+    return [k.layers.Dense(24)(inp), k.layers.Dense(7, activation="relu")(inp),
+            k.layers.Dense(5)(h), k.layers.Dense(130, activation="relu")(inp)]
+
+
+@pytest.mark.parametrize("core", ["cortex-m4", "cortex-m55"])
+def test_sparse_fc_on_qemu(core, tmp_path, monkeypatch):
+    """tcm_fully_connected_s8_sparse's Arm build (UXTAB, SXTB16, PKHBT, SMLAD) on pruned layers
+    with a chosen input zero point: bit-exact with BUILTIN_REF under QEMU."""
+    from tinycc_ml.compiler import Options, compile_file
+    from tinycc_ml.cortexm import build_and_run
+    from tinycc_ml.frontends import load
+    from tinycc_ml.reference import TFLiteReference, random_inputs
+    from tests.util import keras
+    monkeypatch.setattr(_sparse, "WORK_GAIN", 1e9)
+
+    def build():
+        k = keras()
+        inp = k.Input((300,))
+        return k.Model(inp, _fc_parallel(k, inp))
+    data = prune(int8_tflite(build, [(300,)], seed=9), 0.75)
+    g = load(write_model(data, tmp_path))
+    x = g.tensor(g.inputs[0])
+    path = write_model(set_quants(data, {x.name: (float(x.scale[0]), 11)}), tmp_path)
+    c = compile_file(path, Options(name="m", target=core, sparsity="auto"))
+    assert {x.kernel for x in c.layers if x.kind == "FULLY_CONNECTED"} == {
+        "tcm_fully_connected_s8_sparse"}
+    rng = np.random.default_rng(3)
+    inputs = [random_inputs([((1, 300), np.int8)], rng) for _ in range(3)]
+    run = build_and_run(c, inputs, core, work=tmp_path / "build")
+    ref = TFLiteReference(path)
+    for xs, got in zip(inputs, run.outputs):
+        for a, b in zip(got, ref.run(xs)):
+            np.testing.assert_array_equal(a, b.reshape(a.shape))

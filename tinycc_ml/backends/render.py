@@ -186,7 +186,7 @@ def io_context(g: Graph, io_param: dict[tuple[str, int], str], NAME: str) -> lis
             quantized = tensor.is_quantized and not tensor.per_channel and \
                 tensor.dtype in ("int8", "uint8", "int16")
             scale, zp = tensor.qparams()
-            info = np.iinfo(np.dtype(tensor.dtype)) if tensor.dtype != "float32" else None
+            info = np.iinfo(np.dtype(tensor.dtype)) if quantized else None   # bool: none
             ios.append({"role": role, "index": k, "model_name": comment_text(t),
                         "param": io_param[role, k],
                         "macro": f"{NAME}_{role.upper()}{k}", "ctype": tensor.ctype,

@@ -257,7 +257,8 @@ class _Reader:
 
     def _array(self, t) -> np.ndarray:
         if t.data_type not in _ELEM:
-            raise self.error(f"constant '{t.name}' has unsupported type {t.data_type}")
+            raise self.error(f"constant '{t.name}' has type {_type_name(t.data_type)}; "
+                             f"supported: {', '.join(_type_name(k) for k in _ELEM)}")
         n = math.prod(int(d) for d in t.dims) if t.dims else 1
         if any(int(d) < 0 for d in t.dims) or n > MAX_ELEMENTS:
             raise self.error(f"constant '{t.name}' has an unsupported shape {list(t.dims)}")
@@ -275,8 +276,8 @@ class _Reader:
         tt = vi.type.tensor_type
         dtype = _ELEM.get(tt.elem_type)
         if dtype not in ("float32", "int8", "uint8"):
-            raise self.error(f"graph input '{vi.name}' has type {tt.elem_type}; supported: "
-                             "float32, int8, uint8")
+            raise self.error(f"graph input '{vi.name}' has type {_type_name(tt.elem_type)}; "
+                             "supported: FLOAT, INT8, UINT8")
         dims = []
         fixed = self.shapes.get(vi.name)
         given = list(tt.shape.dim)
@@ -543,6 +544,10 @@ class _Reader:
         return lo, hi
 
     def _q_params(self, m) -> tuple[float, int, str]:
+        self._not_blocked(m)
+        if isinstance(self.vals.get(m.input[1]), _C) and self.const(m.input[1], "scale").size > 1:
+            raise self.error(f"per-axis quantization of an activation "
+                             f"({self.const(m.input[1], 'scale').size} scales) is not supported")
         scale = self.scalar(m.input[1], "scale")
         zp_name = m.input[2] if len(m.input) > 2 else ""
         zp_arr = self.const(zp_name, "zero point") if zp_name else np.zeros(1, np.uint8)
@@ -571,6 +576,8 @@ class _Reader:
     def _translate(self, n) -> None:
         if n.domain not in ("", "ai.onnx", "com.microsoft"):
             raise self.error(f"op domain '{n.domain}' is not supported")
+        if n.op_type in _REFUSED:
+            raise self.error(_REFUSED[n.op_type])
         handler = getattr(self, f"_op_{n.op_type}", None)
         if handler is None:
             raise self.error("not supported; supported: " + ", ".join(sorted(
@@ -602,8 +609,15 @@ class _Reader:
     def _op_Identity(self, n):
         self.vals[n.output[0]] = self.get(n.input[0])
 
+    def _not_blocked(self, n) -> None:
+        """QuantizeLinear / DequantizeLinear with opset 21's block_size (a scale per block)."""
+        if int(self.attr(n, "block_size", 0)):
+            raise self.error(f"blocked quantization (block_size {self.attr(n, 'block_size')}) "
+                             "is not supported")
+
     def _op_DequantizeLinear(self, n):
         x = self.get(n.input[0])
+        self._not_blocked(n)
         if isinstance(x, _C):
             scale = np.asarray(self.const(n.input[1], "scale"), np.float32).reshape(-1)
             zp = (np.asarray(self.const(n.input[2], "zero point")).reshape(-1)
@@ -669,19 +683,8 @@ class _Reader:
 
     def _conv(self, n, x: _Q, w: _C, bias, out: str, scale: float, zp: int, clamp) -> None:
         xs = self._shape_of(x)
-        if w.data.ndim != 4 or len(xs) != 4:
-            raise self.error(f"only 2-D convolutions are supported (input {list(xs)}, weights "
-                             f"{list(w.data.shape)})")
-        m, cg, kh, kw = w.data.shape
-        group = int(self.attr(n, "group", 1))
-        if group < 1 or xs[1] != cg * group or m % group:
-            raise self.error(f"{group} groups of {cg} channels do not fit the input's {xs[1]} "
-                             f"channels and {m} filters")
-        ks = self.attr(n, "kernel_shape")
-        if ks is not None and tuple(ks) != (kh, kw):
-            raise self.error(f"kernel_shape {list(ks)} disagrees with the weights {[kh, kw]}")
-        strides, dil = self._pair(n, "strides"), self._pair(n, "dilations")
-        pads, (oh, ow) = self._pads(n, xs[2:], (kh, kw), strides, dil, False)
+        m, cg, kh, kw, group, strides, dil, pads, (oh, ow) = self._conv_geometry(n, xs,
+                                                                                 w.data.shape)
         if w.data.dtype != np.int8:
             raise self.error(f"weights of type {w.data.dtype} are not supported; int8 or uint8")
         per_channel = w.scale.size > 1
@@ -705,6 +708,25 @@ class _Reader:
             attrs["depth_multiplier"] = m // group
         self.add_op(kind, inputs, [y.ir], attrs)
         self.vals[out] = y
+
+    def _conv_geometry(self, n, xs, w_shape):
+        """(filters, channels per group, k_h, k_w, groups, strides, dilations, pads (top, left,
+        bottom, right), (out_h, out_w)) of a Conv-like node on an NCHW input of shape xs with
+        OIHW weights of w_shape."""
+        if len(w_shape) != 4 or len(xs) != 4:
+            raise self.error(f"only 2-D convolutions are supported (input {list(xs)}, weights "
+                             f"{list(w_shape)})")
+        m, cg, kh, kw = w_shape
+        group = int(self.attr(n, "group", 1))
+        if group < 1 or xs[1] != cg * group or m % group:
+            raise self.error(f"{group} groups of {cg} channels do not fit the input's {xs[1]} "
+                             f"channels and {m} filters")
+        ks = self.attr(n, "kernel_shape")
+        if ks is not None and tuple(ks) != (kh, kw):
+            raise self.error(f"kernel_shape {list(ks)} disagrees with the weights {[kh, kw]}")
+        strides, dil = self._pair(n, "strides"), self._pair(n, "dilations")
+        pads, out = self._pads(n, xs[2:], (kh, kw), strides, dil, False)
+        return m, cg, kh, kw, group, strides, dil, pads, out
 
     def _pair(self, n, name: str) -> tuple[int, int]:
         v = self.attr(n, name)
@@ -792,6 +814,137 @@ class _Reader:
             raise self.error(f"weights of type {data.dtype} are not supported; int8 or uint8")
         return _C(data, scale, zp.astype(np.int64), axis)
 
+    # integer products: int32 sums, no requantization
+    def _op_ConvInteger(self, n):
+        """ConvInteger (x, w, x_zero_point, w_zero_point) -> int32 NCHW: CONV_INTEGER."""
+        x, x_zp = self._integer_input(n, 0, 2)
+        w, w_zp = self._integer_weights(n, 1, 3)
+        xs = self._shape_of(x)
+        m, cg, kh, kw, group, strides, dil, pads, (oh, ow) = self._conv_geometry(n, xs, w.shape)
+        if w_zp.size != 1:
+            raise self.error("per-channel weight zero points: onnxruntime's ConvInteger takes "
+                             "one")
+        y = self._integer_conv(n, self.nhwc(x), x_zp, w.transpose(0, 2, 3, 1),
+                               np.broadcast_to(w_zp, (m,)), (xs[0], oh, ow, m),
+                               {"strides": strides, "dilations": dil, "pads": pads,
+                                "groups": group})
+        self.vals[n.output[0]] = _Q(y, NCHW_OF_NHWC)
+
+    def _op_MatMulInteger(self, n):
+        """MatMulInteger (A [..., depth], B [depth, units] constant, a_zero_point,
+        b_zero_point per tensor or per column) -> int32: a 1x1 CONV_INTEGER over the rows."""
+        a, a_zp = self._integer_input(n, 0, 2)
+        b, b_zp = self._integer_weights(n, 1, 3)
+        shape = self._shape_of(a)
+        if b.ndim > 2 and math.prod(b.shape[:-2]) > 1:
+            raise self.error(f"one weight matrix per batch ({list(b.shape)}) is not "
+                             "supported; 2-D weights")
+        if b.ndim != 2 or not shape or shape[-1] != b.shape[0]:
+            raise self.error(f"input {list(shape)} and weights {list(b.shape)}: expected "
+                             "[..., depth] x [depth, units]")
+        depth, units = b.shape
+        if b_zp.size not in (1, units):
+            raise self.error(f"{b_zp.size} weight zero points for {units} columns")
+        rows = math.prod(shape[:-1])
+        src = self.plain(a)
+        flat = self.add_tensor(f"{n.output[0]}_rows", (1, 1, rows, depth), "int8",
+                               *self._qparams_or_none(src))
+        self.add_op("RESHAPE", [src], [flat], {"new_shape": (1, 1, rows, depth)})
+        y = self._integer_conv(n, flat, a_zp, b.T.reshape(units, 1, 1, depth),
+                               np.broadcast_to(b_zp, (units,)), (1, 1, rows, units),
+                               {"strides": (1, 1), "dilations": (1, 1), "pads": (0, 0, 0, 0),
+                                "groups": 1})
+        out_shape = tuple(shape[:-1]) + (units,)
+        out = self.add_tensor(n.output[0], out_shape, "int32")
+        self.add_op("RESHAPE", [y], [out], {"new_shape": out_shape})
+        self.onnx_values[out] = (n.output[0], _ident(len(out_shape)))
+        self.vals[n.output[0]] = _Q(out, _ident(len(out_shape)))
+
+    def _op_Cast(self, n):
+        """Cast of an int32 sum (ConvInteger, MatMulInteger) to float32, then Mul by a constant
+        scalar: y = float32(q) * scale, a DEQUANTIZE (onnxruntime's Cast rounds to nearest even,
+        its Mul is one float32 product; a Mul parent for the scale would make onnxruntime fuse
+        MatMulIntegerToFloat, constants are folded before). Other Casts are not supported."""
+        x = self.get(n.input[0])
+        if not isinstance(x, _Q) or self.tensors[x.ir].dtype != "int32" or \
+                int(self.attr(n, "to", 0)) != onnx.TensorProto.FLOAT:
+            raise self.error("only a Cast of an int32 sum (ConvInteger, MatMulInteger) to "
+                             "float, multiplied by a constant scale, is supported")
+        users = self.consumers.get(n.output[0], [])
+        m = self.g.node[users[0]] if len(users) == 1 else None
+        if m is None or m.op_type != "Mul" or n.output[0] in {o.name for o in self.g.output}:
+            raise self.error(f"the float output '{n.output[0]}' must go into one Mul by a "
+                             "constant scale")
+        other = m.input[1] if m.input[0] == n.output[0] else m.input[0]
+        v = self.vals.get(other)
+        scale = v.data if isinstance(v, _C) else None
+        if scale is None or scale.dtype != np.float32 or scale.size != 1:
+            raise self.error(f"the Mul '{m.name or m.output[0]}' after it must multiply by one "
+                             "float32 constant (per-column scales are not supported)")
+        scale = float(scale.reshape(-1)[0])
+        if not (np.isfinite(scale) and scale > 0):
+            raise self.error(f"scale {scale!r} must be positive and finite")
+        rank = len(self._shape_of(x))
+        want = NCHW_OF_NHWC if self.io_layout == "nhwc" and rank == 4 else _ident(rank)
+        src = self.materialize(x, want)
+        q = self.add_tensor(f"{src}_q", self.tensors[src].shape, "int32", [scale], [0])
+        self.add_op("RESHAPE", [src], [q], {"new_shape": self.tensors[src].shape})
+        y = self.add_tensor(m.output[0], self.tensors[src].shape, "float32")
+        self.add_op("DEQUANTIZE", [q], [y], {}, "Cast")
+        self.done.add(users[0])
+        self.vals[m.output[0]] = _F(y, want)
+
+    def _qparams_or_none(self, name: str):
+        t = self.tensors[name]
+        return (t.scale, t.zero_point) if t.is_quantized else (None, None)
+
+    def _integer_conv(self, n, x: str, x_zp: int, filt: np.ndarray, w_zp: np.ndarray,
+                      y_shape, attrs: dict) -> str:
+        """A CONV_INTEGER of IR tensor x (NHWC) with filter [out_c, k_h, k_w, in_c / groups]:
+        its int32 NHWC output's name."""
+        w = self.add_tensor(f"{n.input[1]}_ohwi", filt.shape, "int8",
+                            data=np.ascontiguousarray(filt))
+        zp = self.add_tensor(f"{n.input[1]}_zero_points", (filt.shape[0],), "int32",
+                             data=np.ascontiguousarray(w_zp, np.int32))
+        y = self.add_tensor(f"{n.output[0]}_nhwc", y_shape, "int32")
+        self.add_op("CONV_INTEGER", [x, w, zp], [y], {**attrs, "input_zero_point": x_zp})
+        return y
+
+    def _integer_input(self, n, k: int, zp_k: int) -> tuple[_Q, int]:
+        """The int8 / uint8 activation input k of ConvInteger / MatMulInteger and its zero
+        point (input zp_k, a single value) in the int8 domain. A graph input read only here
+        gets scale 1 (the scale is never used) and that zero point."""
+        x = self.get(n.input[k])
+        if not isinstance(x, _Q) or self.tensors[x.ir].dtype != "int8":
+            raise self.error(f"input '{n.input[k]}' must be an int8 or uint8 activation")
+        typ = self._onnx_type(n.input[k])
+        zp = self.const(n.input[zp_k], "zero point") if len(n.input) > zp_k and \
+            n.input[zp_k] else np.zeros(1, typ)
+        if zp.size != 1:
+            raise self.error(f"the zero point '{n.input[zp_k]}' must be a single value, has "
+                             f"{zp.size} (onnxruntime takes one)")
+        if str(zp.dtype) != typ:
+            raise self.error(f"the zero point '{n.input[zp_k]}' is {zp.dtype}, the input {typ}")
+        x_zp = int(zp.reshape(-1)[0]) - (128 if typ == "uint8" else 0)
+        if not self.tensors[x.ir].is_quantized and (x.ir in self.graph_inputs or
+                                                    x.ir in self.u8_inputs):
+            self._set_input_qparams(x, 1.0, x_zp)
+        return x, x_zp
+
+    def _integer_weights(self, n, k: int, zp_k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The constant int8 / uint8 weights (input k) of ConvInteger / MatMulInteger and their
+        zero points (input zp_k), both in the int8 domain."""
+        w = self.const(n.input[k], "weights")
+        if w.dtype not in (np.int8, np.uint8):
+            raise self.error(f"weights of type {w.dtype}; int8 or uint8")
+        zp = self.const(n.input[zp_k], "weight zero point").reshape(-1) \
+            if len(n.input) > zp_k and n.input[zp_k] else np.zeros(1, w.dtype)
+        if zp.dtype != w.dtype:
+            raise self.error(f"the weight zero point is {zp.dtype}, the weights {w.dtype}")
+        if w.dtype == np.uint8:
+            return (w.astype(np.int16) - 128).astype(np.int8), zp.astype(np.int64) - 128
+        return w, zp.astype(np.int64)
+
     # matrix products
     def _op_MatMul(self, n):
         """QDQ MatMul, with the bias Add that follows it in tf2onnx's output (onnxruntime fuses
@@ -853,6 +1006,9 @@ class _Reader:
 
     def _fc(self, n, a: _Q, b: _C, bias, out, scale, zp, clamp, transposed: bool) -> None:
         shape = self._shape_of(a)
+        if b.data.ndim > 2 and math.prod(b.data.shape[:-2]) > 1:
+            raise self.error(f"one weight matrix per batch ({list(b.data.shape)}) is not "
+                             "supported; 2-D weights")
         if b.data.ndim != 2:
             raise self.error(f"the weights must be 2-D, are {list(b.data.shape)}")
         w = b.data if transposed else b.data.T          # [units, depth]
@@ -979,9 +1135,11 @@ class _Reader:
         onnxruntime computes Q(max(DQ(x), 0)) in float (or drops the Relu when the output zero
         point is the type's minimum, which gives the same), a function of the input code: the
         LEAKY_RELU table with alpha 0."""
-        if not isinstance(self.get(n.input[0]), _DQ):
+        x = self.get(n.input[0])
+        if not isinstance(x, _DQ):
             raise self.error("Relu is supported between DequantizeLinear and QuantizeLinear "
-                             "(QDQ), not on an integer tensor")
+                             f"(QDQ), not on {'a float32' if isinstance(x, _F) else 'an integer'} "
+                             "tensor")
         self._lut(n, "LEAKY_RELU", {"alpha": 0.0})
 
     def _lut(self, n, kind: str, attrs: dict, qop: bool = False) -> None:
@@ -1129,6 +1287,10 @@ class _Reader:
         """Input, output name and quantization of an op that only moves data: QDQ form
         (DQ -> op -> Q, same parameters) or int8 directly."""
         x = self.qact(n.input[0])
+        t = self.tensors[x.ir]
+        if not t.is_quantized and (x.ir in self.graph_inputs or x.ir in self.u8_inputs):
+            # a raw int8 / uint8 graph input: moved values need no scale (1, the type's 0)
+            self._set_input_qparams(x, 1.0, -128 if x.ir in self.u8_inputs else 0)
         s, z = self.qparams_of(x)
         if isinstance(self.get(n.input[0]), _DQ):
             out, scale, zp, dtype, clamp = self.fused_output(n)
@@ -1406,11 +1568,16 @@ class _Reader:
         return [a % rank for a in axes]
 
     def _op_Resize(self, n):
-        """Resize, mode nearest, of the height and width of a 4-D tensor (opset 11+: constant
-        scales or sizes): RESIZE_NEAREST_NEIGHBOR with onnxruntime's index rule (its modes
-        and float32 scales as attributes). Data movement: onnxruntime runs a QDQ Resize on the
-        int8 tensor (the Q/DQ pair dropped) or in float, where Q(DQ(x)) = x."""
-        from ..ops.resize_nearest import ONNX_COORDINATES, ONNX_ROUNDING
+        """Resize of the height and width of a 4-D tensor (opset 11+: constant scales or sizes).
+        Mode nearest: RESIZE_NEAREST_NEIGHBOR with onnxruntime's index rule (its modes and
+        float32 scales as attributes); data movement: onnxruntime runs a QDQ Resize on the int8
+        tensor (the Q/DQ pair dropped) or in float, where Q(DQ(x)) = x. Mode linear:
+        RESIZE_BILINEAR with onnxruntime's float32 weights on the values of the model's type
+        (ops/resize_bilinear_ort.py); an output of the input's shape is the input (onnxruntime
+        copies it)."""
+        from ..ops._resize import ONNX_COORDINATES
+        from ..ops.resize_bilinear_ort import LINEAR_COORDINATES
+        from ..ops.resize_nearest import ONNX_ROUNDING
         if self._opset() < 11:
             raise self.error("Resize before opset 11 is not supported")
         text = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in (
@@ -1418,13 +1585,16 @@ class _Reader:
                 ("mode", "nearest"), ("coordinate_transformation_mode", "half_pixel"),
                 ("nearest_mode", "round_prefer_floor"),
                 ("keep_aspect_ratio_policy", "stretch")))}
-        if text["mode"] != "nearest":
-            raise self.error(f"mode '{text['mode']}' is not supported; supported: nearest")
-        if text["coordinate_transformation_mode"] not in ONNX_COORDINATES:
+        linear = text["mode"] == "linear"
+        if text["mode"] not in ("nearest", "linear"):
+            raise self.error(f"mode '{text['mode']}' is not supported; supported: nearest, "
+                             "linear")
+        modes = LINEAR_COORDINATES if linear else ONNX_COORDINATES
+        if text["coordinate_transformation_mode"] not in modes:
             raise self.error(f"coordinate_transformation_mode "
-                             f"'{text['coordinate_transformation_mode']}' is not supported; "
-                             f"supported: {', '.join(ONNX_COORDINATES)}")
-        if text["nearest_mode"] not in ONNX_ROUNDING:
+                             f"'{text['coordinate_transformation_mode']}' is not supported with "
+                             f"mode {text['mode']}; supported: {', '.join(modes)}")
+        if not linear and text["nearest_mode"] not in ONNX_ROUNDING:
             raise self.error(f"nearest_mode '{text['nearest_mode']}' is not supported")
         if text["keep_aspect_ratio_policy"] != "stretch" or self.attr(n, "axes") is not None \
                 or int(self.attr(n, "antialias", 0)):
@@ -1452,6 +1622,10 @@ class _Reader:
         if y_shape[:2] != list(shape[:2]):
             raise self.error(f"resizes the batch or channels ({list(shape)} -> {y_shape}); "
                              "only height and width are supported")
+        if linear:
+            self._resize_linear(n, x, out, s, z, y_shape, scales,
+                                text["coordinate_transformation_mode"])
+            return
         if text["coordinate_transformation_mode"] != "align_corners":
             for a in (2, 3):
                 if not _exact_scale(scales[a], shape[a], y_shape[a]):
@@ -1468,11 +1642,59 @@ class _Reader:
         self.vals[out] = y
 
 
+    def _resize_linear(self, n, x: _Q, out: str, s: float, z: int, y_shape, scales,
+                       mode: str) -> None:
+        if tuple(y_shape) == self._shape_of(x):
+            self.vals[out] = x
+            return
+        layout = self._ort_resize_layout(n)
+        size = self.add_tensor(f"{out}_size", (2,), "int32", data=np.array(y_shape[2:], np.int32))
+        y = self.new_q(out, y_shape, NCHW_OF_NHWC, s, z)
+        self.add_op("RESIZE_BILINEAR", [self.nhwc(x), size], [y.ir], {
+            "coordinate_transformation_mode": mode,
+            "scales": (float(scales[2]), float(scales[3])),
+            "ort_unsigned": self._onnx_type(n.input[0]) == "uint8", "ort_layout": layout})
+        self.vals[out] = y
+
+    def _ort_resize_layout(self, n) -> str:
+        """The layout onnxruntime runs a linear int8 / uint8 Resize in, which picks its kernel:
+        NHWC (weights in 1/1024) where its NHWC transformer moves the Resize after an NHWC
+        QLinearConv, NCHW (float32 weights) for a Resize of a graph input (measured,
+        tests/onnx/test_resize_linear.py). Elsewhere its choice is not reproduced."""
+        src = n.input[0]
+        if src in {vi.name for vi in self.g.input}:
+            return "nchw"
+        producer = next((m for m in self.g.node if src in m.output), None)
+        if producer is not None and producer.op_type == "QLinearConv":
+            return "nhwc"
+        raise self.error("a linear Resize of an int8 / uint8 tensor runs in NCHW (float32 "
+                         "weights) or NHWC (weights in 1/1024) as onnxruntime's layout "
+                         "transformer decides; supported where that is known: a Resize of a "
+                         "graph input (NCHW) or of a QLinearConv's output (NHWC)")
+
+
+# ops refused for a reason beyond "not supported"
+_REFUSED = {
+    # its float32 min / max, scale and zero point at run time, and the float ops after it
+    "DynamicQuantizeLinear": "DynamicQuantizeLinear computes its scale and zero point at run "
+                             "time (dynamic quantization); tinycc-ml compiles statically "
+                             "quantized models (onnxruntime's quantize_static)",
+}
+
+
 def _exact_scale(scale, n_in: int, n_out: int) -> bool:
     """A Resize scale whose index arithmetic is exact in float32 (so onnxruntime's rounding of
     it cannot matter): a power of two from 2^-6 to 2^6, with n_out = scale * n_in."""
     m, e = math.frexp(float(scale))
     return m == 0.5 and -5 <= e <= 7 and n_out == float(scale) * n_in
+
+
+def _type_name(elem_type: int) -> str:
+    """An ONNX element type by its TensorProto name (FLOAT16, FLOAT8E4M3FN, ...)."""
+    try:
+        return onnx.TensorProto.DataType.Name(elem_type)
+    except ValueError:
+        return str(elem_type)
 
 
 def _text(v) -> str:

@@ -36,7 +36,7 @@ def broadcast_shape(a: tuple, b: tuple) -> tuple | None:
     return tuple(out)
 
 
-def _strides(shape: tuple, out: tuple) -> list[int]:
+def broadcast_strides(shape: tuple, out: tuple) -> list[int]:
     """Element strides of `shape` walked as `out`: 0 along the axes it is broadcast on."""
     shape = (1,) * (len(out) - len(shape)) + tuple(shape)
     strides, step = [0] * len(out), 1
@@ -70,7 +70,7 @@ class LoopNest:
 
 def loop_nest(shape1: tuple, shape2: tuple) -> LoopNest:
     out = broadcast_shape(shape1, shape2)
-    s1, s2 = _strides(shape1, out), _strides(shape2, out)
+    s1, s2 = broadcast_strides(shape1, out), broadcast_strides(shape2, out)
     merged: list[list[int]] = []
     for d, a, b in zip(out, s1, s2):
         if d == 1:
@@ -108,11 +108,13 @@ def check_same_type(op, g) -> None:
                                      (op.outputs[0], "output")))
 
 
-def check_binary(op, g) -> None:
-    """Per-tensor quantization and broadcast shapes of x1 (op) x2 (BINARY_SIGNATURE holds)."""
+def check_binary(op, g, quantized_output: bool = True) -> None:
+    """Per-tensor quantization and broadcast shapes of x1 (op) x2 (BINARY_SIGNATURE holds);
+    quantized_output=False for a bool output (the comparisons)."""
     for k, role in ((0, "input 1"), (1, "input 2")):
         expect_per_tensor(op, g, op.inputs[k], role)
-    expect_per_tensor(op, g, op.outputs[0], "output")
+    if quantized_output:
+        expect_per_tensor(op, g, op.outputs[0], "output")
     a, b, y = (g.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
     out = broadcast_shape(a.shape, b.shape)
     if out is None:

@@ -12,6 +12,11 @@ tcm_mbqm_int64). BUILTIN_REF's FULLY_CONNECTED does not: measured against Tensor
 rounds once with the full multiplier, as its int8 path does, on the int64 accumulator: the form
 "tflite_single_int64" (tcm_mbqm_single_int64; the int64 form disagrees on about half the
 outputs, tests/ops/test_int16_fc_conv.py).
+
+Kernels: the portable ones run TFLite's reference loops (WindowS16, and FCPortableS16 in
+fully_connected.py). On Cortex-M, FULLY_CONNECTED and CONV_2D have SMLAD (DSP extension) and
+Helium variants over runtime_c/tcm_dot_s16.h's dot products (`DotS16`): products summed in
+int32 runs whose length `dot_chunk` proves exact from the layer's weights, into int64.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from dataclasses import replace
 import numpy as np
 
 from .. import planner
+from ..cmacros import c_define
 from ._conv_common import ReferenceLoop
+from ._smlad import pack_rows
 from .base import Kernel, Layer
 
 # the accumulator bound of each form: tcm_mbqm_int64 assumes |x| < 2^47 (common.cc's DCHECK);
@@ -115,3 +122,108 @@ def bias_const(layer, em) -> str:
         return "NULL"
     return em.const("bias", layer.input(2).data.astype(np.int64).reshape(-1),
                     comment="the model's int64 bias")
+
+
+# tcm_dot_s16.h: an int32 run exact for any int8 weights (256 values * 2^22 = 2^30 < 2^31)
+ANY_WEIGHTS_RUN = c_define("tcm_dot_s16.h", "TCM_DOT_S16_ANY_RUN")
+INT16_MAX_ABS = 1 << 15      # |x| of an int16 activation, at most
+
+
+def dot_chunk(rows: np.ndarray) -> int:
+    """The `chunk` of runtime_c/tcm_dot_s16.h for filter/weight rows [units, depth]: how many
+    products its kernels may sum in int32 before adding the sum to the int64 accumulator.
+    A run's sum is bounded by 2^15 * sum(|w|) over its weights (|x| <= 2^15): when that is
+    below 2^31 for every whole row, one run per row (the depth rounded up to 8, the kernels'
+    multiple); otherwise ANY_WEIGHTS_RUN values, exact for any int8 weights."""
+    worst = INT16_MAX_ABS * np.abs(np.asarray(rows, np.int64)).sum(axis=1)
+    if worst.size == 0 or int(worst.max()) < 1 << 31:
+        return -(-max(int(rows.shape[1]), 1) // 8) * 8
+    return ANY_WEIGHTS_RUN
+
+
+def pack_smlad(rows: np.ndarray, block: int = 4) -> np.ndarray:
+    """The 16x8 SMLAD kernels' weight layout for rows [units, depth] int8 (tcm_dot_s16.h; the
+    depthwise filter as [taps, out_c], tcm_depthwise_s16.c): each group of 4 values stored as
+    w0 w2 w1 w3 (SXTB16 then gives (w0, w1), the pair of the input word (x0, x1), and SXTB16
+    ROR 8 gives (w2, w3) for (x2, x3)), then _smlad.pack_rows' blocks of `block` rows, as
+    little-endian int32 words."""
+    units, depth = rows.shape
+    padded = np.zeros((units, -(-depth // 4) * 4), np.int8)
+    padded[:, :depth] = rows
+    swapped = padded.reshape(units, -1, 4)[:, :, [0, 2, 1, 3]].reshape(units, -1)
+    return pack_rows(swapped, block).view("<i4")
+
+
+def short_requant(layer, abs_sums: np.ndarray) -> np.ndarray | None:
+    """The table of runtime_c/tcm_window.h tcm_window_requant_s16_short, per channel {r, n - 16,
+    2^(n-17)} (r the 16-bit multiplier of tcm_mbqm_int64, n = 15 - shift), when that 32-bit form
+    is exact for the layer: every shift <= -2 (n >= 17) and every accumulator below 2^31,
+    |bias| + 2^15 * abs_sums < 2^31 (abs_sums: sum(|w|) per output channel). Else None."""
+    rq = layer.params.rq
+    out_c = len(abs_sums)
+    mult = np.broadcast_to(np.asarray(rq.multiplier, np.int64), (out_c,))
+    shift = np.broadcast_to(np.asarray(rq.shift, np.int64), (out_c,))
+    op = layer.op
+    bias = (layer.input(2).data.astype(np.int64).reshape(-1) if len(op.inputs) > 2 and
+            op.inputs[2] is not None else np.zeros(out_c, np.int64))
+    worst = np.abs(bias) + INT16_MAX_ABS * np.asarray(abs_sums, np.int64)
+    if np.any(shift > -2) or int(worst.max()) >= 1 << 31:
+        return None
+    r = np.where(mult < 0x7FFF0000, (mult + (1 << 15)) >> 16, 0x7FFF)
+    n = 15 - shift
+    return np.stack([r, n - 16, np.left_shift(1, n - 17)], axis=1).astype(np.int32)
+
+
+class DotS16(Int16Kernel):
+    """A Cortex-M 16x8 kernel (FULLY_CONNECTED and CONV_2D over tcm_dot_s16.h; DEPTHWISE_CONV_2D),
+    one value per core: "dsp" (`function`_smlad, weights packed by pack_smlad in blocks of
+    `block` rows) or "mve" (`function`_mve, the model's rows). A subclass names its C
+    `function` family, `sources`, `params` (the C struct) and `rows` (the weights as [units,
+    depth]). Its decision: (dot_chunk of the rows if `chunked`, the short_requant table if
+    `short` (or None)). The call: (params, input, weights, int64 bias or NULL, mult, shift,
+    [short table or NULL,] [chunk,] output, scratch)."""
+    function = ""
+    sources: tuple[str, ...] = ()
+    block = 4
+    chunked = True
+    short = False
+    _SUFFIX = {"dsp": "_smlad", "mve": "_mve"}
+
+    def __init__(self, core: str):
+        self.core = core
+        self.c_function = self.function + self._SUFFIX[core]
+
+    def rows(self, layer) -> np.ndarray:
+        raise NotImplementedError
+
+    def params(self, layer, em) -> str:
+        raise NotImplementedError
+
+    def abs_sums(self, layer) -> np.ndarray:
+        """sum(|w|) per output channel (a row of `rows`)."""
+        return np.abs(self.rows(layer).astype(np.int64)).sum(axis=1)
+
+    def decide(self, layer, ctx):
+        return (dot_chunk(self.rows(layer)) if self.chunked else None,
+                short_requant(layer, self.abs_sums(layer)) if self.short else None)
+
+    def emit(self, layer, em, decision):
+        p, op = layer.params, layer.op
+        em.use(*self.sources)
+        params = self.params(layer, em)
+        rows = self.rows(layer)
+        if self.core == "dsp":
+            w = em.const("weights", pack_smlad(rows, self.block), comment="int8 rows in words: "
+                         f"groups of 4 as w0 w2 w1 w3, blocks of {self.block} rows")
+        else:
+            w = em.const("weights", rows, comment=f"{list(rows.shape)}, the model's")
+        chunk, table = decision
+        extra = []
+        if self.short:
+            extra.append("NULL" if table is None else em.const(
+                "requant", table, comment="[out_c][r, n - 16, 2^(n-17)] (tcm_window.h)"))
+        if self.chunked:
+            extra.append(f"{chunk} /* chunk */")
+        return em.call(self.c_function, params, em.tensor(op.inputs[0]), w, bias_const(layer, em),
+                       em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
+                       *extra, em.tensor(op.outputs[0]), em.scratch)

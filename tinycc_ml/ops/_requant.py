@@ -19,6 +19,8 @@ The forms:
 - ORT_FLOAT: onnxruntime's float32 multiplier, round half to even (ops/_ort.py and the *_ort.py kernel modules).
 - TFLITE_SOFTMAX: reference_ops::Softmax's gemmlowp fixed-point exp and reciprocal after the
   input difference is scaled by `multiplier` * 2^`shift` (PreprocessSoftmaxScaling).
+- TFLITE_LOG_SOFTMAX: reference_integer_ops::LogSoftmax's gemmlowp exp, sum and log after the
+  input difference is scaled by `multiplier` * 2^`shift` (PreprocessLogSoftmaxScalingExp).
 - TFLITE_ROUND_DIVIDE: AVERAGE_POOL_2D's (sum + count / 2) / count, halves away from zero, per
   output (the count of in-image taps varies at the edges): no multiplier.
 Ops whose arithmetic is a table built at compile time (LOGISTIC, TANH, ... ops/unary_lut.py) or
@@ -37,6 +39,7 @@ TFLITE_INT64 = "tflite_int64"
 TFLITE_SINGLE_INT64 = "tflite_single_int64"
 ORT_FLOAT = "ort_float"
 TFLITE_SOFTMAX = "tflite_softmax"
+TFLITE_LOG_SOFTMAX = "tflite_log_softmax"
 TFLITE_ROUND_DIVIDE = "tflite_round_divide"
 
 

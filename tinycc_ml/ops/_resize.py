@@ -5,8 +5,46 @@ stay in its own module (resize_bilinear.py, resize_nearest.py)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from .base import OpDef, expect_rank
 from .signature import Operand, Signature
+
+INT16_MAX = (1 << 15) - 1      # rows or columns of a resize: its tables hold int16 indices
+ONNX_COORDINATES = ("half_pixel", "asymmetric", "pytorch_half_pixel", "tf_half_pixel_for_nn",
+                    "align_corners", "half_pixel_symmetric")
+
+
+def onnx_coordinates(out_size: int, in_size: int, scale: float, coordinates: str) -> list:
+    """The original (input) coordinate of every output index of an ONNX Resize along one axis,
+    as onnxruntime computes it (onnxruntime/core/providers/cpu/tensor/upsamplebase.h
+    GetOriginalCoordinateFromResizedCoordinate): float32 arithmetic in its order
+    (half_pixel_symmetric: double where its C++ promotes); an axis with scale 1 keeps its
+    indices. Rounded (mode nearest, resize_nearest.py) or interpolated (mode linear,
+    resize_bilinear_ort.py) after."""
+    f = np.float32
+    scale, n_out, n_in, half = f(scale), f(out_size), f(in_size), f(0.5)
+    if scale == 1:
+        return [f(o) for o in range(out_size)]
+    out = []
+    for o in range(out_size):
+        x = f(o)
+        if coordinates == "asymmetric":
+            v = x / scale
+        elif coordinates == "pytorch_half_pixel":
+            v = (x + half) / scale - half if n_out > 1 else f(0)
+        elif coordinates == "tf_half_pixel_for_nn":
+            v = (x + half) / scale
+        elif coordinates == "align_corners":
+            v = f(0) if n_out == 1 else x * (n_in - f(1)) / (n_out - f(1))
+        elif coordinates == "half_pixel_symmetric":
+            adjustment = n_out / (scale * n_in)
+            offset = (n_in / f(2)) * (f(1) - adjustment)
+            v = f(float(offset) + (float(x) + 0.5) / float(scale) - 0.5)
+        else:                                           # half_pixel
+            v = ((x + half) / scale) - half
+        out.append(f(v))
+    return out
 
 
 class ResizeOp(OpDef):

@@ -7,8 +7,9 @@ filter as k_h * k_w * in_c taps, a depthwise channel's k_h * k_w taps) is stored
 (gap, value): the entry's column is the previous entry's column plus its gap (the first one's
 gap counts from column 0). Gaps are 4 bits, two per byte, low nibble first; a gap above 15 puts
 filler entries (gap 15, value 0) in front; a row with an odd number of entries ends with a
-filler (gap 0, value 0), so every row starts on a byte of `gaps`. `counts[r]` is the number of
-entries of row r. So a row costs 1.5 bytes per non-zero weight (plus fillers) and two bytes of
+filler (gap 0, value 0), so every row starts on a byte of `gaps` (`rows_of(w, 4)`: fillers up to
+a multiple of 4 entries, the FULLY_CONNECTED kernel's unit of work). `counts[r]` is the number
+of entries of row r. So a row costs 1.5 bytes per non-zero weight (plus fillers) and two bytes of
 count, and:
 - a whole zero filter (structured pruning) has no entries: its channel's output is the
   requantized bias, one constant, computed without reading the input;
@@ -52,7 +53,7 @@ WORK_GAIN = 1.0
 @dataclass(frozen=True)
 class Rows:
     """Weights [rows, K] in the entry form above."""
-    counts: np.ndarray      # uint16 [rows]: entries per row (even)
+    counts: np.ndarray      # uint16 [rows]: entries per row (a multiple of 2 or 4)
     values: np.ndarray      # int8 [entries]
     gaps: np.ndarray        # uint8 [entries / 2]: two 4-bit gaps per byte, low nibble first
     shape: tuple[int, int]
@@ -85,14 +86,15 @@ def too_long(row_length: int) -> str | None:
             if row_length > MAX_ROW else None)
 
 
-def rows_of(weights: np.ndarray) -> Rows:
-    """The entry form of int8 weights [rows, K] (cached: selection and emission share it)."""
+def rows_of(weights: np.ndarray, multiple: int = 2) -> Rows:
+    """The entry form of int8 weights [rows, K], each row's entries padded with fillers to a
+    `multiple` (2 or 4) (cached: selection and emission share it)."""
     w = np.ascontiguousarray(weights, np.int8)
-    return _pack(w.tobytes(), w.shape)
+    return _pack(w.tobytes(), w.shape, multiple)
 
 
 @functools.lru_cache(maxsize=64)
-def _pack(data: bytes, shape: tuple[int, int]) -> Rows:
+def _pack(data: bytes, shape: tuple[int, int], multiple: int) -> Rows:
     w = np.frombuffer(data, np.int8).reshape(shape)
     counts, values, gaps = [], [], []
     for row in w:
@@ -108,7 +110,7 @@ def _pack(data: bytes, shape: tuple[int, int]) -> Rows:
             g.append(d)
             v.append(int(row[c]))
             prev = int(c)
-        if len(g) % 2:
+        while len(g) % multiple:
             g.append(0)
             v.append(0)
         counts.append(len(g))
@@ -139,15 +141,20 @@ def unpack(r: Rows) -> np.ndarray:
 # depthwise layer), by core family: the DSP figures measured on the pruned shared models under
 # QEMU (benchmarks/sparsity.py), the others estimated from them.
 _DENSE = {"conv": {"dsp": 1.1, "mve": 0.35, "scalar": 2.2, "host": 0.15, "generic": 1.5},
-          "depthwise": {"dsp": 4.5, "mve": 1.2, "scalar": 4.5, "host": 0.5, "generic": 3.0},
-          "fc": {"dsp": 1.45, "mve": 0.35, "scalar": 2.2, "host": 0.15, "generic": 1.5}}
+          "depthwise": {"dsp": 2.6, "mve": 1.2, "scalar": 4.5, "host": 0.5, "generic": 3.0},
+          "fc": {"dsp": 1.5, "mve": 0.35, "scalar": 2.2, "host": 0.15, "generic": 1.5}}
 _SPARSE = {"conv": {"dsp": 3.1, "mve": 4.5, "scalar": 4.0, "host": 1.2, "generic": 3.0},
-           "depthwise": {"dsp": 7.0, "mve": 7.0, "scalar": 8.0, "host": 3.0, "generic": 7.0},
-           "fc": {"dsp": 7.0, "mve": 7.0, "scalar": 7.0, "host": 2.0, "generic": 5.5}}
+           "depthwise": {"dsp": 3.0, "mve": 3.0, "scalar": 4.0, "host": 1.5, "generic": 3.5},
+           "fc": {"dsp": 4.45, "mve": 7.0, "scalar": 7.0, "host": 2.0, "generic": 5.5}}
 _GATHER = {"dsp": 4.0, "mve": 4.0, "scalar": 5.0, "host": 1.0, "generic": 4.0}
-# per output value: the sparse kernel's requantization and row set-up (the dense figures
-# include theirs, spread over the MACs)
-_OUTPUT = {"conv": 0.0, "depthwise": 80.0, "fc": 15.0}
+# per output value: what the sparse kernel's requantization and row set-up cost beyond the
+# dense kernel's (FULLY_CONNECTED on the M4, measured on 128x128 and 640x128 layers at 75%:
+# dense 1.5 per MAC + 37 per output, sparse 4.45 per entry + 54 per output; DEPTHWISE_CONV_2D
+# 3x3 on the M4 at 75%: dense 23-25 per output, sparse 37-57 with the border pixels; CONV_2D:
+# fitted to the layers of the MobileNet and ResNet-8 at 75%, each flipped and measured against
+# its dense kernel: 6.5 keeps the MobileNet's small pointwise layers at 24x24 dense and
+# ResNet-8's 3x3 16-channel layers sparse, as measured best)
+_OUTPUT = {"conv": 6.5, "depthwise": 30.0, "fc": 17.0}
 
 
 def family(target: str) -> str:

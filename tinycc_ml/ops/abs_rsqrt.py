@@ -1,6 +1,6 @@
-"""ABS and RSQRT int8 as 256-entry tables (TFLite ABS, RSQRT; tf.abs, tf.math.rsqrt). SQRT has
-no int8 kernel in TensorFlow 2.21 (elementwise.cc: float32 only), so int8 SQRT is refused as
-an unknown op.
+"""ABS and RSQRT int8 as 256-entry tables (TFLite ABS, RSQRT; tf.abs, tf.math.rsqrt), and ABS
+int16 (the 16x8 scheme) per element. SQRT has no int8 kernel in TensorFlow 2.21
+(elementwise.cc: float32 only), so int8 SQRT is refused as an unknown op.
 
 Numerics, TensorFlow 2.21 tensorflow/lite/kernels/elementwise.cc (GenericPrepare, then
 AbsEvalQuantized / RsqrtEvalQuantized), emulated on every input value at compile time through
@@ -15,6 +15,14 @@ ops/unary_lut.py (kernel: runtime_c/tcm_lut.c):
   QuantizeMultiplier(1. / (sqrtf(in_scale) * out_scale)). An input below the zero point makes
   TFLite's Eval fail ("Rsqrt is only defined for positive values"): no result to match; the
   table holds 127 there.
+- ABS int16: GenericPrepare requires zero point 0 in and out; AbsEvalQuantized<int16_t> is the
+  int8 arithmetic on int16 values: |x|, rescaled when the scales differ, clamped to int16
+  (|-32768| gives 32767). Kernel: runtime_c/tcm_relu_s16.c (LEAKY_RELU's two-sided rescale)
+  with the rescale (m, s) for x >= 0 and (-m, s) below, which is |x| rescaled: the identity is
+  (2^30, 1), exact. A shift above 15 is refused (TFLite's |x| * 2^shift overflows int32).
+- RSQRT int16: TensorFlow 2.21's BUILTIN_REF runs it, but not with the int8 arithmetic above
+  (measured: 29889 where the Newton-Raphson form gives 29871), and the kernel is not in the
+  TensorFlow sources read for this module: refused (the signature is int8 only).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import numpy as np
 from .. import quant
 from . import _fixedpoint as fx
 from .base import register
-from .unary_lut import INPUTS, _f32_ratio, _UnaryLut
+from .unary_lut import _RELU_S16, INPUTS, Relu16Params, _f32_ratio, _UnaryLut, _WithS16
 
 INT32_MAX = 2**31 - 1
 
@@ -33,11 +41,30 @@ def _clamp8(v: int) -> int:
     return min(max(v, -128), 127)
 
 
+def _abs_rescale(q) -> tuple[bool, int, int]:
+    """GenericPrepare's needs_rescale (the float32 scales differ) and SetAbsOutputMultiplier's
+    QuantizeMultiplier(in_scale / out_scale in float32), (0, 0) without rescale."""
+    rescale = bool(np.float32(q.x_scale) != np.float32(q.y_scale))
+    m, s = quant.quantize_multiplier(_f32_ratio(q.x_scale, q.y_scale)) if rescale else (0, 0)
+    return rescale, m, s
+
+
 @register("ABS")
-class Abs(_UnaryLut):
+class Abs(_WithS16, _UnaryLut):
+    kernels16 = _RELU_S16
+
+    def params16(self, op, g, q):
+        rescale, m, s = _abs_rescale(q)
+        if not rescale:
+            m, s = 1 << 30, 1            # MultiplyByQuantizedMultiplier(v, 2^30, 1) == v
+        if s > 15:
+            raise g.error(op, f"input scale {q.x_scale:.9g} is more than 2^15 x the output "
+                              f"scale {q.y_scale:.9g} (TFLite's int16 ABS overflows int32)")
+        return Relu16Params(g.tensor(op.inputs[0]).size, 0, 0, m, s, -m, s, -32768, 32767,
+                            detail="|x|" + (" rescaled" if rescale else ""))
+
     def table(self, op, g, q):
-        rescale = np.float32(q.x_scale) != np.float32(q.y_scale)
-        m, s = quant.quantize_multiplier(_f32_ratio(q.x_scale, q.y_scale)) if rescale else (0, 0)
+        rescale, m, s = _abs_rescale(q)
         out = []
         for x in INPUTS:
             v = abs(int(x) - q.x_zp)

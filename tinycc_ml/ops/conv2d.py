@@ -9,8 +9,9 @@ per 64-bit SMLAL accumulator where exact); ConvScalar, same file (cores without 
 Cortex-M0+, M3, RV32); ConvHost, runtime_c/tcm_conv_host.c (--target host: im2col of 4
 output pixels, then uint8 x int8 dot products of 4 pixels x 16 channels over the filter packed
 in blocks of 8 channels x 4 taps, x86 VNNI under #if); ConvPortable, runtime_c/tcm_conv.c
-(portable C99, TFLite's reference loop). 16x8 (int16 activations, ops/_int16.py): ConvPortableS16,
-runtime_c/tcm_conv_s16.c (ConvPerChannel<int64_t>, form "tflite_int64").
+(portable C99, TFLite's reference loop). 16x8 (int16 activations, ops/_int16.py): ConvDotS16
+(Helium, DSP cores), runtime_c/tcm_conv_s16.c over tcm_dot_s16.h;
+ConvPortableS16, runtime_c/tcm_conv_s16.c (ConvPerChannel<int64_t>), all of form "tflite_int64".
 """
 
 from __future__ import annotations
@@ -260,11 +261,31 @@ class ConvPortableS16(_int16.WindowS16):
     params = staticmethod(_params)
 
 
+class ConvDotS16(_int16.DotS16):
+    """tcm_conv2d_s16_smlad (DSP cores), tcm_conv2d_s16_mve (Helium), tcm_conv_s16.c: per output
+    pixel its window (in place for a 1x1 window inside the image, else gathered), tcm_dot_s16.h's
+    dot products with every filter row (int32 runs proved exact), ConvPortableS16's
+    requantization (in 32-bit arithmetic where _int16.short_requant proves it exact). The window is read before the pixel is written: WindowS16's in-place gap."""
+    function = "tcm_conv2d_s16"
+    sources = ("tcm_conv_s16.c", "tcm_conv.h")
+    short = True
+    params = staticmethod(_params)
+    inplace = _int16.WindowS16.inplace
+
+    def rows(self, layer):
+        return _rows(layer)
+
+    def scratch_bytes(self, layer, ctx, decision):
+        # TCM_CONV_S16_DOT_SCRATCH_BYTES (tcm_conv.h): the accumulators, then the window
+        return 8 * layer.params.win.out_c + 2 * _taps(layer)
+
+
 @register("CONV_2D")
 @onnxruntime_rules(CONV_RULES)
 class Conv2D(OpDef):
-    kernels = (ConvCmsisNN(), ConvSparse(), ConvMve(), ConvSmlad(), ConvPairs(), ConvScalar(), ConvHost(),
-               ConvPortable(), ConvPortableS16())
+    kernels = (ConvCmsisNN(), ConvSparse(), ConvMve(), ConvSmlad(), ConvPairs(), ConvScalar(),
+               ConvHost(), ConvPortable(), ConvDotS16("mve"), ConvDotS16("dsp"),
+               ConvPortableS16())
     signature = cc.CONV_SIGNATURE
 
     def check(self, op, g):

@@ -8,8 +8,9 @@ runtime_c/tcm_depthwise_smlad.c (DSP cores); DepthwiseScalar, runtime_c/tcm_dept
 (cores without SIMD: Cortex-M0+, M3, RV32); DepthwiseHost, runtime_c/tcm_depthwise_host.c
 (--target host: passes over adjacent pixels, x86 VNNI under #if); DepthwisePortable,
 runtime_c/tcm_depthwise.c (portable C99, TFLite's reference loop). 16x8 (int16 activations,
-ops/_int16.py): DepthwisePortableS16, runtime_c/tcm_depthwise_s16.c
-(DepthwiseConvPerChannel<int64_t>, form "tflite_int64").
+ops/_int16.py): DepthwiseDotS16 (Helium, DSP cores; depth multiplier 1, int32 sums proved exact)
+and DepthwisePortableS16, runtime_c/tcm_depthwise_s16.c (DepthwiseConvPerChannel<int64_t>),
+form "tflite_int64".
 """
 
 from __future__ import annotations
@@ -82,6 +83,39 @@ class DepthwisePortableS16(_int16.WindowS16):
     sources = ("tcm_depthwise_s16.c", "tcm_depthwise.h")
     layout = "[1][k_h][k_w][out_c]"
     params = staticmethod(_params)
+
+
+class DepthwiseDotS16(_int16.DotS16):
+    """tcm_depthwise_conv2d_s16_smlad (DSP cores: SMLABB/SMLATT), tcm_depthwise_conv2d_s16_mve
+    (Helium), tcm_depthwise_s16.c: per output pixel and 4 channels, int32 sums over the taps
+    inside the image, + the int64 bias, DepthwisePortableS16's requantization (32-bit where
+    _int16.short_requant proves it exact). Depth multiplier
+    1 and filters whose int32 sums provably fit: 2^15 * sum over the taps of |w| < 2^31 in every
+    channel (a window of up to 516 taps whatever the weights)."""
+    function = "tcm_depthwise_conv2d_s16"
+    sources = ("tcm_depthwise_s16.c", "tcm_depthwise.h")
+    params = staticmethod(_params)
+    inplace = _int16.WindowS16.inplace
+    scratch_bytes = _int16.WindowS16.scratch_bytes
+    block = 1
+    chunked = False
+    short = True
+
+    def rows(self, layer):
+        """The filter as [taps, out_c]: per tap, a row of channels."""
+        return layer.input(1).data.reshape(-1, layer.params.win.out_c)
+
+    def abs_sums(self, layer):
+        return np.abs(self.rows(layer).astype(np.int64)).sum(axis=0)
+
+    def why_not(self, layer, ctx):
+        if not layer.int16:
+            return super().why_not(layer, ctx)
+        if layer.params.multiplier != 1:
+            return "depth multiplier above 1"
+        if _int16.INT16_MAX_ABS * int(self.abs_sums(layer).max()) >= 1 << 31:
+            return "a channel's int32 sum could reach 2^31 (2^15 * sum of |filter|)"
+        return None
 
 
 class DepthwiseKernel(Kernel):
@@ -292,7 +326,7 @@ class DepthwiseCmsisNN(Kernel):
 class DepthwiseConv2D(OpDef):
     kernels = (DepthwiseCmsisNN(), DepthwiseSparse(), DepthwiseMve(), Depthwise3x3Smlad(),
                DepthwiseSmlad(), DepthwiseScalar(), DepthwiseHost(), DepthwisePortable(),
-               DepthwisePortableS16())
+               DepthwiseDotS16("mve"), DepthwiseDotS16("dsp"), DepthwisePortableS16())
     signature = cc.CONV_SIGNATURE
 
     def check(self, op, g):

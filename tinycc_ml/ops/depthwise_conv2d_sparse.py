@@ -1,9 +1,10 @@
 """DEPTHWISE_CONV_2D over pruned filters: DepthwiseSparse, runtime_c/tcm_depthwise_sparse.c.
 
 Only the non-zero taps are stored (ops/_sparse.py's rows of entries, one row per output
-channel) and multiplied, one output pixel at a time, read in place from the input (a pixel whose
-window crosses the border from a copy padded with the input zero point); channels whose taps
-are all zero output their requantized bias. Chosen where ops/_sparse.py's cost model says it pays,
+channel) and multiplied, row by row: the pixels whose window lies inside the image channel by
+channel (the channel's taps decoded once per row), read in place from the input, the others one
+pixel at a time from a copy padded with the input zero point; channels whose taps are all zero
+output their requantized bias. Chosen where ops/_sparse.py's cost model says it pays,
 and not under --sparsity off. Numerics as DepthwisePortable (DepthwiseConvPerChannel).
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._sparse import WindowSparse
+
+MAX_TAPS = 32       # TCM_DEPTHWISE_SPARSE_MAX_TAPS (tcm_depthwise_sparse.h)
 
 
 class DepthwiseSparse(WindowSparse):
@@ -23,10 +26,16 @@ class DepthwiseSparse(WindowSparse):
     def rows(self, layer) -> np.ndarray:
         return layer.input(1).data.reshape(-1, layer.params.win.out_c).T
 
-    def scratch_bytes(self, layer, ctx, decision):
-        # TCM_DEPTHWISE_SPARSE_SCRATCH_BYTES(taps, in_c) (tcm_depthwise_sparse.h)
+    def why_not(self, layer, ctx):
         w = layer.params.win
-        return w.k_h * w.k_w * w.in_c
+        if w.k_h * w.k_w > MAX_TAPS:
+            return f"filters of {w.k_h * w.k_w} taps (at most {MAX_TAPS})"
+        return super().why_not(layer, ctx)
+
+    def scratch_bytes(self, layer, ctx, decision):
+        # TCM_DEPTHWISE_SPARSE_SCRATCH_BYTES(taps, in_c, out_w, out_c) (tcm_depthwise_sparse.h)
+        w = layer.params.win
+        return w.k_h * w.k_w * w.in_c + w.out_w * w.out_c
 
     def gathered(self, layer) -> int:
         """Only the border pixels copy their window: at most all of them, taps x in_c each."""

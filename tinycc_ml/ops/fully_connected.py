@@ -8,10 +8,12 @@ arithmetic the two multipliers fall on either side and the outputs differ by 1).
 Kernels (most specialised first): FCCmsisNN (arm_fully_connected_s8, NOT bit-exact: only with
 --cmsis-nn-inexact-fc); FCMve, runtime_c/tcm_fc_mve.c (Helium); FCSmlad, runtime_c/tcm_fc.c
 (DSP cores); FCPairs, runtime_c/tcm_conv_scalar.c (Cortex-M3: two units per 64-bit SMLAL
-accumulator where exact); FCScalar, same file (cores without SIMD: Cortex-M0+, M3, RV32); FCHost, runtime_c/tcm_fc_host.c (--target host); FCPortable, runtime_c/tcm_fc.c
-(portable C99, TFLite's reference loop). 16x8 (int16 activations, ops/_int16.py): FCPortableS16,
-runtime_c/tcm_fc_s16.c (reference_integer_ops::FullyConnected<int64_t>, form
-"tflite_single_int64").
+accumulator where exact); FCScalar, same file (cores without SIMD: Cortex-M0+, M3, RV32);
+FCHost, runtime_c/tcm_fc_host.c (--target host); FCPortable, runtime_c/tcm_fc.c
+(portable C99, TFLite's reference loop). 16x8 (int16 activations, ops/_int16.py): FCDotS16
+(Helium, DSP cores), runtime_c/tcm_fc_s16.c over tcm_dot_s16.h; FCPortableS16,
+runtime_c/tcm_fc_s16.c (reference_integer_ops::FullyConnected<int64_t>), all of form
+"tflite_single_int64".
 """
 
 from __future__ import annotations
@@ -113,6 +115,13 @@ class FCHost(FCKernel):
                        em.const("shift", p.rq.shift), em.tensor(layer.op.outputs[0]), em.scratch)
 
 
+def right_shift_only(layer) -> int:
+    """1 where every shift is in [-31, -2]: tcm_mbqm_single_right (tcm_requant_dsp.h) is exact
+    (FCSmlad, FCSparse)."""
+    s = layer.params.rq.shift
+    return int(bool(np.all((s <= -2) & (s >= -31))))
+
+
 class FCSmlad(FCKernel):
     """tcm_fully_connected_s8_smlad (DSP cores): rows padded to 4 for SMLAD, packed into words;
     the short single-rounding requantization when every shift is in [-31, -2] (the decision)."""
@@ -120,8 +129,7 @@ class FCSmlad(FCKernel):
     core = "dsp"
 
     def decide(self, layer, ctx):
-        s = layer.params.rq.shift
-        return int(bool(np.all((s <= -2) & (s >= -31))))
+        return right_shift_only(layer)
 
     def emit(self, layer, em, decision):
         params = _params(layer, em)
@@ -236,6 +244,22 @@ class FCPortableS16(_int16.Int16Kernel):
                        em.tensor(op.outputs[0]))
 
 
+class FCDotS16(_int16.DotS16):
+    """tcm_fully_connected_s16_smlad (DSP cores), tcm_fully_connected_s16_mve (Helium),
+    tcm_fc_s16.c: tcm_dot_s16.h's dot products of each input row (int32 runs proved exact), its
+    int64 accumulators as scratch, then FCPortableS16's single rounding."""
+    function = "tcm_fully_connected_s16"
+    sources = ("tcm_fc.c", "tcm_fc_s16.c")
+    forms = ("tflite_single_int64",)
+    params = staticmethod(_params)
+
+    def rows(self, layer):
+        return _weights(layer)
+
+    def scratch_bytes(self, layer, ctx, decision):
+        return 8 * layer.params.units        # TCM_FC_S16_SCRATCH_BYTES (tcm_fc.h)
+
+
 def _has_bias(op) -> bool:
     return len(op.inputs) > 2 and op.inputs[2] is not None
 
@@ -244,7 +268,8 @@ def _has_bias(op) -> bool:
 @onnxruntime_rules(fully_connected_ort.RULES)
 class FullyConnected(OpDef):
     kernels = (FCCmsisNN(), FCSparse(), FCMve(), FCSmlad(), FCPairs(), FCScalar(), FCHost(),
-               FCPortable(), FCPortableS16())
+               FCPortable(), FCDotS16("mve"), FCDotS16("dsp"),
+               FCPortableS16())
     signature = Signature((Operand("input", ("int8", "int16")),
                            Operand("weights", ("int8",), const=True),
                            Operand("bias", ("int32", "int64"), const=True, optional=True)),

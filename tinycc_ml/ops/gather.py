@@ -1,4 +1,4 @@
-"""GATHER of an int8 activation with constant indices (TFLite GATHER; keras.ops.take,
+"""GATHER of an int8 or int16 activation with constant indices (TFLite GATHER; keras.ops.take,
 tf.gather with a constant index list become it).
 
 Numerics: none -- each output element is one input element, bytes unchanged (TensorFlow 2.21
@@ -7,7 +7,9 @@ tensorflow/lite/kernels/gather.cc -> reference_ops::Gather; no rescaling). Prepa
 indices.shape + params[axis + 1:]; an index outside [0, params.shape[axis]) is an error in Eval
 (no result to match): refused at compile time.
 `axis_tables` is the layout shared with MIRROR_PAD: each output axis reads the input through
-its own index table. Kernel: runtime_c/tcm_gather.c tcm_gather_s8.
+its own index table. Kernel: runtime_c/tcm_gather.c tcm_gather_s8, a byte copy: an int16
+tensor (the 16x8 scheme; gather.cc copies any element type unchanged) is gathered as its bytes,
+with a last axis of 2 bytes that the contiguous run takes in.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import OpDef, expect_axis, register
+from .layout import byte_pointers
 from .signature import Operand, Signature
 
 RANK = 6                       # TCM_GATHER_RANK
@@ -30,10 +33,14 @@ class GatherParams:
     offsets: np.ndarray        # int32 [sum(dims)]: the tables, one after the other
 
 
-def axis_tables(in_shape: tuple[int, ...], picks: list[np.ndarray]) -> GatherParams | None:
+def axis_tables(in_shape: tuple[int, ...], picks: list[np.ndarray],
+                item: int = 1) -> GatherParams | None:
     """The tcm_gather_s8 layout of an output whose axis a takes input index picks[a][i] along
-    input axis a (len(picks) == rank). Trailing axes that take every index in order become
-    the contiguous run. None if more than RANK axes need tables."""
+    input axis a (len(picks) == rank), for elements of `item` bytes (offsets and run in
+    bytes). Trailing axes that take every index in order become the contiguous run. None if
+    more than RANK axes need tables."""
+    if item > 1:
+        in_shape, picks = tuple(in_shape) + (item,), list(picks) + [np.arange(item)]
     rank = len(in_shape)
     strides = [math.prod(in_shape[a + 1:]) for a in range(rank)]
     k = rank
@@ -48,17 +55,36 @@ def axis_tables(in_shape: tuple[int, ...], picks: list[np.ndarray]) -> GatherPar
                         offsets=np.concatenate(tables).astype(np.int32))
 
 
-def emit_tables(op, em, p: GatherParams, src: str, dst: str, what: str) -> str:
+def item_bytes(t) -> int:
+    """Bytes per element of tensor t (1 for int8, 2 for int16)."""
+    return t.nbytes // max(t.size, 1)
+
+
+def emit_tables(op, g, em, p: GatherParams, what: str) -> str:
     em.use("tcm_gather.c")
     params = em.struct("params", "tcm_gather_params", {"dims": p.dims, "run": p.run})
-    offsets = em.const("offsets", p.offsets, comment=f"input offsets per output axis ({what})")
+    offsets = em.const("offsets", p.offsets,
+                       comment=f"input byte offsets per output axis ({what})")
+    src, dst = byte_pointers(op, g, em, op.inputs[0], op.outputs[0])
     return f"tcm_gather_s8(&{params}, {offsets}, {src}, {dst});"
+
+
+DATA = ("int8", "int16")       # the types the byte tables copy
+
+
+def check_same_type(op, g) -> None:
+    """The output has the input's element type (the copy does not convert)."""
+    x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+    if x.dtype != y.dtype:
+        raise g.error(op, f"input type {x.dtype} differs from output type {y.dtype}")
 
 
 @register("GATHER")
 class Gather(OpDef):
-    signature = Signature((Operand("input", ("int8",)),
-                           Operand("indices", ("int32", "int64"), const=True)))
+    signature = Signature((Operand("input", DATA),
+                           Operand("indices", ("int32", "int64"), const=True)),
+                          (Operand("output", DATA),))
+    int16_own = True          # the tables are in bytes
 
     def _axis(self, op, g) -> int:
         return expect_axis(op, g, int(op.attrs.get("axis", 0)), len(g.tensor(op.inputs[0]).shape))
@@ -68,6 +94,7 @@ class Gather(OpDef):
         xt = g.tensor(x)
         if xt.is_const:
             raise g.error(op, f"input '{x}' is a constant (an embedding lookup); not supported")
+        check_same_type(op, g)
         if int(op.attrs.get("batch_dims", 0)) != 0:
             raise g.error(op, f"batch_dims {op.attrs.get('batch_dims')} is not supported (0 is)")
         axis = self._axis(op, g)
@@ -89,7 +116,7 @@ class Gather(OpDef):
         axis = self._axis(op, g)
         picks = [np.arange(d) for d in shape]
         picks[axis] = g.tensor(op.inputs[1]).data.reshape(-1)
-        return axis_tables(shape, picks)
+        return axis_tables(shape, picks, item_bytes(g.tensor(op.inputs[0])))
 
     def prepare(self, op, g):
         return self._layout(op, g)
@@ -98,5 +125,4 @@ class Gather(OpDef):
         return f"axis {self._axis(op, g)}, {g.tensor(op.inputs[1]).size} indices"
 
     def emit(self, op, g, em):
-        return emit_tables(op, em, op.params, em.tensor(op.inputs[0]), em.tensor(op.outputs[0]),
-                           "GATHER")
+        return emit_tables(op, g, em, op.params, "GATHER")

@@ -167,7 +167,10 @@ def _values(g, name) -> list[int]:
 @register("TRANSPOSE")
 class Transpose(_View):
     max_rank = 6            # transpose.cc: kTransposeMaxDimensions
-    signature = _view_signature(1)
+    # int32 too: ONNX ConvInteger's int32 NHWC output read in the model's NCHW (ops/conv_integer.py)
+    signature = Signature((Operand("input", ("int8", "int16", "int32")),
+                           Operand("parameter 1", ("int32", "int64"), const=True)),
+                          (Operand("output", ("int8", "int16", "int32")),))
 
     def positions(self, op, g, idx):
         perm = _values(g, op.inputs[1])

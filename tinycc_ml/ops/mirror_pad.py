@@ -1,4 +1,4 @@
-"""MIRROR_PAD int8 with constant paddings, REFLECT or SYMMETRIC (TFLite MIRROR_PAD; tf.pad with
+"""MIRROR_PAD int8 or int16 with constant paddings, REFLECT or SYMMETRIC (TFLite MIRROR_PAD; tf.pad with
 mode "REFLECT" / "SYMMETRIC" becomes it).
 
 Numerics: none -- each output element is one input element, bytes unchanged (TensorFlow 2.21
@@ -8,7 +8,8 @@ before and after <= dim - offset for REFLECT, <= dim for SYMMETRIC, so the map i
 "reflect" / "symmetric" padding of the axis' index range). Canonical attribute: `mode`,
 "reflect" or "symmetric" (frontends/tflite.py), or "edge" (ONNX Pad's edge mode,
 frontends/onnx.py: numpy's "edge", any paddings). Kernel: runtime_c/tcm_gather.c tcm_gather_s8,
-one index table per axis (ops/gather.py axis_tables).
+one index table per axis (ops/gather.py axis_tables), in bytes: an int16 tensor (the 16x8
+scheme; mirror_pad.cc copies any element type unchanged) is copied as its bytes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import OpDef, register
-from .gather import RANK, axis_tables, emit_tables
+from .gather import DATA, RANK, axis_tables, check_same_type, emit_tables, item_bytes
 from .signature import Operand, Signature
 
 # mode -> the largest padding of an axis of d values (np.pad's mode of the same name)
@@ -26,8 +27,10 @@ MAX_PAD = 1 << 16
 
 @register("MIRROR_PAD")
 class MirrorPad(OpDef):
-    signature = Signature((Operand("input", ("int8",)),
-                           Operand("paddings", ("int32", "int64"), const=True)))
+    signature = Signature((Operand("input", DATA),
+                           Operand("paddings", ("int32", "int64"), const=True)),
+                          (Operand("output", DATA),))
+    int16_own = True          # the tables are in bytes
 
     def _paddings(self, op, g) -> np.ndarray:
         return g.tensor(op.inputs[1]).data.astype(np.int64).reshape(-1, 2)
@@ -36,6 +39,7 @@ class MirrorPad(OpDef):
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
         if x.is_const:
             raise g.error(op, f"input '{x.name}' is a constant; not supported")
+        check_same_type(op, g)
         mode = op.attrs.get("mode")
         if mode not in _LIMIT:
             raise g.error(op, f"mode {mode} is not supported (reflect, symmetric, edge)")
@@ -58,12 +62,11 @@ class MirrorPad(OpDef):
         mode = op.attrs["mode"]
         picks = [np.pad(np.arange(d), (int(b), int(a)), mode=mode)
                  for d, (b, a) in zip(shape, self._paddings(op, g))]
-        return axis_tables(shape, picks)
+        return axis_tables(shape, picks, item_bytes(g.tensor(op.inputs[0])))
 
     def describe(self, op, g):
         pads = ", ".join(f"({b},{a})" for b, a in self._paddings(op, g))
         return f"{op.attrs['mode']}, paddings {pads}"
 
     def emit(self, op, g, em):
-        return emit_tables(op, em, op.params, em.tensor(op.inputs[0]), em.tensor(op.outputs[0]),
-                           "MIRROR_PAD")
+        return emit_tables(op, g, em, op.params, "MIRROR_PAD")

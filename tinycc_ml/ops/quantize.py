@@ -35,9 +35,9 @@ import numpy as np
 
 from .. import quant
 from . import quantize_ort
-from ._ort import onnxruntime_rules
+from ._ort import is_ort, onnxruntime_rules
 from ._requant import TFLITE_DOUBLE, Requant
-from .base import Kernel, OpDef, expect_per_tensor, register
+from .base import Kernel, OpDef, expect_dtype, expect_per_tensor, register
 from .signature import Operand, Signature
 
 _SUFFIX = {"int8": "s8", "uint8": "u8", "int16": "s16", "int32": "s32", "float32": "f32"}
@@ -156,11 +156,19 @@ class Quantize(_Affine):
 
 @register("DEQUANTIZE")
 class Dequantize(_Affine):
-    signature = Signature((Operand("input", _INTEGER),), (Operand("output", ("float32",)),))
+    """int32 input: ONNX only (frontends/onnx.py: ConvInteger / MatMulInteger -> Cast -> Mul
+    by a constant), zero point 0, scale * float32(q) (tcm_dequantize_s32_f32)."""
+    signature = Signature((Operand("input", _INTEGER + ("int32",)),),
+                          (Operand("output", ("float32",)),))
 
     def check(self, op, g):
+        if not is_ort(op):
+            expect_dtype(op, g, op.inputs[0], _INTEGER, "input")
         expect_per_tensor(op, g, op.inputs[0], "input")
         _check_scale(op, g, op.inputs[0], "input")
+        x = g.tensor(op.inputs[0])
+        if x.dtype == "int32" and x.qparams()[1] != 0:
+            raise g.error(op, "an int32 input is dequantized with zero point 0 only")
 
     def prepare(self, op, g):
         x = g.tensor(op.inputs[0])

@@ -1,6 +1,7 @@
 """RESIZE_BILINEAR int8 on NHWC (TFLite RESIZE_BILINEAR: keras.layers.Resizing,
 UpSampling2D(interpolation="bilinear"), tf.image.resize with half_pixel_centers;
-tf.compat.v1.image.resize_bilinear with align_corners or neither; ONNX Resize later).
+tf.compat.v1.image.resize_bilinear with align_corners or neither; ONNX Resize, mode linear:
+resize_bilinear_ort.py).
 RESIZE_NEAREST_NEIGHBOR is resize_nearest.py.
 
 Numerics, TensorFlow 2.21 (BUILTIN_REF): kernels/resize_bilinear.cc int8 ->
@@ -26,10 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _fixedpoint as fx
-from ._resize import ResizeOp
+from . import resize_bilinear_ort
+from ._ort import onnxruntime_rules
+from ._resize import INT16_MAX, ResizeOp
 from .base import register
 
-INT16_MAX = (1 << 15) - 1
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def bilinear_taps(in_size: int, out_size: int, align_corners: bool,
 
 
 @register("RESIZE_BILINEAR")
+@onnxruntime_rules(resize_bilinear_ort.RULES)
 class ResizeBilinear(ResizeOp):
     def check(self, op, g):
         super().check(op, g)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..quant import round_half_away
-from ._resize import ResizeOp
+from ._resize import ONNX_COORDINATES, ResizeOp, onnx_coordinates
 from .base import register
 
 
@@ -54,8 +54,6 @@ def nearest(out_size: int, in_size: int, align_corners: bool, half_pixel: bool) 
     return out
 
 
-ONNX_COORDINATES = ("half_pixel", "asymmetric", "pytorch_half_pixel", "tf_half_pixel_for_nn",
-                    "align_corners", "half_pixel_symmetric")
 ONNX_ROUNDING = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
 
 
@@ -63,37 +61,18 @@ def onnx_nearest(out_size: int, in_size: int, scale: float, coordinates: str,
                  rounding: str) -> list[int]:
     """The input index of every output index of an ONNX Resize (mode nearest) as onnxruntime
     computes it (onnxruntime/core/providers/cpu/tensor/upsamplebase.h
-    GetOriginalCoordinateFromResizedCoordinate, GetNearestPixelFromOriginal; upsample.cc
-    UpsampleNearestSetupInputMapping): float32 arithmetic in its order (half_pixel_symmetric:
-    double where its C++ promotes), an axis with scale 1 copied, the index clamped to the
-    input. onnxruntime 1.32 was measured to round some coordinates that are exactly k + 0.5
-    otherwise (asymmetric, 7 -> 4 values, round_prefer_ceil: 3.5, where this float32 form
-    gives 3.4999998), so the frontend passes only scales where the arithmetic is exact (powers
-    of two dividing the size, or align_corners: one division of integers); the tests compare
-    this with onnxruntime over random modes and sizes of that kind."""
-    f = np.float32
-    scale, n_out, n_in, half = f(scale), f(out_size), f(in_size), f(0.5)
-    if scale == 1:
-        return list(range(out_size))
+    GetNearestPixelFromOriginal; upsample.cc UpsampleNearestSetupInputMapping): the original
+    coordinate of _resize.onnx_coordinates, rounded, clamped to the input. onnxruntime 1.32 was
+    measured to round some coordinates that are exactly k + 0.5 otherwise (asymmetric, 7 -> 4
+    values, round_prefer_ceil: 3.5, where this float32 form gives 3.4999998), so the frontend
+    passes only scales where the arithmetic is exact (powers of two dividing the size, or
+    align_corners: one division of integers); the tests compare this with onnxruntime over
+    random modes and sizes of that kind."""
+    half = np.float32(0.5)
     picks = []
-    for o in range(out_size):
-        x = f(o)
-        if coordinates == "asymmetric":
-            v = x / scale
-        elif coordinates == "pytorch_half_pixel":
-            v = (x + half) / scale - half if n_out > 1 else f(0)
-        elif coordinates == "tf_half_pixel_for_nn":
-            v = (x + half) / scale
-        elif coordinates == "align_corners":
-            v = f(0) if n_out == 1 else x * (n_in - f(1)) / (n_out - f(1))
-        elif coordinates == "half_pixel_symmetric":
-            adjustment = n_out / (scale * n_in)
-            offset = (n_in / f(2)) * (f(1) - adjustment)
-            v = f(float(offset) + (float(x) + 0.5) / float(scale) - 0.5)
-        else:                                           # half_pixel
-            v = ((x + half) / scale) - half
+    for v in onnx_coordinates(out_size, in_size, scale, coordinates):
         v = float(v)
-        if rounding == "round_prefer_floor" and v == float(f(math.trunc(v)) + half):
+        if rounding == "round_prefer_floor" and v == float(np.float32(math.trunc(v)) + half):
             i = math.floor(v)
         elif rounding in ("round_prefer_floor", "round_prefer_ceil"):
             i = round_half_away(v)

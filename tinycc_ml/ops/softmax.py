@@ -167,6 +167,18 @@ class SoftmaxS16(Kernel):
                        em.tensor(layer.op.outputs[0]))
 
 
+def check_rows(op, g):
+    """The input and output of a softmax over the last axis (SOFTMAX, LOG_SOFTMAX): a
+    non-constant input and an output of its shape, rank 1 or more. Returns both tensors."""
+    x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
+    if x.is_const:
+        raise g.error(op, f"input '{x.name}' is a constant; not supported")
+    if not x.shape or x.shape != y.shape:
+        raise g.error(op, f"input {list(x.shape)} and output {list(y.shape)} must have one "
+                          "shape of rank 1 or more")
+    return x, y
+
+
 @register("SOFTMAX")
 @onnxruntime_rules(softmax_ort.RULES)
 class Softmax(OpDef):
@@ -177,12 +189,7 @@ class Softmax(OpDef):
 
     def check(self, op, g):
         expect_per_tensor(op, g, op.inputs[0], "input")
-        x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
-        if x.is_const:
-            raise g.error(op, f"input '{x.name}' is a constant; not supported")
-        if not x.shape or x.shape != y.shape:
-            raise g.error(op, f"input {list(x.shape)} and output {list(y.shape)} must have one "
-                              "shape of rank 1 or more")
+        x, y = check_rows(op, g)
         if x.dtype == "int16":
             expect_per_tensor(op, g, op.outputs[0], "output")
             if y.dtype != "int16":

@@ -70,6 +70,8 @@ class _UnaryLut(OpDef):
         x, y = g.tensor(op.inputs[0]), g.tensor(op.outputs[0])
         if x.shape != y.shape:
             raise g.error(op, f"input {list(x.shape)} and output {list(y.shape)} differ in shape")
+        if x.dtype != y.dtype:      # TFLite's Prepare: TF_LITE_ENSURE_TYPES_EQ
+            raise g.error(op, f"input type {x.dtype} differs from output type {y.dtype}")
         if x.is_const:
             raise g.error(op, f"input '{x.name}' is a constant; not supported")
         q = self.quant(op, g)
