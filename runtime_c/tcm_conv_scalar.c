@@ -165,49 +165,53 @@ static void dot_block(const int8_t *x, const uint8_t *w, int32_t n, int32_t *acc
 }
 #endif
 
-/* Copy output pixel `pixel`'s taps (NHWC order) into patch[k * PIX + slot]; return their sum.
- * The window's fields are read into locals first: the patch stores (int32 on ARMv6-M) could
- * alias them, which would make the compiler reload them per tap. */
-static int32_t gather(const tcm_window *p, const int8_t *input, int32_t pixel, int32_t slot,
-                      tcm_patch_t *patch)
-{
-    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, k_h = p->k_h, k_w = p->k_w;
-    const int32_t dil_h = p->dil_h, dil_w = p->dil_w;
-    const int32_t ow = pixel % p->out_w, oh = (pixel / p->out_w) % p->out_h;
-    const int32_t batch = pixel / (p->out_w * p->out_h);
-    const int32_t in_y0 = oh * p->stride_h - p->pad_h, in_x0 = ow * p->stride_w - p->pad_w;
-    const int8_t *image = input + (size_t)batch * (size_t)in_h * (size_t)in_w * (size_t)in_c;
-    const int8_t zp = (int8_t)p->input_zp;
-    tcm_patch_t *dst = patch + slot;
-    int32_t fy, fx, c, sum = 0;
-    for (fy = 0; fy < k_h; ++fy) {
-        const int32_t y = in_y0 + fy * dil_h;
-        for (fx = 0; fx < k_w; ++fx) {
-            const int32_t x = in_x0 + fx * dil_w;
-            if (y < 0 || y >= in_h || x < 0 || x >= in_w) {
-                for (c = 0; c < in_c; ++c, dst += PIX) {
-                    *dst = zp;
-                }
-                sum += zp * in_c;
-            } else {
-                const int8_t *src = image + ((size_t)y * (size_t)in_w + (size_t)x) * (size_t)in_c;
-                for (c = 0; c + 4 <= in_c; c += 4, src += 4, dst += 4 * PIX) {
-                    const int32_t v0 = src[0], v1 = src[1], v2 = src[2], v3 = src[3];
-                    dst[0] = (tcm_patch_t)v0;
-                    dst[PIX] = (tcm_patch_t)v1;
-                    dst[2 * PIX] = (tcm_patch_t)v2;
-                    dst[3 * PIX] = (tcm_patch_t)v3;
-                    sum += v0 + v1 + v2 + v3;
-                }
-                for (; c < in_c; ++c, ++src, dst += PIX) {
-                    *dst = *src;
-                    sum += *src;
-                }
-            }
-        }
-    }
-    return sum;
+/* Copy output pixel `pixel`'s taps (NHWC order) into patch[k * pix + slot] (T: the patch's
+ * element type, pix its pixels, SC the function's storage class); return their sum. The
+ * window's fields are read into locals first: the patch stores (int32 on ARMv6-M) could alias
+ * them, which would make the compiler reload them per tap. */
+#define TCM_SCALAR_GATHER(SC, NAME, T, pix)                                                        \
+SC int32_t NAME(const tcm_window *p, const int8_t *input, int32_t pixel, int32_t slot,             \
+                T *patch)                                                                          \
+{                                                                                                  \
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, k_h = p->k_h, k_w = p->k_w;      \
+    const int32_t dil_h = p->dil_h, dil_w = p->dil_w;                                              \
+    const int32_t ow = pixel % p->out_w, oh = (pixel / p->out_w) % p->out_h;                       \
+    const int32_t batch = pixel / (p->out_w * p->out_h);                                           \
+    const int32_t in_y0 = oh * p->stride_h - p->pad_h, in_x0 = ow * p->stride_w - p->pad_w;        \
+    const int8_t *image = input + (size_t)batch * (size_t)in_h * (size_t)in_w * (size_t)in_c;      \
+    const int8_t zp = (int8_t)p->input_zp;                                                         \
+    T *dst = patch + slot;                                                                         \
+    int32_t fy, fx, c, sum = 0;                                                                    \
+    for (fy = 0; fy < k_h; ++fy) {                                                                 \
+        const int32_t y = in_y0 + fy * dil_h;                                                      \
+        for (fx = 0; fx < k_w; ++fx) {                                                             \
+            const int32_t x = in_x0 + fx * dil_w;                                                  \
+            if (y < 0 || y >= in_h || x < 0 || x >= in_w) {                                        \
+                for (c = 0; c < in_c; ++c, dst += pix) {                                           \
+                    *dst = zp;                                                                     \
+                }                                                                                  \
+                sum += zp * in_c;                                                                  \
+            } else {                                                                               \
+                const int8_t *src = image + ((size_t)y * (size_t)in_w + (size_t)x) * (size_t)in_c; \
+                for (c = 0; c + 4 <= in_c; c += 4, src += 4, dst += 4 * pix) {                     \
+                    const int32_t v0 = src[0], v1 = src[1], v2 = src[2], v3 = src[3];              \
+                    dst[0] = (T)v0;                                                                \
+                    dst[pix] = (T)v1;                                                              \
+                    dst[2 * pix] = (T)v2;                                                          \
+                    dst[3 * pix] = (T)v3;                                                          \
+                    sum += v0 + v1 + v2 + v3;                                                      \
+                }                                                                                  \
+                for (; c < in_c; ++c, ++src, dst += pix) {                                         \
+                    *dst = *src;                                                                   \
+                    sum += *src;                                                                   \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    return sum;                                                                                    \
 }
+TCM_SCALAR_GATHER(TCM_INLINE, gather, tcm_patch_t, PIX)
+TCM_SCALAR_GATHER(TCM_NOINLINE, gather_s8, int8_t, 4)   /* the 4-pixel patch of tcm_conv2d_s8_pairs */
 
 /* bias - 128 * sum(x): where the accumulators of offset weights start. */
 static int32_t start(int32_t bias, int32_t sum)
@@ -246,21 +250,169 @@ void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const uint8_
             }
 #if TCM_SCALAR_PIXELS == 1
             dot_patch((const int32_t *)(void *)scratch, w, taps, acc);
+            tcm_scalar_store_pixel(acc, n_ch, requant + 3 * c + 1, 3, mode, p->output_offset,
+                                   p->act_min, p->act_max, dst[0]);
 #else
             dot_block(scratch, w, taps, acc);
+            tcm_scalar_store(acc, n_pix, n_ch, requant + 3 * c + 1, 3, mode, p->output_offset,
+                             p->act_min, p->act_max, dst);
 #endif
+        }
+    }
+}
+
+/* ---- Pairs in one 64-bit accumulator (ARMv7-M without DSP: SMLAL, 1 instruction for 2 MACs).
+ * t = sum x * w of two int32 lanes a + b * 2^K (the low lane a signed, |sum of a| < 2^(K-1)
+ * proven at compile time, ops/_scalar.py pairs_fit) holds sum(a) + 2^K * sum(b) exactly;
+ * split() gives both sums back. */
+static void split(int64_t t, int32_t k, int32_t *low, int32_t *high)
+{
+    const int32_t h = (int32_t)((t + ((int64_t)1 << (k - 1))) >> k);   /* floor */
+    *high = h;
+    *low = (int32_t)((uint32_t)t - ((uint32_t)h << k));
+}
+
+enum { PAIR_K = 23 };   /* tcm_conv2d_s8_pairs: the patch's second pixel at bit 23 */
+
+/* t[j][q] += sum over n taps of x[k][q] * w[k][j] (q: a pair of pixels packed in an int32,
+ * j: 2 channels); 4 taps per iteration (per tap an LDRD, 2 LDRSB and 4 SMLAL on ARMv7-M). */
+static void dot_pairs(const int32_t *x, const int8_t *w, int32_t n, int64_t *t)
+{
+    int64_t t00 = 0, t01 = 0, t10 = 0, t11 = 0;
+    const int8_t *end4 = w + 2 * (size_t)(n & ~3), *end = w + 2 * (size_t)n;
+#define TCM_PAIRS_TAP(o)                                                          \
+    do {                                                                          \
+        const int32_t x01 = x[2 * (o)], x23 = x[2 * (o) + 1];                     \
+        const int32_t f0 = w[2 * (o)], f1 = w[2 * (o) + 1];                       \
+        t00 += (int64_t)x01 * f0;                                                 \
+        t01 += (int64_t)x23 * f0;                                                 \
+        t10 += (int64_t)x01 * f1;                                                 \
+        t11 += (int64_t)x23 * f1;                                                 \
+    } while (0)
+    for (; w != end4; w += 8, x += 8) {
+        TCM_PAIRS_TAP(0);
+        TCM_PAIRS_TAP(1);
+        TCM_PAIRS_TAP(2);
+        TCM_PAIRS_TAP(3);
+    }
+    for (; w != end; w += 2, x += 2) {
+        TCM_PAIRS_TAP(0);
+    }
+#undef TCM_PAIRS_TAP
+    t[0] = t00; t[1] = t01; t[2] = t10; t[3] = t11;
+}
+
+/* The common case of tcm_conv2d_s8_pairs' blocks: 4 pixels, the short double rounding; t as
+ * dot_pairs leaves it, rq the channels' [bias, multiplier, shift] rows, out[slot] + c. */
+static void store_pairs(const int64_t *t, int32_t n_ch, const int32_t *rq, const tcm_window *p,
+                        int8_t *const *out, int32_t c)
+{
+    const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
+    int32_t j, q, a[2];
+    for (j = 0; j < n_ch; ++j, rq += 3) {
+        const int32_t bias = rq[0], mult = rq[1], right = -rq[2];
+        for (q = 0; q < 2; ++q) {
+            split(t[2 * j + q], PAIR_K, &a[0], &a[1]);
+            out[2 * q][c + j] = (int8_t)tcm_clamp(
+                tcm_scalar_double_right(a[0] + bias, mult, right) + offset, lo, hi);
+            out[2 * q + 1][c + j] = (int8_t)tcm_clamp(
+                tcm_scalar_double_right(a[1] + bias, mult, right) + offset, lo, hi);
+        }
+    }
+}
+
+void tcm_conv2d_s8_pairs(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                         const int32_t *requant, tcm_scalar_requant mode, int8_t *output,
+                         int8_t *scratch)
+{
+    const int32_t taps = p->k_h * p->k_w * p->in_c;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    const int32_t out_c = p->out_c;
+    int32_t *patch = (int32_t *)(void *)scratch;
+    int32_t first, slot, c, k;
+    for (first = 0; first < pixels; first += 4) {
+        const int32_t n_pix = pixels - first < 4 ? pixels - first : 4;
+        int8_t *out[4];
+        for (slot = 0; slot < 4; ++slot) {   /* a short last group repeats its last pixel */
+            const int32_t pixel = first + (slot < n_pix ? slot : n_pix - 1);
+            (void)gather_s8(p, input, pixel, slot, scratch);
+            out[slot] = output + (size_t)pixel * (size_t)out_c;
+        }
+        /* [taps][4] int8 -> [taps][2] int32 pairs x0 + x1 * 2^23, x2 + x3 * 2^23, in place from
+         * the last tap (tap k's pair overwrites bytes 8k.., past the bytes 4k.. of every tap
+         * still unread) */
+        for (k = taps - 1; k >= 0; --k) {
+            const int8_t *v = scratch + 4 * k;
+            const int32_t x0 = v[0], x1 = v[1], x2 = v[2], x3 = v[3];
+            patch[2 * k] = x0 + (int32_t)((uint32_t)x1 << PAIR_K);
+            patch[2 * k + 1] = x2 + (int32_t)((uint32_t)x3 << PAIR_K);
+        }
+        for (c = 0; c < out_c; c += 2) {
+            const int32_t n_ch = out_c - c < 2 ? out_c - c : 2;
+            int64_t t[4];
+            int32_t acc[4 * 4], j;
+            int8_t *dst[4];
+            dot_pairs(patch, filter + (size_t)c * (size_t)taps, taps, t);
+            if (mode == TCM_SCALAR_RQ_DOUBLE_RIGHT && n_pix == 4) {
+                store_pairs(t, n_ch, requant + 3 * c, p, out, c);
+                continue;
+            }
+            for (j = 0; j < 2; ++j) {
+                const int32_t bias = j < n_ch ? requant[3 * (c + j)] : 0;
+                split(t[2 * j], PAIR_K, &acc[0 * 4 + j], &acc[1 * 4 + j]);
+                split(t[2 * j + 1], PAIR_K, &acc[2 * 4 + j], &acc[3 * 4 + j]);
+                for (slot = 0; slot < 4; ++slot) {
+                    acc[slot * 4 + j] += bias;
+                }
+            }
+            for (slot = 0; slot < 4; ++slot) {
+                dst[slot] = out[slot] + c;
+            }
             tcm_scalar_store(acc, n_pix, n_ch, requant + 3 * c + 1, 3, mode, p->output_offset,
                              p->act_min, p->act_max, dst);
         }
     }
 }
 
-void tcm_fully_connected_s8_scalar(int32_t batches, int32_t depth, int32_t units,
-                                   const int8_t *input, const uint8_t *filter, const int32_t *bias,
-                                   const int32_t *mult_shift, int32_t per_channel,
-                                   tcm_scalar_requant mode,
-                                   int32_t output_offset, int32_t act_min, int32_t act_max,
-                                   int8_t *output)
+/* acc[0..3] = sum over n taps of x[k] * w[k][j] for weight words [u0, w3, u2, w1] (u: w + 128):
+ * the word AND 0xff0000ff is u0 + w1 * 2^24, rotated by 16 and ANDed u2 + w3 * 2^24; the
+ * accumulators start from -128 * sum(x) (xsum), which takes the 128s back out of the low lanes. */
+static void dot_fc_pairs(const int8_t *x, const uint8_t *w, int32_t n, int32_t xsum,
+                         int32_t *acc)
+{
+    const uint32_t mask = 0xff0000ffu;
+    int64_t t01 = -128 * (int64_t)xsum, t23 = t01;
+    const uint8_t *end4 = w + 4 * (size_t)(n & ~3), *end = w + 4 * (size_t)n;
+#define TCM_FC_PAIRS_TAP(o)                                                       \
+    do {                                                                          \
+        const uint32_t word = (uint32_t)w[4 * (o)] | (uint32_t)w[4 * (o) + 1] << 8 | \
+                              (uint32_t)w[4 * (o) + 2] << 16 |                    \
+                              (uint32_t)w[4 * (o) + 3] << 24;                     \
+        const int32_t v = x[o];                                                   \
+        t01 += (int64_t)v * (int32_t)(word & mask);                               \
+        t23 += (int64_t)v * (int32_t)(((word >> 16) | (word << 16)) & mask);      \
+    } while (0)
+    for (; w != end4; w += 16, x += 4) {
+        TCM_FC_PAIRS_TAP(0);
+        TCM_FC_PAIRS_TAP(1);
+        TCM_FC_PAIRS_TAP(2);
+        TCM_FC_PAIRS_TAP(3);
+    }
+    for (; w != end; w += 4, ++x) {
+        TCM_FC_PAIRS_TAP(0);
+    }
+#undef TCM_FC_PAIRS_TAP
+    split(t01, 24, &acc[0], &acc[1]);
+    split(t23, 24, &acc[2], &acc[3]);
+}
+
+/* FULLY_CONNECTED's loop over batches and blocks of 4 units, with either dot product:
+ * tcm_fully_connected_s8_pairs' (pairs) or tcm_fully_connected_s8_scalar's (inlined into
+ * each, so that the test on pairs is gone from the code). */
+TCM_INLINE void fc_walk(int32_t batches, int32_t depth, int32_t units, const int8_t *input,
+                    const uint8_t *filter, const int32_t *bias, const int32_t *mult_shift,
+                    int32_t per_channel, tcm_scalar_requant mode, int32_t output_offset,
+                    int32_t act_min, int32_t act_max, int8_t *output, int pairs)
 {
     int32_t b, c, j, k;
     for (b = 0; b < batches; ++b) {
@@ -273,14 +425,32 @@ void tcm_fully_connected_s8_scalar(int32_t batches, int32_t depth, int32_t units
         for (c = 0; c < units; c += CH) {
             const int32_t n_ch = units - c < CH ? units - c : CH;
             int32_t acc[CH];
-            int8_t *dst = row + c;
-            for (j = 0; j < CH; ++j) {
-                acc[j] = j < n_ch ? start(bias[c + j], sum) : 0;
+            if (pairs) {
+                dot_fc_pairs(x, filter + (size_t)c * (size_t)depth, depth, sum, acc);
+                for (j = 0; j < n_ch; ++j) {
+                    acc[j] += bias[c + j];
+                }
+            } else {
+                for (j = 0; j < CH; ++j) {
+                    acc[j] = j < n_ch ? start(bias[c + j], sum) : 0;
+                }
+                dot_1x4(x, filter + (size_t)c * (size_t)depth, depth, acc);
             }
-            dot_1x4(x, filter + (size_t)c * (size_t)depth, depth, acc);
-            tcm_scalar_store(acc, 1, n_ch, mult_shift + (per_channel ? 2 * c : 0),
-                             per_channel ? 2 : 0, mode, output_offset, act_min, act_max,
-                             &dst);
+            tcm_scalar_store_pixel(acc, n_ch, mult_shift + (per_channel ? 2 * c : 0),
+                                   per_channel ? 2 : 0, mode, output_offset, act_min, act_max,
+                                   row + c);
         }
     }
+}
+
+void tcm_fully_connected_s8_scalar(TCM_FC_SCALAR_ARGS)
+{
+    fc_walk(batches, depth, units, input, filter, bias, mult_shift, per_channel, mode,
+            output_offset, act_min, act_max, output, 0);
+}
+
+void tcm_fully_connected_s8_pairs(TCM_FC_SCALAR_ARGS)
+{
+    fc_walk(batches, depth, units, input, filter, bias, mult_shift, per_channel, mode,
+            output_offset, act_min, act_max, output, 1);
 }

@@ -12,18 +12,6 @@
 #include "tcm_requant_scalar.h"
 #include "tcm_window.h"
 
-/* Output pixels computed together: as many accumulators as the core has registers for
- * (4 output channels each): 1 on ARMv6-M (8 low registers), 2 on ARMv7-M, 4 on RISC-V (31).
- * A build may set it (1, 2 or 4; the tests build every variant on the host). */
-#ifndef TCM_SCALAR_PIXELS
-#if defined(__riscv)
-#define TCM_SCALAR_PIXELS 4
-#elif defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
-#define TCM_SCALAR_PIXELS 1
-#else
-#define TCM_SCALAR_PIXELS 2
-#endif
-#endif
 #define TCM_SCALAR_CHANNELS 4   /* output channels per filter block */
 #define TCM_SCALAR_MAX_PIXELS 4 /* the scratch is sized for the largest TCM_SCALAR_PIXELS */
 
@@ -50,11 +38,27 @@ void tcm_conv2d_s8_scalar(const tcm_window *p, const int8_t *input, const uint8_
  * channels, bias [units] (bias - input_zp * sum(row)), mult_shift [units][2] (multiplier,
  * shift) when per_channel, else [1][2] for every unit; output [batches, units] (must not alias
  * the input). */
-void tcm_fully_connected_s8_scalar(int32_t batches, int32_t depth, int32_t units,
-                                   const int8_t *input, const uint8_t *filter, const int32_t *bias,
-                                   const int32_t *mult_shift, int32_t per_channel,
-                                   tcm_scalar_requant mode,
-                                   int32_t output_offset, int32_t act_min, int32_t act_max,
-                                   int8_t *output);
+#define TCM_FC_SCALAR_ARGS                                                                  \
+    int32_t batches, int32_t depth, int32_t units, const int8_t *input, const uint8_t *filter, \
+    const int32_t *bias, const int32_t *mult_shift, int32_t per_channel,                       \
+    tcm_scalar_requant mode, int32_t output_offset, int32_t act_min, int32_t act_max,          \
+    int8_t *output
+void tcm_fully_connected_s8_scalar(TCM_FC_SCALAR_ARGS);
+
+/* Pairs in a 64-bit accumulator (ARMv7-M without DSP, where C's int64 multiply-accumulate is
+ * SMLAL: 2 MACs an instruction); same numerics and requant table as the kernels above.
+ * tcm_conv2d_s8_pairs: 4 output pixels x 2 channels at a time; their patches packed in pairs as
+ * int32 x0 + x1 * 2^23 per tap; filter [ceil(out_c / 2)][taps][2] int8 (the model's weights,
+ * out_c padded with zeros); every channel's 128 * sum(|w|) < 2^22 (ops/_scalar.py pairs_fit);
+ * scratch TCM_CONV_PAIRS_SCRATCH_BYTES(taps), 4-byte aligned. */
+#define TCM_CONV_PAIRS_SCRATCH_BYTES(taps) (8 * (taps))
+void tcm_conv2d_s8_pairs(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                         const int32_t *requant, tcm_scalar_requant mode, int8_t *output,
+                         int8_t *scratch);
+
+/* tcm_fully_connected_s8_pairs: arguments as tcm_fully_connected_s8_scalar's, filter
+ * [ceil(units / 4)][depth][4] uint8 holding, per 4 units, w0 + 128, w3, w2 + 128, w1 (w1, w3 as
+ * int8 bytes); every unit's 128 * sum(|w|) < 2^23. */
+void tcm_fully_connected_s8_pairs(TCM_FC_SCALAR_ARGS);
 
 #endif /* TCM_CONV_SCALAR_H */

@@ -123,8 +123,13 @@ void tcm_depthwise_conv2d_s8_scalar(const tcm_window *p, const int8_t *input,
                         window4(tap, taps, image + c, zps + c, filter + c, (size_t)ch, n_ch,
                                 acc);
                     }
+#if TCM_SCALAR_PIXELS == 2   /* ARMv7-M: registers enough for the store inlined here */
+                    tcm_scalar_store_pixel(acc, n_ch, requant + 3 * c + 1, 3, mode,
+                                           p->output_offset, p->act_min, p->act_max, dst);
+#else
                     tcm_scalar_store(acc, 1, n_ch, requant + 3 * c + 1, 3, mode,
                                      p->output_offset, p->act_min, p->act_max, &dst);
+#endif
                 }
             }
         }

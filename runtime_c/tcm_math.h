@@ -24,8 +24,10 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define TCM_INLINE static inline __attribute__((always_inline))
+#define TCM_NOINLINE static __attribute__((noinline))   /* kept out of a register-tight loop */
 #else
 #define TCM_INLINE static inline
+#define TCM_NOINLINE static
 #endif
 
 TCM_INLINE int32_t tcm_srdhm(int32_t a, int32_t b)

@@ -193,8 +193,8 @@ def test_json_names_each_layers_kernel(ad_run):
             assert [k for k, _ in x["passed_over"]] == [
                 "arm_fully_connected_s8", "tcm_fully_connected_s8_sparse",
                 "tcm_fully_connected_s8_mve",
-                "tcm_fully_connected_s8_smlad", "tcm_fully_connected_s8_scalar",
-                "tcm_fully_connected_s8_host"]
+                "tcm_fully_connected_s8_smlad", "tcm_fully_connected_s8_pairs",
+                "tcm_fully_connected_s8_scalar", "tcm_fully_connected_s8_host"]
             reasons = dict(x["passed_over"])
             assert "not requested" in reasons["arm_fully_connected_s8"]
             assert "--sparsity off" in reasons["tcm_fully_connected_s8_sparse"]
@@ -208,7 +208,11 @@ def test_json_names_each_layers_kernel(ad_run):
 @pytest.mark.parametrize("target,kernels,inexact,fc_kernel,fc_passed", [
     ("host", "portable", (), "tcm_fully_connected_s8_host",
      ["arm_fully_connected_s8", "tcm_fully_connected_s8_sparse", "tcm_fully_connected_s8_mve",
-      "tcm_fully_connected_s8_smlad", "tcm_fully_connected_s8_scalar"]),
+      "tcm_fully_connected_s8_smlad", "tcm_fully_connected_s8_pairs",
+      "tcm_fully_connected_s8_scalar"]),
+    ("cortex-m3", "portable", (), "tcm_fully_connected_s8_pairs",
+     ["arm_fully_connected_s8", "tcm_fully_connected_s8_sparse", "tcm_fully_connected_s8_mve",
+      "tcm_fully_connected_s8_smlad"]),
     ("cortex-m4", "portable", (), "tcm_fully_connected_s8_smlad",
      ["arm_fully_connected_s8", "tcm_fully_connected_s8_sparse", "tcm_fully_connected_s8_mve"]),
     ("cortex-m55", "portable", (), "tcm_fully_connected_s8_mve",

@@ -45,25 +45,27 @@ def test_shared_model_on_qemu(model, core, shared_models, tmp_path):
 REQUANT_GUEST = r"""
 #include <stdio.h>
 #include "tcm_requant_scalar.h"
-static const int32_t cases[][3] = {
+static const int32_t cases[][5] = {
 %s
 };
 int main(void)
 {
     unsigned i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
-        printf("%%ld\n", (long)tcm_scalar_double_right(cases[i][0], cases[i][1], cases[i][2]));
+        printf("%%ld %%ld\n", (long)tcm_scalar_double_right(cases[i][0], cases[i][1], cases[i][2]),
+               (long)tcm_scalar_single_right(cases[i][3], cases[i][1], cases[i][4]));
     }
     return 0;
 }
 """
 
 
-def test_double_right_requant_on_m0plus(tmp_path):
-    """ARMv6-M's assembly tcm_scalar_double_right (runtime_c/tcm_requant_scalar.h) on QEMU
-    against TFLite's MultiplyByQuantizedMultiplier in Python integers (ops/_fixedpoint.py):
-    its domain's edges (|acc| < 2^30, multiplier in [2^30, 2^31) or 0, right shift 1..31)
-    and random samples."""
+def test_right_requant_on_m0plus(tmp_path):
+    """ARMv6-M's assembly tcm_scalar_double_right and tcm_scalar_single_right
+    (runtime_c/tcm_requant_scalar.h) on QEMU against TFLite's MultiplyByQuantizedMultiplier in
+    Python integers: double rounding (ops/_fixedpoint.py mbqm; |acc| < 2^30, right shift 1..31)
+    and single rounding (floor((acc * m + 2^(30 + r)) / 2^(31 + r)); any acc, r in 2..31), with
+    multipliers in [2^30, 2^31) or 0: their domains' edges and random samples."""
     import random
     from tinycc_ml._paths import runtime_dir
     from tinycc_ml.cortexm import link_command, run_elf
@@ -71,33 +73,53 @@ def test_double_right_requant_on_m0plus(tmp_path):
     rnd = random.Random(14)
     accs = [-2**30 + 1, -2**30 + 2, -2**16 - 1, -2**16, -2**15, -2, -1, 0, 1, 2**15,
             2**16 - 1, 2**16, 2**29, 2**30 - 1]
+    wide = [-2**31, -2**31 + 1, -2**30, 2**30, 2**31 - 2**16, 2**31 - 1]
     mults = [0, 2**30, 2**30 + 1, 2**31 - 2**16, 2**31 - 1]
-    cases = [(a, m, r) for a in accs for m in mults for r in (1, 2, 7, 31)]
+    cases = [(a, m, r, s, max(r, 2)) for a in accs for m in mults for r in (1, 2, 7, 31)
+             for s in (a, wide[(a + r) % len(wide)])]
     cases += [(rnd.randint(-2**30 + 1, 2**30 - 1), rnd.randint(2**30, 2**31 - 1),
-               rnd.randint(1, 31)) for _ in range(1500)]
-    cases += [(rnd.randint(-2**20, 2**20), rnd.randint(2**30, 2**31 - 1), rnd.randint(1, 12))
+               rnd.randint(1, 31), rnd.randint(-2**31, 2**31 - 1), rnd.randint(2, 31))
               for _ in range(1500)]
-    (tmp_path / "g.c").write_text(REQUANT_GUEST % ",\n".join(f"{{{a}, {m}, {r}}}"
-                                                           for a, m, r in cases))
+    cases += [(rnd.randint(-2**20, 2**20), rnd.randint(2**30, 2**31 - 1), rnd.randint(1, 12),
+               rnd.randint(-2**20, 2**20), rnd.randint(2, 12)) for _ in range(1500)]
+    (tmp_path / "g.c").write_text(REQUANT_GUEST % ",\n".join(
+        "{" + ", ".join(map(str, c)) + "}" for c in cases))
     elf = tmp_path / "g.elf"
     subprocess.run([*link_command("cortex-m0plus"), "-O2", "-std=c99", "-I", str(runtime_dir()),
                     str(tmp_path / "g.c"), "-o", str(elf)], check=True)
     p = run_elf(elf, "cortex-m0plus", timeout=120)
     assert p.returncode == 0, p.stderr
-    got = [int(v) for v in p.stdout.split()]
+    got = [tuple(int(v) for v in line.split()) for line in p.stdout.splitlines()]
     assert len(got) == len(cases)
-    bad = [(c, g) for c, g in zip(cases, got) if mbqm(c[0], c[1], -c[2]) != g]
+    want = [(mbqm(a, m, -r), (s * m + 2**(30 + q)) >> (31 + q)) for a, m, r, s, q in cases]
+    bad = [(c, g, w) for c, g, w in zip(cases, got, want) if g != w]
     assert not bad, bad[:5]
 
 
-def test_scalar_tails_on_m0plus(tmp_path):
-    """ARMv6-M's assembly loops (runtime_c/tcm_conv_scalar.c: 4 taps per iteration) and their
-    C tails: a conv of 27 taps and FC layers of depth 63 and 6 (not multiples of 4), 7 and 5
-    output channels (a short channel block), on QEMU, bit-exact with BUILTIN_REF."""
-    from tests.util import int8_tflite, tf, write_model
+def _run_on(core, path, inputs, tmp_path, kernels):
+    """Compile `path` for `core`, check that it calls `kernels`, run it under QEMU on `inputs`
+    and compare with BUILTIN_REF."""
     from tinycc_ml.compiler import Options, compile_file
     from tinycc_ml.cortexm import build_and_run
-    from tinycc_ml.reference import TFLiteReference, random_inputs
+    from tinycc_ml.reference import TFLiteReference
+    c = compile_file(path, Options(name="m", target=core))
+    assert set(kernels) <= {getattr(choice.kernel, "c_function", None) for choice in c.choices}
+    run = build_and_run(c, inputs, core, work=tmp_path / "w")
+    ref = TFLiteReference(path)
+    for xs, got in zip(inputs, run.outputs):
+        np.testing.assert_array_equal(got[0], ref.run(xs)[0].reshape(got[0].shape))
+
+
+@pytest.mark.parametrize("core, kernels", [
+    ("cortex-m0plus", ("tcm_conv2d_s8_scalar", "tcm_fully_connected_s8_scalar")),
+    ("cortex-m3", ("tcm_conv2d_s8_pairs", "tcm_fully_connected_s8_pairs"))])
+def test_scalar_tails(core, kernels, tmp_path):
+    """ARMv6-M's assembly loops (runtime_c/tcm_conv_scalar.c: 4 taps per iteration) and the
+    ARMv7-M pair kernels (4 taps, 4 pixels x 2 channels) with their C tails: a conv of 27 taps
+    and 9 pixels (not multiples of 4), FC layers of depth 63 and 6, 7 and 5 output channels (a
+    short channel block), on QEMU, bit-exact with BUILTIN_REF."""
+    from tests.util import int8_tflite, tf, write_model
+    from tinycc_ml.reference import random_inputs
 
     def build():
         k = tf().keras
@@ -108,17 +130,32 @@ def test_scalar_tails_on_m0plus(tmp_path):
         x = k.layers.Dense(5, bias_initializer="random_normal")(x)
         return k.Model(inp, x)
     path = write_model(int8_tflite(build, [(5, 5, 3)], seed=14), tmp_path)
-    c = compile_file(path, Options(name="m", target="cortex-m0plus"))
-    kernels = {getattr(choice.kernel, "c_function", None) for choice in c.choices}
-    assert {"tcm_conv2d_s8_scalar", "tcm_fully_connected_s8_scalar"} <= kernels
-    g = c.graph
     rng = np.random.default_rng(14)
-    inputs = [random_inputs([(g.tensor(t).shape, np.int8) for t in g.inputs], rng)
-              for _ in range(4)]
-    run = build_and_run(c, inputs, "cortex-m0plus", work=tmp_path / "w")
-    ref = TFLiteReference(path)
-    for xs, got in zip(inputs, run.outputs):
-        np.testing.assert_array_equal(got[0], ref.run(xs)[0].reshape(got[0].shape))
+    inputs = [random_inputs([((1, 5, 5, 3), np.int8)], rng) for _ in range(4)]
+    _run_on(core, path, inputs, tmp_path, kernels)
+
+
+@pytest.mark.parametrize("depth, kernel", [(515, "tcm_fully_connected_s8_pairs"),
+                                           (517, "tcm_fully_connected_s8_scalar")])
+def test_fc_pairs_bound_on_m3(depth, kernel, tmp_path):
+    """tcm_fully_connected_s8_pairs at its bound (ops/_scalar.py pairs_fit): weights of +-127
+    and inputs of -128 / 127 matching their signs put 128 * 127 * 515 < 2^23 in the low lanes;
+    at depth 517 the bound fails and the layer keeps tcm_fully_connected_s8_scalar. Both
+    bit-exact with BUILTIN_REF under QEMU on the M3."""
+    from tests.util import int8_tflite, tf, write_model
+    signs = np.where(np.random.default_rng(depth).random((depth, 4)) < 0.5, -1.0, 1.0)
+
+    def build():
+        k = tf().keras
+        inp = k.Input((depth,))
+        dense = k.layers.Dense(4, use_bias=False)
+        model = k.Model(inp, dense(inp))
+        dense.set_weights([signs.astype(np.float32)])
+        return model
+    path = write_model(int8_tflite(build, [(depth,)], seed=3), tmp_path)
+    extreme = [np.where(signs[:, j] < 0, -128, 127).astype(np.int8)[None] for j in range(4)]
+    inputs = [[x] for x in extreme + [-extreme[0] - 1]]
+    _run_on("cortex-m3", path, inputs, tmp_path, (kernel,))
 
 
 @pytest.mark.parametrize("core", CORES)

@@ -21,6 +21,7 @@ MVE = frozenset({"cortex-m55"})
 HOST = frozenset({"host"})
 ARMV6M = frozenset({"cortex-m0plus"})
 RV32 = frozenset({"rv32imc", "rv32imac"})
+ARMV7M = frozenset({"cortex-m3"})     # ARMv7-M without the DSP extension: SMLAL, no SIMD
 SCALAR = ARMV6M | RV32 | {"cortex-m3"}
 # targets whose code runs on the machine that compiles it (verify builds it there through cffi)
 ON_BUILD_MACHINE = frozenset({"generic", "host"})
@@ -36,6 +37,11 @@ def has_mve(target: str) -> bool:
 
 def is_host(target: str) -> bool:
     return target in HOST
+
+
+def is_armv7m_nodsp(target: str) -> bool:
+    """ARMv7-M without the DSP extension (cortex-m3): SMLAL, a 64-bit multiply-accumulate."""
+    return target in ARMV7M
 
 
 def is_scalar_mcu(target: str) -> bool:

@@ -14,15 +14,57 @@ CHANNELS = 4            # TCM_SCALAR_CHANNELS (tcm_conv_scalar.h)
 MAX_PIXELS = 4          # TCM_SCALAR_MAX_PIXELS
 
 
+def interleave(rows: np.ndarray, channels: int) -> np.ndarray:
+    """[out_c, taps] -> [ceil(out_c / channels)][taps][channels] int16, out_c padded with
+    zero rows."""
+    out_c, taps = rows.shape
+    blocks = (out_c + channels - 1) // channels
+    padded = np.zeros((blocks * channels, taps), np.int16)
+    padded[:out_c] = rows
+    return padded.reshape(blocks, channels, taps).transpose(0, 2, 1)
+
+
 def pack_blocks(rows: np.ndarray) -> np.ndarray:
     """[out_c, taps] int8 -> [ceil(out_c / 4)][taps][4] uint8 holding w + 128, out_c padded
     to a multiple of 4 with zero weights (128)."""
-    out_c, taps = rows.shape
-    blocks = (out_c + CHANNELS - 1) // CHANNELS
-    padded = np.zeros((blocks * CHANNELS, taps), np.int16)
-    padded[:out_c] = rows
-    packed = padded.reshape(blocks, CHANNELS, taps).transpose(0, 2, 1).reshape(-1)
-    return (packed + 128).astype(np.uint8)
+    return (interleave(rows, CHANNELS).reshape(-1) + 128).astype(np.uint8)
+
+
+# The pair kernels (tcm_conv_scalar.h, ARMv7-M without DSP): two sums in one exact 64-bit
+# accumulator, the low one below 2^(bits - 1) in magnitude; |x| <= 128.
+CONV_PAIR_BITS = 23     # PAIR_K: pixel pairs x0 + x1 * 2^23
+FC_PAIR_BITS = 24       # units 0, 2 of a block in the low lanes, 1, 3 at bit 24
+
+
+def pairs_fit(rows: np.ndarray, bits: int) -> str | None:
+    """None when every row's 128 * sum(|w|) < 2^(bits - 1): the low lane of a pair cannot reach
+    the high one; else the reason the pair kernel is passed over."""
+    worst = int(np.max(np.abs(np.asarray(rows, np.int64)).sum(axis=1), initial=0)) * 128
+    return None if worst < 2 ** (bits - 1) else \
+        f"128 * sum(|w|) of a row is {worst}, not below 2^{bits - 1} (one 64-bit pair)"
+
+
+class Pairs:
+    """What the pair kernels (ConvPairs, FCPairs) add to their scalar base: ARMv7-M without DSP,
+    and pairs_fit over `rows(layer)` with the kernel's `bits`."""
+    core = "armv7m"
+    bits: int
+
+    def why_not(self, layer, ctx):
+        return super().why_not(layer, ctx) or pairs_fit(self.rows(layer), self.bits)
+
+
+def pack_conv_pairs(rows: np.ndarray) -> np.ndarray:
+    """tcm_conv2d_s8_pairs' filter: [ceil(out_c / 2)][taps][2] int8."""
+    return interleave(rows, 2).reshape(-1).astype(np.int8)
+
+
+def pack_fc_pairs(rows: np.ndarray) -> np.ndarray:
+    """tcm_fully_connected_s8_pairs' weights: per block of 4 units and tap the bytes w0 + 128,
+    w3, w2 + 128, w1 (w1, w3 as int8 bytes): a 32-bit load ANDed with 0xff0000ff is
+    w0 + 128 + w1 * 2^24, rotated by 16 and ANDed w2 + 128 + w3 * 2^24."""
+    b = interleave(rows, CHANNELS)[:, :, [0, 3, 2, 1]] + np.array([128, 0, 128, 0], np.int16)
+    return (b.reshape(-1) & 0xFF).astype(np.uint8)
 
 
 def acc_fits(bias: np.ndarray, taps: int) -> str | None:

@@ -40,7 +40,7 @@ written in its op's module.
 - `inexact`: empty for a kernel bit-exact with the reference; otherwise how its outputs differ,
   and `opt_in` names the option that allows it (Options.cmsis_nn_inexact holds the op kinds).
 - `core`: "" for a kernel any target runs, or the core feature it is written for ("dsp",
-  "mve", "host", "scalar": CORES below); selection passes it over on other targets.
+  "mve", "host", "scalar", "armv7m": CORES below); selection passes it over on other targets.
 - `why_not(layer, ctx) -> str | None`: why else it cannot run this layer (None: it can).
   Selection itself passes over a CMSIS-NN kernel without --kernels cmsis-nn, an inexact one
   without its opt-in, one lacking the layer's form and one written for another core.
@@ -62,7 +62,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..backends.targets import has_dsp, has_mve, is_host, is_scalar_mcu
+from ..backends.targets import has_dsp, has_mve, is_armv7m_nodsp, is_host, is_scalar_mcu
 from ..errors import CompileError
 from ..ir import Graph, Op, Tensor
 from ._requant import TFLITE_DOUBLE
@@ -186,7 +186,7 @@ class Kernel:
 # cortex-m4 9.6-21.5 per MAC, the DSP (SMLAD) ones 2.3-2.7, Helium on cortex-m55 0.6-1.4, the
 # scalar ones 7-12 on M3/M0+. A ranking of kernels for one layer, not a measurement of it.
 _CYCLES_PER_MAC = (("_host", 0.5), ("_mve", 1.1), ("_3x3_smlad", 2.2), ("_smlad", 2.5),
-                   ("_scalar", 8.0), ("arm_", 2.5), ("", 15.0))
+                   ("_scalar", 8.0), ("_pairs", 5.0), ("arm_", 2.5), ("", 15.0))
 
 
 class OwnKernel(Kernel):
@@ -232,13 +232,20 @@ def needs_scalar_mcu(ctx: Context) -> str | None:
         f"for cores without SIMD (cortex-m0plus, cortex-m3, rv32); --target {ctx.target}"
 
 
+def needs_armv7m(ctx: Context) -> str | None:
+    """why_not of a kernel written for ARMv7-M without DSP (cortex-m3: SMLAL, no SIMD)."""
+    return None if is_armv7m_nodsp(ctx.target) else \
+        f"for ARMv7-M without DSP (cortex-m3); --target {ctx.target}"
+
+
 def needs_mve(ctx: Context) -> str | None:
     """why_not of a kernel written for Helium (MVE)."""
     return None if has_mve(ctx.target) else f"needs Helium (MVE); --target {ctx.target}"
 
 
 # Kernel.core -> why a kernel written for that core cannot run on ctx.target (None: it can)
-CORES = {"dsp": needs_dsp, "mve": needs_mve, "host": needs_host, "scalar": needs_scalar_mcu}
+CORES = {"dsp": needs_dsp, "mve": needs_mve, "host": needs_host, "scalar": needs_scalar_mcu,
+         "armv7m": needs_armv7m}
 
 
 @dataclass(frozen=True)
@@ -385,6 +392,6 @@ def clamp_of(op: Op) -> tuple[float | None, float | None]:
 
 
 __all__ = ["CORES", "CompileError", "Choice", "Context", "Kernel", "Layer", "OpDef", "OwnKernel", "needs_dsp",
-           "needs_host", "needs_scalar_mcu",
+           "needs_host", "needs_scalar_mcu", "needs_armv7m",
            "needs_mve", "register", "lookup", "supported_kinds", "expect_arity", "expect_dtype",
            "expect_per_tensor", "expect_rank", "expect_const", "axis_index", "expect_axis", "clamp_of"]

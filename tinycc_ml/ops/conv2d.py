@@ -4,7 +4,8 @@ Numerics: tensorflow/lite/kernels/internal/reference/integer_ops/conv.h ConvPerC
 tensorflow/lite/kernels/conv.cc + kernel_util.cc PopulateConvolutionQuantizationParams.
 Kernels (most specialised first): ConvCmsisNN (arm_convolve_wrapper_s8, --kernels cmsis-nn);
 ConvMve, runtime_c/tcm_conv_mve.c (Helium, cortex-m55); ConvSmlad, runtime_c/tcm_conv_smlad.c
-(cores with the DSP extension); ConvScalar, runtime_c/tcm_conv_scalar.c (cores without SIMD:
+(cores with the DSP extension); ConvPairs, runtime_c/tcm_conv_scalar.c (Cortex-M3: two pixels
+per 64-bit SMLAL accumulator where exact); ConvScalar, same file (cores without SIMD:
 Cortex-M0+, M3, RV32); ConvHost, runtime_c/tcm_conv_host.c (--target host: im2col of 4
 output pixels, then uint8 x int8 dot products of 4 pixels x 16 channels over the filter packed
 in blocks of 8 channels x 4 taps, x86 VNNI under #if); ConvPortable, runtime_c/tcm_conv.c
@@ -161,6 +162,8 @@ class ConvScalar(ConvKernel):
     (ops/_scalar.py)."""
     c_function = "tcm_conv2d_s8_scalar"
     core = "scalar"
+    pack = staticmethod(_scalar.pack_blocks)
+    layout = "[out_c / 4][k_h * k_w * in_c][4] (tcm_conv_scalar.h)"
 
     def why_not(self, layer, ctx):
         p = layer.params
@@ -175,14 +178,26 @@ class ConvScalar(ConvKernel):
         p = layer.params
         em.use("tcm_conv_scalar.c")
         rows = _rows(layer)
-        w = em.const("filter", _scalar.pack_blocks(rows),
-                     comment="[out_c / 4][k_h * k_w * in_c][4] (tcm_conv_scalar.h)")
+        w = em.const("filter", self.pack(rows), comment=self.layout)
         table, mode = _scalar.conv_requant(cc.folded_bias(p.bias, p.sums, -p.rq.input_zp), rows,
                                            p.rq.multiplier, p.rq.shift)
         rq = em.const("requant", table,
                       comment="[out_c][bias - input_zp * sum(filter), multiplier, shift]")
         return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]), w, rq, mode,
                        em.tensor(layer.op.outputs[0]), f"(int8_t *){em.scratch}")
+
+
+class ConvPairs(_scalar.Pairs, ConvScalar):
+    """tcm_conv2d_s8_pairs (ARMv7-M without DSP): 4 pixels x 2 channels, two pixels' sums per
+    64-bit SMLAL accumulator where every row's 128 * sum(|w|) < 2^22 (ops/_scalar.py)."""
+    c_function = "tcm_conv2d_s8_pairs"
+    bits = _scalar.CONV_PAIR_BITS
+    rows = staticmethod(_rows)
+    pack = staticmethod(_scalar.pack_conv_pairs)
+    layout = "[out_c / 2][k_h * k_w * in_c][2] (tcm_conv_scalar.h)"
+
+    def scratch_bytes(self, layer, ctx, decision):
+        return 8 * _taps(layer)     # TCM_CONV_PAIRS_SCRATCH_BYTES (tcm_conv_scalar.h)
 
 
 class ConvMve(ConvKernel):
@@ -268,8 +283,8 @@ class ConvDotS16(_int16.DotS16):
 @register("CONV_2D")
 @onnxruntime_rules(CONV_RULES)
 class Conv2D(OpDef):
-    kernels = (ConvCmsisNN(), ConvSparse(), ConvMve(), ConvSmlad(), ConvScalar(), ConvHost(),
-               ConvPortable(), ConvDotS16("mve"), ConvDotS16("dsp"),
+    kernels = (ConvCmsisNN(), ConvSparse(), ConvMve(), ConvSmlad(), ConvPairs(), ConvScalar(),
+               ConvHost(), ConvPortable(), ConvDotS16("mve"), ConvDotS16("dsp"),
                ConvPortableS16())
     signature = cc.CONV_SIGNATURE
 

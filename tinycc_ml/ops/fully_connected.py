@@ -7,7 +7,8 @@ per-tensor weights included (not the float32 product in * w: at an exact .5 tie 
 arithmetic the two multipliers fall on either side and the outputs differ by 1).
 Kernels (most specialised first): FCCmsisNN (arm_fully_connected_s8, NOT bit-exact: only with
 --cmsis-nn-inexact-fc); FCMve, runtime_c/tcm_fc_mve.c (Helium); FCSmlad, runtime_c/tcm_fc.c
-(DSP cores); FCScalar, runtime_c/tcm_conv_scalar.c (cores without SIMD: Cortex-M0+, M3, RV32);
+(DSP cores); FCPairs, runtime_c/tcm_conv_scalar.c (Cortex-M3: two units per 64-bit SMLAL
+accumulator where exact); FCScalar, same file (cores without SIMD: Cortex-M0+, M3, RV32);
 FCHost, runtime_c/tcm_fc_host.c (--target host); FCPortable, runtime_c/tcm_fc.c
 (portable C99, TFLite's reference loop). 16x8 (int16 activations, ops/_int16.py): FCDotS16
 (Helium, DSP cores), runtime_c/tcm_fc_s16.c over tcm_dot_s16.h; FCPortableS16,
@@ -150,6 +151,8 @@ class FCScalar(FCKernel):
     (ops/_scalar.py), the short single-rounding requantization where exact."""
     c_function = "tcm_fully_connected_s8_scalar"
     core = "scalar"
+    pack = staticmethod(_scalar.pack_blocks)
+    layout = "[units / 4][depth][4] (tcm_conv_scalar.h)"
 
     def why_not(self, layer, ctx):
         p = layer.params
@@ -158,8 +161,7 @@ class FCScalar(FCKernel):
     def emit(self, layer, em, decision):
         p = layer.params
         em.use("tcm_conv_scalar.c")
-        weights = em.const("weights", _scalar.pack_blocks(_weights(layer)),
-                           comment="[units / 4][depth][4] (tcm_conv_scalar.h)")
+        weights = em.const("weights", self.pack(_weights(layer)), comment=self.layout)
         bias = em.const("bias", p.folded(-p.rq.input_zp),
                         comment="bias + input_offset * sum(weights row)")
         table, mode = _scalar.fc_requant(p.rq.multiplier, p.rq.shift)
@@ -168,6 +170,17 @@ class FCScalar(FCKernel):
                        em.tensor(layer.op.inputs[0]), weights, bias, ms,
                        f"{int(len(table) > 1)} /* per_channel */", mode, p.rq.output_zp,
                        p.rq.act_min, p.rq.act_max, em.tensor(layer.op.outputs[0]))
+
+
+class FCPairs(_scalar.Pairs, FCScalar):
+    """tcm_fully_connected_s8_pairs (ARMv7-M without DSP): units 0/1 and 2/3 of a block in one
+    64-bit SMLAL accumulator each, built from one 32-bit weight load, where every row's
+    128 * sum(|w|) < 2^23 (ops/_scalar.py)."""
+    c_function = "tcm_fully_connected_s8_pairs"
+    bits = _scalar.FC_PAIR_BITS
+    rows = staticmethod(_weights)
+    pack = staticmethod(_scalar.pack_fc_pairs)
+    layout = "[units / 4][depth][w0 + 128, w3, w2 + 128, w1] (tcm_conv_scalar.h)"
 
 
 class FCMve(FCKernel):
@@ -254,7 +267,7 @@ def _has_bias(op) -> bool:
 @register("FULLY_CONNECTED")
 @onnxruntime_rules(fully_connected_ort.RULES)
 class FullyConnected(OpDef):
-    kernels = (FCCmsisNN(), FCSparse(), FCMve(), FCSmlad(), FCScalar(), FCHost(),
+    kernels = (FCCmsisNN(), FCSparse(), FCMve(), FCSmlad(), FCPairs(), FCScalar(), FCHost(),
                FCPortable(), FCDotS16("mve"), FCDotS16("dsp"),
                FCPortableS16())
     signature = Signature((Operand("input", ("int8", "int16")),
