@@ -51,6 +51,7 @@ TCM_INLINE void conv_sparse(const tcm_window *p, const int8_t *input, const uint
                             int32_t mode, int8_t *output, int8_t *scratch)
 {
     const int32_t pixels = p->batches * p->out_h * p->out_w, out_c = p->out_c;
+    const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
     int32_t first, ch, i;
     for (first = 0; first < pixels; first += 4) {
         const int32_t n = pixels - first < 4 ? pixels - first : 4;
@@ -60,11 +61,20 @@ TCM_INLINE void conv_sparse(const tcm_window *p, const int8_t *input, const uint
         int8_t *out = output + (size_t)first * (size_t)out_c;
         tcm_sparse_patches4(p, input, first, n, scratch);
         for (ch = 0; ch < out_c; ++ch, rq += 3) {
+            const int32_t mult = rq[1], shift = rq[2];
             int32_t acc[4];
+            if (counts[ch] == 0) {  /* a whole zero filter: its bias, requantized once */
+                const int8_t y = tcm_sparse_requant(rq[0], mult, shift, offset, lo, hi, mode);
+                for (i = 0; i < n; ++i) {
+                    out[(size_t)i * (size_t)out_c + (size_t)ch] = y;
+                }
+                continue;
+            }
             acc[0] = acc[1] = acc[2] = acc[3] = rq[0];
             tcm_sparse_dot4(acc, scratch, counts[ch], &v, &g);
             for (i = 0; i < n; ++i) {
-                out[(size_t)i * (size_t)out_c + (size_t)ch] = tcm_sparse_out(p, acc[i], rq, mode);
+                out[(size_t)i * (size_t)out_c + (size_t)ch] =
+                    tcm_sparse_requant(acc[i], mult, shift, offset, lo, hi, mode);
             }
         }
     }

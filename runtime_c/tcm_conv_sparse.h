@@ -30,18 +30,25 @@ void tcm_conv2d_s8_sparse(const tcm_window *p, const int8_t *input, const uint16
                           const int8_t *values, const uint8_t *gaps, const int32_t *requant,
                           int32_t mode, int8_t *output, int8_t *scratch);
 
-/* One accumulator -> int8 with the channel's rq = [bias, multiplier, shift] under the layer's
- * mode (tcm_conv_smlad.h). */
+/* One accumulator -> int8 under the layer's mode (tcm_conv_smlad.h; a literal at the call
+ * sites, so the branches fold), with the channel's multiplier and shift and the layer's output
+ * offset and range in registers. */
+TCM_INLINE int8_t tcm_sparse_requant(int32_t acc, int32_t mult, int32_t shift, int32_t offset,
+                                     int32_t lo, int32_t hi, int32_t mode)
+{
+    if (mode == TCM_CONV_REQUANT_RIGHT_SAT) {
+        return (int8_t)tcm_ssat8(tcm_mbqm_right(acc, mult, -shift) + offset);
+    }
+    return (int8_t)tcm_clamp(mode == TCM_CONV_REQUANT_RIGHT
+                                 ? tcm_mbqm_right(acc, mult, -shift) + offset
+                                 : tcm_wrap_add(tcm_mbqm(acc, mult, shift), offset), lo, hi);
+}
+
+/* The same with the channel's rq = [bias, multiplier, shift]. */
 TCM_INLINE int8_t tcm_sparse_out(const tcm_window *p, int32_t acc, const int32_t *rq,
                                  int32_t mode)
 {
-    if (mode == TCM_CONV_REQUANT_RIGHT_SAT) {
-        return (int8_t)tcm_ssat8(tcm_mbqm_right(acc, rq[1], -rq[2]) + p->output_offset);
-    }
-    return (int8_t)tcm_clamp(mode == TCM_CONV_REQUANT_RIGHT
-                                 ? tcm_mbqm_right(acc, rq[1], -rq[2]) + p->output_offset
-                                 : tcm_wrap_add(tcm_mbqm(acc, rq[1], rq[2]), p->output_offset),
-                             p->act_min, p->act_max);
+    return tcm_sparse_requant(acc, rq[1], rq[2], p->output_offset, p->act_min, p->act_max, mode);
 }
 
 /* The im2col patches of output pixels first..first+n-1 (n <= 4, counted over batches * out_h *

@@ -77,19 +77,6 @@ static void depthwise_sparse_pixel(const tcm_window *p, const int8_t *input, int
     }
 }
 
-/* acc -> int8 under `mode`, with the channel's
- * multiplier and shift and the layer's output offset and range held in registers. */
-TCM_INLINE int8_t dw_sparse_requant(int32_t acc, int32_t mult, int32_t shift, int32_t offset,
-                                    int32_t lo, int32_t hi, int32_t mode)
-{
-    if (mode == TCM_CONV_REQUANT_RIGHT_SAT) {
-        return (int8_t)tcm_ssat8(tcm_mbqm_right(acc, mult, -shift) + offset);
-    }
-    return (int8_t)tcm_clamp(mode == TCM_CONV_REQUANT_RIGHT
-                                 ? tcm_mbqm_right(acc, mult, -shift) + offset
-                                 : tcm_wrap_add(tcm_mbqm(acc, mult, shift), offset), lo, hi);
-}
-
 /* The taps of one channel as n (offset, value) pairs, off[] from the window's first value in
  * the input; the values all non-zero. */
 typedef struct {
@@ -109,19 +96,19 @@ TCM_INLINE void dw_sparse_run(const int8_t *x, int32_t step, int32_t n, const dw
     const int32_t bias = rq[0], mult = rq[1], shift = rq[2];
     int32_t i, k;
     if (t->n == 0) {
-        const int8_t y = dw_sparse_requant(bias, mult, shift, offset, lo, hi, mode);
+        const int8_t y = tcm_sparse_requant(bias, mult, shift, offset, lo, hi, mode);
         for (i = 0; i < n; ++i, out += out_c) {
             *out = y;
         }
     } else if (t->n == 1) {
         const int32_t o0 = t->off[0], w0 = t->val[0];
         for (i = 0; i < n; ++i, x += step, out += out_c) {
-            *out = dw_sparse_requant(bias + w0 * x[o0], mult, shift, offset, lo, hi, mode);
+            *out = tcm_sparse_requant(bias + w0 * x[o0], mult, shift, offset, lo, hi, mode);
         }
     } else if (t->n == 2) {
         const int32_t o0 = t->off[0], w0 = t->val[0], o1 = t->off[1], w1 = t->val[1];
         for (i = 0; i < n; ++i, x += step, out += out_c) {
-            *out = dw_sparse_requant(bias + w0 * x[o0] + w1 * x[o1], mult, shift, offset, lo,
+            *out = tcm_sparse_requant(bias + w0 * x[o0] + w1 * x[o1], mult, shift, offset, lo,
                                      hi, mode);
         }
     } else {
@@ -130,7 +117,7 @@ TCM_INLINE void dw_sparse_run(const int8_t *x, int32_t step, int32_t n, const dw
             for (k = 0; k < t->n; ++k) {
                 acc += t->val[k] * x[t->off[k]];
             }
-            *out = dw_sparse_requant(acc, mult, shift, offset, lo, hi, mode);
+            *out = tcm_sparse_requant(acc, mult, shift, offset, lo, hi, mode);
         }
     }
 }
