@@ -8,20 +8,24 @@
  * requantized by tcm_mve_requant and stored with one byte scatter. The patches are always
  * gathered into the scratch (tcm_mve_patch; a plain copy for a 1x1 filter without padding):
  * the channel loop reads them again after the first outputs are written, which may overlap the
- * input (the planner's in-place rule). */
+ * input (the planner's in-place rule). tcm_conv2d_s8_mve_ort: the same loop with onnxruntime's
+ * requantization (tcm_ort.h), for outputs with TCM_WITH_ORT. */
 #include "tcm_conv_mve.h"
 
 #include <stddef.h>
 
 #include "tcm_math.h"
 #include "tcm_mve.h"
+#include "tcm_ort.h"
 
 /* Output channels of the n (1..4) pixels whose patches are x[0..n) (x[n..4) repeat x[0]);
  * `depth` = the filter rows' length, K rounded up to 16 (the patches are read that far too,
- * the filter's zero padding cancels whatever lies there). */
-static void conv_channels(const tcm_window *p, const int8_t *const x[4], int32_t n, int32_t taps,
-                          int32_t depth, const int8_t *filter, const int32_t *bias,
-                          const int32_t *mult, const int32_t *shift, int8_t *out)
+ * the filter's zero padding cancels whatever lies there). ort (NULL, or a pointer where this
+ * is inlined into the "ort_float" entry point): onnxruntime's requantization, per output. */
+TCM_INLINE void conv_channels(const tcm_window *p, const int8_t *const x[4], int32_t n,
+                              int32_t taps, int32_t depth, const int8_t *filter,
+                              const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                              const tcm_ort_requant *ort, int8_t *out)
 {
     const int32_t channels = p->out_c;
     int32_t out_c;
@@ -35,6 +39,17 @@ static void conv_channels(const tcm_window *p, const int8_t *const x[4], int32_t
     for (out_c = 0; out_c < channels; ++out_c) {
         int32_t acc[4] = {0, 0, 0, 0};
         int32x4_t v;
+        if (ort != NULL) {
+            int32_t j;
+            acc[0] = acc[1] = acc[2] = acc[3] = bias[out_c];
+            tcm_mve_dot4(filter + (size_t)out_c * (size_t)depth, x[0], x[1], x[2], x[3], depth,
+                         acc);
+            for (j = 0; j < n; ++j) {
+                out[(size_t)j * (size_t)channels + (size_t)out_c] =
+                    (int8_t)tcm_ort_requant_at(acc[j], ort, out_c);
+            }
+            continue;
+        }
         tcm_mve_dot4(filter + (size_t)out_c * (size_t)depth, x[0], x[1], x[2], x[3], depth, acc);
         v = vaddq_n_s32(vldrwq_s32(acc), bias[out_c]);
         v = vaddq_n_s32(tcm_mve_requant_n(v, mult[out_c], shift[out_c]), output_offset);
@@ -49,17 +64,19 @@ static void conv_channels(const tcm_window *p, const int8_t *const x[4], int32_t
             for (k = 0; k < taps; ++k) {
                 acc += (int32_t)x[j][k] * (int32_t)w[k];
             }
-            out[(size_t)j * (size_t)channels + (size_t)out_c] = (int8_t)tcm_clamp(
-                tcm_mbqm(acc, mult[out_c], shift[out_c]) + p->output_offset, p->act_min,
-                p->act_max);
+            out[(size_t)j * (size_t)channels + (size_t)out_c] = ort != NULL
+                ? (int8_t)tcm_ort_requant_at(acc, ort, out_c)
+                : (int8_t)tcm_clamp(tcm_mbqm(acc, mult[out_c], shift[out_c]) + p->output_offset,
+                                    p->act_min, p->act_max);
         }
     }
 #endif
 }
 
-void tcm_conv2d_s8_mve(const tcm_window *p, const int8_t *input, const int8_t *filter,
-                       const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                       int8_t *output, uint8_t *scratch)
+/* The pixel loop of both entry points (ort: conv_channels). */
+TCM_INLINE void conv_mve(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                         const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                         const tcm_ort_requant *ort, int8_t *output, uint8_t *scratch)
 {
     const int32_t taps = p->k_h * p->k_w * p->in_c;
     const int32_t depth = TCM_CONV_MVE_DEPTH(taps);
@@ -88,8 +105,24 @@ void tcm_conv2d_s8_mve(const tcm_window *p, const int8_t *input, const int8_t *f
             for (; j < 4; ++j) {
                 x[j] = x[0];
             }
-            conv_channels(p, x, n, taps, depth, filter, bias, mult, shift,
+            conv_channels(p, x, n, taps, depth, filter, bias, mult, shift, ort,
                           out + (size_t)pixel * (size_t)p->out_c);
         }
     }
 }
+
+void tcm_conv2d_s8_mve(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                       const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                       int8_t *output, uint8_t *scratch)
+{
+    conv_mve(p, input, filter, bias, mult, shift, NULL, output, scratch);
+}
+
+#ifdef TCM_WITH_ORT  /* the output holds onnxruntime layers (tcm_names.h) */
+void tcm_conv2d_s8_mve_ort(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                           const int32_t *bias, const tcm_ort_requant *rq, int8_t *output,
+                           uint8_t *scratch)
+{
+    conv_mve(p, input, filter, bias, NULL, NULL, rq, output, scratch);
+}
+#endif

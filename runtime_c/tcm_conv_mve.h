@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "tcm_ort.h"
 #include "tcm_window.h"
 
 /* K16, the filter row length: K = k_h * k_w * in_c taps rounded up to 16 (tinycc_ml/ops/_mve.py
@@ -29,5 +30,14 @@
 void tcm_conv2d_s8_mve(const tcm_window *p, const int8_t *input, const int8_t *filter,
                        const int32_t *bias, const int32_t *mult, const int32_t *shift,
                        int8_t *output, uint8_t *scratch);
+
+/* The same loop with onnxruntime's requantization ("ort_float", tcm_ort.h) for the layers of ONNX
+ * models (defined where TCM_WITH_ORT is, tcm_names.h) (tinycc_ml/ops/conv2d_ort.py), as
+ * tcm_conv2d_s8_smlad_ort: the filter holds the weights minus their zero point (fitting int8),
+ * bias the model's bias - input_zp * sum(filter[out_c]) wrapped to int32, rq one multiplier per
+ * output channel; requantized in scalar code, once per output. */
+void tcm_conv2d_s8_mve_ort(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                           const int32_t *bias, const tcm_ort_requant *rq, int8_t *output,
+                           uint8_t *scratch);
 
 #endif /* TCM_CONV_MVE_H */

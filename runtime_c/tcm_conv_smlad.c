@@ -10,6 +10,8 @@
  * one doubleword load and 2 SMLAD. A last partial group of 2 or 3 pixels repeats its last
  * pixel and stores only the real ones; a last single pixel has its own loop.
  * Accumulator range: |acc| <= |bias| + K * 128 * 128 < 2^31 for K below 131,000 taps.
+ * tcm_conv2d_s8_smlad_ort: the same loop with onnxruntime's requantization (tcm_ort.h), for
+ * outputs with TCM_WITH_ORT (tcm_conv_smlad.h).
  */
 #include "tcm_conv_smlad.h"
 
@@ -18,6 +20,7 @@
 
 #include "tcm_dsp.h"
 #include "tcm_math.h"
+#include "tcm_ort.h"
 #include "tcm_requant_dsp.h"
 
 enum { PIXELS = 4 };
@@ -121,38 +124,51 @@ TCM_INLINE void mac4x4(uint32_t wv, const uint32_t *xs, int32_t *a0, int32_t *a1
     *a3 = tcm_smlad(wb, hi, tcm_smlad(wa, lo, *a3));
 }
 
-/* The layer's output constants, read once (int8 stores may alias the parameter struct). */
+/* The layer's output constants, read once (int8 stores may alias the parameter struct), and
+ * onnxruntime's requantization for the "ort_float" entry point (NULL in the other). */
 typedef struct {
     int32_t offset, act_min, act_max, out_c;
 } out_consts;
 
-/* One accumulator -> int8 (mode: tcm_conv_smlad.h). */
-TCM_INLINE int8_t requant1(const out_consts *o, int32_t acc, int32_t mult, int32_t shift,
-                           int32_t mode)
+/* The words of one output channel's row of `requant`: [bias, multiplier, shift] for TFLite's
+ * forms, [bias] for onnxruntime's (its multipliers are in o->ort). */
+#define RQ_WORDS(ort) ((ort) ? 1 : 3)
+
+/* One accumulator of output channel ch -> int8. ort (a constant where inlined): onnxruntime's
+ * requantization; else TFLite's, by mode (tcm_conv_smlad.h) with the channel's multiplier and
+ * shift. */
+TCM_INLINE int8_t requant1(const out_consts *o, const tcm_ort_requant *orq, int32_t acc,
+                           int32_t mult, int32_t shift, int32_t ch, int32_t mode, int ort)
 {
-    const int32_t r = (mode != TCM_CONV_REQUANT_ANY ? tcm_mbqm_right(acc, mult, -shift)
-                                                    : tcm_mbqm(acc, mult, shift)) + o->offset;
+    int32_t r;
+    if (ort) {
+        return (int8_t)tcm_ort_requant_at(acc, orq, ch);
+    }
+    r = (mode != TCM_CONV_REQUANT_ANY ? tcm_mbqm_right(acc, mult, -shift)
+                                      : tcm_mbqm(acc, mult, shift)) + o->offset;
     return (int8_t)(mode == TCM_CONV_REQUANT_RIGHT_SAT ? tcm_ssat8(r)
                                                        : tcm_clamp(r, o->act_min, o->act_max));
 }
 
 /* Requantize output channel ch of the n (1..4) pixels from its 4 accumulators and store it. */
-TCM_INLINE void store4(const out_consts *o, int8_t *out, int32_t n, int32_t a0, int32_t a1,
-                       int32_t a2, int32_t a3, int32_t mult, int32_t shift, int32_t mode)
+TCM_INLINE void store4(const out_consts *o, const tcm_ort_requant *orq, int8_t *out, int32_t n,
+                       int32_t a0, int32_t a1, int32_t a2, int32_t a3, int32_t mult,
+                       int32_t shift, int32_t ch, int32_t mode, int ort)
 {
-    out[0] = requant1(o, a0, mult, shift, mode);
+    out[0] = requant1(o, orq, a0, mult, shift, ch, mode, ort);
     if (n > 1) {
-        out[o->out_c] = requant1(o, a1, mult, shift, mode);
+        out[o->out_c] = requant1(o, orq, a1, mult, shift, ch, mode, ort);
     }
     if (n > 2) {
-        out[2 * o->out_c] = requant1(o, a2, mult, shift, mode);
+        out[2 * o->out_c] = requant1(o, orq, a2, mult, shift, ch, mode, ort);
     }
     if (n > 3) {
-        out[3 * o->out_c] = requant1(o, a3, mult, shift, mode);
+        out[3 * o->out_c] = requant1(o, orq, a3, mult, shift, ch, mode, ort);
     }
 }
 
-/* Every output channel of one pixel, the first slot of xs (a last group of 1 pixel). */
+/* Every output channel of one pixel, the first slot of xs (a last group of 1 pixel; TFLite's
+ * forms). */
 static void one_pixel_channels(const out_consts *o, const uint32_t *xs, int32_t groups,
                                const int8_t *filter, const int32_t *requant, int32_t mode,
                                int8_t *out)
@@ -171,20 +187,21 @@ static void one_pixel_channels(const out_consts *o, const uint32_t *xs, int32_t 
             w += 4;
             x += 2 * PIXELS;
         }
-        out[ch] = requant1(o, acc, rq[1], rq[2], mode);
+        out[ch] = requant1(o, NULL, acc, rq[1], rq[2], ch, mode, 0);
     }
 }
 
 /* Every output channel of the n (1..4) pixels whose int16 patches are in xs; inlined with
  * n = 4 and with the layer's mode for the common blocks, so their branches fold away. */
-TCM_INLINE void all_channels(const out_consts *o, const uint32_t *xs, int32_t taps4,
+TCM_INLINE void all_channels(const out_consts *o, const tcm_ort_requant *orq,
+                             const uint32_t *xs, int32_t taps4,
                              const int8_t *filter, const int32_t *requant, int32_t mode,
-                             int32_t n, int8_t *out)
+                             int ort, int32_t n, int8_t *out)
 {
     const int8_t *w = filter;
     const int32_t *rq = requant;
     int32_t ch;
-    for (ch = 0; ch < o->out_c; ++ch, rq += 3) {
+    for (ch = 0; ch < o->out_c; ++ch, rq += RQ_WORDS(ort)) {
         const int8_t *const w_end = w + taps4;
         const uint32_t *x = xs;
         int32_t a0 = rq[0], a1 = a0, a2 = a0, a3 = a0;
@@ -199,12 +216,18 @@ TCM_INLINE void all_channels(const out_consts *o, const uint32_t *xs, int32_t ta
             w += 8;
             x += 4 * PIXELS;
         }
-        store4(o, out + ch, n, a0, a1, a2, a3, rq[1], rq[2], mode);
+        store4(o, orq, out + ch, n, a0, a1, a2, a3, ort ? 0 : rq[1], ort ? 0 : rq[2], ch, mode,
+               ort);
     }
 }
 
-void tcm_conv2d_s8_smlad(const tcm_window *p, const int8_t *input, const int8_t *filter,
-                         const int32_t *requant, int32_t mode, int8_t *output, uint8_t *scratch)
+/* The pixel loop of both entry points, one copy (gcc keeps pixel_taps inlined in it as in a
+ * single-entry file; measured); ort: onnxruntime's requantization by rq, the `requant` rows then
+ * holding the bias only. The channel loops below are inlined with ort and mode as constants, so
+ * the requantization step of each is fixed at compile time. */
+TCM_ORT_SHARED void conv_smlad(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                               const int32_t *requant, int32_t mode, const tcm_ort_requant *rq,
+                               int ort, int8_t *output, uint8_t *scratch)
 {
     const int32_t taps4 = (p->k_h * p->k_w * p->in_c + 3) & ~3;
     const int32_t groups = taps4 / 4;
@@ -236,7 +259,7 @@ void tcm_conv2d_s8_smlad(const tcm_window *p, const int8_t *input, const int8_t 
                 }
             }
         }
-        if (n == 1) {
+        if (n == 1 && !ort) {
             one_pixel_channels(&o, xs, groups, filter, requant, mode, out);
             continue;
         }
@@ -246,11 +269,31 @@ void tcm_conv2d_s8_smlad(const tcm_window *p, const int8_t *input, const int8_t 
                        2 * sizeof *xs);
             }
         }
-        if (n == PIXELS && mode == TCM_CONV_REQUANT_RIGHT_SAT) {
-            all_channels(&o, xs, taps4, filter, requant, TCM_CONV_REQUANT_RIGHT_SAT, PIXELS,
+        if (ort && n == PIXELS) {
+            all_channels(&o, rq, xs, taps4, filter, requant, mode, 1, PIXELS, out);
+        } else if (ort) {
+            all_channels(&o, rq, xs, taps4, filter, requant, mode, 1, n, out);
+        } else if (n == PIXELS && mode == TCM_CONV_REQUANT_RIGHT_SAT) {
+            all_channels(&o, rq, xs, taps4, filter, requant, TCM_CONV_REQUANT_RIGHT_SAT, 0, PIXELS,
                          out);
         } else {
-            all_channels(&o, xs, taps4, filter, requant, mode, n, out);
+            all_channels(&o, rq, xs, taps4, filter, requant, mode, 0, n, out);
         }
     }
 }
+
+void tcm_conv2d_s8_smlad(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                         const int32_t *requant, int32_t mode, int8_t *output, uint8_t *scratch)
+{
+    conv_smlad(p, input, filter, requant, mode, NULL, 0, output, scratch);
+}
+
+
+#ifdef TCM_WITH_ORT  /* the output holds onnxruntime layers (tcm_names.h) */
+void tcm_conv2d_s8_smlad_ort(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                             const int32_t *bias, const tcm_ort_requant *rq, int8_t *output,
+                             uint8_t *scratch)
+{
+    conv_smlad(p, input, filter, bias, TCM_CONV_REQUANT_ANY, rq, 1, output, scratch);
+}
+#endif

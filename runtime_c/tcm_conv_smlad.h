@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "tcm_ort.h"
 #include "tcm_window.h"
 
 /* Scratch bytes for k_h * k_w * in_c taps: the int16 patches of 4 output pixels, interleaved,
@@ -31,5 +32,16 @@ enum { TCM_CONV_REQUANT_ANY = 0, TCM_CONV_REQUANT_RIGHT = 1, TCM_CONV_REQUANT_RI
  * the pixels' int16 patches, 8 SMLAD (16 MACs). */
 void tcm_conv2d_s8_smlad(const tcm_window *p, const int8_t *input, const int8_t *filter,
                          const int32_t *requant, int32_t mode, int8_t *output, uint8_t *scratch);
+
+/* The same loop with onnxruntime's requantization ("ort_float", tcm_ort.h) for the layers of ONNX
+ * models (defined where TCM_WITH_ORT is, tcm_names.h) (tinycc_ml/ops/conv2d_ort.py): filter as
+ * above, holding the weights minus their zero point (which must fit int8: checked at compile
+ * time); bias [out_c] the model's bias - input_zp * sum(filter[out_c]), wrapped to int32 (the
+ * int32 sums wrap the same, so the accumulator is onnxruntime's whenever that fits int32); rq one
+ * multiplier per output channel (per_channel 1), its zero point and clamp range (p's output
+ * fields are not read). */
+void tcm_conv2d_s8_smlad_ort(const tcm_window *p, const int8_t *input, const int8_t *filter,
+                             const int32_t *bias, const tcm_ort_requant *rq, int8_t *output,
+                             uint8_t *scratch);
 
 #endif /* TCM_CONV_SMLAD_H */

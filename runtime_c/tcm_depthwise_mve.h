@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "tcm_ort.h"
 #include "tcm_window.h"
 
 /* The input columns of 4 adjacent output pixels, and the scratch bytes (see below;
@@ -47,5 +48,16 @@
 void tcm_depthwise_conv2d_s8_mve(const tcm_window *p, const int8_t *input, const int8_t *filter,
                                  const int32_t *bias, const int32_t *mult, const int32_t *shift,
                                  const uint32_t *in_channel, int8_t *output, uint8_t *scratch);
+
+/* The same loop with onnxruntime's requantization ("ort_float", tcm_ort.h) for the layers of ONNX
+ * models (defined where TCM_WITH_ORT is, tcm_names.h) (tinycc_ml/ops/conv2d_ort.py): filter the
+ * weights minus their zero point (fitting int8: checked at compile time), bias [C4] the model's
+ * bias - input_zp * sum of the channel's taps wrapped to int32 (the int32 sums wrap the same, so
+ * the accumulator is onnxruntime's whenever that fits int32), rq one multiplier per output
+ * channel; requantized in scalar code, once per output. */
+void tcm_depthwise_conv2d_s8_mve_ort(const tcm_window *p, const int8_t *input,
+                                     const int8_t *filter, const int32_t *bias,
+                                     const tcm_ort_requant *rq, const uint32_t *in_channel,
+                                     int8_t *output, uint8_t *scratch);
 
 #endif /* TCM_DEPTHWISE_MVE_H */

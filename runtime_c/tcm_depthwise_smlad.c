@@ -10,6 +10,8 @@
  *   and 4 channels, one input word, SXTB16 twice, two filter words, four SMLABB/SMLATT.
  * Accumulator range: |acc| <= |bias| + 128 * sum|taps| (< 2^30 where the 3x3 kernel is used,
  * checked at compile time: tinycc_ml/quant.py acc_bound).
+ * The _ort entry points: the same loops with onnxruntime's requantization (tcm_ort.h), for
+ * outputs with TCM_WITH_ORT (tcm_depthwise_smlad.h).
  */
 #include "tcm_depthwise_smlad.h"
 
@@ -18,11 +20,25 @@
 
 #include "tcm_dsp.h"
 #include "tcm_math.h"
+#include "tcm_ort.h"
 #include "tcm_requant_dsp.h"
 
-void tcm_depthwise_conv2d_s8_smlad(const tcm_window *p, const int8_t *input, const int16_t *filter,
-                                   const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                                   int8_t *output, uint8_t *scratch)
+/* Output channel c from its accumulator: TFLite's double rounding by mult and shift, or (ort not
+ * NULL, the "ort_float" entry point) onnxruntime's requantization. */
+TCM_INLINE int8_t dw_out(const tcm_window *p, int32_t acc, int32_t c, const int32_t *mult,
+                         const int32_t *shift, const tcm_ort_requant *ort)
+{
+    if (ort != NULL) {
+        return (int8_t)tcm_ort_requant_at(acc, ort, c);
+    }
+    return (int8_t)tcm_clamp(tcm_mbqm(acc, mult[c], shift[c]) + p->output_offset, p->act_min,
+                             p->act_max);
+}
+
+/* The loop of tcm_depthwise_conv2d_s8_smlad and its _ort twin (ort: dw_out). */
+TCM_INLINE void dw_smlad(const tcm_window *p, const int8_t *input, const int16_t *filter,
+                         const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                         const tcm_ort_requant *ort, int8_t *output, uint8_t *scratch)
 {
     const int32_t channels = p->in_c;
     const int32_t taps = p->k_h * p->k_w;
@@ -63,19 +79,32 @@ void tcm_depthwise_conv2d_s8_smlad(const tcm_window *p, const int8_t *input, con
                         a3 = tcm_smlatt(xo, wo, a3);
                         w += channels;
                     }
-                    out[c] = (int8_t)tcm_clamp(tcm_mbqm(a0, mult[c], shift[c]) + p->output_offset,
-                                               p->act_min, p->act_max);
-                    out[c + 1] = (int8_t)tcm_clamp(tcm_mbqm(a1, mult[c + 1], shift[c + 1]) + p->output_offset,
-                                                   p->act_min, p->act_max);
-                    out[c + 2] = (int8_t)tcm_clamp(tcm_mbqm(a2, mult[c + 2], shift[c + 2]) + p->output_offset,
-                                                   p->act_min, p->act_max);
-                    out[c + 3] = (int8_t)tcm_clamp(tcm_mbqm(a3, mult[c + 3], shift[c + 3]) + p->output_offset,
-                                                   p->act_min, p->act_max);
+                    out[c] = dw_out(p, a0, c, mult, shift, ort);
+                    out[c + 1] = dw_out(p, a1, c + 1, mult, shift, ort);
+                    out[c + 2] = dw_out(p, a2, c + 2, mult, shift, ort);
+                    out[c + 3] = dw_out(p, a3, c + 3, mult, shift, ort);
                 }
             }
         }
     }
 }
+
+void tcm_depthwise_conv2d_s8_smlad(const tcm_window *p, const int8_t *input, const int16_t *filter,
+                                   const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                                   int8_t *output, uint8_t *scratch)
+{
+    dw_smlad(p, input, filter, bias, mult, shift, NULL, output, scratch);
+}
+
+#ifdef TCM_WITH_ORT  /* the output holds onnxruntime layers (tcm_names.h) */
+void tcm_depthwise_conv2d_s8_smlad_ort(const tcm_window *p, const int8_t *input,
+                                       const int16_t *filter, const int32_t *bias,
+                                       const tcm_ort_requant *rq, int8_t *output,
+                                       uint8_t *scratch)
+{
+    dw_smlad(p, input, filter, bias, NULL, NULL, rq, output, scratch);
+}
+#endif
 
 /* ---- 3x3, stride_w 1 or 2: int16 row planes and SMLAD over pairs of columns ---------------
  *
@@ -190,8 +219,9 @@ static void fill_padding(const tcm_window *p, uint32_t *planes, int32_t words)
 }
 
 /* Per-channel record of the parameters, loaded a pair of words at a time: filter words 0..5
- * (two per filter_y), bias, multiplier, right shift. */
-#define DW3X3_RECORD 9
+ * (two per filter_y), bias, then TFLite's multiplier and right shift, or (the "ort_float" entry
+ * point) onnxruntime's float32 multiplier m (its bits), mant and shift (tcm_ort.h). */
+#define DW3X3_RECORD(ort) ((ort) ? 10 : 9)
 
 /* Two consecutive words at the 4-byte-aligned (word *)base + off_words: one LDRD on Cortex-M
  * (gcc 12 tuned for Cortex-M4 issues two LDRs), two loads elsewhere. DW3X3_LOAD reads the
@@ -217,14 +247,36 @@ static void fill_padding(const tcm_window *p, uint32_t *planes, int32_t words)
 #endif
 
 /* The output step; full != 0 (constant when inlined) when the activation range is the whole
- * int8 range: one SSAT instead of the two compares. */
+ * int8 range: one SSAT instead of the two compares. ort (a constant): onnxruntime's
+ * requantization from the channel's record prm, with output_offset its zero point. */
 TCM_INLINE int8_t dw3x3_out(int32_t acc, int32_t m, int32_t r, int32_t output_offset,
-                            int32_t act_min, int32_t act_max, int full)
+                            int32_t act_min, int32_t act_max, int full, const int32_t *prm,
+                            int ort)
 {
+    if (ort) {
+#if TCM_ORT_USE_FLOAT
+        float mf;
+        memcpy(&mf, prm + 7, sizeof mf);
+        return (int8_t)tcm_ort_requant_f32(acc, mf, output_offset, act_min, act_max);
+#else
+        return (int8_t)tcm_ort_requant_int(acc, prm[8], prm[9], output_offset, act_min, act_max);
+#endif
+    }
     if (full) {
         return (int8_t)tcm_ssat8(tcm_mbqm_right(acc, m, r) + output_offset);
     }
     return tcm_requant_right_s8(acc, m, r, output_offset, act_min, act_max);
+}
+
+/* Two outputs of one channel, o[0] from a and o[channels] from b (dw3x3_out). */
+TCM_INLINE void dw3x3_out2(int8_t *o, int32_t channels, int32_t a, int32_t b, uint32_t mult,
+                           uint32_t right, int32_t output_offset, int32_t act_min,
+                           int32_t act_max, int full, const int32_t *prm, int ort)
+{
+    o[0] = dw3x3_out(a, (int32_t)mult, (int32_t)right, output_offset, act_min, act_max, full,
+                     prm, ort);
+    o[channels] = dw3x3_out(b, (int32_t)mult, (int32_t)right, output_offset, act_min, act_max,
+                            full, prm, ort);
 }
 
 /* out_x (a0) and out_x + 1 (a1) += one filter row, stride_w 1: words l0 = (x0, x1),
@@ -294,10 +346,11 @@ TCM_INLINE int8_t dw3x3_out(int32_t acc, int32_t m, int32_t r, int32_t output_of
  * stride_w, act_min, act_max and full are constants where they are inlined. */
 TCM_INLINE void dw3x3_pass4(const uint32_t **r0, const uint32_t **r1, const uint32_t **r2,
                             int32_t stride_w, const int32_t *prm, int8_t *o, int32_t channels,
-                            int32_t output_offset, int32_t act_min, int32_t act_max, int full)
+                            int32_t output_offset, int32_t act_min, int32_t act_max, int full,
+                            int ort)
 {
     const uint32_t *q0 = *r0, *q1 = *r1, *q2 = *r2;
-    uint32_t f0, f1, f2, f3, f4, f5, mult, right;
+    uint32_t f0, f1, f2, f3, f4, f5, mult = 0, right = 0;
     int32_t a0 = prm[6], a1, a2, a3;  /* bias */
     a1 = a0;
     a2 = a0;
@@ -316,14 +369,14 @@ TCM_INLINE void dw3x3_pass4(const uint32_t **r0, const uint32_t **r1, const uint
         DW3X3_LOAD(f4, f5, prm, 4);
         DW3X3_S2_ROW4(q2, f4, f5);
     }
-    DW3X3_LOAD(mult, right, prm, 7);
-    o[0] = dw3x3_out(a0, (int32_t)mult, (int32_t)right, output_offset, act_min, act_max, full);
-    o[channels] = dw3x3_out(a1, (int32_t)mult, (int32_t)right, output_offset, act_min, act_max,
-                            full);
+    if (!ort) {
+        DW3X3_LOAD(mult, right, prm, 7);
+    }
+    dw3x3_out2(o, channels, a0, a1, mult, right, output_offset, act_min, act_max, full, prm,
+               ort);
     o += 2 * channels;
-    o[0] = dw3x3_out(a2, (int32_t)mult, (int32_t)right, output_offset, act_min, act_max, full);
-    o[channels] = dw3x3_out(a3, (int32_t)mult, (int32_t)right, output_offset, act_min, act_max,
-                            full);
+    dw3x3_out2(o, channels, a2, a3, mult, right, output_offset, act_min, act_max, full, prm,
+               ort);
     *r0 = q0;
     *r1 = q1;
     *r2 = q2;
@@ -331,10 +384,11 @@ TCM_INLINE void dw3x3_pass4(const uint32_t **r0, const uint32_t **r1, const uint
 
 TCM_INLINE void dw3x3_pass2(const uint32_t **r0, const uint32_t **r1, const uint32_t **r2,
                             int32_t stride_w, const int32_t *prm, int8_t *o, int32_t channels,
-                            int32_t output_offset, int32_t act_min, int32_t act_max, int full)
+                            int32_t output_offset, int32_t act_min, int32_t act_max, int full,
+                            int ort)
 {
     const uint32_t *q0 = *r0, *q1 = *r1, *q2 = *r2;
-    uint32_t f0, f1, f2, f3, f4, f5, mult, right;
+    uint32_t f0, f1, f2, f3, f4, f5, mult = 0, right = 0;
     int32_t a0 = prm[6], a1;  /* bias */
     a1 = a0;
     DW3X3_LOAD(f0, f1, prm, 0);
@@ -350,10 +404,11 @@ TCM_INLINE void dw3x3_pass2(const uint32_t **r0, const uint32_t **r1, const uint
         DW3X3_S2_ROW(q1, f2, f3);
         DW3X3_S2_ROW(q2, f4, f5);
     }
-    DW3X3_LOAD(mult, right, prm, 7);
-    o[0] = dw3x3_out(a0, (int32_t)mult, (int32_t)right, output_offset, act_min, act_max, full);
-    o[channels] = dw3x3_out(a1, (int32_t)mult, (int32_t)right, output_offset, act_min, act_max,
-                            full);
+    if (!ort) {
+        DW3X3_LOAD(mult, right, prm, 7);
+    }
+    dw3x3_out2(o, channels, a0, a1, mult, right, output_offset, act_min, act_max, full, prm,
+               ort);
     *r0 = q0;
     *r1 = q1;
     *r2 = q2;
@@ -362,9 +417,10 @@ TCM_INLINE void dw3x3_pass2(const uint32_t **r0, const uint32_t **r1, const uint
 /* The last, odd out_x: its first word starts at an even column. */
 TCM_INLINE void dw3x3_pass1(const uint32_t *r0, const uint32_t *r1, const uint32_t *r2,
                             int32_t stride_w, const int32_t *prm, int8_t *o,
-                            int32_t output_offset, int32_t act_min, int32_t act_max, int full)
+                            int32_t output_offset, int32_t act_min, int32_t act_max, int full,
+                            int ort)
 {
-    uint32_t f0, f1, f2, f3, f4, f5, mult, right, x0, x1;
+    uint32_t f0, f1, f2, f3, f4, f5, mult = 0, right = 0, x0, x1;
     int32_t a0 = prm[6];
     DW3X3_LOAD(f0, f1, prm, 0);
     DW3X3_LOAD(f2, f3, prm, 2);
@@ -378,8 +434,11 @@ TCM_INLINE void dw3x3_pass1(const uint32_t *r0, const uint32_t *r1, const uint32
     DW3X3_LOAD_ROW(x0, x1, r2);
     a0 = tcm_smlad(x0, f4, a0);
     a0 = stride_w == 1 ? tcm_smlabt(x1, f5, a0) : tcm_smlabb(x1, f5, a0);
-    DW3X3_LOAD(mult, right, prm, 7);
-    o[0] = dw3x3_out(a0, (int32_t)mult, (int32_t)right, output_offset, act_min, act_max, full);
+    if (!ort) {
+        DW3X3_LOAD(mult, right, prm, 7);
+    }
+    o[0] = dw3x3_out(a0, (int32_t)mult, (int32_t)right, output_offset, act_min,
+                     act_max, full, prm, ort);
 }
 
 /* One output row, every channel. rows[filter_y] is channel 0's plane under filter row
@@ -390,7 +449,7 @@ TCM_INLINE void dw3x3_pass1(const uint32_t *r0, const uint32_t *r1, const uint32
 TCM_INLINE void dw3x3_row(const uint32_t *const rows[3], const int32_t step[3],
                           int32_t channels, int32_t out_w, int32_t stride_w,
                           const int32_t *params, int8_t *out, int32_t output_offset,
-                          int32_t act_min, int32_t act_max, int full)
+                          int32_t act_min, int32_t act_max, int full, int ort)
 {
     const int32_t quads = out_w / 4;                          /* passes of 4 pixels */
     const int32_t pairs = (out_w & 3) / 2;                    /* then one of 2 */
@@ -401,23 +460,23 @@ TCM_INLINE void dw3x3_row(const uint32_t *const rows[3], const int32_t step[3],
         const uint32_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
         const int32_t adjust0 = step[0] - moved, adjust1 = step[1] - moved;
         const int32_t adjust2 = step[2] - moved;
-        for (c = 0; c < channels; ++c, prm += DW3X3_RECORD) {
+        for (c = 0; c < channels; ++c, prm += DW3X3_RECORD(ort)) {
             const uint32_t *const end4 = r0 + 2 * stride_w * quads;
             const uint32_t *const end = r0 + moved;
             int8_t *o = out + c;
             while (r0 != end4) {  /* out_x .. out_x + 3 */
                 dw3x3_pass4(&r0, &r1, &r2, stride_w, prm, o, channels, output_offset, act_min,
-                            act_max, full);
+                            act_max, full, ort);
                 o += 4 * channels;
             }
             while (r0 != end) {  /* out_x, out_x + 1 */
                 dw3x3_pass2(&r0, &r1, &r2, stride_w, prm, o, channels, output_offset, act_min,
-                            act_max, full);
+                            act_max, full, ort);
                 o += 2 * channels;
             }
             if (out_w & 1) {
                 dw3x3_pass1(r0, r1, r2, stride_w, prm, o, output_offset, act_min, act_max,
-                            full);
+                            full, ort);
             }
             r0 += adjust0;
             r1 += adjust1;
@@ -429,13 +488,13 @@ TCM_INLINE void dw3x3_row(const uint32_t *const rows[3], const int32_t step[3],
         const int32_t words = out_x * stride_w / 2;  /* out_x is even */
         const uint32_t *r0 = rows[0] + words, *r1 = rows[1] + words, *r2 = rows[2] + words;
         int8_t *o = out + (size_t)out_x * (size_t)channels;
-        const int32_t *const end = params + (size_t)channels * DW3X3_RECORD;
+        const int32_t *const end = params + (size_t)channels * DW3X3_RECORD(ort);
         if (out_x + 4 <= out_w) {
             const int32_t adjust0 = step[0] - 2 * stride_w, adjust1 = step[1] - 2 * stride_w;
             const int32_t adjust2 = step[2] - 2 * stride_w;
-            for (prm = params; prm != end; prm += DW3X3_RECORD, ++o) {
+            for (prm = params; prm != end; prm += DW3X3_RECORD(ort), ++o) {
                 dw3x3_pass4(&r0, &r1, &r2, stride_w, prm, o, channels, output_offset, act_min,
-                            act_max, full);
+                            act_max, full, ort);
                 r0 += adjust0;
                 r1 += adjust1;
                 r2 += adjust2;
@@ -444,17 +503,18 @@ TCM_INLINE void dw3x3_row(const uint32_t *const rows[3], const int32_t step[3],
         } else if (out_x + 2 <= out_w) {
             const int32_t adjust0 = step[0] - stride_w, adjust1 = step[1] - stride_w;
             const int32_t adjust2 = step[2] - stride_w;
-            for (prm = params; prm != end; prm += DW3X3_RECORD, ++o) {
+            for (prm = params; prm != end; prm += DW3X3_RECORD(ort), ++o) {
                 dw3x3_pass2(&r0, &r1, &r2, stride_w, prm, o, channels, output_offset, act_min,
-                            act_max, full);
+                            act_max, full, ort);
                 r0 += adjust0;
                 r1 += adjust1;
                 r2 += adjust2;
             }
             out_x += 2;
         } else {
-            for (prm = params; prm != end; prm += DW3X3_RECORD, ++o) {
-                dw3x3_pass1(r0, r1, r2, stride_w, prm, o, output_offset, act_min, act_max, full);
+            for (prm = params; prm != end; prm += DW3X3_RECORD(ort), ++o) {
+                dw3x3_pass1(r0, r1, r2, stride_w, prm, o, output_offset, act_min, act_max, full,
+                            ort);
                 r0 += step[0];
                 r1 += step[1];
                 r2 += step[2];
@@ -464,8 +524,13 @@ TCM_INLINE void dw3x3_row(const uint32_t *const rows[3], const int32_t step[3],
     }
 }
 
-void tcm_depthwise_conv2d_s8_3x3_smlad(const tcm_window *p, const int8_t *input,
-                                       const int32_t *params, int8_t *output, uint8_t *scratch)
+/* The row loop of tcm_depthwise_conv2d_s8_3x3_smlad and its _ort twin, one copy (widen_row and
+ * fill_padding stay inlined in it, as gcc does for a single caller: measured faster than two
+ * entry points with their own copies); the copies of dw3x3_row below fix ort (and, for
+ * TFLite's forms, stride_w and the range) at compile time, so the requantization step of each
+ * is one form. */
+TCM_ORT_SHARED void dw3x3(const tcm_window *p, const int8_t *input, const int32_t *params, int ort,
+                          int8_t *output, uint8_t *scratch)
 {
     const int32_t channels = p->in_c;
     const int32_t words = plane_words(p);
@@ -501,20 +566,39 @@ void tcm_depthwise_conv2d_s8_3x3_smlad(const tcm_window *p, const int8_t *input,
                     step[filter_y] = words;
                 }
             }
-            /* four copies of dw3x3_row, with stride_w and the range as constants */
-            if (p->stride_w == 1 && full_range) {
+            /* four copies of dw3x3_row, with stride_w and the range as constants, and one for
+             * onnxruntime's requantization (which clamps in float) */
+            if (ort) {
+                dw3x3_row(rows, step, channels, p->out_w, p->stride_w, params, out,
+                          p->output_offset, p->act_min, p->act_max, 0, 1);
+            } else if (p->stride_w == 1 && full_range) {
                 dw3x3_row(rows, step, channels, p->out_w, 1, params, out, p->output_offset, -128,
-                          127, 1);
+                          127, 1, 0);
             } else if (p->stride_w == 1) {
                 dw3x3_row(rows, step, channels, p->out_w, 1, params, out, p->output_offset,
-                          p->act_min, p->act_max, 0);
+                          p->act_min, p->act_max, 0, 0);
             } else if (full_range) {
                 dw3x3_row(rows, step, channels, p->out_w, 2, params, out, p->output_offset, -128,
-                          127, 1);
+                          127, 1, 0);
             } else {
                 dw3x3_row(rows, step, channels, p->out_w, 2, params, out, p->output_offset,
-                          p->act_min, p->act_max, 0);
+                          p->act_min, p->act_max, 0, 0);
             }
         }
     }
 }
+
+void tcm_depthwise_conv2d_s8_3x3_smlad(const tcm_window *p, const int8_t *input,
+                                       const int32_t *params, int8_t *output, uint8_t *scratch)
+{
+    dw3x3(p, input, params, 0, output, scratch);
+}
+
+#ifdef TCM_WITH_ORT  /* the output holds onnxruntime layers (tcm_names.h) */
+void tcm_depthwise_conv2d_s8_3x3_smlad_ort(const tcm_window *p, const int8_t *input,
+                                           const int32_t *params, int8_t *output,
+                                           uint8_t *scratch)
+{
+    dw3x3(p, input, params, 1, output, scratch);
+}
+#endif

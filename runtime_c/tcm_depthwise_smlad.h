@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "tcm_ort.h"
 #include "tcm_window.h"
 
 /* Scratch bytes of tcm_depthwise_conv2d_s8_smlad (c channels), and of
@@ -46,5 +47,23 @@ void tcm_depthwise_conv2d_s8_smlad(const tcm_window *p, const int8_t *input, con
  *         then c bytes (tinycc_ml/ops/depthwise_conv2d.py computes the same). */
 void tcm_depthwise_conv2d_s8_3x3_smlad(const tcm_window *p, const int8_t *input,
                                        const int32_t *params, int8_t *output, uint8_t *scratch);
+
+/* The same two loops with onnxruntime's requantization ("ort_float", tcm_ort.h) for the layers of
+ * ONNX models (defined where TCM_WITH_ORT is, tcm_names.h) (tinycc_ml/ops/conv2d_ort.py). The
+ * filter taps are the weights minus their zero point (fitting int8: checked at compile time) and
+ * the bias is the model's bias - input_zp * sum of the channel's taps, wrapped to int32 (the
+ * int32 sums wrap the same, so the accumulator is onnxruntime's whenever that fits int32; no
+ * other bound applies); p->output_offset, act_min and act_max are onnxruntime's zero point and
+ * clamp range.
+ * _smlad_ort: filter and bias as tcm_depthwise_conv2d_s8_smlad's, rq one multiplier per channel.
+ * _3x3_smlad_ort: params int32 [c][10], the six filter words and the bias as above, then the
+ *         channel's float32 multiplier m (its bits), mant and shift (m = mant * 2^-shift). */
+void tcm_depthwise_conv2d_s8_smlad_ort(const tcm_window *p, const int8_t *input,
+                                       const int16_t *filter, const int32_t *bias,
+                                       const tcm_ort_requant *rq, int8_t *output,
+                                       uint8_t *scratch);
+void tcm_depthwise_conv2d_s8_3x3_smlad_ort(const tcm_window *p, const int8_t *input,
+                                           const int32_t *params, int8_t *output,
+                                           uint8_t *scratch);
 
 #endif /* TCM_DEPTHWISE_SMLAD_H */

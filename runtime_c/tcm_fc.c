@@ -10,6 +10,8 @@
  * deeper layers (tinycc_ml/quant.py MAX_ACCUM_DEPTH). The bias is added with tcm_wrap_add, which
  * wraps as TFLite's int32 addition does in practice.
  * The x86 host kernel (--target host) is tcm_fully_connected_s8_host, tcm_fc_host.c.
+ * tcm_fully_connected_s8_smlad_ort: the DSP loop with onnxruntime's requantization (tcm_ort.h),
+ * for outputs with TCM_WITH_ORT (tcm_fc.h).
  */
 #include "tcm_fc.h"
 
@@ -18,6 +20,7 @@
 
 #include "tcm_dsp.h"
 #include "tcm_math.h"
+#include "tcm_ort.h"
 #include "tcm_requant_dsp.h"
 
 void tcm_fully_connected_s8(const tcm_fc_params *p, int32_t input_offset, const int8_t *input,
@@ -27,31 +30,56 @@ void tcm_fully_connected_s8(const tcm_fc_params *p, int32_t input_offset, const 
     tcm_fc_walk(p, input_offset, input, NULL, weights, bias, NULL, mult, shift, output, NULL);
 }
 
-/* Requantize the accumulators of units unit..unit+3 and store them. `step` is 1 for per-channel
+/* The requantization forms of the DSP loop: TFLite's single rounding (tcm_fc_out), its short
+ * exact form (every shift in [-31, -2]), onnxruntime's float-scale one (tcm_ort.h). */
+enum { FC_SINGLE = 0, FC_SINGLE_RIGHT = 1, FC_ORT = 2 };
+
+/* One output of `unit` from its accumulator, in the form `mode`. `step` is 1 for per-channel
  * multipliers, 0 for one; the other constants are the layer's, read once by the caller (int8
  * stores may alias the parameter struct). */
+TCM_INLINE int8_t fc_out1(const tcm_fc_params *p, int32_t acc, int32_t unit, const int32_t *mult,
+                          const int32_t *shift, const tcm_ort_requant *ort, int32_t step,
+                          int32_t offset, int32_t lo, int32_t hi, int32_t mode)
+{
+    const int32_t ch = unit * step;
+    if (mode == FC_ORT) {
+        return (int8_t)tcm_ort_requant_at(acc, ort, ch);
+    }
+    if (mode == FC_SINGLE_RIGHT) {
+        return (int8_t)tcm_clamp(tcm_mbqm_single_right(acc, mult[ch], -shift[ch]) + offset, lo,
+                                 hi);
+    }
+    return tcm_fc_out(p, acc, unit, mult, shift);
+}
+
+/* Requantize the accumulators of units unit..unit+3 and store them: one test of the form for
+ * the four (fc_out1 inlined with it constant in each branch). */
 TCM_INLINE void fc_store4(const tcm_fc_params *p, int8_t *out, const int32_t acc[4], int32_t unit,
-                          const int32_t *mult, const int32_t *shift, int32_t step,
-                          int32_t offset, int32_t lo, int32_t hi, int32_t right_shift_only)
+                          const int32_t *mult, const int32_t *shift, const tcm_ort_requant *ort,
+                          int32_t step, int32_t offset, int32_t lo, int32_t hi, int32_t mode)
 {
     int32_t i;
-    if (right_shift_only) {
+    if (mode == FC_ORT) {
         for (i = 0; i < 4; ++i) {
-            const int32_t ch = (unit + i) * step;
-            out[i] = (int8_t)tcm_clamp(tcm_mbqm_single_right(acc[i], mult[ch], -shift[ch]) + offset,
-                                       lo, hi);
+            out[i] = fc_out1(p, acc[i], unit + i, mult, shift, ort, step, offset, lo, hi, FC_ORT);
+        }
+    } else if (mode == FC_SINGLE_RIGHT) {
+        for (i = 0; i < 4; ++i) {
+            out[i] = fc_out1(p, acc[i], unit + i, mult, shift, ort, step, offset, lo, hi,
+                             FC_SINGLE_RIGHT);
         }
     } else {
         for (i = 0; i < 4; ++i) {
-            out[i] = tcm_fc_out(p, acc[i], unit + i, mult, shift);
+            out[i] = fc_out1(p, acc[i], unit + i, mult, shift, ort, step, offset, lo, hi,
+                             FC_SINGLE);
         }
     }
 }
 
-void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
-                                  const int32_t *weights, const int32_t *bias,
-                                  const int32_t *mult, const int32_t *shift,
-                                  int32_t right_shift_only, int8_t *output)
+/* The DSP loop, written once for both entry points below (mode a constant in the ORT one). */
+TCM_INLINE void fc_smlad(const tcm_fc_params *p, const int8_t *input, const int32_t *weights,
+                         const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                         const tcm_ort_requant *ort, int32_t mode, int8_t *output)
 {
     const int32_t depth = p->depth;
     const int32_t groups = depth / 4;       /* whole words of the input row */
@@ -99,8 +127,7 @@ void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
             acc[1] = a1;
             acc[2] = a2;
             acc[3] = a3;
-            fc_store4(p, out + unit, acc, unit, mult, shift, step, offset, lo, hi,
-                      right_shift_only);
+            fc_store4(p, out + unit, acc, unit, mult, shift, ort, step, offset, lo, hi, mode);
         }
         for (; unit < units; ++unit) {
             int32_t acc = bias[unit];
@@ -115,10 +142,25 @@ void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
                 acc = tcm_smlad(tcm_sxtb16(wa), xa, acc);
                 acc = tcm_smlad(tcm_sxtb16_ror8(wa), xb, acc);
             }
-            out[unit] = right_shift_only
-                ? (int8_t)tcm_clamp(tcm_mbqm_single_right(acc, mult[unit * step], -shift[unit * step]) +
-                                        offset, lo, hi)
-                : tcm_fc_out(p, acc, unit, mult, shift);
+            out[unit] = fc_out1(p, acc, unit, mult, shift, ort, step, offset, lo, hi, mode);
         }
     }
 }
+
+void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
+                                  const int32_t *weights, const int32_t *bias,
+                                  const int32_t *mult, const int32_t *shift,
+                                  int32_t right_shift_only, int8_t *output)
+{
+    fc_smlad(p, input, weights, bias, mult, shift, NULL,
+             right_shift_only ? FC_SINGLE_RIGHT : FC_SINGLE, output);
+}
+
+#ifdef TCM_WITH_ORT  /* the output holds onnxruntime layers (tcm_names.h) */
+void tcm_fully_connected_s8_smlad_ort(const tcm_fc_params *p, const int8_t *input,
+                                      const int32_t *weights, const int32_t *bias,
+                                      const tcm_ort_requant *rq, int8_t *output)
+{
+    fc_smlad(p, input, weights, bias, NULL, NULL, rq, FC_ORT, output);
+}
+#endif

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "tcm_math.h"
+#include "tcm_ort.h"
 
 typedef struct {
     int32_t batches;        /* rows of the input, each `depth` values */
@@ -144,5 +145,21 @@ void tcm_fully_connected_s8_smlad(const tcm_fc_params *p, const int8_t *input,
 void tcm_fully_connected_s8_mve(const tcm_fc_params *p, const int8_t *input, const int8_t *weights,
                                 const int32_t *bias, const int32_t *mult, const int32_t *shift,
                                 int8_t *output);
+
+/* The DSP and Helium loops above with onnxruntime's requantization ("ort_float", tcm_ort.h:
+ * y = clamp(RNE(float32(acc) * m)) + zp) instead of TFLite's, for the layers of ONNX models
+ * (defined where TCM_WITH_ORT is, tcm_names.h)
+ * (tinycc_ml/ops/fully_connected_ort.py). The same arguments but mult, shift and
+ * right_shift_only, and p's output_offset, act_min and act_max (rq's are used):
+ * weights the weights minus their zero point, which must fit int8 (checked at compile time)
+ * bias    the model's bias - input_zp * sum(weights row), wrapped to int32 (the int32 sum wraps
+ *         the same, so the accumulator equals onnxruntime's whenever that fits int32)
+ * rq      per unit (p->per_channel) or one multiplier, zero point and clamp range. */
+void tcm_fully_connected_s8_smlad_ort(const tcm_fc_params *p, const int8_t *input,
+                                      const int32_t *weights, const int32_t *bias,
+                                      const tcm_ort_requant *rq, int8_t *output);
+void tcm_fully_connected_s8_mve_ort(const tcm_fc_params *p, const int8_t *input,
+                                    const int8_t *weights, const int32_t *bias,
+                                    const tcm_ort_requant *rq, int8_t *output);
 
 #endif /* TCM_FC_H */

@@ -15,9 +15,9 @@
  * bits again, and the result is that rounded to an integer. No FPU needed.
  * tcm_ort_requant_f32: the same in float, where single precision is evaluated exactly
  * (FLT_EVAL_METHOD 0) and cannot be contracted into a fused multiply-add (the clamp sits between
- * the product and the rounding add). tcm_ort_requant_channel uses the float form on targets with an FPU
- * (x86-64, AArch64, Arm with __ARM_FP single precision) and the integer form elsewhere;
- * tests check that both give the same values.
+ * the product and the rounding add). tcm_ort_requant_channel uses the float form on targets with
+ * an FPU (Arm with __ARM_FP single precision, RISC-V with F, x86-64, AArch64) and the integer
+ * form elsewhere; tests check that both give the same values.
  */
 #ifndef TCM_ORT_H
 #define TCM_ORT_H
@@ -31,6 +31,16 @@
 #define TCM_ORT_INLINE static inline __attribute__((always_inline))
 #else
 #define TCM_ORT_INLINE static inline
+#endif
+
+/* The storage class of a loop body that a DSP / Helium kernel file shares between its TFLite
+ * entry point and its `_ort` twin: one static copy for the two where the output has layers of
+ * both (TCM_WITH_ORT, tcm_names.h), else inlined into the one entry point compiled, as gcc
+ * compiled the file before it had two (measured: fewer instructions on Cortex-M4). */
+#ifdef TCM_WITH_ORT
+#define TCM_ORT_SHARED static
+#else
+#define TCM_ORT_SHARED TCM_ORT_INLINE
 #endif
 
 /* round(v / 2^k) half to even; v >= 0, 1 <= k <= 63 */
@@ -126,22 +136,38 @@ typedef struct {
     int32_t zp, act_min, act_max;
 } tcm_ort_requant;
 
-#if FLT_EVAL_METHOD == 0 && (defined(__x86_64__) || defined(__aarch64__) || \
-    (defined(__ARM_FP) && (__ARM_FP & 4))) && !defined(TCM_ORT_INTEGER_ONLY)
+/* float where single precision is evaluated exactly (FLT_EVAL_METHOD 0) in hardware: 32-bit Arm
+ * with a single-precision FPU, RISC-V with F, other targets (x86-64, AArch64) always; the
+ * integer form on Arm and RISC-V cores without one, or with TCM_ORT_INTEGER_ONLY. */
+#if defined(__arm__) && !(defined(__ARM_FP) && (__ARM_FP & 4))
+#define TCM_ORT_HW_FLOAT 0
+#elif defined(__riscv) && !defined(__riscv_flen)
+#define TCM_ORT_HW_FLOAT 0
+#else
+#define TCM_ORT_HW_FLOAT 1
+#endif
+#if FLT_EVAL_METHOD == 0 && TCM_ORT_HW_FLOAT && !defined(TCM_ORT_INTEGER_ONLY)
 #define TCM_ORT_USE_FLOAT 1
 #else
 #define TCM_ORT_USE_FLOAT 0
 #endif
 
-/* output channel c of layer rq */
-TCM_ORT_INLINE int32_t tcm_ort_requant_channel(int32_t acc, const tcm_ort_requant *rq, int32_t c)
+/* entry k of rq's multipliers (the per-output step of every kernel of the "ort_float" form: the
+ * portable ones here and the DSP / Helium MAC loops of tcm_conv_smlad.c, tcm_conv_mve.c,
+ * tcm_depthwise_smlad.c, tcm_depthwise_mve.c, tcm_fc.c and tcm_fc_mve.c) */
+TCM_ORT_INLINE int32_t tcm_ort_requant_at(int32_t acc, const tcm_ort_requant *rq, int32_t k)
 {
-    const int32_t k = rq->per_channel ? c : 0;
 #if TCM_ORT_USE_FLOAT
     return tcm_ort_requant_f32(acc, rq->m[k], rq->zp, rq->act_min, rq->act_max);
 #else
     return tcm_ort_requant_int(acc, rq->mant[k], rq->shift[k], rq->zp, rq->act_min, rq->act_max);
 #endif
+}
+
+/* output channel c of layer rq */
+TCM_ORT_INLINE int32_t tcm_ort_requant_channel(int32_t acc, const tcm_ort_requant *rq, int32_t c)
+{
+    return tcm_ort_requant_at(acc, rq, rq->per_channel ? c : 0);
 }
 
 /* Convolution, NHWC, any group count (depthwise: groups == in_c).

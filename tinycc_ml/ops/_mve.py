@@ -39,6 +39,11 @@ def depthwise_scratch(k_h: int, k_w: int, in_c: int, stride_w: int, dil_w: int) 
     return max(k_h * k_w * in_c + 16, pad16(k_h * span * in_c) + 16 * in_c)
 
 
+def depthwise_window_scratch(win) -> int:
+    """depthwise_scratch of a layer's window (ops/_conv_common.py Window)."""
+    return depthwise_scratch(win.k_h, win.k_w, win.in_c, win.stride_w, win.dil_w)
+
+
 def depthwise_tables(taps: np.ndarray, bias, mult, shift, multiplier: int) -> dict:
     """tcm_depthwise_conv2d_s8_mve's constants (tcm_depthwise_mve.h): `taps` is the model's
     [1, k_h, k_w, out_c] filter. in_channel is None for depth multiplier 1."""

@@ -5,8 +5,10 @@ An op whose arithmetic differs under onnxruntime (CONV_2D, DEPTHWISE_CONV_2D, FU
 AVERAGE_POOL_2D, MAX_POOL_2D, ADD, QUANTIZE) keeps one OpDef; its onnxruntime half lives in a
 sibling module named after it (conv2d_ort.py, ...): an `OrtRules` object (check, prepare, macs,
 describe, ... for the layers the ONNX frontend marks `numerics` = "onnxruntime") and its
-`OrtKernel`s, which implement the "ort_float" form. `@onnxruntime_rules(RULES)` on the OpDef
-hands those layers to the rules and appends the kernels after the op's own: selection
+`OrtKernel`s, which implement the "ort_float" form (portable loops in runtime_c/tcm_ort.c, and
+`MacKernel`s: the DSP and Helium MAC loops of the op's TFLite kernels, the same C loop with
+onnxruntime's requantization step chosen at compile time). `@onnxruntime_rules(RULES)` on the
+OpDef hands those layers to the rules and appends the kernels after the op's own: selection
 (passes/select.py) passes over each TFLite kernel for a layer of form "ort_float", and over each
 onnxruntime kernel for any other layer. Ops that only move data (RESHAPE, TRANSPOSE,
 CONCATENATION with equal quantization, PAD, DEQUANTIZE, ...) compute the same thing under both
@@ -19,12 +21,13 @@ where provably the same).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import quant_ort
+from ._conv_common import folded_bias
 from .base import (Kernel, OwnKernel, expect_arity, expect_const, expect_dtype,
                    expect_per_tensor)
 
@@ -54,6 +57,63 @@ class OrtKernel(Kernel):
     def call(self, op, g, p, em) -> str:
         """The layer's C call; its constants go through `em` (backends/emit.py)."""
         raise NotImplementedError
+
+
+class MacKernel(OrtKernel):
+    """An "ort_float" kernel made of a DSP (SMLAD) or Helium MAC loop of the op's TFLite kernels
+    and onnxruntime's requantization step (the `_ort` entry point of the same C loop, with the
+    step chosen at compile time: runtime_c/tcm_ort.h tcm_ort_requant_at). The loop multiplies
+    raw int8 values, so the zero points move to compile time, exactly:
+    (x - x_zp) * (w - w_zp) = x * w' - x_zp * w' with w' = w - w_zp, when every w' fits int8
+    (else the kernel is passed over: `mac_weights`); sum x * w' + (bias - x_zp * sum w') is the
+    same int32 sum modulo 2^32 (the loops and the folded bias wrap), so it equals onnxruntime's
+    accumulator whenever that fits int32. Padded taps read x_zp, adding x_zp * w' - x_zp * w' = 0
+    as onnxruntime's padding with x_zp. `runtime` names the loop's C file; `channel_axis` the
+    IR weights' output-channel axis."""
+    channel_axis: ClassVar[int] = 0
+
+    def why_not(self, layer, ctx):
+        return super().why_not(layer, ctx) or self.mac_why_not(layer, ctx)
+
+    def emit(self, layer, em, decision):
+        em.use(self.runtime)
+        return self.mac_call(layer, em, decision)
+
+    def mac_call(self, layer, em, decision) -> str:
+        """The layer's C call (constants through `em`)."""
+        raise NotImplementedError
+
+    def mac_why_not(self, layer, ctx) -> str | None:
+        if mac_weights(layer) is None:
+            w = layer.input(1).data.astype(np.int16) - layer.params.filter_zp
+            return (f"the weights minus their zero point span [{w.min()}, {w.max()}], beyond "
+                    "int8")
+        return None
+
+    def folded(self, layer) -> np.ndarray:
+        """bias - x_zp * sum(w') per output channel, wrapped to int32."""
+        w = mac_weights(layer).astype(np.int64)
+        sums = np.moveaxis(w, self.channel_axis, 0).reshape(w.shape[self.channel_axis], -1).sum(1)
+        bias = layer.params.bias
+        bias = np.zeros(len(sums), np.int64) if bias is None else bias
+        return folded_bias(bias, sums, -int(layer.input(0).qparams()[1]))
+
+
+def per_channel(rq: OrtRequant, channels: int) -> OrtRequant:
+    """rq with one multiplier per output channel (a per-tensor one repeated), as the MAC
+    kernels of convolutions index them."""
+    if len(rq.multiplier) == channels:
+        return rq
+    return replace(rq, multiplier=np.repeat(rq.multiplier, channels),
+                   mant=np.repeat(rq.mant, channels), shift=np.repeat(rq.shift, channels))
+
+
+def mac_weights(layer) -> np.ndarray | None:
+    """The layer's IR weights minus their zero point, as int8, or None where one does not fit."""
+    w = layer.input(1).data.astype(np.int16) - layer.params.filter_zp
+    if w.size and (w.min() < -128 or w.max() > 127):
+        return None
+    return w.astype(np.int8)
 
 
 class TfliteOwnKernel(OwnKernel):

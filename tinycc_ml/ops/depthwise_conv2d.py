@@ -21,7 +21,7 @@ import numpy as np
 
 from ..backends import cmsis_nn
 from .. import planner, quant
-from . import _conv_common as cc, _int16, _mve, _scalar
+from . import _conv_common as cc, _int16, _mve, _scalar, _smlad
 from ._ort import onnxruntime_rules
 from .conv2d_ort import DEPTHWISE_RULES
 from .base import Kernel, OpDef, clamp_of, register
@@ -163,14 +163,7 @@ class DepthwiseSmlad(DepthwiseKernel):
     core = "dsp"
 
     def why_not(self, layer, ctx):
-        w = layer.params.win
-        if layer.params.multiplier != 1:
-            return "depth multiplier above 1"
-        if w.in_c % 4:
-            return f"{w.in_c} channels, not a multiple of 4"
-        if w.k_h * w.k_w > 64:
-            return f"{w.k_h * w.k_w} taps, more than 64"
-        return None
+        return _smlad.depthwise_why_not(layer.params.win, layer.params.multiplier)
 
     def scratch_bytes(self, layer, ctx, decision):
         return layer.params.win.in_c
@@ -179,10 +172,8 @@ class DepthwiseSmlad(DepthwiseKernel):
         params = _params(layer, em)
         p = layer.params
         em.use("tcm_depthwise_smlad.c")
-        taps = _taps(layer).astype(np.int16)
-        # each group of 4 channels as (c0, c2, c1, c3): the order SXTB16 gives the input
-        order = taps.reshape(taps.shape[0], -1, 4)[:, :, [0, 2, 1, 3]].reshape(-1)
-        w = em.const("filter", order, comment="int16 [taps][channels/4][c0,c2,c1,c3]")
+        w = em.const("filter", _smlad.depthwise_filter(_taps(layer)),
+                     comment="int16 [taps][channels/4][c0,c2,c1,c3]")
         b = em.const("bias", p.folded, comment="bias + input_offset * sum(filter taps)")
         return em.call(self.c_function, params, em.tensor(layer.op.inputs[0]), w, b,
                        em.const("mult", p.rq.multiplier), em.const("shift", p.rq.shift),
@@ -227,37 +218,24 @@ class Depthwise3x3Smlad(DepthwiseKernel):
 
     def why_not(self, layer, ctx):
         p = layer.params
-        w = p.win
-        if p.multiplier != 1 or (w.k_h, w.k_w, w.dil_h, w.dil_w) != (3, 3, 1, 1):
-            return "not a 3x3 window, dilation 1, depth multiplier 1"
-        if w.stride_w not in (1, 2):
-            return f"stride_w {w.stride_w}"
+        reason = _smlad.dw3x3_why_not(p.win, p.multiplier)
+        if reason:
+            return reason
         if not quant.fast_requant_ok(p.rq.shift, quant.acc_bound(p.folded, _taps(layer).T)):
             return "tcm_requant_dsp.h's short requantization is not exact for these weights"
         return None
 
-    @staticmethod
-    def plane_words(win) -> int:
-        """Words of one int16 plane of the kernel (its plane_words)."""
-        need = win.out_w + 3 if win.stride_w == 1 else 2 * win.out_w + 2
-        return (max(need, win.pad_w + win.in_w + 1) + 1) // 2
+    plane_words = staticmethod(_smlad.dw3x3_plane_words)
 
     def scratch_bytes(self, layer, ctx, decision):
-        # (3 * in_c + 1) int16 planes and a pixel of zero points (tcm_depthwise_smlad.h)
-        win = layer.params.win
-        return (3 * win.in_c + 1) * 4 * self.plane_words(win) + win.in_c
+        return _smlad.dw3x3_scratch(layer.params.win)
 
     def emit(self, layer, em, decision):
         params = _params(layer, em)
         p = layer.params
         em.use("tcm_depthwise_smlad.c")
-        t = layer.input(1).data.reshape(3, 3, -1).astype(np.int64)  # [fy][fx][c]
-        if p.win.stride_w == 1:   # words (w0, w1), (w1, w2)
-            lo, hi = t[:, [0, 1], :], t[:, [1, 2], :]
-        else:                     # words (w0, w1), (w2, 0)
-            lo, hi = t[:, [0, 2], :], np.stack([t[:, 1, :], np.zeros_like(t[:, 1, :])], 1)
-        words = (lo & 0xFFFF) | ((hi & 0xFFFF) << 16)          # [fy][2][c]
-        record = np.concatenate([words.reshape(6, -1), p.folded[None, :],
+        words = _smlad.dw3x3_words(layer.input(1).data, p.win.stride_w)
+        record = np.concatenate([words, p.folded[None, :],
                                  p.rq.multiplier[None, :], -p.rq.shift[None, :]])
         prm = em.const("channel_params", cc.wrap_int32(record.T.reshape(-1)),
                        comment="int32 [c][9]: 6 words of two int16 taps, bias + input_offset"
@@ -272,8 +250,7 @@ class DepthwiseMve(DepthwiseKernel):
     core = "mve"
 
     def scratch_bytes(self, layer, ctx, decision):
-        w = layer.params.win
-        return _mve.depthwise_scratch(w.k_h, w.k_w, w.in_c, w.stride_w, w.dil_w)
+        return _mve.depthwise_window_scratch(layer.params.win)
 
     def emit(self, layer, em, decision):
         params = _params(layer, em)

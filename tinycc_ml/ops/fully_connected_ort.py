@@ -4,6 +4,9 @@ ops/fully_connected.py (ops/_ort.py).
 
 Numerics: acc = sum (x - x_zp) * (w - w_zp) + bias in int32, MlasRequantizeOutput with the
 float32 multiplier x_scale * w_scale / y_scale (quantize_linear_matmul.cc, quantize.cpp).
+Kernels (most specialised first): FCMveOrt (Helium) and FCSmladOrt (DSP cores), the MAC loops
+of tcm_fc_mve.c / tcm_fc.c with onnxruntime's requantization (ops/_ort.py MacKernel: weights
+minus their zero point within int8); FCOrt, runtime_c/tcm_ort.c (portable).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import _ort as ort
+from ._smlad import pack_rows
 from .base import expect_arity, expect_const, expect_dtype
 
 
@@ -32,8 +36,50 @@ class FCOrt(ort.OrtKernel):
                 f"{p.input_zp}, {w}, {p.filter_zp}, {b}, &{rq}, {em.tensor(op.outputs[0])});")
 
 
+def _fc_params(em, p) -> str:
+    """The tcm_fc_params struct of the MAC kernels (tcm_fc.h; its requantization fields are the
+    rq struct's values, which the _ort entry points read instead)."""
+    return "&" + em.struct("params", "tcm_fc_params", {
+        "batches": p.batches, "depth": p.depth, "units": p.units,
+        "output_offset": p.rq.zero_point, "act_min": p.rq.act_min, "act_max": p.rq.act_max,
+        "per_channel": int(len(p.rq.multiplier) > 1)})
+
+
+class FCSmladOrt(ort.MacKernel):
+    """tcm_fully_connected_s8_smlad's SMLAD loop with onnxruntime's requantization (tcm_fc.c),
+    weights packed as for it (ops/_smlad.py pack_rows)."""
+    c_function = "tcm_fully_connected_s8_smlad_ort"
+    core = "dsp"
+    runtime = "tcm_fc.c"
+
+    def weights(self, layer, em) -> str:
+        return em.const("weights", pack_rows(ort.mac_weights(layer), 4).view("<i4"),
+                        comment="weights - zero point, blocks of 4 rows, interleaved by groups "
+                                "of 4 (tcm_fc.h)")
+
+    def mac_call(self, layer, em, decision):
+        p = layer.params
+        w = self.weights(layer, em)
+        b = em.const("bias", self.folded(layer),
+                     comment="bias - input_zp * sum(weights - zero point)")
+        return (f"{self.c_function}({_fc_params(em, p)}, {em.tensor(layer.op.inputs[0])}, {w}, "
+                f"{b}, &{ort.emit_requant(em, p.rq)}, {em.tensor(layer.op.outputs[0])});")
+
+
+class FCMveOrt(FCSmladOrt):
+    """tcm_fully_connected_s8_mve's Helium loop with onnxruntime's requantization
+    (tcm_fc_mve.c), the weights as in the model less their zero point."""
+    c_function = "tcm_fully_connected_s8_mve_ort"
+    core = "mve"
+    runtime = "tcm_fc_mve.c"
+
+    def weights(self, layer, em):
+        em.use("tcm_fc.c")
+        return em.const("weights", ort.mac_weights(layer), comment="[units][depth] - zero point")
+
+
 class OrtFcRules(ort.OrtRules):
-    kernels = (FCOrt(),)
+    kernels = (FCMveOrt(), FCSmladOrt(), FCOrt())
 
     def check(self, op, g):
         expect_arity(op, g, (2, 3))
