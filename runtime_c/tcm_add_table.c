@@ -24,17 +24,17 @@ void tcm_add_s8_table(const tcm_add_params *p, const tcm_broadcast *loop, const 
     const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
     const size_t step1 = (size_t)loop->step1, step2 = (size_t)loop->step2;
     const int32_t inner = loop->inner;
-    int32_t index[TCM_MAX_RANK] = {0, 0, 0, 0, 0, 0};
-    size_t off1 = 0, off2 = 0;
+    tcm_broadcast_at at = TCM_BROADCAST_START;
     int8_t *out = output;
     int32_t i;
     do {
-        const uint8_t *a = (const uint8_t *)input1 + off1, *b = (const uint8_t *)input2 + off2;
+        const uint8_t *a = (const uint8_t *)input1 + at.off1;
+        const uint8_t *b = (const uint8_t *)input2 + at.off2;
         for (i = 0; i < inner; ++i, a += step1, b += step2) {
             const int32_t sum = table1[*a] + table2[*b];
             out[i] = (int8_t)tcm_clamp(tcm_scalar_double_right(sum, mult, right) + offset,
                                        lo, hi);
         }
         out += inner;
-    } while (tcm_broadcast_next(loop, index, &off1, &off2));
+    } while (tcm_broadcast_next(loop, &at));
 }

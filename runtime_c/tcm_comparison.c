@@ -31,12 +31,11 @@ static int compare(int32_t op, int32_t a, int32_t b)
 void tcm_comparison_s8(const tcm_comparison_params *p, const tcm_broadcast *loop,
                        const int8_t *input1, const int8_t *input2, uint8_t *output)
 {
-    int32_t index[TCM_MAX_RANK] = {0};
-    size_t off1 = 0, off2 = 0;
+    tcm_broadcast_at at = TCM_BROADCAST_START;
     int32_t i;
     for (;;) {
-        const int8_t *a = input1 + off1;
-        const int8_t *b = input2 + off2;
+        const int8_t *a = input1 + at.off1;
+        const int8_t *b = input2 + at.off2;
         for (i = 0; i < loop->inner; ++i) {
             /* |x + offset| <= 255: the shift by 8 stays far inside int32 */
             const int32_t x = ((int32_t)a[(size_t)i * (size_t)loop->step1] + p->input1_offset) *
@@ -48,7 +47,7 @@ void tcm_comparison_s8(const tcm_comparison_params *p, const tcm_broadcast *loop
                                          tcm_mbqm_small(y, p->input2_multiplier, p->input2_shift));
         }
         output += loop->inner;
-        if (!tcm_broadcast_next(loop, index, &off1, &off2)) {
+        if (!tcm_broadcast_next(loop, &at)) {
             return;
         }
     }

@@ -141,22 +141,17 @@ void tcm_add_s8(const tcm_add_params *p, const tcm_broadcast *loop, const int8_t
                 const int8_t *input2, int8_t *output)
 {
     const add_consts c = add_consts_of(p);
-    int32_t index[TCM_MAX_RANK] = {0, 0, 0, 0, 0, 0};
-    size_t off1 = 0;
-    size_t off2 = 0;
-    int8_t *out = output;
+    tcm_broadcast_at at = TCM_BROADCAST_START;
     int32_t i;
     do {
-        const int8_t *in1 = input1 + off1;
-        const int8_t *in2 = input2 + off2;
         for (i = 0; i < loop->inner; i += TCM_ADD_BLOCK) {
             const int32_t n =
                 loop->inner - i < TCM_ADD_BLOCK ? loop->inner - i : TCM_ADD_BLOCK;
-            add_block(&c, in1 + (size_t)(i * loop->step1), loop->step1,
-                      in2 + (size_t)(i * loop->step2), loop->step2, out + i, n);
+            add_block(&c, input1 + at.off1 + (size_t)(i * loop->step1), loop->step1,
+                      input2 + at.off2 + (size_t)(i * loop->step2), loop->step2, output + i, n);
         }
-        out += loop->inner;
-    } while (tcm_broadcast_next(loop, index, &off1, &off2));
+        output += loop->inner;
+    } while (tcm_broadcast_next(loop, &at));
 }
 
 /* ---- MUL --------------------------------------------------------------------------------- */
@@ -181,14 +176,12 @@ static void mul_run_broadcast(const tcm_mul_params *p, int32_t offset, const int
 void tcm_mul_s8(const tcm_mul_params *p, const tcm_broadcast *loop, const int8_t *input1,
                 const int8_t *input2, int8_t *output)
 {
-    int32_t index[TCM_MAX_RANK] = {0, 0, 0, 0, 0, 0};
-    size_t off1 = 0;
-    size_t off2 = 0;
+    tcm_broadcast_at at = TCM_BROADCAST_START;
     int8_t *out = output;
     int32_t i;
     do {
-        const int8_t *in1 = input1 + off1;
-        const int8_t *in2 = input2 + off2;
+        const int8_t *in1 = input1 + at.off1;
+        const int8_t *in2 = input2 + at.off2;
         if (loop->step1 && loop->step2) {
             for (i = 0; i < loop->inner; ++i) {
                 out[i] = mul_finish(p, (in1[i] + p->input1_offset) * (in2[i] + p->input2_offset));
@@ -201,7 +194,7 @@ void tcm_mul_s8(const tcm_mul_params *p, const tcm_broadcast *loop, const int8_t
                               loop->inner);
         }
         out += loop->inner;
-    } while (tcm_broadcast_next(loop, index, &off1, &off2));
+    } while (tcm_broadcast_next(loop, &at));
 }
 
 /* ---- SQUARED_DIFFERENCE ------------------------------------------------------------------ */
@@ -219,20 +212,19 @@ TCM_INLINE int32_t sqdiff_scale(const tcm_add_operand *o, int32_t left_shift, in
 void tcm_squared_difference_s8(const tcm_add_params *p, const tcm_broadcast *loop,
                                const int8_t *input1, const int8_t *input2, int8_t *output)
 {
-    int32_t index[TCM_MAX_RANK] = {0, 0, 0, 0, 0, 0};
-    size_t off1 = 0;
-    size_t off2 = 0;
+    tcm_broadcast_at at = TCM_BROADCAST_START;
     int32_t i;
     do {
         for (i = 0; i < loop->inner; ++i) {
-            const int32_t diff =
-                sqdiff_scale(&p->input1, p->left_shift, input1[off1 + (size_t)(i * loop->step1)]) +
-                sqdiff_scale(&p->input2, p->left_shift, input2[off2 + (size_t)(i * loop->step2)]);
+            const int8_t x1 = input1[at.off1 + (size_t)(i * loop->step1)];
+            const int8_t x2 = input2[at.off2 + (size_t)(i * loop->step2)];
+            const int32_t diff = sqdiff_scale(&p->input1, p->left_shift, x1) +
+                                 sqdiff_scale(&p->input2, p->left_shift, x2);
             /* |diff| <= 2 * 256 * 2^7 / 2: diff * diff < 2^31 */
             const int32_t raw = tcm_mbqm_small(diff * diff, p->output_multiplier, p->output_shift) +
                                 p->output_offset;
             output[i] = (int8_t)tcm_clamp(raw, p->act_min, p->act_max);
         }
         output += loop->inner;
-    } while (tcm_broadcast_next(loop, index, &off1, &off2));
+    } while (tcm_broadcast_next(loop, &at));
 }

@@ -33,22 +33,31 @@ typedef struct {
     int32_t step1, step2;
 } tcm_broadcast;
 
+/* Where a walk over the loop nest stands: the outer axes' index and each input's element
+ * offset. A kernel starts at TCM_BROADCAST_START and does its run of `inner` elements at
+ * input1 + off1 and input2 + off2 until tcm_broadcast_next returns 0. */
+typedef struct {
+    int32_t index[TCM_MAX_RANK];
+    size_t off1, off2;
+} tcm_broadcast_at;
+
+#define TCM_BROADCAST_START {{0, 0, 0, 0, 0, 0}, 0, 0}
+
 /* Steps the outer axes of `loop` like an odometer, moving each input's offset; returns 0 once
- * every run has been visited (shared by tcm_elementwise.c and tcm_elementwise_mve.c). */
-TCM_INLINE int tcm_broadcast_next(const tcm_broadcast *loop, int32_t *index, size_t *off1,
-                                  size_t *off2)
+ * every run has been visited (shared by every broadcasting kernel). */
+TCM_INLINE int tcm_broadcast_next(const tcm_broadcast *loop, tcm_broadcast_at *at)
 {
     int32_t axis;
     for (axis = loop->rank - 1; axis >= 0; --axis) {
-        *off1 += (size_t)loop->stride1[axis];
-        *off2 += (size_t)loop->stride2[axis];
-        if (++index[axis] < loop->dims[axis]) {
+        at->off1 += (size_t)loop->stride1[axis];
+        at->off2 += (size_t)loop->stride2[axis];
+        if (++at->index[axis] < loop->dims[axis]) {
             return 1;
         }
         /* back to the start of this axis: the offsets moved dims * stride along it */
-        *off1 -= (size_t)loop->stride1[axis] * (size_t)loop->dims[axis];
-        *off2 -= (size_t)loop->stride2[axis] * (size_t)loop->dims[axis];
-        index[axis] = 0;
+        at->off1 -= (size_t)loop->stride1[axis] * (size_t)loop->dims[axis];
+        at->off2 -= (size_t)loop->stride2[axis] * (size_t)loop->dims[axis];
+        at->index[axis] = 0;
     }
     return 0;
 }

@@ -100,9 +100,7 @@ void tcm_add_s8_mve(const tcm_add_params *p, const tcm_broadcast *loop, const in
                     const int8_t *input2, int8_t *output)
 {
     add_mve_consts c;
-    int32_t index[TCM_MAX_RANK] = {0, 0, 0, 0, 0, 0};
-    size_t off1 = 0;
-    size_t off2 = 0;
+    tcm_broadcast_at at = TCM_BROADCAST_START;
     int8_t *out = output;
     const int32_t n = loop->inner;
     if (p->input1.negate || (!loop->step1 && !loop->step2)) {
@@ -119,8 +117,8 @@ void tcm_add_s8_mve(const tcm_add_params *p, const tcm_broadcast *loop, const in
     c.act_min = p->act_min;
     c.act_max = p->act_max;
     do {
-        const int8_t *in1 = input1 + off1;
-        const int8_t *in2 = input2 + off2;
+        const int8_t *in1 = input1 + at.off1;
+        const int8_t *in2 = input2 + at.off2;
         if (loop->step1 && loop->step2) {
             if (p->input2.negate) {
                 run_both(&c, in1, in2, out, n, 1);
@@ -134,7 +132,7 @@ void tcm_add_s8_mve(const tcm_add_params *p, const tcm_broadcast *loop, const in
                     scaled_scalar(&p->input1, p->left_shift, in1[0]), out, n);
         }
         out += n;
-    } while (tcm_broadcast_next(loop, index, &off1, &off2));
+    } while (tcm_broadcast_next(loop, &at));
 }
 
 #else

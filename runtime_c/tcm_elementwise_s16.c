@@ -30,42 +30,43 @@ TCM_INLINE int16_t add_out_s16(const tcm_add_params *p, int32_t x1, int32_t x2)
     return (int16_t)tcm_clamp(raw_output, p->act_min, p->act_max);
 }
 
+TCM_INLINE int16_t mul_out_s16(const tcm_mul_params *p, int32_t x1, int32_t x2)
+{
+    const int32_t input1_val = p->input1_offset + x1;
+    const int32_t input2_val = p->input2_offset + x2;
+    const int32_t unclamped = p->output_offset +
+        tcm_mbqm(input1_val * input2_val, p->output_multiplier, p->output_shift);
+    return (int16_t)tcm_clamp(unclamped, p->act_min, p->act_max);
+}
+
+/* The broadcast walk of ADD/SUB (add set) and MUL (mul set); inlined into each entry point, so
+ * the choice between the two is made at compile time. */
+TCM_INLINE void walk_s16(const tcm_add_params *add, const tcm_mul_params *mul,
+                         const tcm_broadcast *loop, const int16_t *input1, const int16_t *input2,
+                         int16_t *output)
+{
+    tcm_broadcast_at at = TCM_BROADCAST_START;
+    int32_t i;
+    do {
+        const int16_t *in1 = input1 + at.off1;
+        const int16_t *in2 = input2 + at.off2;
+        for (i = 0; i < loop->inner; ++i) {
+            const int32_t x1 = in1[i * loop->step1];
+            const int32_t x2 = in2[i * loop->step2];
+            output[i] = add ? add_out_s16(add, x1, x2) : mul_out_s16(mul, x1, x2);
+        }
+        output += loop->inner;
+    } while (tcm_broadcast_next(loop, &at));
+}
+
 void tcm_add_s16(const tcm_add_params *p, const tcm_broadcast *loop, const int16_t *input1,
                  const int16_t *input2, int16_t *output)
 {
-    int32_t index[TCM_MAX_RANK] = {0, 0, 0, 0, 0, 0};
-    size_t off1 = 0;
-    size_t off2 = 0;
-    int16_t *out = output;
-    int32_t i;
-    do {
-        const int16_t *in1 = input1 + off1;
-        const int16_t *in2 = input2 + off2;
-        for (i = 0; i < loop->inner; ++i) {
-            out[i] = add_out_s16(p, in1[i * loop->step1], in2[i * loop->step2]);
-        }
-        out += loop->inner;
-    } while (tcm_broadcast_next(loop, index, &off1, &off2));
+    walk_s16(p, NULL, loop, input1, input2, output);
 }
 
 void tcm_mul_s16(const tcm_mul_params *p, const tcm_broadcast *loop, const int16_t *input1,
                  const int16_t *input2, int16_t *output)
 {
-    int32_t index[TCM_MAX_RANK] = {0, 0, 0, 0, 0, 0};
-    size_t off1 = 0;
-    size_t off2 = 0;
-    int16_t *out = output;
-    int32_t i;
-    do {
-        const int16_t *in1 = input1 + off1;
-        const int16_t *in2 = input2 + off2;
-        for (i = 0; i < loop->inner; ++i) {
-            const int32_t input1_val = p->input1_offset + in1[i * loop->step1];
-            const int32_t input2_val = p->input2_offset + in2[i * loop->step2];
-            const int32_t unclamped = p->output_offset +
-                tcm_mbqm(input1_val * input2_val, p->output_multiplier, p->output_shift);
-            out[i] = (int16_t)tcm_clamp(unclamped, p->act_min, p->act_max);
-        }
-        out += loop->inner;
-    } while (tcm_broadcast_next(loop, index, &off1, &off2));
+    walk_s16(NULL, p, loop, input1, input2, output);
 }

@@ -15,45 +15,33 @@
 static void min_max(const tcm_broadcast *loop, const void *input1, const void *input2,
                     void *output, int bytes, int is_max)
 {
-    int32_t index[TCM_MAX_RANK] = {0};
-    size_t off1 = 0, off2 = 0, out = 0;
+    tcm_broadcast_at at = TCM_BROADCAST_START;
+    size_t out = 0;
     int32_t i;
     for (;;) {
         for (i = 0; i < loop->inner; ++i) {
-            const int32_t x = tcm_load_elem(input1, (ptrdiff_t)(off1 + (size_t)i *
+            const int32_t x = tcm_load_elem(input1, (ptrdiff_t)(at.off1 + (size_t)i *
                                                                 (size_t)loop->step1), bytes);
-            const int32_t y = tcm_load_elem(input2, (ptrdiff_t)(off2 + (size_t)i *
+            const int32_t y = tcm_load_elem(input2, (ptrdiff_t)(at.off2 + (size_t)i *
                                                                 (size_t)loop->step2), bytes);
             tcm_store_elem(output, (ptrdiff_t)(out + (size_t)i), bytes,
                            is_max ? (x > y ? x : y) : (x < y ? x : y));
         }
         out += (size_t)loop->inner;
-        if (!tcm_broadcast_next(loop, index, &off1, &off2)) {
+        if (!tcm_broadcast_next(loop, &at)) {
             return;
         }
     }
 }
 
-void tcm_maximum_s8(const tcm_broadcast *loop, const int8_t *input1, const int8_t *input2,
-                    int8_t *output)
-{
-    min_max(loop, input1, input2, output, 1, 1);
-}
+/* The four entry points of tcm_minmax.h: one walk, the element size and the comparison. */
+#define TCM_MIN_MAX_ENTRY(name, type, bytes, is_max)                                            \
+    void name(const tcm_broadcast *loop, const type *input1, const type *input2, type *output) \
+    {                                                                                          \
+        min_max(loop, input1, input2, output, bytes, is_max);                                  \
+    }
 
-void tcm_minimum_s8(const tcm_broadcast *loop, const int8_t *input1, const int8_t *input2,
-                    int8_t *output)
-{
-    min_max(loop, input1, input2, output, 1, 0);
-}
-
-void tcm_maximum_s16(const tcm_broadcast *loop, const int16_t *input1, const int16_t *input2,
-                     int16_t *output)
-{
-    min_max(loop, input1, input2, output, 2, 1);
-}
-
-void tcm_minimum_s16(const tcm_broadcast *loop, const int16_t *input1, const int16_t *input2,
-                     int16_t *output)
-{
-    min_max(loop, input1, input2, output, 2, 0);
-}
+TCM_MIN_MAX_ENTRY(tcm_maximum_s8, int8_t, 1, 1)
+TCM_MIN_MAX_ENTRY(tcm_minimum_s8, int8_t, 1, 0)
+TCM_MIN_MAX_ENTRY(tcm_maximum_s16, int16_t, 2, 1)
+TCM_MIN_MAX_ENTRY(tcm_minimum_s16, int16_t, 2, 0)

@@ -26,12 +26,13 @@ ALL = np.arange(-128, 128, dtype=np.int8).reshape(1, 256)
 
 
 @lru_cache(maxsize=None)
-def _model(kind: str) -> bytes:
+def _model(kind: str, int16: bool = False) -> bytes:
+    """ABS or RSQRT of a 256-value (int8) or 512-value (16x8) vector, converted by TFLite."""
+    n, convert = (512, x16_tflite) if int16 else (256, int8_tflite)
     if kind == "ABS":
-        return int8_tflite(single_layer((256,), lambda k, x: k.ops.abs(x)), [(256,)], low=-3.0,
-                           high=2.0)
-    return int8_tflite(single_layer((256,), lambda k, x: k.layers.Lambda(
-        lambda t: tf().math.rsqrt(t))(x)), [(256,)], low=0.05, high=4.0)
+        return convert(single_layer((n,), lambda k, x: k.ops.abs(x)), [(n,)], low=-3.0, high=2.0)
+    return convert(single_layer((n,), lambda k, x: k.layers.Lambda(
+        lambda t: tf().math.rsqrt(t))(x)), [(n,)], low=0.05, high=4.0)
 
 
 def _exhaustive(data: bytes) -> None:
@@ -83,19 +84,10 @@ def _all16() -> np.ndarray:
     return np.concatenate([edges, rest]).astype(np.int16).reshape(1, 512)
 
 
-@lru_cache(maxsize=None)
-def _model16(kind: str) -> bytes:
-    if kind == "ABS":
-        return x16_tflite(single_layer((512,), lambda k, x: k.ops.abs(x)), [(512,)], low=-3.0,
-                          high=2.0)
-    return x16_tflite(single_layer((512,), lambda k, x: k.layers.Lambda(
-        lambda t: tf().math.rsqrt(t))(x)), [(512,)], low=0.05, high=4.0)
-
-
 @MODELS
 @given(in_scale=st.floats(1e-5, 0.5), out_scale=st.floats(1e-4, 0.5), same_scale=st.booleans())
 def test_abs_int16(in_scale, out_scale, same_scale):
-    data = _model16("ABS")
+    data = _model("ABS", int16=True)
     op = op_of(data, "ABS")
     out_scale = in_scale if same_scale else out_scale
     path = write_model(set_quants(data, {op.inputs[0]: (in_scale, 0),
@@ -107,7 +99,7 @@ def test_abs_int16(in_scale, out_scale, same_scale):
 
 
 def test_abs_int16_c_contract(tmp_path):
-    data = _model16("ABS")
+    data = _model("ABS", int16=True)
     op = op_of(data, "ABS")
     for name, quants in (("same", (0.01, 0.01)), ("rescaled", (0.01, 0.003))):
         path = write_model(set_quants(data, {op.inputs[0]: (quants[0], 0),
@@ -117,12 +109,12 @@ def test_abs_int16_c_contract(tmp_path):
 
 
 def test_int16_refusals(tmp_path):
-    data = _model16("ABS")
+    data = _model("ABS", int16=True)
     op = op_of(data, "ABS")
     big = set_quants(data, {op.inputs[0]: (1.0, 0), op.outputs[0]: (1e-5, 0)})
     msg = compile_error(big, tmp_path, starts=f"bad.tflite: op {op.index} (ABS")
     assert "more than 2^15 x the output scale" in msg, msg
-    rsqrt = _model16("RSQRT")
+    rsqrt = _model("RSQRT", int16=True)
     op = op_of(rsqrt, "RSQRT")
     msg = compile_error(rsqrt, tmp_path, starts=f"bad.tflite: op {op.index} (RSQRT")
     assert "has type int16; supported: int8" in msg, msg
