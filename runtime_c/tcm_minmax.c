@@ -34,14 +34,26 @@ static void min_max(const tcm_broadcast *loop, const void *input1, const void *i
     }
 }
 
-/* The four entry points of tcm_minmax.h: one walk, the element size and the comparison. */
-#define TCM_MIN_MAX_ENTRY(name, type, bytes, is_max)                                            \
-    void name(const tcm_broadcast *loop, const type *input1, const type *input2, type *output) \
-    {                                                                                          \
-        min_max(loop, input1, input2, output, bytes, is_max);                                  \
-    }
+void tcm_maximum_s8(const tcm_broadcast *loop, const int8_t *input1, const int8_t *input2,
+                    int8_t *output)
+{
+    min_max(loop, input1, input2, output, 1, 1);
+}
 
-TCM_MIN_MAX_ENTRY(tcm_maximum_s8, int8_t, 1, 1)
-TCM_MIN_MAX_ENTRY(tcm_minimum_s8, int8_t, 1, 0)
-TCM_MIN_MAX_ENTRY(tcm_maximum_s16, int16_t, 2, 1)
-TCM_MIN_MAX_ENTRY(tcm_minimum_s16, int16_t, 2, 0)
+void tcm_minimum_s8(const tcm_broadcast *loop, const int8_t *input1, const int8_t *input2,
+                    int8_t *output)
+{
+    min_max(loop, input1, input2, output, 1, 0);
+}
+
+void tcm_maximum_s16(const tcm_broadcast *loop, const int16_t *input1, const int16_t *input2,
+                     int16_t *output)
+{
+    min_max(loop, input1, input2, output, 2, 1);
+}
+
+void tcm_minimum_s16(const tcm_broadcast *loop, const int16_t *input1, const int16_t *input2,
+                     int16_t *output)
+{
+    min_max(loop, input1, input2, output, 2, 0);
+}
