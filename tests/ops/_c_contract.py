@@ -76,3 +76,13 @@ def compile_error(data: bytes, work: Path, starts: str = "bad.tflite: op 0 (") -
     msg = str(e.value)
     assert "\n" not in msg and msg.startswith(starts), msg
     return msg
+
+
+def quant_error(data: bytes, kind: str, quants, work: Path) -> str:
+    """compile_error of `data` with the quantization of some tensors of its first `kind` op
+    replaced (`quants(op)` gives {tensor index: (scale, zero point)}); the line names that op."""
+    from tests.ops._props import op_of
+    from tests.ops._tflite_edit import set_quants
+    op = op_of(data, kind)
+    return compile_error(set_quants(data, quants(op)), work,
+                         starts=f"bad.tflite: op {op.index} ({kind}")

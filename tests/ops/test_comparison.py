@@ -22,7 +22,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.ops._c_contract import assert_c_contract, compile_error
+from tests.ops._c_contract import assert_c_contract, quant_error
 from tests.ops._props import assert_model_bitexact, op_of
 from tests.ops._tflite_edit import set_opcode, set_quants
 from tests.util import compile_and_build, int8_tflite, keras, write_model
@@ -93,8 +93,5 @@ def test_comparison_c_contract(tmp_path):
 
 
 def test_comparison_scale_of_one_is_refused(tmp_path):
-    data = _pairs_model()
-    op = op_of(data, "LESS")
-    bad = set_quants(data, {op.inputs[1]: (1.0, 0)})
-    msg = compile_error(bad, tmp_path, starts=f"bad.tflite: op {op.index} (LESS")
+    msg = quant_error(_pairs_model(), "LESS", lambda op: {op.inputs[1]: (1.0, 0)}, tmp_path)
     assert "input 2 scale 1 must lie in (0, 1)" in msg, msg

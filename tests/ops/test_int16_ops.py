@@ -14,10 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.ops._c_contract import assert_c_contract, compile_error
+from tests.ops._c_contract import assert_c_contract, quant_error
 from tests.ops._int16 import chosen_kernels, x16_tflite
-from tests.ops._props import assert_model_bitexact, assert_qemu_bitexact, op_of
-from tests.ops._tflite_edit import set_quants
+from tests.ops._props import assert_model_bitexact, assert_qemu_bitexact
 from tests.util import keras, single_layer, write_model
 
 # each example converts a model (~2 s): fewer than _props.MODELS, no shrinking marathons
@@ -212,10 +211,7 @@ def test_int16_ops_c_contract(tmp_path):
 
 
 def test_int16_bad_input(tmp_path):
-    data = _residual_block()
-    op = op_of(data, "ADD")
-    bad = set_quants(data, {op.outputs[0]: (0.01, 5)})
-    msg = compile_error(bad, tmp_path, starts=f"bad.tflite: op {op.index} (")
+    msg = quant_error(_residual_block(), "ADD", lambda op: {op.outputs[0]: (0.01, 5)}, tmp_path)
     assert "has zero point 5; int16 activations are symmetric (zero point 0)" in msg, msg
 
 
